@@ -1,0 +1,219 @@
+"""Terraform resource addresses: written exactly as Terraform writes them, and taken apart again.
+
+``module.bots["team \\"x\\" bot"].aws_iam_user.agent[0]``: module steps with optional instance keys,
+then ``[data.]type.name`` with an optional key. String keys use HCL quoting, as Terraform does.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "AddressError",
+    "ParsedAddress",
+    "config_address",
+    "format_key",
+    "join_address",
+    "parse_address",
+    "reference_target",
+]
+
+
+class AddressError(ValueError):
+    """An address that is not a Terraform resource address."""
+
+
+def _printable(ch: str) -> bool:
+    cat = unicodedata.category(ch)
+    return not (cat.startswith("C") or cat in ("Zl", "Zp"))
+
+
+def quote_string(s: str) -> str:
+    """Quote a string key the way Terraform writes it in addresses (HCL string syntax)."""
+    out = ['"']
+    for i, ch in enumerate(s):
+        if ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch in "$%":
+            out.append(ch)
+            if s[i + 1 : i + 2] == "{":
+                out.append(ch)
+        elif not _printable(ch) and ch != " ":
+            code = ord(ch)
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def format_key(key: int | str | None) -> str:
+    """``[0]``, ``["k"]`` or empty."""
+    if key is None:
+        return ""
+    if isinstance(key, bool):  # bool is an int subclass; Terraform never uses it as a key
+        raise AddressError("boolean instance key")
+    if isinstance(key, int):
+        return f"[{key}]"
+    return f"[{quote_string(str(key))}]"
+
+
+def join_address(module: str, mode: str, rtype: str, name: str, key: int | str | None) -> str:
+    """Build a full instance address from its parts."""
+    local = f"{'data.' if mode == 'data' else ''}{rtype}.{name}{format_key(key)}"
+    return f"{module}.{local}" if module else local
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    """An address taken apart: ``module`` keeps its instance keys; ``key`` is the resource's own."""
+
+    module: str
+    mode: str
+    type: str
+    name: str
+    key: int | str | None
+
+    @property
+    def config_address(self) -> str:
+        """The address with every instance key removed."""
+        mod = _strip_keys(self.module)
+        local = f"{'data.' if self.mode == 'data' else ''}{self.type}.{self.name}"
+        return f"{mod}.{local}" if mod else local
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def _read_key(text: str, pos: int) -> tuple[int | str, int]:
+    """Read ``[...]`` starting at ``pos`` (which is ``[``); return the key and the position after."""
+    pos += 1
+    if pos < len(text) and text[pos] == '"':
+        pos += 1
+        buf: list[str] = []
+        while pos < len(text):
+            ch = text[pos]
+            if ch == "\\":
+                nxt = text[pos + 1 : pos + 2]
+                simple = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+                if nxt in simple:
+                    buf.append(simple[nxt])
+                    pos += 2
+                elif nxt == "u":
+                    buf.append(chr(int(text[pos + 2 : pos + 6], 16)))
+                    pos += 6
+                elif nxt == "U":
+                    buf.append(chr(int(text[pos + 2 : pos + 10], 16)))
+                    pos += 10
+                else:
+                    raise AddressError("bad escape in instance key")
+            elif ch in "$%" and text[pos + 1 : pos + 3] == ch + "{":
+                buf.append(ch)
+                pos += 2
+            elif ch == '"':
+                pos += 1
+                break
+            else:
+                buf.append(ch)
+                pos += 1
+        else:
+            raise AddressError("unterminated instance key")
+        if text[pos : pos + 1] != "]":
+            raise AddressError("instance key not closed")
+        return "".join(buf), pos + 1
+    end = text.find("]", pos)
+    if end < 0:
+        raise AddressError("instance key not closed")
+    digits = text[pos:end]
+    if not digits.isdigit():
+        raise AddressError("instance key is neither a number nor a string")
+    return int(digits), end + 1
+
+
+def parse_address(address: str) -> ParsedAddress:
+    """Parse a resource instance address (keys optional)."""
+    pos = 0
+    module_parts: list[str] = []
+    text = address
+    while text.startswith("module.", pos):
+        m = _IDENT.match(text, pos + 7)
+        if not m:
+            raise AddressError("bad module step")
+        step = "module." + m.group(0)
+        pos = m.end()
+        if text[pos : pos + 1] == "[":
+            key, pos = _read_key(text, pos)
+            step += format_key(key)
+        module_parts.append(step)
+        if text[pos : pos + 1] != ".":
+            raise AddressError("address ends after a module step")
+        pos += 1
+    mode = "managed"
+    if text.startswith("data.", pos):
+        mode = "data"
+        pos += 5
+    m = _IDENT.match(text, pos)
+    if not m:
+        raise AddressError("missing resource type")
+    rtype = m.group(0)
+    pos = m.end()
+    if text[pos : pos + 1] != ".":
+        raise AddressError("missing resource name")
+    m = _IDENT.match(text, pos + 1)
+    if not m:
+        raise AddressError("missing resource name")
+    name = m.group(0)
+    pos = m.end()
+    key: int | str | None = None
+    if text[pos : pos + 1] == "[":
+        key, pos = _read_key(text, pos)
+    if pos != len(text):
+        raise AddressError("trailing text after the address")
+    return ParsedAddress(".".join(module_parts), mode, rtype, name, key)
+
+
+_KEYS = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
+
+
+def _strip_keys(text: str) -> str:
+    return _KEYS.sub("", text)
+
+
+def config_address(address: str) -> str:
+    """``module.a["x"].aws_iam_user.u[0]`` -> ``module.a.aws_iam_user.u``."""
+    return _strip_keys(address)
+
+
+def reference_target(ref: str, module_prefix: str = "") -> str | None:
+    """The resource a configuration reference points at, or None for var/local/each/etc.
+
+    ``aws_iam_user.u.name`` -> ``aws_iam_user.u``; ``data.x.y.id`` -> ``data.x.y``; keys are dropped.
+    ``module_prefix`` (``module.a``, no keys) qualifies references made inside a module.
+    """
+    ref = _strip_keys(ref.strip())
+    parts = ref.split(".")
+    if not parts or parts[0] in {
+        "var", "local", "each", "count", "path", "terraform", "self", "module", "provider", "ephemeral",
+    }:
+        return None
+    if parts[0] == "data":
+        if len(parts) < 3:
+            return None
+        target = ".".join(parts[:3])
+    else:
+        if len(parts) < 2:
+            return None
+        target = ".".join(parts[:2])
+    if not all(_IDENT.fullmatch(p) for p in target.split(".")):
+        return None
+    return f"{module_prefix}.{target}" if module_prefix else target

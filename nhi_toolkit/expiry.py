@@ -1,0 +1,109 @@
+"""The one definition of expiry shared by the checker, the CDKTF layer, the HCL modules and retirement.
+
+An expiry is either a calendar date ``YYYY-MM-DD`` or an RFC 3339 timestamp with an offset.
+
+* A date is valid through that whole day in UTC: ``2026-12-01`` expires at ``2026-12-02T00:00:00Z``.
+* A timestamp expires at exactly that instant.
+* An identity is expired when *now* is at or past its expiry instant.
+
+``--now`` accepts the same two forms; a date there means 00:00 UTC of that day.
+The HCL modules mirror this with ``timeadd("${date}T00:00:00Z", "24h")`` and ``timecmp``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+__all__ = [
+    "InvalidExpiry",
+    "expiry_instant",
+    "format_instant",
+    "is_expired",
+    "parse_now",
+    "seconds_left",
+]
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_STAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+class InvalidExpiry(ValueError):
+    """An expiry or ``--now`` value that is not a real date or RFC 3339 timestamp.
+
+    The message describes the problem without quoting the value.
+    """
+
+
+def _make_date(y: str, m: str, d: str) -> date:
+    try:
+        return date(int(y), int(m), int(d))
+    except ValueError:
+        raise InvalidExpiry("not a real calendar date") from None
+
+
+def _parse(text: object, *, date_means_end_of_day: bool) -> datetime:
+    if not isinstance(text, str):
+        raise InvalidExpiry("not a string")
+    value = text.strip()
+    if not value:
+        raise InvalidExpiry("blank")
+    m = _DATE.fullmatch(value)
+    if m:
+        day = _make_date(*m.groups())
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return start + timedelta(days=1) if date_means_end_of_day else start
+    m = _STAMP.fullmatch(value)
+    if not m:
+        raise InvalidExpiry("not a YYYY-MM-DD date or an RFC 3339 timestamp with an offset")
+    y, mo, d, hh, mm, ss, frac, off = m.groups()
+    day = _make_date(y, mo, d)
+    h, mi, s = int(hh), int(mm), int(ss)
+    if h > 23 or mi > 59 or s > 60:
+        raise InvalidExpiry("not a real time of day")
+    if s == 60:  # a leap second is the first instant of the next minute
+        s = 59
+        extra = timedelta(seconds=1)
+    else:
+        extra = timedelta(0)
+    micro = int((frac[1:] + "000000")[:6]) if frac else 0
+    if off in ("Z", "z"):
+        tz = UTC
+    else:
+        sign = 1 if off[0] == "+" else -1
+        oh, om = int(off[1:3]), int(off[4:6])
+        if oh > 23 or om > 59:
+            raise InvalidExpiry("not a real UTC offset")
+        tz = timezone(sign * timedelta(hours=oh, minutes=om))
+    instant = datetime(day.year, day.month, day.day, h, mi, s, micro, tzinfo=tz) + extra
+    return instant.astimezone(UTC)
+
+
+def expiry_instant(text: object) -> datetime:
+    """Return the UTC instant at which an identity with this expiry value stops being valid."""
+    return _parse(text, date_means_end_of_day=True)
+
+
+def parse_now(text: str) -> datetime:
+    """Parse a ``--now`` value: a date means 00:00 UTC of that day."""
+    return _parse(text, date_means_end_of_day=False)
+
+
+def is_expired(expires_at: datetime, now: datetime) -> bool:
+    """An identity is expired when now is at or past its expiry instant."""
+    return now >= expires_at
+
+
+def seconds_left(expires_at: datetime, now: datetime) -> float:
+    """Seconds until expiry (negative once expired)."""
+    return (expires_at - now).total_seconds()
+
+
+def format_instant(instant: datetime) -> str:
+    """RFC 3339 in UTC with a ``Z`` suffix; sub-second digits only when present."""
+    instant = instant.astimezone(UTC)
+    if instant.microsecond:
+        return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")

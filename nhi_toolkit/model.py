@@ -1,0 +1,193 @@
+"""Records passed between the pipeline's stages: loaders -> inventory -> rules -> reporters.
+
+Every record is a frozen dataclass. Attribute values that Terraform marks sensitive, and known secret
+fields, never reach these records: the loaders drop them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "UNKNOWN",
+    "Finding",
+    "Identity",
+    "InputKind",
+    "Location",
+    "Resource",
+    "Severity",
+    "Unknown",
+]
+
+
+class Unknown:
+    """A value Terraform will only know after apply, or an HCL expression that cannot be resolved.
+
+    Distinct from an absent value: an unknown owner is reported as info, never as missing.
+    """
+
+    _instance: Unknown | None = None
+
+    def __new__(cls) -> Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __reduce__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = Unknown()
+
+
+class Severity(enum.IntEnum):
+    """Finding severity; ordering drives ``--fail-on``."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        """Lower-case name as written in output and config."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Parse ``error``, ``warning`` or ``info`` (case-insensitive)."""
+        return cls[text.strip().upper()]
+
+
+class InputKind(str, enum.Enum):
+    """What kind of Terraform artefact a resource was read from."""
+
+    PLAN = "plan"
+    STATE = "state"
+    SHOW_STATE = "show-state"
+    CDKTF = "cdktf"
+    HCL = "hcl"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a resource was read from; ``line`` is None when the input has no line numbers."""
+
+    file: str
+    line: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``source`` object of the JSON contract."""
+        return {"file": self.file, "line": self.line}
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line is not None else self.file
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Terraform resource instance (or, for HCL and CDKTF, one resource block), secrets removed.
+
+    ``address`` is exactly as Terraform writes it (``module.a["k"].aws_iam_user.u[0]``);
+    ``config_address`` is the same without instance keys (``module.a.aws_iam_user.u``), which is what
+    configuration references name. ``values`` holds the attributes with secrets dropped; a value that
+    is unknown until apply is :data:`UNKNOWN`. ``references`` are the configuration addresses of the
+    resources this one's expressions refer to (module-qualified, no instance keys).
+    """
+
+    address: str
+    type: str
+    name: str
+    source: Location
+    kind: InputKind
+    module: str = ""
+    index: int | str | None = None
+    mode: str = "managed"
+    provider: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    references: tuple[str, ...] = ()
+    action: str | None = None
+    """Plan action after apply: create, update, delete, replace, no-op, read, forget; None outside plans."""
+    prevent_destroy: bool = False
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Extra declarations carried with the resource (CDKTF ``//`` metadata: suppressions, revocation)."""
+
+    @property
+    def config_address(self) -> str:
+        """Address without instance keys: what configuration references name."""
+        from nhi_toolkit.addresses import config_address
+
+        return config_address(self.address)
+
+    @property
+    def module_instance(self) -> str:
+        """The module instance path this resource lives in (``module.a["k"]``), empty for root."""
+        return self.module
+
+    @property
+    def deleted(self) -> bool:
+        """True when a plan removes this resource (or Terraform forgets it)."""
+        return self.action in ("delete", "forget")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
+
+    ``owner``/``expires`` are the raw tag values (own or inherited): None when absent, UNKNOWN when
+    known only after apply. ``expires_at`` is the parsed instant when the value is valid.
+    """
+
+    resource: Resource
+    category: str
+    owner: str | Unknown | None
+    expires: str | Unknown | None
+    expires_at: datetime | None
+    parent: str | None = None
+    """Address of the identity this one inherits from (a key's user, a version's secret)."""
+    inherited: bool = False
+    tags: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    owner_key: str | None = None
+    expiry_key: str | None = None
+
+    @property
+    def address(self) -> str:
+        """The resource's Terraform address."""
+        return self.resource.address
+
+    @property
+    def type(self) -> str:
+        """The resource type."""
+        return self.resource.type
+
+    @property
+    def source(self) -> Location:
+        """Where the resource was declared or read."""
+        return self.resource.source
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One rule's verdict on one identity. ``suppressed`` carries the waiver's reason when waived."""
+
+    address: str
+    rule_id: str
+    rule: str
+    severity: Severity
+    message: str
+    source: Location
+    suppressed: str | None = None
+    suppressed_until: str | None = None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """Stable order: by address, then rule id, then message."""
+        return (self.address, self.rule_id, self.message, str(self.source))
