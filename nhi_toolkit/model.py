@@ -158,6 +158,19 @@ class Identity:
     tags: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     owner_key: str | None = None
     expiry_key: str | None = None
+    expiry_error: str | None = None
+    """Why the expiry value is invalid (never quoting it); None when valid or absent."""
+    tags_unknown: bool = False
+    """True when some tags are known only after apply, so a missing key may still appear."""
+    parent_missing: bool = False
+    """A credential or attachment whose parent identity is not managed in this input."""
+
+    def tag(self, keys: tuple[str, ...]) -> Any:
+        """The first of ``keys`` present in the identity's (possibly inherited) tags."""
+        for key in keys:
+            if key in self.tags:
+                return self.tags[key]
+        return None
 
     @property
     def address(self) -> str:

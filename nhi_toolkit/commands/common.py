@@ -1,0 +1,62 @@
+"""Options and error handling shared by the sub-commands."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+__all__ = ["fail_on_option", "handle_errors", "now_option", "parse_now_value"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+now_option = click.option(
+    "--now", metavar="TIME", envvar="NHI_NOW",
+    help="Judge expiry as of this time: YYYY-MM-DD (00:00 UTC) or RFC 3339. Default: the clock. "
+         "Also read from NHI_NOW.")
+fail_on_option = click.option(
+    "--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+    help="Exit 1 when a finding is at or above this severity (default: error).")
+
+
+def parse_now_value(text: str) -> datetime:
+    """Parse ``--now`` or raise a click usage error (exit 2)."""
+    from nhi_toolkit.expiry import InvalidExpiry, parse_now
+
+    try:
+        return parse_now(text)
+    except InvalidExpiry as exc:
+        raise click.BadParameter(f"{exc} (use YYYY-MM-DD or RFC 3339)", param_hint="--now") from None
+
+
+def handle_errors(func: F) -> F:
+    """Turn the toolkit's errors into one clean line on stderr and their exit code; no tracebacks."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from nhi_toolkit.errors import NhiError
+
+        try:
+            return func(*args, **kwargs)
+        except NhiError as exc:
+            click.echo(f"nhi: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("nhi: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("NHI_DEBUG"):
+                raise
+            # The exception text may carry input values; name only its type.
+            click.echo(f"nhi: error: internal error ({type(exc).__name__}); "
+                       "rerun with NHI_DEBUG=1 for details", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,276 @@
+"""Configuration: ``[tool.nhi]`` in ``nhi.toml`` or ``pyproject.toml``; CLI flags > file > defaults.
+
+Every key is documented in README.md ("Configuration"). Unknown keys are an error, so a typo never
+silently switches a check off.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nhi_toolkit.catalog import CATEGORIES, PHASE_PRINCIPAL, IdentityType, ParentLink, build_catalog
+from nhi_toolkit.errors import ConfigError
+from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
+
+__all__ = ["Config", "Suppression", "find_config_file", "load_config"]
+
+DEFAULT_OWNER_KEYS = ("owner", "Owner", "OWNER", "nhi:owner", "nhi_owner", "nhi-owner")
+DEFAULT_EXPIRY_KEYS = (
+    "expires_at",
+    "expires",
+    "Expires",
+    "ExpiresAt",
+    "expiry",
+    "Expiry",
+    "expiration",
+    "nhi:expires_at",
+    "nhi:expires",
+    "nhi_expires_at",
+    "nhi-expires-at",
+)
+DEFAULT_PURPOSE_KEYS = ("purpose", "Purpose", "nhi:purpose")
+DEFAULT_APPROVAL_KEYS = ("approved_by", "ApprovedBy", "nhi:approved_by")
+DEFAULT_INTEGRATION_KEYS = ("integration", "Integration", "nhi:integration")
+DEFAULT_REVOCATION_KEYS = ("revocation_path", "RevocationPath", "nhi:revocation_path")
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """A waiver: one rule (or ``*``) on addresses matching a glob, with a reason and an end date."""
+
+    rule: str
+    address: str
+    reason: str
+    until: str
+    until_at: datetime
+
+    def matches(self, rule_id: str, rule_name: str, address: str) -> bool:
+        """True when this waiver covers the rule (by id or name) on this address."""
+        from fnmatch import fnmatchcase
+
+        return self.rule in ("*", rule_id, rule_name) and (
+            self.address == address or fnmatchcase(address, self.address)
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the checker uses. Construct with :func:`load_config`."""
+
+    owner_keys: tuple[str, ...] = DEFAULT_OWNER_KEYS
+    expiry_keys: tuple[str, ...] = DEFAULT_EXPIRY_KEYS
+    purpose_keys: tuple[str, ...] = DEFAULT_PURPOSE_KEYS
+    approval_keys: tuple[str, ...] = DEFAULT_APPROVAL_KEYS
+    integration_keys: tuple[str, ...] = DEFAULT_INTEGRATION_KEYS
+    revocation_keys: tuple[str, ...] = DEFAULT_REVOCATION_KEYS
+    expiring_soon_days: int = 14
+    max_lifetime_days: Mapping[str, int] = field(default_factory=dict)
+    """Per resource type or category overrides of the catalog's maximum lifetime."""
+    fail_on: str = "error"
+    severity: Mapping[str, str] = field(default_factory=dict)
+    """Per rule (id or name) severity overrides."""
+    disable: tuple[str, ...] = ()
+    identity_types: Mapping[str, IdentityType] = field(default_factory=dict)
+    suppressions: tuple[Suppression, ...] = ()
+    source: str | None = None
+    """The config file these settings came from, if any."""
+
+    @property
+    def catalog(self) -> dict[str, IdentityType]:
+        """Built-in identity types plus the user's."""
+        return build_catalog(self.identity_types)
+
+    def max_lifetime_for(self, itype: IdentityType) -> int | None:
+        """Maximum lifetime in days for a type: config by type, then by category, then the catalog."""
+        if itype.type in self.max_lifetime_days:
+            return self.max_lifetime_days[itype.type]
+        if itype.category in self.max_lifetime_days:
+            return self.max_lifetime_days[itype.category]
+        return itype.max_lifetime_days
+
+
+_KEY_LISTS = {
+    "owner_keys", "expiry_keys", "purpose_keys", "approval_keys", "integration_keys", "revocation_keys",
+}
+_KNOWN = {f.name for f in fields(Config)} - {"source"} | {"suppress"}
+
+
+def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(where, f"'{key}' must be a non-empty list of strings")
+    return tuple(value)
+
+
+def _identity_type(name: str, raw: Any, where: str) -> IdentityType:
+    if not isinstance(raw, dict):
+        raise ConfigError(where, f"identity_types.{name} must be a table")
+    allowed = {"tags_path", "tags_format", "category", "phase", "parent", "parent_attr",
+               "parent_match", "max_lifetime_days", "summary"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(where, f"identity_types.{name}: unknown key '{unknown[0]}'")
+    category = raw.get("category", "custom")
+    if category not in CATEGORIES:
+        raise ConfigError(where, f"identity_types.{name}.category must be one of {', '.join(CATEGORIES)}")
+    tags_path = raw.get("tags_path", "tags")
+    if tags_path is not None and (not isinstance(tags_path, str) or not tags_path):
+        raise ConfigError(where, f"identity_types.{name}.tags_path must be a dotted path")
+    tags_format = raw.get("tags_format", "map")
+    if tags_format not in ("map", "list", "kv-text"):
+        raise ConfigError(where, f"identity_types.{name}.tags_format must be map, list or kv-text")
+    parents: tuple[ParentLink, ...] = ()
+    if "parent" in raw:
+        parent_types = _str_list(raw["parent"], f"identity_types.{name}.parent", where)
+        attr = raw.get("parent_attr", "")
+        match = raw.get("parent_match", "name")
+        if attr and not isinstance(attr, str):
+            raise ConfigError(where, f"identity_types.{name}.parent_attr must be a string")
+        parents = (ParentLink(attr, parent_types, _str_list(match, "parent_match", where)),)
+    lifetime = raw.get("max_lifetime_days", 365)
+    if lifetime is not None and (not isinstance(lifetime, int) or lifetime <= 0):
+        raise ConfigError(where, f"identity_types.{name}.max_lifetime_days must be a positive integer")
+    phase = raw.get("phase", PHASE_PRINCIPAL)
+    if phase not in (0, 1, 2):
+        raise ConfigError(where, f"identity_types.{name}.phase must be 0, 1 or 2")
+    return IdentityType(
+        name, category, phase, tags_path=tags_path, tags_format=tags_format, parents=parents,
+        max_lifetime_days=lifetime, summary=str(raw.get("summary", "Custom identity type")),
+    )
+
+
+def _suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(where, "'suppress' must be an array of tables")
+    out = []
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise ConfigError(where, f"suppress entry {i} must be a table")
+        rule, address = item.get("rule"), item.get("address", "*")
+        reason, until = item.get("reason"), item.get("until")
+        if not isinstance(rule, str) or not rule:
+            raise ConfigError(where, f"suppress entry {i} needs a 'rule'")
+        if not isinstance(address, str) or not address:
+            raise ConfigError(where, f"suppress entry {i}: 'address' must be a string")
+        if not isinstance(reason, str) or len(reason.strip()) < 10:
+            raise ConfigError(where, f"suppress entry {i} needs a 'reason' of at least 10 characters")
+        if isinstance(until, (datetime,)):
+            until = until.isoformat()
+        elif hasattr(until, "isoformat"):
+            until = until.isoformat()  # TOML dates arrive as datetime.date
+        try:
+            until_at = expiry_instant(until)
+        except InvalidExpiry:
+            raise ConfigError(where, f"suppress entry {i} needs an 'until' date (YYYY-MM-DD)") from None
+        out.append(Suppression(rule, address, reason.strip(), str(until), until_at))
+    return tuple(out)
+
+
+def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Config:
+    """Build a Config from the ``[tool.nhi]`` table (already parsed)."""
+    unknown = sorted(set(data) - _KNOWN)
+    if unknown:
+        raise ConfigError(where, f"unknown setting '{unknown[0]}' in [tool.nhi]")
+    kw: dict[str, Any] = {}
+    for key in _KEY_LISTS & set(data):
+        kw[key] = _str_list(data[key], key, where)
+    if "expiring_soon_days" in data:
+        v = data["expiring_soon_days"]
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ConfigError(where, "'expiring_soon_days' must be a whole number of days")
+        kw["expiring_soon_days"] = v
+    if "max_lifetime_days" in data:
+        v = data["max_lifetime_days"]
+        if not isinstance(v, dict) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in v.values()
+        ):
+            raise ConfigError(where, "'max_lifetime_days' maps a type or category to a positive integer")
+        kw["max_lifetime_days"] = dict(v)
+    if "fail_on" in data:
+        if data["fail_on"] not in ("error", "warning", "info", "never"):
+            raise ConfigError(where, "'fail_on' must be error, warning, info or never")
+        kw["fail_on"] = data["fail_on"]
+    if "severity" in data:
+        v = data["severity"]
+        if not isinstance(v, dict) or not all(s in ("error", "warning", "info") for s in v.values()):
+            raise ConfigError(where, "'severity' maps a rule to error, warning or info")
+        kw["severity"] = dict(v)
+    if "disable" in data:
+        kw["disable"] = _str_list(data["disable"], "disable", where)
+    if "identity_types" in data:
+        v = data["identity_types"]
+        if not isinstance(v, dict):
+            raise ConfigError(where, "'identity_types' must be a table of tables")
+        kw["identity_types"] = {name: _identity_type(name, raw, where) for name, raw in v.items()}
+    if "suppress" in data:
+        kw["suppressions"] = _suppressions(data["suppress"], where)
+    return Config(**kw, source=where if where != "config" else None)
+
+
+def _read_table(path: Path) -> Mapping[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            doc = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # The decoder's message names line and column, never the text.
+        raise ConfigError(str(path), f"not valid TOML ({exc})") from None
+    tool = doc.get("tool")
+    table = tool.get("nhi") if isinstance(tool, dict) else None
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(str(path), "[tool.nhi] must be a table")
+    return table
+
+
+def find_config_file(inputs: Sequence[str | Path] = (), cwd: Path | None = None) -> Path | None:
+    """``nhi.toml`` then ``pyproject.toml`` with a ``[tool.nhi]`` table: next to the inputs, then cwd."""
+    dirs: list[Path] = []
+    for item in inputs:
+        p = Path(item)
+        d = p if p.is_dir() else p.parent
+        if d not in dirs:
+            dirs.append(d)
+    here = cwd or Path.cwd()
+    if here not in dirs:
+        dirs.append(here)
+    for d in dirs:
+        nhi = d / "nhi.toml"
+        if nhi.is_file():
+            return nhi
+        py = d / "pyproject.toml"
+        if py.is_file() and _read_table(py) is not None:
+            return py
+    return None
+
+
+def load_config(
+    explicit: str | Path | None = None,
+    inputs: Sequence[str | Path] = (),
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Load settings: ``explicit`` file, else one found near the inputs or in cwd, else defaults.
+
+    ``overrides`` (from CLI flags) win over the file.
+    """
+    path = Path(explicit) if explicit else find_config_file(inputs)
+    config = Config()
+    if path is not None:
+        if explicit and not path.is_file():
+            raise ConfigError(str(path), "config file not found")
+        table = _read_table(path)
+        if table is None and path.name == "nhi.toml":
+            raise ConfigError(str(path), "settings must sit under a [tool.nhi] table")
+        if table is not None:
+            config = config_from_mapping(table, str(path))
+    if overrides:
+        config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    return config

@@ -1,0 +1,249 @@
+"""Which resources are non-human identities, and whose owner and expiry each one carries.
+
+Untaggable children (an access key, a secret version, a policy attachment) inherit owner and expiry
+from their parent, found through configuration references (plan, HCL, CDKTF), state dependencies,
+or attribute match (state: ``key.user == user.name``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from nhi_toolkit.catalog import IdentityType
+from nhi_toolkit.config import Config
+from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
+from nhi_toolkit.loaders.common import Document
+from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
+
+__all__ = ["build_inventory", "read_path", "read_tags"]
+
+
+def read_path(values: Mapping[str, Any], path: str) -> Any:
+    """Follow a dotted path through decoded values; None when absent, UNKNOWN when unknown."""
+    node: Any = values
+    for step in path.split("."):
+        if node is UNKNOWN:
+            return UNKNOWN
+        if isinstance(node, dict):
+            if step not in node:
+                return None
+            node = node[step]
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            node = node[int(step)]
+        elif isinstance(node, list) and len(node) == 1 and isinstance(node[0], dict):
+            node = node[0].get(step)  # a nested block written as a one-element list
+        else:
+            return None
+    return node
+
+
+def _parse_pairs(items: Iterable[Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        if item is UNKNOWN:
+            out["\0unknown"] = UNKNOWN
+            continue
+        if not isinstance(item, str):
+            continue
+        for sep in ("=", ":"):
+            if sep in item:
+                k, v = item.split(sep, 1)
+                out.setdefault(k.strip(), v.strip())
+                break
+    return out
+
+
+def read_tags(values: Mapping[str, Any], itype: IdentityType) -> tuple[dict[str, Any] | Unknown | None, bool]:
+    """The identity's own tags: (tags or UNKNOWN or None when it has none, some-keys-unknown)."""
+    if itype.tags_path is None:
+        return None, False
+    raw = read_path(values, itype.tags_path)
+    partial = False
+    if itype.tags_path == "tags" and "tags_all" in values:
+        tags_all = values["tags_all"]
+        if isinstance(tags_all, dict):
+            raw = {**tags_all, **raw} if isinstance(raw, dict) else tags_all
+        elif tags_all is UNKNOWN:
+            partial = True
+    if raw is UNKNOWN:
+        return UNKNOWN, True
+    if raw is None:
+        return ({}, True) if partial else (None, False)
+    if itype.tags_format == "list" and isinstance(raw, list):
+        tags = _parse_pairs(raw)
+    elif itype.tags_format == "kv-text" and isinstance(raw, str):
+        tags = _parse_pairs(raw.replace(",", " ").replace(";", " ").split())
+    elif isinstance(raw, dict):
+        tags = dict(raw)
+    else:
+        return None, False
+    if tags.pop("\0unknown", None) is UNKNOWN:
+        partial = True
+    return tags, partial
+
+
+def _lookup(tags: Mapping[str, Any] | None, keys: tuple[str, ...]) -> tuple[str | None, Any]:
+    if not tags:
+        return None, None
+    for key in keys:
+        if key in tags:
+            return key, tags[key]
+    return None, None
+
+
+def _applies(resource: Resource, itype: IdentityType) -> bool:
+    for attr, expected in itype.condition.items():
+        value = resource.values.get(attr)
+        if value is not UNKNOWN and value is not None and value != expected:
+            return False
+        if value is None and resource.values:
+            return False
+    return True
+
+
+class _Index:
+    def __init__(self, resources: list[tuple[Resource, IdentityType]]):
+        self.by_config: dict[str, list[Resource]] = defaultdict(list)
+        self.by_type: dict[str, list[Resource]] = defaultdict(list)
+        self.referrers: dict[str, list[Resource]] = defaultdict(list)
+        for res, _ in resources:
+            self.by_config[res.config_address].append(res)
+            self.by_type[res.type].append(res)
+        for res, _ in resources:
+            for ref in res.references:
+                for target in self.by_config.get(ref, ()):
+                    self.referrers[target.address].append(res)
+
+
+def _scalar_values(value: Any) -> list[Any]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, (str, int))]
+    return [value] if isinstance(value, (str, int)) and value != "" else []
+
+
+def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
+    """Return (parent, parent_expected): parent_expected is True when the type has a parent link."""
+    if not itype.parents:
+        if itype.taggable:
+            return None, False
+        # Untaggable copies (GitHub secrets, TLS keys): the identity they reference, else a referrer.
+        for ref in res.references:
+            for cand in index.by_config.get(ref, ()):
+                if cand.address != res.address:
+                    return cand, False
+        for cand in index.referrers.get(res.address, ()):
+            return cand, False
+        return None, False
+    for link in itype.parents:
+        child_vals = _scalar_values(res.values.get(link.attr)) if link.attr else []
+        unknown_val = link.attr and res.values.get(link.attr) is UNKNOWN
+        referenced = [
+            cand
+            for ref in res.references
+            for cand in index.by_config.get(ref, ())
+            if cand.type in link.parent_types
+        ]
+        if referenced:
+            if child_vals:
+                matched = [c for c in referenced if _matches(c, link.parent_attrs, child_vals)]
+                if matched:
+                    return matched[0], True
+            same_key = [c for c in referenced if c.index == res.index and c.module == res.module]
+            if same_key:
+                return same_key[0], True
+            if len({c.address for c in referenced}) == 1 or unknown_val or not child_vals:
+                return referenced[0], True
+        if child_vals:
+            for ptype in link.parent_types:
+                for cand in index.by_type.get(ptype, ()):
+                    if _matches(cand, link.parent_attrs, child_vals):
+                        return cand, True
+    return None, True
+
+
+def _matches(cand: Resource, attrs: tuple[str, ...], wanted: list[Any]) -> bool:
+    for attr in attrs:
+        v = cand.values.get(attr)
+        if isinstance(v, (str, int)) and v in wanted:
+            return True
+    # An ARN given where a name is expected, or the reverse.
+    names = {str(w).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for w in wanted}
+    return any(isinstance(cand.values.get(a), str) and cand.values.get(a) in names for a in attrs)
+
+
+def build_inventory(doc: Document, config: Config) -> list[Identity]:
+    """Every identity in one document, with owner and expiry resolved (own or inherited)."""
+    catalog = config.catalog
+    members = [
+        (res, catalog[res.type])
+        for res in doc.resources
+        if res.type in catalog and res.mode == "managed" and _applies(res, catalog[res.type])
+    ]
+    index = _Index(members)
+    own: dict[str, tuple[dict[str, Any] | Unknown | None, bool]] = {
+        res.address: read_tags(res.values, itype) for res, itype in members
+    }
+    parents: dict[str, tuple[Resource | None, bool]] = {
+        res.address: _find_parent(res, itype, index) for res, itype in members
+    }
+
+    def effective(address: str, depth: int = 0) -> tuple[Any, bool, str | None]:
+        """(tags, partial, inherited_from) following the parent chain for untagged identities."""
+        tags, partial = own[address]
+        if tags is None or (isinstance(tags, dict) and not tags and not partial):
+            parent, _ = parents.get(address, (None, False))
+            if parent is not None and parent.address in own and depth < 5:
+                ptags, ppartial, _ = effective(parent.address, depth + 1)
+                return ptags, ppartial, parent.address
+        return tags, partial, None
+
+    identities: list[Identity] = []
+    for res, itype in members:
+        tags, partial, inherited_from = effective(res.address)
+        parent, expected = parents[res.address]
+        if tags is UNKNOWN:
+            tag_map: dict[str, Any] = {}
+            owner_key, owner = None, UNKNOWN
+            expiry_key, expires = None, UNKNOWN
+        else:
+            tag_map = tags if isinstance(tags, dict) else {}
+            owner_key, owner = _lookup(tag_map, config.owner_keys)
+            expiry_key, expires = _lookup(tag_map, config.expiry_keys)
+            if owner_key is None and partial:
+                owner = UNKNOWN
+            if expiry_key is None and partial:
+                expires = UNKNOWN
+        if isinstance(owner, str) and not owner.strip():
+            owner = None
+        elif owner is not None and owner is not UNKNOWN and not isinstance(owner, str):
+            owner = str(owner)
+        expires_at, error = None, None
+        if expires is not None and expires is not UNKNOWN:
+            if isinstance(expires, str) and not expires.strip():
+                error = "is blank"
+            else:
+                try:
+                    expires_at = expiry_instant(expires)
+                except InvalidExpiry as exc:
+                    error = str(exc)
+        identities.append(
+            Identity(
+                resource=res,
+                category=itype.category,
+                owner=owner,
+                expires=expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires),
+                expires_at=expires_at,
+                parent=parent.address if parent is not None else None,
+                inherited=inherited_from is not None,
+                tags=tag_map,
+                owner_key=owner_key,
+                expiry_key=expiry_key,
+                expiry_error=error,
+                tags_unknown=partial or tags is UNKNOWN,
+                parent_missing=expected and parent is None,
+            )
+        )
+    identities.sort(key=lambda i: (i.address, str(i.source)))
+    return identities

@@ -1,0 +1,113 @@
+"""Loaders: sniff each input's kind, read it once, and return Documents of secret-free Resources.
+
+Inputs: plan JSON, raw state, ``show -json`` state, synthesized CDKTF (a ``cdk.tf.json`` file, a
+stack folder or a whole ``cdktf.out``), Terraform JSON configuration, ``.tf`` files or a directory of
+them. Every failure is an :class:`~nhi_toolkit.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.common import Document, decode_text, parse_json, read_bytes
+
+__all__ = ["Document", "load_document", "load_inputs", "sniff_json"]
+
+Wanted = Callable[[str], bool]
+
+
+def _everything(_: str) -> bool:
+    return True
+
+
+def sniff_json(doc: Any, path: str) -> str:
+    """Which kind of JSON document this is: plan, state, show-state or cdktf."""
+    from nhi_toolkit.loaders.cdktf_json import is_json_config
+    from nhi_toolkit.loaders.plan import is_plan
+    from nhi_toolkit.loaders.state import is_raw_state, is_show_state
+
+    if not isinstance(doc, dict):
+        raise InputError(path, f"expected a JSON object, found a JSON {_json_type(doc)}")
+    if is_raw_state(doc):
+        return "state"
+    if is_plan(doc):
+        return "plan"
+    if is_show_state(doc):
+        return "show-state"
+    if is_json_config(doc):
+        return "cdktf"
+    raise InputError(
+        path,
+        "not a Terraform plan ('terraform show -json PLANFILE'), state, or synthesized CDKTF JSON",
+    )
+
+
+def _json_type(doc: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(doc), "null")
+
+
+def _load_json_file(path: str, wanted: Wanted) -> Document:
+    from nhi_toolkit.loaders.cdktf_json import load_json_config
+    from nhi_toolkit.loaders.plan import load_plan
+    from nhi_toolkit.loaders.state import load_raw_state, load_show_state
+
+    doc = parse_json(decode_text(read_bytes(path), path), path)
+    kind = sniff_json(doc, path)
+    loader = {"plan": load_plan, "state": load_raw_state, "show-state": load_show_state,
+              "cdktf": load_json_config}[kind]
+    return loader(doc, path, wanted)
+
+
+def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
+    """Load one path (file or directory) into one or more Documents."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return _load_dir(p, wanted)
+        if not p.exists():
+            raise InputError(path, "no such file or directory")
+        if p.suffix == ".tf":
+            from nhi_toolkit.loaders.hcl import load_hcl_files
+
+            return [load_hcl_files([path], wanted)]
+        return [_load_json_file(path, wanted)]
+    except RecursionError:
+        raise InputError(path, "nesting is too deep to read") from None
+
+
+def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
+    path = str(p)
+    stacks = sorted(p.glob("stacks/*/cdk.tf.json"))
+    if not stacks and (p / "cdk.tf.json").is_file():
+        stacks = [p / "cdk.tf.json"]
+    if not stacks and p.name == "stacks":
+        stacks = sorted(p.glob("*/cdk.tf.json"))
+    if stacks:
+        return [_load_json_file(str(s), wanted) for s in stacks]
+    from nhi_toolkit.loaders.hcl import load_hcl_dir
+
+    docs = load_hcl_dir(path, wanted)
+    json_files = sorted(
+        f for f in p.iterdir()
+        if f.is_file() and (f.suffix in (".tfstate", ".json") or f.name.endswith(".tf.json"))
+    )
+    for f in json_files:
+        docs.append(_load_json_file(str(f), wanted))
+    if not docs:
+        raise InputError(
+            path,
+            "nothing Terraform here: no .tf files, cdktf.out stacks, plan JSON or state files",
+        )
+    return docs
+
+
+def load_inputs(paths: Iterable[str], wanted: Wanted = _everything) -> list[Document]:
+    """Load every input in order."""
+    docs: list[Document] = []
+    for path in paths:
+        docs.extend(load_document(path, wanted))
+    return docs

@@ -1,0 +1,119 @@
+"""Synthesized CDKTF: ``cdktf.out/stacks/*/cdk.tf.json`` (Terraform JSON configuration syntax).
+
+Also reads any hand-written ``*.tf.json`` with a top-level ``resource`` object. The construct path
+from cdktf's ``//`` metadata and the toolkit's own ``//.nhi`` declarations (suppressions, revocation
+path) travel with each resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nhi_toolkit.addresses import reference_target
+from nhi_toolkit.catalog import SECRET_FIELDS
+from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.common import Document
+from nhi_toolkit.loaders.expressions import Scope, find_references
+from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+
+__all__ = ["is_json_config", "load_json_config"]
+
+
+def is_json_config(doc: Mapping[str, Any]) -> bool:
+    """Terraform JSON configuration: ``resource`` at the top, or the other top-level block types."""
+    return isinstance(doc.get("resource"), dict) or (
+        "terraform" in doc and any(k in doc for k in ("provider", "variable", "locals", "output", "data"))
+    )
+
+
+def _provider_default_tags(doc: Mapping[str, Any], scope: Scope) -> Any:
+    providers = doc.get("provider")
+    aws = providers.get("aws") if isinstance(providers, dict) else None
+    if isinstance(aws, list):
+        aws = next((p for p in aws if isinstance(p, dict) and "alias" not in p), None)
+    if not isinstance(aws, dict):
+        return {}
+    dt = aws.get("default_tags")
+    if isinstance(dt, list):
+        dt = dt[0] if dt else {}
+    if not isinstance(dt, dict):
+        return {}
+    return scope.resolve(dt.get("tags", {}))
+
+
+def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
+    """Read one synthesized stack (or any Terraform JSON configuration file)."""
+    variables: dict[str, Any] = {}
+    raw_vars = doc.get("variable")
+    if isinstance(raw_vars, dict):
+        for name, body in raw_vars.items():
+            if isinstance(body, dict):
+                variables[name] = body["default"] if "default" in body else UNKNOWN
+    locals_raw = doc.get("locals") if isinstance(doc.get("locals"), dict) else {}
+    scope = Scope("json", variables, locals_raw)
+    defaults = _provider_default_tags(doc, scope)
+    resources = doc.get("resource")
+    if resources is not None and not isinstance(resources, dict):
+        raise InputError(path, "'resource' is not an object")
+    out: list[Resource] = []
+    for rtype, named in sorted((resources or {}).items()):
+        if not isinstance(named, dict) or not wanted(rtype):
+            continue
+        for name, body in sorted(named.items()):
+            if isinstance(body, list):  # JSON syntax allows a list of one body
+                body = body[0] if body and isinstance(body[0], dict) else {}
+            if not isinstance(body, dict):
+                continue
+            out.append(_resource(path, rtype, name, body, scope, defaults))
+    stack_meta = doc.get("//")
+    stack = None
+    if isinstance(stack_meta, dict):
+        md = stack_meta.get("metadata")
+        if isinstance(md, dict) and isinstance(md.get("stackName"), str):
+            stack = md["stackName"]
+    return Document(path, InputKind.CDKTF, tuple(out), metadata={"stack": stack} if stack else {})
+
+
+def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: Scope,
+              defaults: Any) -> Resource:
+    values: dict[str, Any] = {}
+    for key, raw in body.items():
+        if key in SECRET_FIELDS or key in ("//", "lifecycle", "provisioner", "connection", "depends_on"):
+            continue
+        values[key] = scope.resolve(raw)
+    if rtype.startswith("aws_") and defaults:
+        tags = values.get("tags", {})
+        if defaults is UNKNOWN or tags is UNKNOWN:
+            values["tags_all"] = UNKNOWN
+        elif isinstance(defaults, dict) and isinstance(tags, dict):
+            values["tags_all"] = {**defaults, **tags}
+    refs: set[str] = set()
+    find_references({k: v for k, v in body.items() if k not in ("//", "lifecycle")}, refs)
+    deps = body.get("depends_on")
+    if isinstance(deps, list):
+        refs.update(d[2:-1] if d.startswith("${") else d for d in deps if isinstance(d, str))
+    targets = tuple(sorted({t for r in refs if (t := reference_target(r)) and t != f"{rtype}.{name}"}))
+    lifecycle = body.get("lifecycle") if isinstance(body.get("lifecycle"), dict) else {}
+    meta: dict[str, Any] = {}
+    comment = body.get("//")
+    if isinstance(comment, dict):
+        md = comment.get("metadata")
+        if isinstance(md, dict) and isinstance(md.get("path"), str):
+            meta["construct_path"] = md["path"]
+        nhi = comment.get("nhi")
+        if isinstance(nhi, dict):
+            meta["nhi"] = nhi
+    if "count" in body or "for_each" in body:
+        meta["expanded"] = "count" if "count" in body else "for_each"
+    return Resource(
+        address=f"{rtype}.{name}",
+        type=rtype,
+        name=name,
+        source=Location(path),
+        kind=InputKind.CDKTF,
+        values=values,
+        references=targets,
+        prevent_destroy=lifecycle.get("prevent_destroy") is True,
+        metadata=meta,
+    )

@@ -1,0 +1,208 @@
+"""State: raw ``terraform.tfstate`` (version 4) and ``terraform show -json`` state output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from nhi_toolkit.addresses import join_address
+from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.common import Document, clean_values
+from nhi_toolkit.model import InputKind, Location, Resource
+
+__all__ = ["decode_dynamic", "is_raw_state", "is_show_state", "load_raw_state", "load_show_state"]
+
+_CTY_COLLECTIONS = {"object", "map", "list", "set", "tuple"}
+_CTY_PRIMITIVES = {"string", "number", "bool", "dynamic"}
+
+
+def is_raw_state(doc: Mapping[str, Any]) -> bool:
+    """Raw state has an integer ``version`` and ``resources`` (v4) or ``modules`` (v1-3)."""
+    return isinstance(doc.get("version"), int) and ("resources" in doc or "modules" in doc or "lineage" in doc)
+
+
+def is_show_state(doc: Mapping[str, Any]) -> bool:
+    """``terraform show -json`` of a state: ``format_version`` with ``values`` and no plan keys."""
+    return "format_version" in doc and "values" in doc and "planned_values" not in doc
+
+
+def _is_cty_type(t: Any) -> bool:
+    if isinstance(t, str):
+        return t in _CTY_PRIMITIVES
+    return isinstance(t, list) and len(t) == 2 and t[0] in _CTY_COLLECTIONS
+
+
+def decode_dynamic(value: Any) -> Any:
+    """Raw state stores dynamically typed attributes as ``{"value": ..., "type": ...}``; unwrap them."""
+    if isinstance(value, dict) and len(value) == 2 and "value" in value and _is_cty_type(value.get("type")):
+        return value["value"]
+    return value
+
+
+def _sensitive_mask(paths: Any) -> Any:
+    """Turn raw state ``sensitive_attributes`` (lists of path steps) into a nested mask."""
+    if not isinstance(paths, list) or not paths:
+        return None
+    mask: dict[str, Any] = {}
+    for path in paths:
+        steps = path if isinstance(path, list) else [path]
+        node: Any = mask
+        keys: list[Any] = []
+        for step in steps:
+            if not isinstance(step, dict):
+                keys = []
+                break
+            if step.get("type") == "get_attr":
+                keys.append(step.get("value"))
+            elif step.get("type") == "index":
+                v = step.get("value")
+                keys.append(v.get("value") if isinstance(v, dict) else v)
+            else:
+                keys = []
+                break
+        if not keys or not isinstance(keys[0], str):
+            continue
+        for i, k in enumerate(keys):
+            last = i == len(keys) - 1
+            if not isinstance(node, dict):
+                break
+            if last:
+                node[str(k)] = True
+            else:
+                nxt = node.get(str(k))
+                if nxt is True:
+                    break
+                if not isinstance(nxt, dict):
+                    nxt = node[str(k)] = {}
+                node = nxt
+    return mask or None
+
+
+def _mask_for_value(mask: Any, value: Any) -> Any:
+    """Raw-state masks key list elements by number as strings; make them lists for list values."""
+    if not isinstance(mask, dict):
+        return mask
+    if isinstance(value, list):
+        out: list[Any] = [None] * len(value)
+        for k, m in mask.items():
+            if str(k).isdigit() and int(k) < len(value):
+                out[int(k)] = _mask_for_value(m, value[int(k)])
+        return out
+    if isinstance(value, dict):
+        return {k: _mask_for_value(m, value.get(k)) for k, m in mask.items()}
+    return mask
+
+
+def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
+    """Read a version 4 state file."""
+    version = doc.get("version")
+    if not isinstance(version, int) or version < 4:
+        raise InputError(
+            path,
+            f"state version {version} is not supported; version 4 is written by Terraform 0.12 and "
+            "later (refresh it with a current Terraform first)",
+        )
+    if version > 4:
+        raise InputError(path, f"state version {version} is newer than this tool understands (4)")
+    items = doc.get("resources")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise InputError(path, "'resources' is not a list")
+    out: list[Resource] = []
+    for res in items:
+        if not isinstance(res, dict) or res.get("mode", "managed") != "managed":
+            continue
+        rtype, name = res.get("type"), res.get("name")
+        if not isinstance(rtype, str) or not isinstance(name, str) or not wanted(rtype):
+            continue
+        module = res.get("module") if isinstance(res.get("module"), str) else ""
+        provider = res.get("provider") if isinstance(res.get("provider"), str) else ""
+        for inst in res.get("instances") or ():
+            if not isinstance(inst, dict):
+                continue
+            key = inst.get("index_key")
+            if isinstance(key, bool) or not isinstance(key, (int, str)):
+                key = None
+            attrs = inst.get("attributes")
+            if not isinstance(attrs, dict):
+                attrs = _from_flat(inst.get("attributes_flat"))
+            decoded = {k: decode_dynamic(v) for k, v in attrs.items()}
+            mask = _mask_for_value(_sensitive_mask(inst.get("sensitive_attributes")), decoded)
+            deps = inst.get("dependencies")
+            refs = tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+            out.append(
+                Resource(
+                    address=join_address(module, "managed", rtype, name, key),
+                    type=rtype,
+                    name=name,
+                    source=Location(path),
+                    kind=InputKind.STATE,
+                    module=module,
+                    index=key,
+                    provider=provider,
+                    values=clean_values(decoded, mask),
+                    references=refs,
+                    metadata={"deposed": True} if inst.get("deposed") else {},
+                )
+            )
+    tv = doc.get("terraform_version")
+    return Document(path, InputKind.STATE, tuple(out),
+                    terraform_version=tv if isinstance(tv, str) else None)
+
+
+def _from_flat(flat: Any) -> dict[str, Any]:
+    # Pre-0.12 flatmap attributes only carry strings; keep the top-level scalars.
+    if not isinstance(flat, dict):
+        return {}
+    return {k: v for k, v in flat.items() if "." not in k and isinstance(v, str)}
+
+
+def _walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    stack = [module]
+    while stack:
+        mod = stack.pop()
+        yield from (r for r in mod.get("resources") or () if isinstance(r, dict))
+        stack.extend(c for c in mod.get("child_modules") or () if isinstance(c, dict))
+
+
+def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
+    """Read ``terraform show -json`` state output."""
+    values = doc.get("values")
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise InputError(path, "'values' is not an object")
+    root = values.get("root_module") or {}
+    if not isinstance(root, dict):
+        raise InputError(path, "'values.root_module' is not an object")
+    out: list[Resource] = []
+    for res in _walk(root):
+        rtype, name, address = res.get("type"), res.get("name"), res.get("address")
+        if res.get("mode", "managed") != "managed" or not isinstance(rtype, str) or not wanted(rtype):
+            continue
+        if not isinstance(name, str) or not isinstance(address, str):
+            continue
+        index = res.get("index")
+        if isinstance(index, bool) or not isinstance(index, (int, str)):
+            index = None
+        module = address.rsplit(f".{rtype}.{name}", 1)[0] if address.startswith("module.") else ""
+        deps = res.get("depends_on")
+        refs = tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+        out.append(
+            Resource(
+                address=address,
+                type=rtype,
+                name=name,
+                source=Location(path),
+                kind=InputKind.SHOW_STATE,
+                module=module,
+                index=index,
+                provider=res.get("provider_name") if isinstance(res.get("provider_name"), str) else "",
+                values=clean_values(res.get("values"), res.get("sensitive_values")),
+                references=refs,
+            )
+        )
+    tv = doc.get("terraform_version")
+    return Document(path, InputKind.SHOW_STATE, tuple(out),
+                    terraform_version=tv if isinstance(tv, str) else None)

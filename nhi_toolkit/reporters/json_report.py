@@ -1,0 +1,71 @@
+"""``--format json``: the documented, versioned contract other tools build on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nhi_toolkit.engine import Report
+from nhi_toolkit.expiry import format_instant
+from nhi_toolkit.model import UNKNOWN, Finding, Identity
+
+__all__ = ["SCHEMA_VERSION", "finding_json", "identity_json", "render", "to_dict"]
+
+SCHEMA_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    return None if value is UNKNOWN else value
+
+
+def identity_json(identity: Identity, report: Report) -> dict[str, Any]:
+    """One entry of ``identities``."""
+    unknown = [k for k, v in (("owner", identity.owner), ("expires_at", identity.expires)) if v is UNKNOWN]
+    return {
+        "address": identity.address,
+        "type": identity.type,
+        "category": identity.category,
+        "owner": _plain(identity.owner),
+        "expires_at": _plain(identity.expires),
+        "expires_instant": format_instant(identity.expires_at) if identity.expires_at else None,
+        "status": report.status_of(identity),
+        "inherited_from": identity.parent if identity.inherited else None,
+        "parent": identity.parent,
+        "action": identity.resource.action,
+        "unknown": unknown,
+        "source": identity.source.to_json(),
+    }
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """One entry of ``findings``."""
+    return {
+        "rule_id": finding.rule_id,
+        "rule": finding.rule,
+        "severity": finding.severity.label,
+        "address": finding.address,
+        "message": finding.message,
+        "source": finding.source.to_json(),
+        "suppressed": finding.suppressed is not None,
+        "suppression": (
+            {"reason": finding.suppressed, "until": finding.suppressed_until}
+            if finding.suppressed is not None else None
+        ),
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The whole document as plain data."""
+    return {
+        "version": SCHEMA_VERSION,
+        "now": format_instant(report.now),
+        "inputs": list(report.inputs),
+        "identities": [identity_json(i, report) for i in report.identities],
+        "findings": [finding_json(f) for f in report.findings],
+        "summary": report.summary(),
+    }
+
+
+def render(report: Report) -> str:
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,47 @@
+"""Every rule, registered explicitly in one tuple (no registration on import)."""
+
+from __future__ import annotations
+
+from nhi_toolkit.rules.base import Context, Rule
+from nhi_toolkit.rules.lifecycle import (
+    Expired,
+    ExpiringSoon,
+    ExpiryTooFar,
+    InvalidExpiryRule,
+    MissingExpiry,
+    MissingOwner,
+    UnknownUntilApply,
+)
+from nhi_toolkit.rules.retirement import (
+    Drift,
+    MissingRevocationPath,
+    OwnerOffboarded,
+    SharedIdentity,
+)
+
+__all__ = ["ALL_RULES", "RULE_ERROR_ID", "Context", "Rule", "rule_by_key"]
+
+ALL_RULES: tuple[Rule, ...] = (
+    MissingOwner(),
+    MissingExpiry(),
+    InvalidExpiryRule(),
+    Expired(),
+    ExpiringSoon(),
+    ExpiryTooFar(),
+    UnknownUntilApply(),
+    MissingRevocationPath(),
+    Drift(),
+    OwnerOffboarded(),
+    SharedIdentity(),
+)
+
+#: A rule that crashed is reported under this id, never swallowed.
+RULE_ERROR_ID = "NHI000"
+
+
+def rule_by_key(key: str) -> Rule | None:
+    """Look a rule up by id (NHI001) or name (missing-owner)."""
+    for rule in ALL_RULES:
+        if key in (rule.id, rule.name):
+            return rule
+    return None

@@ -1,0 +1,70 @@
+"""The rule idiom: metadata as class attributes, the check a pure function yielding findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import ClassVar
+
+from nhi_toolkit.config import Config
+from nhi_toolkit.loaders.common import Document
+from nhi_toolkit.model import Finding, Identity, Location, Severity
+
+__all__ = ["Context", "Rule"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at besides the identity: settings, the clock, the whole document."""
+
+    config: Config
+    now: datetime
+    document: Document
+    identities: tuple[Identity, ...]
+    leavers: Mapping[str, date | None] = field(default_factory=dict)
+    by_address: Mapping[str, Identity] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, config: Config, now: datetime, document: Document, identities: list[Identity],
+             leavers: Mapping[str, date | None] | None = None) -> Context:
+        """Build a context with its address index."""
+        return cls(config, now, document, tuple(identities), leavers or {},
+                   {i.address: i for i in identities})
+
+
+class Rule:
+    """Base class. Subclasses set the metadata and override :meth:`check` (or :meth:`check_all`)."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+    description: ClassVar[str] = ""
+    fix: ClassVar[str] = ""
+    waivable: ClassVar[bool] = True
+    #: Judged on identities a plan deletes or forgets too (most rules are not).
+    includes_deleted: ClassVar[bool] = False
+
+    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+        """Findings for one identity."""
+        return iter(())
+
+    def check_all(self, ctx: Context) -> Iterator[Finding]:
+        """Findings for the whole document; by default, :meth:`check` on every live identity."""
+        for identity in ctx.identities:
+            if identity.resource.deleted and not self.includes_deleted:
+                continue
+            yield from self.check(identity, ctx)
+
+    def finding(self, identity: Identity | None, message: str, *, address: str | None = None,
+                source: Location | None = None, severity: Severity | None = None) -> Finding:
+        """A finding of this rule."""
+        return Finding(
+            address=address if address is not None else (identity.address if identity else ""),
+            rule_id=self.id,
+            rule=self.name,
+            severity=severity or self.severity,
+            message=message,
+            source=source or (identity.source if identity else Location("")),
+        )

@@ -1,0 +1,186 @@
+"""Can each identity actually be retired? Revocation paths, drift, departed owners, shared credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
+from nhi_toolkit.rules.base import Context, Rule
+
+__all__ = ["Drift", "MissingRevocationPath", "OwnerOffboarded", "SharedIdentity", "leaver_match"]
+
+_TERRAFORM_PATHS = {"terraform", "terraform-destroy", "destroy", "nhi-retire"}
+_ROTATION_PATHS = {"rotation", "rotate", "secret-rotation"}
+
+
+class MissingRevocationPath(Rule):
+    id = "NHI010"
+    name = "missing-revocation-path"
+    severity = Severity.ERROR
+    summary = "Terraform cannot revoke this identity"
+    description = ("prevent_destroy, a removed block with destroy = false (or a plan that forgets "
+                   "the identity), a credential whose parent is not managed here, a secret copy of a "
+                   "credential that would outlive it, a stored API key with no rotation, or a declared "
+                   "revocation path that does not match the code.")
+    fix = "Make the identity destroyable by Terraform, manage its parent, or add rotation."
+    includes_deleted = True
+
+    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+        res = identity.resource
+        if res.action == "forget":
+            how = "a removed block with destroy = false" if res.metadata.get("removed_block") else \
+                "the plan forgets it"
+            yield self.finding(identity, f"{identity.address} is dropped from Terraform by {how}: "
+                                         "it stays alive in the cloud with nothing to revoke it")
+            return
+        if res.deleted:
+            return
+        if res.prevent_destroy:
+            yield self.finding(identity, f"{identity.address} has lifecycle prevent_destroy = true: "
+                                         "retirement by Terraform will fail")
+        if identity.parent_missing and identity.category in ("credential", "permission", "secret-copy"):
+            yield self.finding(identity, f"{identity.address} belongs to a parent identity that is not "
+                                         "managed here, so retiring the parent will not revoke it",
+                               severity=Severity.WARNING)
+        if identity.category == "secret-copy" and identity.parent:
+            parent = ctx.by_address.get(identity.parent)
+            own = _own_expiry(identity)
+            if parent is not None and parent.category == "credential" and own is not None and \
+                    parent.expires_at is not None and own > parent.expires_at:
+                yield self.finding(identity, f"{identity.address} copies the secret of {parent.address} "
+                                             "but expires after it: the copy outlives the credential",
+                                   severity=Severity.WARNING)
+        if identity.type == "aws_secretsmanager_secret" and not _has_rotation(identity, ctx):
+            yield self.finding(identity, f"{identity.address} stores a credential with no rotation "
+                                         "configured (aws_secretsmanager_secret_rotation)",
+                               severity=Severity.WARNING)
+        declared = identity.tag(ctx.config.revocation_keys)
+        if isinstance(declared, str) and declared.strip():
+            path = declared.strip().lower()
+            if path in _TERRAFORM_PATHS and res.prevent_destroy:
+                yield self.finding(identity, f"{identity.address} declares revocation path "
+                                             f"'{declared}' but prevent_destroy blocks it")
+            if path in _ROTATION_PATHS and not _has_rotation(identity, ctx):
+                yield self.finding(identity, f"{identity.address} declares revocation path "
+                                             f"'{declared}' but no rotation is configured")
+
+
+def _own_expiry(identity: Identity):  # type: ignore[no-untyped-def]
+    return None if identity.inherited else identity.expires_at
+
+
+def _has_rotation(identity: Identity, ctx: Context) -> bool:
+    rules = identity.resource.values.get("rotation_rules")
+    if rules not in (None, [], {}):
+        return True
+    if identity.resource.values.get("rotation_lambda_arn") not in (None, ""):
+        return True
+    target = identity.parent if identity.type != "aws_secretsmanager_secret" else identity.address
+    return any(
+        other.type == "aws_secretsmanager_secret_rotation" and other.parent == target
+        for other in ctx.identities
+    )
+
+
+class Drift(Rule):
+    id = "NHI011"
+    name = "drift"
+    severity = Severity.ERROR
+    summary = "Identity changed outside Terraform"
+    description = ("From plan resource_drift and refresh-only plans: owner or expiry tags changed or "
+                   "removed outside Terraform, or the identity deleted outside Terraform; and, when "
+                   "configuration and state are checked together, identities in state that no "
+                   "configuration declares (orphans) and declared identities missing from state.")
+    fix = "Restore the tags through Terraform, or import/remove the identity deliberately."
+
+    def check_all(self, ctx: Context) -> Iterator[Finding]:
+        catalog = ctx.config.catalog
+        for res in ctx.document.drift:
+            if res.type not in catalog:
+                continue
+            if res.action == "delete":
+                yield self.finding(None, f"{res.address} was deleted outside Terraform",
+                                   address=res.address, source=res.source)
+                continue
+            before = res.metadata.get("before") or {}
+            from nhi_toolkit.inventory import read_tags
+
+            old, _ = read_tags(before, catalog[res.type])
+            new, _ = read_tags(res.values, catalog[res.type])
+            if old is UNKNOWN or new is UNKNOWN:
+                continue
+            old_tags = old if isinstance(old, dict) else {}
+            new_tags = new if isinstance(new, dict) else {}
+            for label, keys in (("owner", ctx.config.owner_keys), ("expiry", ctx.config.expiry_keys)):
+                ov = next((old_tags[k] for k in keys if k in old_tags), None)
+                nv = next((new_tags[k] for k in keys if k in new_tags), None)
+                if ov != nv:
+                    change = "removed" if nv is None else ("added" if ov is None else "changed")
+                    yield self.finding(None, f"{res.address} {label} tag {change} outside Terraform"
+                                             + (f" ({ov} -> {nv})" if ov is not None and nv is not None
+                                                else ""),
+                                       address=res.address, source=res.source)
+
+
+def leaver_match(owner: str, leavers: dict[str, object] | object) -> str | None:
+    """The leavers-list entry matching an owner (email or handle, case-insensitive), if any."""
+    o = owner.strip().lower()
+    local = o.split("@", 1)[0]
+    for entry in leavers:  # type: ignore[attr-defined]
+        e = str(entry)
+        if e == o or ("@" not in e and e == local) or ("@" not in o and e.split("@", 1)[0] == o):
+            return e
+    return None
+
+
+class OwnerOffboarded(Rule):
+    id = "NHI012"
+    name = "owner-offboarded"
+    severity = Severity.ERROR
+    summary = "Identity's owner has left"
+    description = "The owner appears in the leavers list (--leavers) with a leaving date at or before now."
+    fix = "Hand the identity to a current owner through Terraform, or retire it (nhi retire --leavers)."
+    waivable = False
+
+    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+        if not ctx.leavers or not isinstance(identity.owner, str):
+            return
+        entry = leaver_match(identity.owner, ctx.leavers)
+        if entry is None:
+            return
+        left_on = ctx.leavers[entry]
+        if left_on is not None and left_on > ctx.now.date():
+            return
+        when = f" on {left_on.isoformat()}" if left_on else ""
+        yield self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{when}")
+
+
+class SharedIdentity(Rule):
+    id = "NHI013"
+    name = "shared-identity"
+    severity = Severity.WARNING
+    summary = "One identity serves several integrations"
+    description = ("A credential or principal referenced by identities of more than one integration "
+                   "(integration tag): revoking it for one breaks the others.")
+    fix = "Give each integration its own identity."
+
+    def check_all(self, ctx: Context) -> Iterator[Finding]:
+        keys = ctx.config.integration_keys
+        users: dict[str, set[str]] = {}
+        for ident in ctx.identities:
+            if ident.resource.deleted:
+                continue
+            integ = ident.tag(keys)
+            for target in ident.resource.references:
+                for other in ctx.identities:
+                    if other.resource.config_address == target and other.address != ident.address:
+                        if isinstance(integ, str) and integ:
+                            users.setdefault(other.address, set()).add(integ)
+        for ident in ctx.identities:
+            own = ident.tag(keys)
+            found = set(users.get(ident.address, set()))
+            if isinstance(own, str) and own:
+                found.update(p.strip() for p in own.replace(";", ",").split(",") if p.strip())
+            if len(found) > 1 and not ident.resource.deleted:
+                yield self.finding(ident, f"{ident.address} is used by {len(found)} integrations "
+                                          f"({', '.join(sorted(found))}); revoking it breaks all of them")
