@@ -24,9 +24,11 @@ __all__ = [
     "seconds_left",
 ]
 
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+# re.ASCII: without it \d also matches other scripts' digits (fullwidth, Arabic-Indic ...).
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
 _STAMP = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})",
+    re.ASCII,
 )
 
 
