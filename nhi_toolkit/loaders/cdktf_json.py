@@ -49,7 +49,9 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
     if isinstance(raw_vars, dict):
         for name, body in raw_vars.items():
             if isinstance(body, dict):
-                variables[name] = body["default"] if "default" in body else UNKNOWN
+                # A sensitive variable's value must never reach a report.
+                sensitive = body.get("sensitive") is True
+                variables[name] = body["default"] if "default" in body and not sensitive else UNKNOWN
     locals_raw = doc.get("locals") if isinstance(doc.get("locals"), dict) else {}
     scope = Scope("json", variables, locals_raw)
     defaults = _provider_default_tags(doc, scope)

@@ -88,6 +88,7 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
     """Read the given ``.tf`` files as one module."""
     parsed = [(f, *_parse(f)) for f in files]
     variables: dict[str, Any] = {}
+    sensitive_vars: set[str] = set()
     locals_raw: dict[str, Any] = {}
     default_tags: Any = {}
     for _, doc, _ in parsed:
@@ -95,6 +96,8 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
             for name, body in block.items():
                 if isinstance(body, dict):
                     variables[_unq(name)] = body["default"] if "default" in body else UNKNOWN
+                    if body.get("sensitive") is True:
+                        sensitive_vars.add(_unq(name))
         for block in _blocks(doc, "locals"):
             locals_raw.update({k: v for k, v in block.items() if not k.startswith("__")})
         for block in _blocks(doc, "provider"):
@@ -105,6 +108,8 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
                         default_tags = dt.get("tags", {})
     if tfvars_dir is not None:
         variables.update(_tfvars(tfvars_dir))
+    # A sensitive variable's value must never reach a report, whether from its default or tfvars.
+    variables.update(dict.fromkeys(sensitive_vars, UNKNOWN))
     scope = Scope("hcl", variables, locals_raw)
     defaults = scope.resolve(default_tags) if default_tags else {}
 
