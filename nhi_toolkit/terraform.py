@@ -299,6 +299,8 @@ class Terraform:
             env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         limit = self.timeout if timeout is None else timeout
         try:
+            # A process group of its own, so that an interrupt reaches Terraform and every plugin it
+            # started, and none of them is left holding the output pipes.
             proc = subprocess.Popen(
                 argv,
                 cwd=workdir,
@@ -306,6 +308,7 @@ class Terraform:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                start_new_session=True,
             )
         except OSError as exc:
             raise TerraformError(f"{label} could not start: {exc.strerror or exc}") from None
@@ -316,7 +319,7 @@ class Terraform:
             raise TerraformError(
                 f"{label} timed out after {limit:g}s", None, err.decode("utf-8", "replace")
             ) from None
-        except BaseException:
+        except BaseException:  # Ctrl-C included: stop Terraform cleanly, then let it propagate
             _stop(proc)
             raise
         return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
@@ -361,19 +364,25 @@ class Terraform:
             raise ValueError("a plan cannot be both destroy and refresh-only")
         workdir = Path(directory)
         args = ["plan", "-input=false", "-no-color", "-detailed-exitcode"]
-        planfile = None
-        if out is not None:
-            planfile = (workdir / out).resolve()
-            args.append(f"-out={planfile}")
-        if destroy:
-            args.append("-destroy")
-        if refresh_only:
-            args.append("-refresh-only")
-        args.extend(target_option(t) for t in targets)
-        result = self.run(args, workdir, ok_codes=(0, _EXIT_CHANGES), variables=variables)
+        planfile = None if out is None else (workdir / out).resolve()
+        with tempfile.TemporaryDirectory(prefix="nhi-plan-") as scratch:
+            # -detailed-exitcode is unreliable for refresh-only plans (Terraform reports changes when
+            # there are none, OpenTofu never does), so those are judged from the saved plan.
+            saved = planfile or (Path(scratch) / "refresh.tfplan" if refresh_only else None)
+            if saved is not None:
+                args.append(f"-out={saved}")
+            if destroy:
+                args.append("-destroy")
+            if refresh_only:
+                args.append("-refresh-only")
+            args.extend(target_option(t) for t in targets)
+            result = self.run(args, workdir, ok_codes=(0, _EXIT_CHANGES), variables=variables)
+            has_changes = result.returncode == _EXIT_CHANGES
+            if refresh_only and saved is not None:
+                has_changes = _refresh_changes(self.show_json(workdir, saved))
         return PlanResult(
             directory=workdir,
-            has_changes=result.returncode == _EXIT_CHANGES,
+            has_changes=has_changes,
             planfile=planfile,
             stdout=result.stdout,
             stderr=result.stderr,
@@ -436,6 +445,14 @@ class Terraform:
         return value
 
 
+def _refresh_changes(plan: Mapping[str, Any]) -> bool:
+    """A refresh-only plan changes something when a resource drifted or an output would change."""
+    if plan.get("resource_drift"):
+        return True
+    outputs = plan.get("output_changes") or {}
+    return any(change.get("actions") != ["no-op"] for change in outputs.values())
+
+
 @contextlib.contextmanager
 def _var_file(variables: Variables) -> Iterator[list[str]]:
     if not variables:
@@ -454,14 +471,18 @@ def _var_file(variables: Variables) -> Iterator[list[str]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, sig)
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """Interrupt Terraform the way Ctrl-C does, then kill it if it does not finish in time."""
-    with contextlib.suppress(ProcessLookupError):
-        proc.send_signal(signal.SIGINT)
+    """Interrupt Terraform as Ctrl-C would (it then releases its state lock); kill it if it lingers."""
+    _signal_group(proc, signal.SIGINT)
     try:
         return proc.communicate(timeout=_GRACE)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _signal_group(proc, signal.SIGKILL)
         return proc.communicate()
 
 
