@@ -1,0 +1,98 @@
+"""``nhi retire``: plan, verify and apply the destroy of expired and departed identities.
+
+Exit codes: 0 done or nothing to retire; 1 Terraform failed (a partly failed apply is recorded and a
+re-run resumes); 2 bad input or usage; 3 refused (the plan over-reaches, is stale, or does not match
+the manifest); a refused run destroys nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from nhi_toolkit.commands.common import handle_errors, now_option, parse_now_value
+
+__all__ = ["retire"]
+
+
+@click.command()
+@click.option("--terraform-dir", type=click.Path(file_okay=False, exists=True),
+              help="Root module to read state from, plan in and apply in.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False),
+              help="Read this state file instead (manifest only: no plan is made).")
+@now_option
+@click.option("--leavers", type=click.Path(dir_okay=False),
+              help="Also retire identities whose owner is on this leavers list.")
+@click.option("--integration", "integrations", multiple=True, metavar="NAME",
+              help="Also retire the identities of this integration (integration tag). Repeatable.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
+              help="Write the manifest (JSON) here; with --apply, the reviewed manifest to apply.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False),
+              help="Also write the readable summary here (it is always printed).")
+@click.option("--plan-out", type=click.Path(dir_okay=False),
+              help="Save the verified plan file here; with --apply, the reviewed plan file. It holds "
+                   "prior state, so secrets: never publish it.")
+@click.option("--audit-log", type=click.Path(dir_okay=False),
+              help="Append every step to this hash-chained audit log.")
+@click.option("--terraform-bin", metavar="PATH",
+              help="Terraform executable (default: terraform or tofu on PATH, else the embedded one; "
+                   "'embedded' forces it).")
+@click.option("--route", type=click.Choice(["auto", "declared-expiry", "targeted-destroy"]),
+              default="auto", show_default=True,
+              help="How to plan: declared-expiry (-var nhi_now) when the root module declares "
+                   "nhi_now, else a targeted destroy.")
+@click.option("--init/--no-init", "do_init", default=True, show_default=True,
+              help="Run terraform init first.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Config file (nhi.toml or pyproject.toml with [tool.nhi]).")
+@click.option("--apply", "do_apply", is_flag=True,
+              help="Apply: the reviewed --plan-out and --manifest when both exist, else plan, verify "
+                   "and apply in this run; then confirm from state that every entry is gone.")
+@click.option("--quiet", "-q", is_flag=True, help="Do not print the summary.")
+@handle_errors
+def retire(terraform_dir: str | None, state_file: str | None, now: str | None, leavers: str | None,
+           integrations: tuple[str, ...], manifest_path: str | None, summary_path: str | None,
+           plan_out: str | None, audit_log: str | None, terraform_bin: str | None, route: str,
+           do_init: bool, config_path: str | None, do_apply: bool, quiet: bool) -> None:
+    """Retire expired identities (and those of leavers or named integrations) with a verified
+    Terraform destroy plan.
+
+    Without --apply: select, expand, order, write the manifest, make the plan file and verify it.
+    With --apply: apply exactly the verified plan and confirm the identities are gone.
+    """
+    import os
+
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.retire import Criteria, Settings, apply_reviewed, render_summary, review
+
+    if bool(terraform_dir) == bool(state_file):
+        raise click.UsageError("give exactly one of --terraform-dir or --state")
+    if state_file and (plan_out or do_apply):
+        raise click.UsageError("--plan-out and --apply need --terraform-dir")
+    explicit_now = parse_now_value(now) if now else None
+    clock = explicit_now or datetime.now(UTC).replace(microsecond=0)
+    leaver_map = None
+    if leavers:
+        from nhi_toolkit.leavers import load_leavers
+
+        leaver_map = load_leavers(leavers)
+    config = load_config(config_path, [terraform_dir or state_file or "."])
+    settings = Settings(
+        terraform_dir=terraform_dir, state_file=state_file, manifest_path=manifest_path,
+        summary_path=summary_path, plan_out=plan_out, audit_log=audit_log, terraform_bin=terraform_bin,
+        route=route, init=do_init, echo=lambda m: click.echo(m, err=True),
+    )
+    criteria = Criteria(clock, leaver_map, tuple(integrations))
+    # --apply with an existing manifest is the second run of a reviewed retirement: it applies that
+    # manifest's plan file or refuses; it never plans afresh behind the reviewer's back.
+    if do_apply and manifest_path and os.path.exists(manifest_path):
+        outcome = apply_reviewed(settings, criteria, config, explicit_now)
+    else:
+        outcome = review(settings, criteria, config, apply=do_apply)
+    if outcome.manifest is not None and not quiet and not outcome.manifest.empty:
+        click.echo(render_summary(outcome.manifest), nl=False)
+    click.echo(outcome.message, err=outcome.exit_code != 0)
+    sys.exit(outcome.exit_code)
+
