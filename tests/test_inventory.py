@@ -1,0 +1,330 @@
+"""Which resources are identities, and whose owner and expiry each one carries (own or inherited)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import NOW, change, plan_doc, state_doc, state_resource, write_json
+
+from nhi_toolkit.config import Config, config_from_mapping
+from nhi_toolkit.engine import check_paths
+from nhi_toolkit.model import UNKNOWN, Identity
+
+OWNER = "alice@example.com"
+EXP = "2026-06-20"
+TAGS = {"owner": OWNER, "expires_at": EXP}
+
+
+def inventory(paths: list[Path], config: Config | None = None) -> dict[str, Identity]:
+    report = check_paths([str(p) for p in paths], config or Config(), NOW)
+    return {i.address: i for i in report.identities}
+
+
+# -- inheritance ------------------------------------------------------------------------------
+
+def test_plan_key_inherits_from_user_through_module_references_and_for_each(tmp_path: Path) -> None:
+    keys = ["team \"x\" bot", "b"]
+    changes = []
+    for k, owner in zip(keys, ["x@example.com", "b@example.com"], strict=True):
+        q = json.dumps(k)
+        changes.append(change(f"module.bots.aws_iam_user.agent[{q}]",
+                              {"name": f"agent-{k}", "tags": {"owner": owner, "expires_at": EXP}}))
+        changes.append(change(f"module.bots.aws_iam_access_key.k[{q}]", {"pgp_key": None},
+                              after_unknown={"user": True, "id": True, "secret": True},
+                              after_sensitive={"secret": True}))
+    config = {"root_module": {"module_calls": {"bots": {"source": "./bots", "module": {"resources": [
+        {"address": "aws_iam_user.agent", "mode": "managed", "type": "aws_iam_user", "name": "agent",
+         "expressions": {"name": {"references": ["each.key"]}}},
+        {"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+         "expressions": {"user": {"references": ["aws_iam_user.agent[each.key].name",
+                                                 "aws_iam_user.agent[each.key]", "aws_iam_user.agent"]}}},
+    ]}}}}}
+    inv = inventory([write_json(tmp_path / "plan.json", plan_doc(*changes, configuration=config))])
+    key = inv['module.bots.aws_iam_access_key.k["team \\"x\\" bot"]']
+    assert (key.owner, key.expires, key.inherited) == ("x@example.com", EXP, True)
+    assert key.parent == 'module.bots.aws_iam_user.agent["team \\"x\\" bot"]'
+    assert inv['module.bots.aws_iam_access_key.k["b"]'].owner == "b@example.com"
+
+
+def test_plan_count_keys_pair_by_index(tmp_path: Path) -> None:
+    changes = [change(f"aws_iam_user.u[{i}]", {"name": f"u{i}", "tags": {"owner": f"o{i}", "expires_at": EXP}})
+               for i in range(2)]
+    changes += [change(f"aws_iam_access_key.k[{i}]", {}, after_unknown={"user": True}) for i in range(2)]
+    config = {"root_module": {"resources": [
+        {"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+         "expressions": {"user": {"references": ["aws_iam_user.u[count.index].name", "aws_iam_user.u"]}},
+         "count_expression": {"constant_value": 2}}]}}
+    inv = inventory([write_json(tmp_path / "plan.json", plan_doc(*changes, configuration=config))])
+    assert inv["aws_iam_access_key.k[0]"].owner == "o0"
+    assert inv["aws_iam_access_key.k[1]"].owner == "o1"
+
+
+def test_state_key_inherits_by_attribute_match(tmp_path: Path) -> None:
+    state = state_doc(
+        state_resource("aws_iam_user", "a", {"name": "svc-a", "tags": {"owner": "a", "expires_at": EXP}}),
+        state_resource("aws_iam_user", "b", {"name": "svc-b", "tags": {"owner": "b", "expires_at": EXP}}),
+        state_resource("aws_iam_access_key", "k", {"user": "svc-b", "id": "AKIAEXAMPLE", "status": "Active"}),
+        state_resource("aws_iam_access_key", "orphan", {"user": "someone-else", "status": "Active"}),
+        state_resource("aws_iam_user_policy_attachment", "p", {"user": "svc-a", "policy_arn": "arn:x"}),
+    )
+    inv = inventory([write_json(tmp_path / "terraform.tfstate", state)])
+    assert (inv["aws_iam_access_key.k"].owner, inv["aws_iam_access_key.k"].parent) == ("b", "aws_iam_user.b")
+    assert inv["aws_iam_user_policy_attachment.p"].owner == "a"
+    orphan = inv["aws_iam_access_key.orphan"]
+    assert orphan.owner is None and orphan.parent_missing
+
+
+def test_state_role_attachment_matches_role_name(tmp_path: Path) -> None:
+    state = state_doc(
+        state_resource("aws_iam_role", "r", {"name": "bot", "id": "bot", "tags": TAGS}),
+        state_resource("aws_iam_role_policy_attachment", "a", {"role": "bot", "policy_arn": "arn:x"}),
+        state_resource("aws_iam_role_policy", "inline", {"role": "bot", "policy": "{}"}),
+    )
+    inv = inventory([write_json(tmp_path / "terraform.tfstate", state)])
+    assert inv["aws_iam_role_policy_attachment.a"].owner == OWNER
+    assert inv["aws_iam_role_policy.inline"].owner == OWNER
+
+
+def test_hcl_children_inherit_through_references(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""
+resource "aws_iam_user" "bot" {
+  name = "bot"
+  tags = {
+    owner      = "alice@example.com"
+    expires_at = "2026-06-20"
+  }
+}
+
+resource "aws_iam_access_key" "bot" {
+  user = aws_iam_user.bot.name
+}
+
+resource "aws_secretsmanager_secret" "s" {
+  name = "bot"
+  tags = { owner = "bob@example.com", expires_at = "2026-06-21" }
+}
+
+resource "aws_secretsmanager_secret_version" "v" {
+  secret_id     = aws_secretsmanager_secret.s.id
+  secret_string = aws_iam_access_key.bot.secret
+}
+""", encoding="utf-8")
+    inv = inventory([tmp_path])
+    key = inv["aws_iam_access_key.bot"]
+    assert (key.owner, key.expires, key.parent) == (OWNER, EXP, "aws_iam_user.bot")
+    assert key.source.line == 10
+    version = inv["aws_secretsmanager_secret_version.v"]
+    assert (version.owner, version.parent) == ("bob@example.com", "aws_secretsmanager_secret.s")
+
+
+def test_cdktf_children_inherit_through_references(tmp_path: Path) -> None:
+    doc = {"resource": {
+        "aws_iam_user": {"bot": {"name": "bot", "tags": TAGS}},
+        "aws_iam_access_key": {"key": {"user": "${aws_iam_user.bot.name}"}},
+    }}
+    stack = write_json(tmp_path / "cdktf.out" / "stacks" / "app" / "cdk.tf.json", doc)
+    for target in (stack, tmp_path / "cdktf.out"):
+        inv = inventory([target])
+        assert inv["aws_iam_access_key.key"].owner == OWNER
+        assert inv["aws_iam_access_key.key"].inherited
+
+
+def test_an_untaggable_child_with_no_parent_is_missing_owner(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "plan.json", plan_doc(change("aws_iam_access_key.k", {"user": "nobody"})))
+    report = check_paths([str(path)], Config(), NOW)
+    assert {f.rule for f in report.active} >= {"missing-owner", "missing-expiry"}
+
+
+# -- tags_all and provider default_tags -------------------------------------------------------
+
+def test_plan_tags_all_carries_default_tags(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_role.r", {"name": "r", "tags": {"expires_at": EXP},
+                                  "tags_all": {"owner": OWNER, "expires_at": EXP}}),
+        change("aws_iam_role.override", {"name": "o", "tags": {"owner": "own", "expires_at": EXP},
+                                         "tags_all": {"owner": "own", "expires_at": EXP}}),
+        change("aws_iam_role.pending", {"name": "p", "tags": {"owner": OWNER}},
+               after_unknown={"tags_all": True}),
+    ))
+    inv = inventory([path])
+    assert inv["aws_iam_role.r"].owner == OWNER
+    assert inv["aws_iam_role.override"].owner == "own"
+    assert inv["aws_iam_role.pending"].expires is UNKNOWN
+
+
+def test_hcl_default_tags_merge_into_aws_resources(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""
+variable "team" {
+  default = "platform@example.com"
+}
+locals {
+  common = { expires_at = "2026-06-20" }
+}
+provider "aws" {
+  default_tags {
+    tags = merge(local.common, { owner = var.team })
+  }
+}
+resource "aws_iam_role" "r" {
+  name = "r"
+}
+resource "aws_iam_role" "own" {
+  name = "own"
+  tags = { owner = "me@example.com" }
+}
+resource "google_service_account" "sa" {
+  account_id  = "sa"
+  description = "owner=gsa@example.com expires_at=2026-06-21"
+}
+""", encoding="utf-8")
+    inv = inventory([tmp_path])
+    assert (inv["aws_iam_role.r"].owner, inv["aws_iam_role.r"].expires) == ("platform@example.com", EXP)
+    assert (inv["aws_iam_role.own"].owner, inv["aws_iam_role.own"].expires) == ("me@example.com", EXP)
+    assert (inv["google_service_account.sa"].owner, inv["google_service_account.sa"].expires) == (
+        "gsa@example.com", "2026-06-21")
+
+
+def test_cdktf_default_tags(tmp_path: Path) -> None:
+    doc = {"provider": {"aws": [{"region": "eu-west-1", "default_tags": [{"tags": TAGS}]}]},
+           "resource": {"aws_iam_role": {"r": {"name": "r"}}}}
+    inv = inventory([write_json(tmp_path / "cdk.tf.json", doc)])
+    assert (inv["aws_iam_role.r"].owner, inv["aws_iam_role.r"].expires) == (OWNER, EXP)
+
+
+def test_hcl_unresolvable_tags_are_unknown_never_missing(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""
+variable "owner" {}
+resource "aws_iam_role" "a" {
+  name = "a"
+  tags = { owner = var.owner, expires_at = "2026-06-20" }
+}
+resource "aws_iam_role" "b" {
+  name = "b"
+  tags = module.labels.tags
+}
+resource "aws_iam_role" "c" {
+  name = "c"
+  tags = { owner = "c@example.com", expires_at = timeadd(timestamp(), "720h") }
+}
+""", encoding="utf-8")
+    report = check_paths([str(tmp_path)], Config(), NOW)
+    assert {f.rule for f in report.active} == {"unknown-until-apply"}
+    assert not report.failed()
+
+
+# -- custom identity types --------------------------------------------------------------------
+
+CUSTOM = config_from_mapping({"identity_types": {"terraform_data": {"tags_path": "input.tags"}}})
+DATA_TAGS = {"owner": "bot-team", "expires_at": "2026-05-01"}
+
+
+def _assert_custom(inv: dict[str, Identity]) -> None:
+    ident = inv["terraform_data.bot"]
+    assert (ident.owner, ident.expires, ident.category) == ("bot-team", "2026-05-01", "custom")
+
+
+def test_custom_type_in_raw_state_decodes_the_wrapped_input(tmp_path: Path) -> None:
+    wrapped = {"value": {"tags": DATA_TAGS},
+               "type": ["object", {"tags": ["map", "string"]}]}
+    state = state_doc(state_resource("terraform_data", "bot",
+                                     {"id": "1", "input": wrapped, "output": wrapped}))
+    _assert_custom(inventory([write_json(tmp_path / "terraform.tfstate", state)], CUSTOM))
+
+
+def test_custom_type_in_show_state(tmp_path: Path) -> None:
+    doc = {"format_version": "1.0", "values": {"root_module": {"resources": [
+        {"address": "terraform_data.bot", "mode": "managed", "type": "terraform_data", "name": "bot",
+         "provider_name": "terraform.io/builtin/terraform", "values": {"id": "1", "input": {"tags": DATA_TAGS}},
+         "sensitive_values": {}}]}}}
+    _assert_custom(inventory([write_json(tmp_path / "show.json", doc)], CUSTOM))
+
+
+def test_custom_type_in_plan(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("terraform_data.bot", {"input": {"tags": DATA_TAGS}}, after_unknown={"id": True, "output": True})))
+    _assert_custom(inventory([path], CUSTOM))
+
+
+def test_custom_type_in_hcl_and_cdktf(tmp_path: Path) -> None:
+    (tmp_path / "hcl").mkdir()
+    (tmp_path / "hcl" / "main.tf").write_text(
+        'resource "terraform_data" "bot" {\n  input = {\n    tags = {\n'
+        '      owner = "bot-team"\n      expires_at = "2026-05-01"\n    }\n  }\n}\n', encoding="utf-8")
+    _assert_custom(inventory([tmp_path / "hcl"], CUSTOM))
+    path = write_json(tmp_path / "cdk.tf.json", {"resource": {"terraform_data": {"bot": {
+        "input": {"tags": DATA_TAGS}}}}})
+    _assert_custom(inventory([path], CUSTOM))
+
+
+def test_custom_type_is_judged_by_the_rules(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "plan.json", plan_doc(change("terraform_data.bot", {"input": {"tags": DATA_TAGS}})))
+    report = check_paths([str(path)], CUSTOM, NOW)
+    assert [f.rule for f in report.active] == ["expired"]
+    assert check_paths([str(path)], Config(), NOW).identities == ()
+
+
+# -- catalog conditions and tag formats -------------------------------------------------------
+
+def test_only_securestring_parameters_are_identities(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_ssm_parameter.secure", {"type": "SecureString", "name": "s", "tags": TAGS},
+               after_sensitive={"value": True}),
+        change("aws_ssm_parameter.plain", {"type": "String", "name": "p", "value": "x"}),
+    ))
+    assert sorted(inventory([path])) == ["aws_ssm_parameter.secure"]
+
+
+@pytest.mark.parametrize(
+    ("tags", "owner"),
+    [(["owner=az@example.com", "expires_at=2026-06-20"], "az@example.com"),
+     (["owner:az@example.com", "expires_at:2026-06-20"], "az@example.com"),
+     (["unrelated"], None)],
+)
+def test_azuread_list_tags(tmp_path: Path, tags: list[str], owner: str | None) -> None:
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("azuread_application.app", {"display_name": "app", "tags": tags})))
+    assert inventory([path])["azuread_application.app"].owner == owner
+
+
+def test_data_sources_and_reads_are_not_identities(tmp_path: Path) -> None:
+    read = change("aws_iam_role.r", {"name": "r"}, actions=["read"])
+    data = change("aws_iam_role.d", {"name": "d"})
+    data.update(mode="data", address="data.aws_iam_role.d")
+    inv = inventory([write_json(tmp_path / "plan.json", plan_doc(read, data))])
+    assert inv == {}
+
+
+def test_untaggable_parentless_copy_inherits_from_what_it_references(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text("""
+resource "azuread_service_principal_password" "p" {
+  service_principal_id = azuread_service_principal.sp.id
+}
+resource "azuread_service_principal" "sp" {
+  client_id = "00000000-0000-0000-0000-000000000000"
+  tags      = ["owner=sp@example.com", "expires_at=2026-06-20"]
+}
+resource "github_actions_secret" "copy" {
+  repository      = "repo"
+  secret_name     = "CLIENT_SECRET"
+  plaintext_value = azuread_service_principal_password.p.value
+}
+""", encoding="utf-8")
+    inv = inventory([tmp_path])
+    assert inv["azuread_service_principal_password.p"].owner == "sp@example.com"
+    assert inv["github_actions_secret.copy"].owner == "sp@example.com"
+
+
+def test_identity_values_never_hold_unknown_marker_objects_in_json(tmp_path: Path) -> None:
+    from nhi_toolkit.reporters.json_report import to_dict
+
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_role.r", {"name": "r", "tags": {}}, after_unknown={"tags": True})))
+    report = check_paths([str(path)], Config(), NOW)
+    out: Any = to_dict(report)
+    ident = out["identities"][0]
+    assert ident["owner"] is None and ident["expires_at"] is None
+    assert ident["unknown"] == ["owner", "expires_at"]
+    json.dumps(out)
