@@ -1,0 +1,205 @@
+"""End-to-end retirement with real Terraform on terraform_data identities (no provider downloads).
+
+Each test copies a configuration into a temporary folder, creates its identities, and runs
+``nhi retire`` against it: the declared-expiry route of ``examples/retire-offline`` retires exactly
+the expired agents and their keys; the same configuration without the ``nhi_now`` switch makes a
+targeted destroy over-reach, which retire refuses without destroying anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nhi_toolkit.cli import main
+
+pytestmark = pytest.mark.terraform
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "retire-offline"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "retire"
+NOW = "2026-12-01"
+
+EXPIRED = {'terraform_data.agent["support-bot"]', 'terraform_data.agent_key["support-bot"]',
+           'terraform_data.agent["team \\"x\\" bot"]', 'terraform_data.agent_key["team \\"x\\" bot"]'}
+FRESH = {'terraform_data.agent["données café"]', 'terraform_data.agent_key["données café"]',
+         'terraform_data.agent["nightly report"]', 'terraform_data.agent_key["nightly report"]'}
+
+
+@pytest.fixture(scope="module")
+def tf():  # type: ignore[no-untyped-def]
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        return find_terraform()
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")
+
+
+def deploy(tf, source: Path, dest: Path, *extra: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Copy a configuration (plus extra files) to ``dest`` and create its resources."""
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "*.tfplan"))
+    for f in extra:
+        shutil.copy(f, dest / f.name)
+    tf.init(dest)
+    tf.plan(dest, out="setup.tfplan")
+    tf.apply(dest, "setup.tfplan")
+    (dest / "setup.tfplan").unlink()
+    assert state_addresses(tf, dest) == EXPIRED | FRESH
+    return dest
+
+
+def state_addresses(tf, directory: Path) -> set[str]:  # type: ignore[no-untyped-def]
+    from nhi_toolkit.retire import _addresses_in_state
+
+    return _addresses_in_state(tf.state_pull(directory))
+
+
+def retire(directory: Path, *args: str) -> tuple[int, str, str]:
+    runner = CliRunner()
+    result = runner.invoke(main, ["retire", "--terraform-dir", str(directory), *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_declared_expiry_review_then_apply_retires_exactly_the_expired(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    out = tmp_path / "out"
+    common = ["--now", NOW, "--manifest", str(out / "retire.json"), "--plan-out", str(out / "retire.tfplan"),
+              "--audit-log", str(out / "audit.jsonl"), "--no-init"]
+
+    code, stdout, stderr = retire(work, *common)
+    assert code == 0, stderr
+    manifest = json.loads((out / "retire.json").read_text(encoding="utf-8"))
+    assert manifest["route"] == "declared-expiry"
+    assert manifest["verification"] == {"status": "verified", "problems": []}
+    assert {s["address"] for s in manifest["revocation_order"]} == EXPIRED
+    # Keys go before the agents they hang off.
+    order = [s["address"] for s in manifest["revocation_order"]]
+    assert order.index('terraform_data.agent_key["support-bot"]') < order.index('terraform_data.agent["support-bot"]')
+    assert manifest["plan"]["sha256"] and (out / "retire.tfplan").is_file()
+    assert 'terraform_data.agent["team \\"x\\" bot"]' in stdout
+    assert state_addresses(tf, work) == EXPIRED | FRESH  # reviewing destroys nothing
+
+    code, stdout, stderr = retire(work, *common, "--apply")
+    assert code == 0, stderr
+    assert "4 addresses confirmed gone" in stdout
+    assert state_addresses(tf, work) == FRESH
+
+    audit = out / "audit.jsonl"
+    events = [json.loads(line)["event"] for line in audit.read_text(encoding="ascii").splitlines()]
+    for event in ("run-started", "planned", "verified", "applied", "confirmed", "run-finished"):
+        assert event in events
+    assert events.count("confirmed") == 4
+    verify = CliRunner().invoke(main, ["audit", "verify", str(audit)])
+    assert verify.exit_code == 0, verify.output
+
+    # Applying the same plan again is refused as stale and changes nothing.
+    code, _, stderr = retire(work, *common, "--apply")
+    assert code == 3
+    assert "stale" in stderr or "state changed" in stderr
+    assert state_addresses(tf, work) == FRESH
+
+    # A tampered log no longer verifies.
+    lines = audit.read_text(encoding="ascii").splitlines(keepends=True)
+    lines[2] = lines[2].replace("planned", "plannex")
+    audit.write_text("".join(lines), encoding="ascii")
+    verify = CliRunner().invoke(main, ["audit", "verify", str(audit)])
+    assert verify.exit_code == 1
+    assert "broken at entry 3" in verify.output
+
+
+def test_targeted_destroy_over_reach_is_refused_and_destroys_nothing(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = deploy(tf, FIXTURES / "ungated", tmp_path / "infra")
+    out = tmp_path / "out"
+    code, _, stderr = retire(work, "--now", NOW, "--manifest", str(out / "retire.json"),
+                             "--plan-out", str(out / "retire.tfplan"), "--audit-log", str(out / "audit.jsonl"),
+                             "--no-init", "--apply")
+    assert code == 3
+    refused = [ln for ln in stderr.splitlines() if ln.startswith("refused: ")]
+    assert refused and all("per resource, not per instance" in ln for ln in refused)
+    assert {ln.split(": ")[1] for ln in refused} == {
+        'terraform_data.agent_key["données café"]', 'terraform_data.agent_key["nightly report"]'}
+    assert state_addresses(tf, work) == EXPIRED | FRESH
+    assert not (out / "retire.tfplan").exists()
+    manifest = json.loads((out / "retire.json").read_text(encoding="utf-8"))
+    assert manifest["route"] == "targeted-destroy"
+    assert manifest["verification"]["status"] == "refused"
+    assert {p["kind"] for p in manifest["verification"]["problems"]} == {"over-reach"}
+    events = [json.loads(line)["event"] for line in (out / "audit.jsonl").read_text().splitlines()]
+    assert events.count("refused") == 2 and "applied" not in events
+
+
+def test_stale_plan_is_refused(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    common = ["--now", NOW, "--manifest", str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan"),
+              "--no-init"]
+    assert retire(work, *common)[0] == 0
+    # State moves on between review and apply.
+    (work / "extra.tf").write_text('resource "terraform_data" "unrelated" {\n  input = "x"\n}\n')
+    tf.plan(work, out="x.tfplan", variables={"nhi_now": "2026-01-01T00:00:00Z"})
+    tf.apply(work, "x.tfplan")
+    code, _, stderr = retire(work, *common, "--apply")
+    assert code == 3
+    assert "state changed since the review" in stderr
+    assert EXPIRED <= state_addresses(tf, work)
+
+
+def test_tampered_manifest_or_plan_is_refused(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    common = ["--now", NOW, "--manifest", str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan"),
+              "--no-init"]
+    assert retire(work, *common)[0] == 0
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    manifest["revocation_order"] = manifest["revocation_order"][:-1]  # drop one entry
+    (tmp_path / "m.json").write_text(json.dumps(manifest))
+    code, _, stderr = retire(work, *common, "--apply")
+    assert code == 3
+    assert "is selected for retirement now but is not in the reviewed manifest" in stderr
+    with open(tmp_path / "p.tfplan", "ab") as fh:
+        fh.write(b"\0")
+    code, _, stderr = retire(work, *common, "--apply")
+    assert code == 3 and "sha256 differs" in stderr
+    code, _, stderr = retire(work, *common[:-1], "--apply", "--now", "2026-12-02")
+    assert code == 3 and "the manifest was made for" in stderr
+    assert state_addresses(tf, work) == EXPIRED | FRESH
+
+
+def test_partly_failed_apply_is_recorded_and_a_rerun_resumes(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = deploy(tf, EXAMPLE, tmp_path / "infra", FIXTURES / "destroy-fails" / "agent_override.tf")
+    (work / "block-destroy").write_text("")
+    audit = tmp_path / "audit.jsonl"
+    args = ["--now", NOW, "--audit-log", str(audit), "--no-init", "--apply", "-q"]
+    code, _, stderr = retire(work, *args)
+    assert code == 1
+    assert "still in state" in stderr and "run retire again to resume" in stderr
+    left = state_addresses(tf, work)
+    assert FRESH <= left and left - FRESH and not (left - FRESH) - EXPIRED
+    (work / "block-destroy").unlink()
+    code, _, stderr = retire(work, *args)
+    assert code == 0, stderr
+    assert state_addresses(tf, work) == FRESH
+    entries = [json.loads(line) for line in audit.read_text().splitlines()]
+    failed = {e["data"]["address"] for e in entries if e["event"] == "failed" and "address" in e["data"]}
+    retried = {e["data"]["address"] for e in entries if e["event"] == "retried"}
+    assert failed and retried == failed
+    assert CliRunner().invoke(main, ["audit", "verify", str(audit)]).exit_code == 0
+
+
+def test_nothing_to_retire_and_installed_command(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    nhi = shutil.which("nhi", path=str(Path(sys.executable).parent)) or shutil.which("nhi")
+    if nhi is None:
+        pytest.skip("nhi is not installed")
+    proc = subprocess.run([nhi, "retire", "--terraform-dir", str(work), "--now", "2026-01-01", "--no-init"],
+                          capture_output=True, text=True, env={**os.environ}, check=False)
+    assert proc.returncode == 0
+    assert proc.stdout == "nhi retire: nothing to retire as of 2026-01-01T00:00:00Z\n"
