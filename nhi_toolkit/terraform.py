@@ -62,6 +62,7 @@ _GRACE = 15.0
 _EXIT_CHANGES = 2  # -detailed-exitcode: success with changes present
 _EXIT_UNFORMATTED = 3  # fmt -check: some files need formatting
 _UNDECLARED = re.compile(r"Values? for undeclared variables?")
+_UNDECLARED_NAME = re.compile(r'variable named "([^"]+)"')
 
 #: Values for ``-var-file``: strings as for ``-var``; lists, maps, numbers and booleans for variables
 #: of those types (a var file is JSON, so a complex value is given as itself, not as HCL text).
@@ -106,7 +107,7 @@ class PlanResult:
     stderr: str
 
 
-def child_environment(base: Variables | None = None) -> dict[str, str]:
+def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment every Terraform child process gets.
 
     Non-interactive and quiet (``TF_IN_AUTOMATION``, ``TF_INPUT=0``, no version check over the
@@ -258,7 +259,7 @@ class Terraform:
         workdir = Path(directory)
         label, where = self._label(args, workdir)
         if not workdir.is_dir():
-            raise TerraformError(f"{label} failed: no such directory {where}")
+            raise TerraformError(f"{label} failed in {where}: no such directory")
         with _var_file(variables) as var_args:
             argv = [*self.command, args[0], *var_args, *args[1:]]
             returncode, stdout, stderr = self._spawn(argv, workdir, f"{label} in {where}", timeout)
@@ -270,9 +271,10 @@ class Terraform:
         if variables and _UNDECLARED.search(stdout + stderr):
             # From a var file Terraform only warns; a gate such as nhi_now that the configuration does
             # not declare would silently change nothing, so treat it as the error -var would give.
+            named = set(_UNDECLARED_NAME.findall(stdout + stderr)) & set(variables)
             raise TerraformError(
-                f"{label} failed in {where}: the configuration does not declare every variable passed "
-                f"({', '.join(sorted(variables))})",
+                f"{label} failed in {where}: the configuration declares no variable "
+                f"{', '.join(sorted(named or variables))}",
                 returncode,
                 stderr,
             )

@@ -318,8 +318,10 @@ def test_variable_values_never_reach_messages(
 
 def test_undeclared_variable_is_an_error(tf: Terraform, keys_dir: Path) -> None:
     tf.init(keys_dir)
-    with pytest.raises(TerraformError, match=r"does not declare every variable passed \(nhi_now\)"):
-        tf.plan(keys_dir, variables={"nhi_now": "2026-12-01T00:00:00Z"})
+    with pytest.raises(
+        TerraformError, match=r"plan failed in .*: the configuration declares no variable nhi_now$"
+    ):
+        tf.plan(keys_dir, variables={"nhi_now": "2026-12-01T00:00:00Z", "suffix": "x"})
 
 
 def test_fmt_check_lists_unformatted_files(tf: Terraform, keys_dir: Path) -> None:
