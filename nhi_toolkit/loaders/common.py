@@ -91,7 +91,8 @@ def parse_json(text: str, path: str) -> Any:
     try:
         doc = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip()):
+        # An unterminated string always runs to the end of the text: the file was cut off inside it.
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise InputError(path, "JSON ends early (truncated file?)", exc.lineno, exc.colno) from None
         raise InputError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
     except ValueError:
