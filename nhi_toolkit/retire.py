@@ -844,7 +844,8 @@ def review(settings: Settings, criteria: Criteria, config: Config, *, apply: boo
             _write_outputs(settings, manifest)
             raise _tf_error(exc) from None
         digest = sha256_file(plan_path)
-        shown_name = settings.plan_out if settings.plan_out else None
+        # Only the name: where the file sits differs between the review and the apply runner.
+        shown_name = os.path.basename(settings.plan_out) if settings.plan_out else None
         manifest = manifest.with_fields(plan={"file": shown_name, "sha256": digest})
         problems = verify_plan(plan_json, manifest.addresses, identities={i.address: i for i in identities},
                                now=criteria.now,
