@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from constructs import Construct
 
 from nhi_toolkit.cdktf import AiIntegration, AwsProvider, NhiPolicy

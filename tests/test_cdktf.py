@@ -37,7 +37,7 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _nhi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nhi_toolkit.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "nhi_toolkit.cli", *args], check=False, capture_output=True,
                           text=True, cwd=ROOT, env=_env(), timeout=120)
 
 
@@ -45,7 +45,7 @@ def _nhi(*args: str) -> subprocess.CompletedProcess[str]:
 def synth(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("cdktf") / "cdktf.out"
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "stacks", "--outdir", str(out)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "stacks", "--outdir", str(out)], check=False, capture_output=True,
                           text=True, cwd=ROOT, env=_env(), timeout=120)
     elapsed = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr
@@ -329,7 +329,7 @@ def test_checker_imports_no_cdk_runtime() -> None:
 @pytest.mark.skipif(importlib.util.find_spec("cdktn") is None, reason="cdktn is not installed")
 def test_stacks_synthesize_and_check_with_cdktn(tmp_path: Path) -> None:
     out = tmp_path / "cdktf.out"
-    proc = subprocess.run([sys.executable, "-m", "stacks", "--outdir", str(out)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "stacks", "--outdir", str(out)], check=False, capture_output=True,
                           text=True, cwd=ROOT, env=_env(NHI_CDK_RUNTIME="cdktn"), timeout=120)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads((out / "stacks" / "support-chatbot" / "cdk.tf.json").read_text())

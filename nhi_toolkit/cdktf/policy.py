@@ -23,7 +23,7 @@ from nhi_toolkit.cdktf.declaration import clock
 from nhi_toolkit.config import Config
 from nhi_toolkit.model import Finding, Severity
 
-__all__ = ["NhiPolicy", "PolicyMessage", "SYNTH_WARNING_RULES"]
+__all__ = ["SYNTH_WARNING_RULES", "NhiPolicy", "PolicyMessage"]
 
 #: Rules that only ever warn at synth: an expired integration must synthesize to be retired.
 SYNTH_WARNING_RULES = frozenset({"expired", "expiring-soon"})
