@@ -338,7 +338,7 @@ class Terraform:
             raise TerraformError(f"{label} printed no version", 0, result.stderr) from None
 
     def init(self, directory: str | os.PathLike[str], *, backend: bool = True) -> RunResult:
-        """``init``; ``backend=False`` skips backend setup (enough for validate, fmt and test)."""
+        """``init``; ``backend=False`` skips backend setup (enough for validate and test)."""
         args = ["init", "-input=false", "-no-color"]
         if not backend:
             args.append("-backend=false")
