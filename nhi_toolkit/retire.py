@@ -65,6 +65,7 @@ __all__ = [
     "declares_nhi_now",
     "expand",
     "load_manifest",
+    "manifest_json_text",
     "manual_steps",
     "plan_file_state",
     "render_refusal",
@@ -72,7 +73,9 @@ __all__ = [
     "review",
     "revocation_order",
     "select",
+    "sha256_file",
     "verify_plan",
+    "write_private",
 ]
 
 MANIFEST_FORMAT = "nhi-retire-manifest/1"
