@@ -134,10 +134,10 @@ def _identity_type(name: str, raw: Any, where: str) -> IdentityType:
             raise ConfigError(where, f"identity_types.{name}.parent_attr must be a string")
         parents = (ParentLink(attr, parent_types, _str_list(match, "parent_match", where)),)
     lifetime = raw.get("max_lifetime_days", 365)
-    if lifetime is not None and (not isinstance(lifetime, int) or lifetime <= 0):
+    if lifetime is not None and (not isinstance(lifetime, int) or isinstance(lifetime, bool) or lifetime <= 0):
         raise ConfigError(where, f"identity_types.{name}.max_lifetime_days must be a positive integer")
     phase = raw.get("phase", PHASE_PRINCIPAL)
-    if phase not in (0, 1, 2):
+    if isinstance(phase, bool) or phase not in (0, 1, 2):
         raise ConfigError(where, f"identity_types.{name}.phase must be 0, 1 or 2")
     return IdentityType(
         name, category, phase, tags_path=tags_path, tags_format=tags_format, parents=parents,
