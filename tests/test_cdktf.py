@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -337,3 +338,34 @@ def test_stacks_synthesize_and_check_with_cdktn(tmp_path: Path) -> None:
     for name in HEALTHY:
         report = _check_json(out / "stacks" / name)
         assert not [f for f in report["findings"] if f["severity"] == "error" and not f.get("suppressed")]
+
+
+@pytest.mark.cdktf
+@pytest.mark.terraform
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH")
+def test_declared_expiry_gate_with_real_terraform(synth: dict[str, Any], tmp_path: Path) -> None:
+    """The stack's own variable, local and for_each, on built-in terraform_data resources (the AWS
+    provider cannot be downloaded here): nhi_now at the expiry instant declares nothing."""
+    doc = synth["docs"]["support-chatbot"]
+    role = doc["resource"]["aws_iam_role"]["support_chatbot_workload_role"]
+    key = doc["resource"]["aws_secretsmanager_secret"]["support_chatbot_model_provider_api_key"]
+    config = {"variable": doc["variable"], "locals": doc["locals"], "resource": {"terraform_data": {
+        "role": {"for_each": role["for_each"], "input": role["name"]},
+        "attachment": {"for_each": role["for_each"], "input": "${terraform_data.role[each.key].output}"},
+        "secret": {"for_each": key["for_each"], "input": key["name"]},
+    }}}
+    (tmp_path / "main.tf.json").write_text(json.dumps(config))
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+
+    def plan(*args: str) -> str:
+        proc = subprocess.run(["terraform", "plan", "-input=false", "-no-color", *args], check=False,
+                              capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+        return proc.stdout + proc.stderr
+
+    subprocess.run(["terraform", "init", "-input=false", "-no-color"], check=True, capture_output=True,
+                   cwd=tmp_path, env=env, timeout=120)
+    assert 'terraform_data.role["support-chatbot"] will be created' in plan()
+    assert "Plan: 3 to add" in plan("-var", "nhi_now=2027-03-31T23:59:59Z")
+    assert "No changes" in plan("-var", "nhi_now=2027-04-01T00:00:00Z")
+    assert "No changes" in plan("-var", "nhi_now=2027-04-01")
+    assert "nhi_now must be null" in plan("-var", "nhi_now=next week")
