@@ -29,7 +29,7 @@ class MissingRevocationPath(Rule):
         res = identity.resource
         if res.action == "forget":
             how = "a removed block with destroy = false" if res.metadata.get("removed_block") else \
-                "the plan forgets it"
+                "a forget action in the plan"
             yield self.finding(identity, f"{identity.address} is dropped from Terraform by {how}: "
                                          "it stays alive in the cloud with nothing to revoke it")
             return
