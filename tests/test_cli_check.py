@@ -351,3 +351,44 @@ def test_output_does_not_depend_on_local_timezone(clean_plan: Path) -> None:
     a = run_nhi(["check", clean_plan, "--now", "2026-06-01", "-f", "text"], env={"TZ": "UTC"})
     b = run_nhi(["check", clean_plan, "--now", "2026-06-01", "-f", "text"], env={"TZ": "Pacific/Kiritimati"})
     assert a.stdout == b.stdout and "2026-06-01T00:00:00Z" in a.stdout
+
+
+# -- integration fixture folders (tests/fixtures/check/<case>/) ----------------------------------
+
+def _regenerate_module() -> Any:
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "fixtures" / "check" / "regenerate.py"
+    spec = importlib.util.spec_from_file_location("nhi_fixture_regenerate", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+REGENERATE = _regenerate_module()
+CASES = REGENERATE.cases()
+
+
+def test_fixture_cases_exist() -> None:
+    assert len(CASES) >= 8
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fixture_case(case: Path) -> None:
+    code, out, err = REGENERATE.run_case(case)
+    expected_text = (case / "expected.json").read_text(encoding="utf-8")
+    assert err == ""
+    assert out == expected_text, (
+        f"{case.name}: output differs from expected.json; if the change is intended, run "
+        f"'python tests/fixtures/check/regenerate.py {case.name}' and review the diff")
+    doc = json.loads(out)
+    validate_report(doc)
+    assert code == (1 if doc["summary"]["failed"] else 0)
+    assert doc["now"] == REGENERATE.NOW
+
+
+@pytest.mark.parametrize("case", CASES[:3], ids=[c.name for c in CASES[:3]])
+def test_fixture_case_through_the_installed_command(case: Path) -> None:
+    run = run_nhi(REGENERATE.case_args(case), cwd=case)
+    assert run.stdout == (case / "expected.json").read_text(encoding="utf-8")

@@ -204,7 +204,7 @@ def test_prevent_destroy_blocks_revocation() -> None:
 def test_forget_action_is_a_missing_revocation_path() -> None:
     report = run(tagged(GOOD_TAGS, action="forget"))
     assert rules_of(report) == ["missing-revocation-path"]
-    assert "forgets" in report.active[0].message
+    assert "forget action" in report.active[0].message
 
 
 def test_secret_without_rotation_is_flagged() -> None:
