@@ -16,10 +16,10 @@ from conftest import NOW, NOW_TEXT, run_nhi
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from nhi_toolkit.cli import main
 from nhi_toolkit.config import Config, config_from_mapping
 from nhi_toolkit.engine import check_paths
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.cli import main
 
 KEYS = ["resource_changes", "values", "version", "resources", "planned_values", "resource", "root_module",
         "child_modules", "change", "actions", "after", "before", "after_unknown", "after_sensitive",
