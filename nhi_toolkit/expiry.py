@@ -32,6 +32,10 @@ _STAMP = re.compile(
 )
 
 
+#: An instant before 0001-01-01 or after 9999-12-31 in UTC (e.g. the end of day 9999-12-31).
+_OUT_OF_RANGE = "outside the supported date range (years 1 to 9999 in UTC)"
+
+
 class InvalidExpiry(ValueError):
     """An expiry or ``--now`` value that is not a real date or RFC 3339 timestamp.
 
@@ -56,7 +60,12 @@ def _parse(text: object, *, date_means_end_of_day: bool) -> datetime:
     if m:
         day = _make_date(*m.groups())
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        return start + timedelta(days=1) if date_means_end_of_day else start
+        if not date_means_end_of_day:
+            return start
+        try:
+            return start + timedelta(days=1)
+        except OverflowError:
+            raise InvalidExpiry(_OUT_OF_RANGE) from None
     m = _STAMP.fullmatch(value)
     if not m:
         raise InvalidExpiry("not a YYYY-MM-DD date or an RFC 3339 timestamp with an offset")
@@ -79,8 +88,11 @@ def _parse(text: object, *, date_means_end_of_day: bool) -> datetime:
         if oh > 23 or om > 59:
             raise InvalidExpiry("not a real UTC offset")
         tz = timezone(sign * timedelta(hours=oh, minutes=om))
-    instant = datetime(day.year, day.month, day.day, h, mi, s, micro, tzinfo=tz) + extra
-    return instant.astimezone(UTC)
+    try:
+        instant = datetime(day.year, day.month, day.day, h, mi, s, micro, tzinfo=tz) + extra
+        return instant.astimezone(UTC)
+    except OverflowError:
+        raise InvalidExpiry(_OUT_OF_RANGE) from None
 
 
 def expiry_instant(text: object) -> datetime:
