@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from nhi_toolkit.config import Config, Suppression
@@ -84,7 +84,8 @@ def identity_status(identity: Identity, now: datetime, soon_days: int) -> str:
     if identity.expires_at is not None:
         if is_expired(identity.expires_at, now):
             return "expired"
-        if identity.expires_at - now <= timedelta(days=soon_days):
+        # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
+        if (identity.expires_at - now).total_seconds() <= soon_days * 86400:
             return "expiring-soon"
     if identity.expires is None:
         return "no-expiry"

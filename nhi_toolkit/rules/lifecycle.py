@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
@@ -96,7 +95,8 @@ class ExpiringSoon(Rule):
         at = identity.expires_at
         if at is None or is_expired(at, ctx.now):
             return
-        if at - ctx.now <= timedelta(days=ctx.config.expiring_soon_days):
+        # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
+        if (at - ctx.now).total_seconds() <= ctx.config.expiring_soon_days * 86400:
             days = (at - ctx.now).total_seconds() / 86400
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, "
                                          f"in {days:.1f} days{_whose(identity)}")
@@ -117,7 +117,7 @@ class ExpiryTooFar(Rule):
             return
         itype = ctx.config.catalog.get(identity.type)
         limit = ctx.config.max_lifetime_for(itype) if itype else None
-        if limit is not None and at - ctx.now > timedelta(days=limit):
+        if limit is not None and (at - ctx.now).total_seconds() > limit * 86400:
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, more than "
                                          f"{limit} days from now (the maximum for {identity.type})"
                                          f"{_whose(identity)}")
