@@ -47,6 +47,9 @@ INVALID = [
     "2026-12-01 10:00:00Z",
     "２０２６-１２-０１",      # fullwidth digits are not RFC 3339 digits
     "٢٠٢٦-١٢-٠١",            # Arabic-Indic digits
+    "9999-12-31",            # ends at 10000-01-01, beyond the representable range
+    "9999-12-31T23:59:60Z",
+    "0001-01-01T00:00:00+01:00",
 ]
 
 #: Every reason an expiry can be invalid; none of them quotes the value.
@@ -57,6 +60,7 @@ MESSAGES = {
     "not a YYYY-MM-DD date or an RFC 3339 timestamp with an offset",
     "not a real time of day",
     "not a real UTC offset",
+    "outside the supported date range (years 1 to 9999 in UTC)",
 }
 
 NON_STRINGS = [None, 20261201, 2026.5, True, ["2026-12-01"], {"date": "2026-12-01"}]
@@ -105,7 +109,8 @@ def test_parse_now(text: str, instant: datetime) -> None:
     assert parse_now(text) == instant
 
 
-@pytest.mark.parametrize("text", ["tomorrow", "2026-02-30", "", "2026-06-01T12:00:00"])
+@pytest.mark.parametrize("text", ["tomorrow", "2026-02-30", "", "2026-06-01T12:00:00",
+                                  "9999-12-31T23:00:00-05:00"])
 def test_parse_now_rejects_bad_values(text: str) -> None:
     with pytest.raises(InvalidExpiry):
         parse_now(text)
@@ -144,7 +149,9 @@ def test_every_real_date_parses_to_the_next_midnight(day) -> None:  # type: igno
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(max_size=40))
+@given(st.one_of(st.text(max_size=40),
+                 st.from_regex(r"\d{4}-\d{2}-\d{2}([Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2}))?",
+                               fullmatch=True)))
 def test_arbitrary_text_parses_or_raises_invalid_expiry(text: str) -> None:
     try:
         at = expiry_instant(text)

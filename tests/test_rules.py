@@ -127,6 +127,13 @@ def test_max_lifetime_is_configurable_by_type_or_category(limits: dict[str, int]
     assert rules_of(run(res, config=Config(max_lifetime_days=limits))) == expected
 
 
+def test_huge_windows_do_not_overflow() -> None:
+    res = tagged({"owner": OWNER, "expires_at": "2099-01-01"})
+    report = run(res, config=Config(expiring_soon_days=10**10, max_lifetime_days={"aws_iam_role": 10**10}))
+    assert rules_of(report) == ["expiring-soon"]
+    assert report.status_of(report.identities[0]) == "expiring-soon"
+
+
 def test_tag_keys_are_configurable_with_aliases() -> None:
     config = config_from_mapping({"owner_keys": ["team", "squad"], "expiry_keys": ["sunset"]})
     assert rules_of(run(tagged({"squad": "data", "sunset": GOOD}), config=config)) == []
