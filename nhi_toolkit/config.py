@@ -6,6 +6,7 @@ silently switches a check off.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -80,7 +81,7 @@ class Config:
     source: str | None = None
     """The config file these settings came from, if any."""
 
-    @property
+    @functools.cached_property
     def catalog(self) -> dict[str, IdentityType]:
         """Built-in identity types plus the user's."""
         return build_catalog(self.identity_types)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nhi_toolkit.catalog import IdentityType
+from nhi_toolkit.catalog import IdentityType, ParentLink
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 from nhi_toolkit.loaders.common import Document
@@ -103,18 +103,51 @@ def _applies(resource: Resource, itype: IdentityType) -> bool:
     return True
 
 
+def _short(value: Any) -> Any:
+    """The last segment of an ARN or path, so an ARN given where a name is expected still matches."""
+    return value.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if isinstance(value, str) else value
+
+
 class _Index:
+    """Lookups that keep parent resolution linear in the number of identities."""
+
     def __init__(self, resources: list[tuple[Resource, IdentityType]]):
         self.by_config: dict[str, list[Resource]] = defaultdict(list)
-        self.by_type: dict[str, list[Resource]] = defaultdict(list)
-        self.referrers: dict[str, list[Resource]] = defaultdict(list)
+        self.by_key: dict[tuple[str, str, Any], Resource] = {}
+        self.by_value: dict[tuple[str, str, Any], list[Resource]] = defaultdict(list)
+        self.referrers_of: dict[str, list[Resource]] = defaultdict(list)
+        """config address -> resources whose configuration references it."""
+        match_attrs: dict[str, set[str]] = defaultdict(set)
+        for _, itype in resources:
+            for link in itype.parents:
+                for ptype in link.parent_types:
+                    match_attrs[ptype].update(link.parent_attrs)
         for res, _ in resources:
             self.by_config[res.config_address].append(res)
-            self.by_type[res.type].append(res)
+            self.by_key.setdefault((res.config_address, res.module, res.index), res)
+            for attr in match_attrs.get(res.type, ()):
+                v = res.values.get(attr)
+                if isinstance(v, (str, int)) and not isinstance(v, bool):
+                    self.by_value[(res.type, attr, v)].append(res)
+                    if isinstance(v, str) and _short(v) != v:
+                        self.by_value[(res.type, attr, _short(v))].append(res)
         for res, _ in resources:
             for ref in res.references:
-                for target in self.by_config.get(ref, ()):
-                    self.referrers[target.address].append(res)
+                self.referrers_of[ref].append(res)
+
+    def by_values(self, link: ParentLink, wanted: list[Any]) -> list[Resource]:
+        """Parents of the link's types whose match attributes equal one of ``wanted``."""
+        out: list[Resource] = []
+        seen: set[str] = set()
+        for w in wanted:
+            for key in dict.fromkeys((w, _short(w))):
+                for ptype in link.parent_types:
+                    for attr in link.parent_attrs:
+                        for cand in self.by_value.get((ptype, attr, key), ()):
+                            if cand.address not in seen:
+                                seen.add(cand.address)
+                                out.append(cand)
+        return out
 
 
 def _scalar_values(value: Any) -> list[Any]:
@@ -124,7 +157,12 @@ def _scalar_values(value: Any) -> list[Any]:
 
 
 def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
-    """Return (parent, parent_expected): parent_expected is True when the type has a parent link."""
+    """Return (parent, parent_expected): parent_expected is True when the type has a parent link.
+
+    Preference: a referenced parent whose identifying attribute matches the child's; the referenced
+    instance with the child's own instance key (for_each over one map); the only referenced instance
+    (or any, when the child's value is unknown until apply); an attribute match anywhere (state).
+    """
     if not itype.parents:
         if itype.taggable:
             return None, False
@@ -133,44 +171,29 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
             for cand in index.by_config.get(ref, ()):
                 if cand.address != res.address:
                     return cand, False
-        for cand in index.referrers.get(res.address, ()):
-            return cand, False
+        for cand in index.referrers_of.get(res.config_address, ()):
+            if cand.address != res.address:
+                return cand, False
         return None, False
     for link in itype.parents:
         child_vals = _scalar_values(res.values.get(link.attr)) if link.attr else []
-        unknown_val = link.attr and res.values.get(link.attr) is UNKNOWN
-        referenced = [
-            cand
-            for ref in res.references
-            for cand in index.by_config.get(ref, ())
-            if cand.type in link.parent_types
-        ]
-        if referenced:
-            if child_vals:
-                matched = [c for c in referenced if _matches(c, link.parent_attrs, child_vals)]
-                if matched:
-                    return matched[0], True
-            same_key = [c for c in referenced if c.index == res.index and c.module == res.module]
-            if same_key:
-                return same_key[0], True
-            if len({c.address for c in referenced}) == 1 or unknown_val or not child_vals:
+        unknown_val = bool(link.attr) and res.values.get(link.attr) is UNKNOWN
+        by_value = index.by_values(link, child_vals) if child_vals else []
+        refs = set(res.references)
+        matched = [c for c in by_value if c.config_address in refs]
+        if matched:
+            return matched[0], True
+        for ref in res.references:
+            cand = index.by_key.get((ref, res.module, res.index))
+            if cand is not None and cand.type in link.parent_types:
+                return cand, True
+        for ref in res.references:
+            referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
+            if referenced and (len(referenced) == 1 or unknown_val or not child_vals):
                 return referenced[0], True
-        if child_vals:
-            for ptype in link.parent_types:
-                for cand in index.by_type.get(ptype, ()):
-                    if _matches(cand, link.parent_attrs, child_vals):
-                        return cand, True
+        if by_value:
+            return by_value[0], True
     return None, True
-
-
-def _matches(cand: Resource, attrs: tuple[str, ...], wanted: list[Any]) -> bool:
-    for attr in attrs:
-        v = cand.values.get(attr)
-        if isinstance(v, (str, int)) and v in wanted:
-            return True
-    # An ARN given where a name is expected, or the reverse.
-    names = {str(w).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for w in wanted}
-    return any(isinstance(cand.values.get(a), str) and cand.values.get(a) in names for a in attrs)
 
 
 def build_inventory(doc: Document, config: Config) -> list[Identity]:

@@ -7,6 +7,7 @@ fields, never reach these records: the loaders drop them.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -121,7 +122,7 @@ class Resource:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Extra declarations carried with the resource (CDKTF ``//`` metadata: suppressions, revocation)."""
 
-    @property
+    @functools.cached_property
     def config_address(self) -> str:
         """Address without instance keys: what configuration references name."""
         from nhi_toolkit.addresses import config_address

@@ -183,8 +183,6 @@ def test_invalid_now_is_a_usage_error(clean_plan: Path, now: str) -> None:
     assert "--now" in result.stderr and "Traceback" not in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="commands/check.py tests 'if now' rather than 'is not None', so an "
-                                       "empty --now silently falls back to the real clock instead of exit 2")
 def test_empty_now_is_a_usage_error(clean_plan: Path) -> None:
     result = invoke("check", clean_plan, "--now", "")
     assert result.exit_code == 2
@@ -394,9 +392,6 @@ def test_fixture_case_through_the_installed_command(case: Path) -> None:
     assert run.stdout == (case / "expected.json").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="commands/check.py opens --output without handling OSError, so a "
-                                       "missing folder is reported as 'internal error (FileNotFoundError)' "
-                                       "instead of a message naming the file")
 def test_unwritable_output_names_the_file(tmp_path: Path, clean_plan: Path) -> None:
     target = tmp_path / "no-such-dir" / "report.json"
     result = CliRunner().invoke(main, ["check", str(clean_plan), "--now", NOW_TEXT, "-o", str(target)])

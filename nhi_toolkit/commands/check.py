@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import click
 
-from nhi_toolkit.commands.common import fail_on_option, handle_errors, now_option, parse_now_value
+from nhi_toolkit.commands.common import (
+    fail_on_option,
+    handle_errors,
+    now_option,
+    parse_now_value,
+    write_output,
+)
 from nhi_toolkit.reporters import REPORTERS
 
 __all__ = ["check", "rules"]
@@ -41,7 +47,7 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
     from nhi_toolkit.reporters import render
 
     config = load_config(config_path, inputs, {"fail_on": fail_on, "expiring_soon_days": expiring_soon_days})
-    clock = parse_now_value(now) if now else datetime.now(UTC).replace(microsecond=0)
+    clock = parse_now_value(now) if now is not None else datetime.now(UTC).replace(microsecond=0)
     leaver_map = None
     if leavers:
         from nhi_toolkit.leavers import load_leavers
@@ -50,8 +56,7 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
     report = check_paths(list(inputs), config, clock, leaver_map)
     text = render(fmt, report)
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        write_output(output, text)
     else:
         sys.stdout.write(text)
     sys.exit(1 if report.failed() else 0)

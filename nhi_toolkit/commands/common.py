@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["fail_on_option", "handle_errors", "now_option", "parse_now_value"]
+__all__ = ["fail_on_option", "handle_errors", "now_option", "parse_now_value", "write_output"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,3 +60,14 @@ def handle_errors(func: F) -> F:
             sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def write_output(path: str, text: str) -> None:
+    """Write a report file, turning OS errors into a clean exit-2 message naming the file."""
+    from nhi_toolkit.errors import NhiError
+
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise NhiError(path, f"cannot write the report ({exc.strerror or type(exc).__name__})") from None

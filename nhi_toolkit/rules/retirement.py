@@ -25,7 +25,18 @@ class MissingRevocationPath(Rule):
     fix = "Make the identity destroyable by Terraform, manage its parent, or add rotation."
     includes_deleted = True
 
+    def check_all(self, ctx: Context) -> Iterator[Finding]:
+        rotated = frozenset(i.parent for i in ctx.identities
+                            if i.type == "aws_secretsmanager_secret_rotation" and i.parent)
+        for identity in ctx.identities:
+            yield from self._check(identity, ctx, rotated)
+
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+        rotated = frozenset(i.parent for i in ctx.identities
+                            if i.type == "aws_secretsmanager_secret_rotation" and i.parent)
+        return self._check(identity, ctx, rotated)
+
+    def _check(self, identity: Identity, ctx: Context, rotated: frozenset[str | None]) -> Iterator[Finding]:
         res = identity.resource
         if res.action == "forget":
             how = "a removed block with destroy = false" if res.metadata.get("removed_block") else \
@@ -50,7 +61,7 @@ class MissingRevocationPath(Rule):
                 yield self.finding(identity, f"{identity.address} copies the secret of {parent.address} "
                                              "but expires after it: the copy outlives the credential",
                                    severity=Severity.WARNING)
-        if identity.type == "aws_secretsmanager_secret" and not _has_rotation(identity, ctx):
+        if identity.type == "aws_secretsmanager_secret" and not _has_rotation(identity, rotated):
             yield self.finding(identity, f"{identity.address} stores a credential with no rotation "
                                          "configured (aws_secretsmanager_secret_rotation)",
                                severity=Severity.WARNING)
@@ -60,7 +71,7 @@ class MissingRevocationPath(Rule):
             if path in _TERRAFORM_PATHS and res.prevent_destroy:
                 yield self.finding(identity, f"{identity.address} declares revocation path "
                                              f"'{declared}' but prevent_destroy blocks it")
-            if path in _ROTATION_PATHS and not _has_rotation(identity, ctx):
+            if path in _ROTATION_PATHS and not _has_rotation(identity, rotated):
                 yield self.finding(identity, f"{identity.address} declares revocation path "
                                              f"'{declared}' but no rotation is configured")
 
@@ -69,17 +80,14 @@ def _own_expiry(identity: Identity):  # type: ignore[no-untyped-def]
     return None if identity.inherited else identity.expires_at
 
 
-def _has_rotation(identity: Identity, ctx: Context) -> bool:
+def _has_rotation(identity: Identity, rotated: frozenset[str | None]) -> bool:
     rules = identity.resource.values.get("rotation_rules")
     if rules not in (None, [], {}):
         return True
     if identity.resource.values.get("rotation_lambda_arn") not in (None, ""):
         return True
     target = identity.parent if identity.type != "aws_secretsmanager_secret" else identity.address
-    return any(
-        other.type == "aws_secretsmanager_secret_rotation" and other.parent == target
-        for other in ctx.identities
-    )
+    return target in rotated
 
 
 class Drift(Rule):
@@ -160,27 +168,41 @@ class SharedIdentity(Rule):
     name = "shared-identity"
     severity = Severity.WARNING
     summary = "One identity serves several integrations"
-    description = ("A credential or principal referenced by identities of more than one integration "
-                   "(integration tag): revoking it for one breaks the others.")
+    description = ("A credential or principal whose dependants (keys, attachments, secret copies) "
+                   "carry their own integration tags naming more than one integration, or whose own "
+                   "integration tag lists several: revoking it for one breaks the others.")
     fix = "Give each integration its own identity."
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         keys = ctx.config.integration_keys
+        by_config: dict[str, list[Identity]] = {}
+        for ident in ctx.identities:
+            by_config.setdefault(ident.resource.config_address, []).append(ident)
         users: dict[str, set[str]] = {}
+        for ident in ctx.identities:
+            if ident.resource.deleted or ident.inherited:
+                continue
+            integ = ident.tag(keys)
+            if not (isinstance(integ, str) and integ.strip()):
+                continue
+            # Per instance: a for_each'd key uses its own user, not every user of that resource.
+            targets = {ident.parent} if ident.parent else set()
+            for ref in ident.resource.references:
+                cands = by_config.get(ref, [])
+                if len(cands) == 1:
+                    targets.add(cands[0].address)
+                else:
+                    targets.update(c.address for c in cands if c.resource.index == ident.resource.index
+                                   and c.resource.module == ident.resource.module)
+            for target in targets - {ident.address, None}:
+                users.setdefault(target, set()).add(integ.strip())
         for ident in ctx.identities:
             if ident.resource.deleted:
                 continue
-            integ = ident.tag(keys)
-            for target in ident.resource.references:
-                for other in ctx.identities:
-                    if other.resource.config_address == target and other.address != ident.address:
-                        if isinstance(integ, str) and integ:
-                            users.setdefault(other.address, set()).add(integ)
-        for ident in ctx.identities:
+            found = set(users.get(ident.address, ()))
             own = ident.tag(keys)
-            found = set(users.get(ident.address, set()))
             if isinstance(own, str) and own:
                 found.update(p.strip() for p in own.replace(";", ",").split(",") if p.strip())
-            if len(found) > 1 and not ident.resource.deleted:
+            if len(found) > 1:
                 yield self.finding(ident, f"{ident.address} is used by {len(found)} integrations "
                                           f"({', '.join(sorted(found))}); revoking it breaks all of them")
