@@ -165,6 +165,11 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None) -> dic
     return out if isinstance(out, dict) else {}
 
 
+def as_list(value: Any) -> list[Any]:
+    """The value if it is a list, else an empty list (a hand-edited file may put anything there)."""
+    return value if isinstance(value, list) else []
+
+
 def as_str(value: Any) -> str | None:
     """The value if it is a string, else None."""
     return value if isinstance(value, str) else None

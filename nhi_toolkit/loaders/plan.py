@@ -7,7 +7,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, clean_values, collect_references
+from nhi_toolkit.loaders.common import Document, as_list, clean_values, collect_references
 from nhi_toolkit.model import InputKind, Location, Resource
 
 __all__ = ["is_plan", "load_plan"]
@@ -31,7 +31,7 @@ def _action(actions: Any) -> str | None:
 
 def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[str, ...]]) -> None:
     """Configuration references of every resource, keyed by config address (module-qualified)."""
-    for res in module.get("resources") or ():
+    for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
         addr = res.get("address")
@@ -55,8 +55,8 @@ def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     stack = [module]
     while stack:
         mod = stack.pop()
-        yield from (r for r in mod.get("resources") or () if isinstance(r, dict))
-        stack.extend(c for c in mod.get("child_modules") or () if isinstance(c, dict))
+        yield from (r for r in as_list(mod.get("resources")) if isinstance(r, dict))
+        stack.extend(c for c in as_list(mod.get("child_modules")) if isinstance(c, dict))
 
 
 def _record(
@@ -129,7 +129,10 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                     resources.append(rec)
 
     drift: list[Resource] = []
-    for rc in doc.get("resource_drift") or ():
+    drifted = doc.get("resource_drift")
+    if drifted is not None and not isinstance(drifted, list):
+        raise InputError(path, "'resource_drift' is not a list")
+    for rc in drifted or ():
         if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
             continue
         change = rc.get("change") if isinstance(rc.get("change"), dict) else {}

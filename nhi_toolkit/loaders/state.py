@@ -7,7 +7,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, clean_values
+from nhi_toolkit.loaders.common import Document, as_list, clean_values
 from nhi_toolkit.model import InputKind, Location, Resource
 
 __all__ = ["decode_dynamic", "is_raw_state", "is_show_state", "load_raw_state", "load_show_state"]
@@ -118,7 +118,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
             continue
         module = res.get("module") if isinstance(res.get("module"), str) else ""
         provider = res.get("provider") if isinstance(res.get("provider"), str) else ""
-        for inst in res.get("instances") or ():
+        for inst in as_list(res.get("instances")):
             if not isinstance(inst, dict):
                 continue
             key = inst.get("index_key")
@@ -162,8 +162,8 @@ def _walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     stack = [module]
     while stack:
         mod = stack.pop()
-        yield from (r for r in mod.get("resources") or () if isinstance(r, dict))
-        stack.extend(c for c in mod.get("child_modules") or () if isinstance(c, dict))
+        yield from (r for r in as_list(mod.get("resources")) if isinstance(r, dict))
+        stack.extend(c for c in as_list(mod.get("child_modules")) if isinstance(c, dict))
 
 
 def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
