@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from conftest import NOW, NOW_TEXT, run_nhi
 from hypothesis import HealthCheck, given, settings
@@ -46,7 +47,34 @@ json_values = st.recursive(
     ),
     max_leaves=30,
 )
+# Known shapes with an arbitrary value dropped into each structural slot: where hand-edited or
+# corrupted files put a boolean or number where Terraform writes a list or object.
+_SHAPES = [
+    lambda v: {"format_version": "1.2", "resource_drift": v},
+    lambda v: {"format_version": "1.2", "resource_changes": [v]},
+    lambda v: {"format_version": "1.2", "resource_changes": [{"address": "aws_iam_user.u", "type": "aws_iam_user",
+                                                               "name": "u", "change": v}]},
+    lambda v: {"format_version": "1.2", "resource_changes": [{"address": "aws_iam_user.u", "type": "aws_iam_user",
+                                                               "name": "u", "change": {"actions": ["create"],
+                                                                                       "after": v,
+                                                                                       "after_unknown": v,
+                                                                                       "after_sensitive": v}}]},
+    lambda v: {"format_version": "1.2", "planned_values": {"root_module": {"resources": v, "child_modules": v}}},
+    lambda v: {"format_version": "1.2", "resource_changes": [], "configuration": {"root_module": {
+        "resources": v, "module_calls": {"m": {"module": {"resources": [v]}}}}}},
+    lambda v: {"format_version": "1.0", "values": {"root_module": {"resources": v, "child_modules": [v]}}},
+    lambda v: {"format_version": "1.0", "values": {"root_module": {"resources": [
+        {"address": "aws_iam_user.u", "type": "aws_iam_user", "name": "u", "mode": "managed", "values": v,
+         "sensitive_values": v}]}}},
+    lambda v: {"version": 4, "resources": [{"type": "aws_iam_user", "name": "u", "instances": v}]},
+    lambda v: {"version": 4, "resources": [{"type": "terraform_data", "name": "t", "module": v, "instances": [
+        {"attributes": {"input": v, "tags": v}, "sensitive_attributes": v, "index_key": v, "dependencies": v}]}]},
+    lambda v: {"resource": {"aws_iam_user": {"u": v}}, "variable": v, "locals": v, "provider": {"aws": v}},
+]
+shaped = st.builds(lambda shape, v: shape(v), st.sampled_from(_SHAPES), json_values)
+
 documents = st.one_of(
+    shaped,
     st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6),
     st.fixed_dictionaries({"format_version": st.just("1.2"),
                            "resource_changes": st.lists(st.dictionaries(st.sampled_from(KEYS), json_values,
@@ -83,6 +111,24 @@ def test_library_on_arbitrary_json(doc: Any) -> None:
         path = Path(tmp) / "input.json"
         path.write_text(json.dumps(doc), encoding="utf-8")
         _check_library(path, CUSTOM)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(shaped)
+def test_library_on_shaped_documents(doc: Any) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        _check_library(path, CUSTOM)
+
+
+@pytest.mark.parametrize("shape", range(len(_SHAPES)))
+@pytest.mark.parametrize("value", [True, 7, "x", None, {"a": 1}, [1, [2]]])
+def test_every_shape_with_wrong_types(tmp_path: Path, shape: int, value: Any) -> None:
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(_SHAPES[shape](value)), encoding="utf-8")
+    _check_library(path, CUSTOM)
 
 
 @SETTINGS
