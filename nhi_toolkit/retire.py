@@ -737,7 +737,13 @@ def _read_state(settings: Settings, tf: Any) -> tuple[Any, tuple[str, int] | Non
             return load_raw_state(doc, path, everything), ident
         if is_show_state(doc):
             return load_show_state(doc, path, everything), None
-        raise InputError(path, "not a Terraform state (raw state or 'terraform show -json' output)")
+        from nhi_toolkit.loaders.cdktf_json import is_json_config, load_json_config
+
+        if is_json_config(doc):
+            # A synthesized stack: preview what retiring its declared identities would destroy.
+            return load_json_config(doc, path, everything), None
+        raise InputError(path, "not a Terraform state (raw state or 'terraform show -json' output) "
+                               "or a synthesized cdk.tf.json")
     assert settings.terraform_dir is not None
     label = f"{settings.terraform_dir} (terraform state pull)"
     raw = tf.state_pull(settings.terraform_dir)

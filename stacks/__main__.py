@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from stacks import build_app
 
+    if args.outdir:
+        Path(args.outdir).mkdir(parents=True, exist_ok=True)  # cdktf creates only the last level
     app = build_app(args.outdir, args.stacks or None)
     try:
         app.synth()

@@ -21,7 +21,8 @@ __all__ = ["retire"]
 @click.option("--terraform-dir", type=click.Path(file_okay=False, exists=True),
               help="Root module to read state from, plan in and apply in.")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False),
-              help="Read this state file instead (manifest only: no plan is made).")
+              help="Read this state file instead (manifest only: no plan is made). A synthesized "
+                   "cdk.tf.json previews the manifest of its declared identities.")
 @now_option
 @click.option("--leavers", type=click.Path(dir_okay=False),
               help="Also retire identities whose owner is on this leavers list.")

@@ -7,10 +7,12 @@ path) travel with each resource.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from nhi_toolkit.addresses import reference_target
+from nhi_toolkit.addresses import join_address, reference_target
 from nhi_toolkit.catalog import SECRET_FIELDS
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document
@@ -25,6 +27,27 @@ def is_json_config(doc: Mapping[str, Any]) -> bool:
     return isinstance(doc.get("resource"), dict) or (
         "terraform" in doc and any(k in doc for k in ("provider", "variable", "locals", "output", "data"))
     )
+
+
+_GATED_MAP = re.compile(r"^\$\{\{\s*for\s+\w+\s*,\s*\w+\s+in\s+\{(?P<body>[^{}]*)\}\s*:")
+_MAP_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*=')
+
+
+def literal_for_each_keys(raw: Any) -> list[str] | None:
+    """Instance keys of a ``for_each`` over a literal map (plain, or filtered by the nhi_now gate).
+
+    The gate may drop some of them at plan time; declared here means "exists while not expired".
+    None when the keys cannot be known without Terraform.
+    """
+    if isinstance(raw, dict):
+        return sorted(raw)
+    if isinstance(raw, str):
+        m = _GATED_MAP.match(raw)
+        if m:
+            from nhi_toolkit.loaders.expressions import unquote
+
+            return sorted(unquote(k) for k in _MAP_KEY.findall(m.group("body")))
+    return None
 
 
 def _provider_default_tags(doc: Mapping[str, Any], scope: Scope) -> Any:
@@ -67,7 +90,13 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
                 body = body[0] if body and isinstance(body[0], dict) else {}
             if not isinstance(body, dict):
                 continue
-            out.append(_resource(path, rtype, name, body, scope, defaults))
+            rec = _resource(path, rtype, name, body, scope, defaults)
+            keys = literal_for_each_keys(body.get("for_each"))
+            if keys is None:
+                out.append(rec)
+            else:
+                out.extend(replace(rec, address=join_address("", "managed", rtype, name, k), index=k)
+                           for k in keys)
     stack_meta = doc.get("//")
     stack = None
     if isinstance(stack_meta, dict):

@@ -33,7 +33,7 @@ def render(report: Report) -> str:
     for ident in report.identities:
         sev_rule = worst.get(ident.address)
         rows.append((
-            _clip(ident.address, 70),
+            _clip(ident.address, 96),
             _clip(_cell(ident.owner), 32),
             _clip(_cell(ident.expires), 26),
             report.status_of(ident),
