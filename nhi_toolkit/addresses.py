@@ -174,12 +174,12 @@ def parse_address(address: str) -> ParsedAddress:
         raise AddressError("missing resource name")
     name = m.group(0)
     pos = m.end()
-    key: int | str | None = None
+    own_key: int | str | None = None
     if text[pos : pos + 1] == "[":
-        key, pos = _read_key(text, pos)
+        own_key, pos = _read_key(text, pos)
     if pos != len(text):
         raise AddressError("trailing text after the address")
-    return ParsedAddress(".".join(module_parts), mode, rtype, name, key)
+    return ParsedAddress(".".join(module_parts), mode, rtype, name, own_key)
 
 
 _KEYS = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')

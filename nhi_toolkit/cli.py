@@ -7,6 +7,7 @@ the commands that need them.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 import click

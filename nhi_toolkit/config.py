@@ -10,7 +10,7 @@ import functools
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,9 +161,7 @@ def _suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
             raise ConfigError(where, f"suppress entry {i}: 'address' must be a string")
         if not isinstance(reason, str) or len(reason.strip()) < 10:
             raise ConfigError(where, f"suppress entry {i} needs a 'reason' of at least 10 characters")
-        if isinstance(until, (datetime,)):
-            until = until.isoformat()
-        elif hasattr(until, "isoformat"):
+        if isinstance(until, (date, datetime)):
             until = until.isoformat()  # TOML dates arrive as datetime.date
         try:
             until_at = expiry_instant(until)

@@ -114,8 +114,8 @@ def _doc_location(doc: Document):  # type: ignore[no-untyped-def]
 
 def _metadata_suppressions(identity: Identity) -> list[Suppression]:
     """Suppressions recorded in synthesized CDKTF metadata (``//.nhi.suppress``)."""
-    from nhi_toolkit.errors import ConfigError
     from nhi_toolkit.config import _suppressions
+    from nhi_toolkit.errors import ConfigError
 
     nhi = identity.resource.metadata.get("nhi")
     raw = nhi.get("suppress") if isinstance(nhi, dict) else None

@@ -184,9 +184,9 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
         if matched:
             return matched[0], True
         for ref in res.references:
-            cand = index.by_key.get((ref, res.module, res.index))
-            if cand is not None and cand.type in link.parent_types:
-                return cand, True
+            keyed = index.by_key.get((ref, res.module, res.index))
+            if keyed is not None and keyed.type in link.parent_types:
+                return keyed, True
         for ref in res.references:
             referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
             if referenced and (len(referenced) == 1 or unknown_val or not child_vals):

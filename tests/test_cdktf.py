@@ -133,8 +133,9 @@ def test_nhi_check_finds_no_error_in_healthy_stacks(synth: dict[str, Any]) -> No
 def test_nhi_check_reports_the_retired_stack_expired(synth: dict[str, Any]) -> None:
     report = _check_json(synth["out"] / "stacks" / RETIRED)
     expired = {f["address"] for f in report["findings"] if f["rule"] == "expired"}
-    assert "aws_iam_role.meeting_summarizer_workload_role" in expired
-    assert "aws_secretsmanager_secret.meeting_summarizer_summary_model_api_key" in expired
+    # Instance addresses, as the declared-expiry gate's for_each keys them.
+    assert 'aws_iam_role.meeting_summarizer_workload_role["meeting-summarizer"]' in expired
+    assert 'aws_secretsmanager_secret.meeting_summarizer_summary_model_api_key["meeting-summarizer"]' in expired
     proc = _nhi("check", str(synth["out"]), "--now", NOW)
     assert proc.returncode == 1 and "expired" in proc.stdout
 
@@ -155,7 +156,7 @@ def test_metadata_suppression_is_honoured_and_stays_visible(synth: dict[str, Any
         "reason": "the bank issues the signing secret by hand; treasury rotates it quarterly"}]
     report = _check_json(synth["out"] / "stacks" / "finance-workflow")
     waived = [f for f in report["findings"] if f["address"] == "aws_secretsmanager_secret."
-              "finance_workflow_bank_webhook"]
+              'finance_workflow_bank_webhook["finance-workflow"]']
     assert waived and all(f.get("suppressed") for f in waived)
 
 

@@ -50,13 +50,20 @@ def _json_type(doc: Any) -> str:
         type(doc), "null")
 
 
-def _load_json_file(path: str, wanted: Wanted) -> Document:
+def _load_json_file(path: str, wanted: Wanted, *, optional: bool = False) -> Document | None:
+    """Load one JSON input; with ``optional`` (files met in a folder), JSON that is not Terraform
+    (package.json, cdktf.json, editor settings) is skipped rather than refused."""
     from nhi_toolkit.loaders.cdktf_json import load_json_config
     from nhi_toolkit.loaders.plan import load_plan
     from nhi_toolkit.loaders.state import load_raw_state, load_show_state
 
     doc = parse_json(decode_text(read_bytes(path), path), path)
-    kind = sniff_json(doc, path)
+    try:
+        kind = sniff_json(doc, path)
+    except InputError:
+        if optional:
+            return None
+        raise
     loader = {"plan": load_plan, "state": load_raw_state, "show-state": load_show_state,
               "cdktf": load_json_config}[kind]
     return loader(doc, path, wanted)
@@ -74,7 +81,8 @@ def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
             from nhi_toolkit.loaders.hcl import load_hcl_files
 
             return [load_hcl_files([path], wanted)]
-        return [_load_json_file(path, wanted)]
+        loaded = _load_json_file(path, wanted)
+        return [loaded] if loaded is not None else []
     except RecursionError:
         raise InputError(path, "nesting is too deep to read") from None
 
@@ -87,7 +95,7 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
     if not stacks and p.name == "stacks":
         stacks = sorted(p.glob("*/cdk.tf.json"))
     if stacks:
-        return [_load_json_file(str(s), wanted) for s in stacks]
+        return [d for s in stacks if (d := _load_json_file(str(s), wanted)) is not None]
     from nhi_toolkit.loaders.hcl import load_hcl_dir
 
     docs = load_hcl_dir(path, wanted)
@@ -96,11 +104,14 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
         if f.is_file() and (f.suffix in (".tfstate", ".json") or f.name.endswith(".tf.json"))
     )
     for f in json_files:
-        docs.append(_load_json_file(str(f), wanted))
+        loaded = _load_json_file(str(f), wanted, optional=f.suffix == ".json")
+        if loaded is not None:
+            docs.append(loaded)
     if not docs:
         raise InputError(
             path,
-            "nothing Terraform here: no .tf files, cdktf.out stacks, plan JSON or state files",
+            "nothing Terraform here: no .tf files, cdktf.out stacks, plan JSON or state files "
+            "(give a plan or state file by name to see why it is not read)",
         )
     return docs
 

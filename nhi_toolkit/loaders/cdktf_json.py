@@ -125,7 +125,8 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
     if isinstance(deps, list):
         refs.update(d[2:-1] if d.startswith("${") else d for d in deps if isinstance(d, str))
     targets = tuple(sorted({t for r in refs if (t := reference_target(r)) and t != f"{rtype}.{name}"}))
-    lifecycle = body.get("lifecycle") if isinstance(body.get("lifecycle"), dict) else {}
+    raw_lifecycle = body.get("lifecycle")
+    lifecycle: Mapping[str, Any] = raw_lifecycle if isinstance(raw_lifecycle, dict) else {}
     meta: dict[str, Any] = {}
     comment = body.get("//")
     if isinstance(comment, dict):

@@ -130,9 +130,9 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool) -> Any:
                 out[k] = c
         if unk:
             for k, flag in unk.items():
-                if flag is True and k not in out and not (top and k in SECRET_FIELDS):
-                    if not (sens and sens.get(k) is True):
-                        out[k] = UNKNOWN
+                if (flag is True and k not in out and not (top and k in SECRET_FIELDS)
+                        and not (sens and sens.get(k) is True)):
+                    out[k] = UNKNOWN
         return out
     if isinstance(value, list):
         sens_l = sensitive if isinstance(sensitive, list) else None

@@ -95,7 +95,7 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
         for block in _blocks(doc, "variable"):
             for name, body in block.items():
                 if isinstance(body, dict):
-                    variables[_unq(name)] = body["default"] if "default" in body else UNKNOWN
+                    variables[_unq(name)] = body.get("default", UNKNOWN)
                     if body.get("sensitive") is True:
                         sensitive_vars.add(_unq(name))
         for block in _blocks(doc, "locals"):

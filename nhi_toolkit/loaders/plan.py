@@ -20,6 +20,14 @@ def is_plan(doc: Mapping[str, Any]) -> bool:
     )
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
 def _action(actions: Any) -> str | None:
     if not isinstance(actions, list) or not actions:
         return None
@@ -78,8 +86,8 @@ def _record(
         kind=InputKind.PLAN,
         module=module if isinstance(module, str) else "",
         index=index,
-        mode=rc.get("mode") if rc.get("mode") in ("managed", "data") else "managed",
-        provider=rc.get("provider_name") if isinstance(rc.get("provider_name"), str) else "",
+        mode="data" if rc.get("mode") == "data" else "managed",
+        provider=_str(rc.get("provider_name")),
         values=clean_values(values, sensitive, unknown),
         references=refs.get(config_address(address), ()),
         action=action,
@@ -104,7 +112,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
         for rc in changes:
             if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
                 continue
-            change = rc.get("change") if isinstance(rc.get("change"), dict) else {}
+            change = _obj(rc.get("change"))
             action = _action(change.get("actions"))
             if action == "read":
                 continue
@@ -135,7 +143,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     for rc in drifted or ():
         if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
             continue
-        change = rc.get("change") if isinstance(rc.get("change"), dict) else {}
+        change = _obj(rc.get("change"))
         action = _action(change.get("actions"))
         rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, path)
         if rec is None:

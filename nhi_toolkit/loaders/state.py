@@ -116,8 +116,8 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
         rtype, name = res.get("type"), res.get("name")
         if not isinstance(rtype, str) or not isinstance(name, str) or not wanted(rtype):
             continue
-        module = res.get("module") if isinstance(res.get("module"), str) else ""
-        provider = res.get("provider") if isinstance(res.get("provider"), str) else ""
+        module = str(res["module"]) if isinstance(res.get("module"), str) else ""
+        provider = str(res["provider"]) if isinstance(res.get("provider"), str) else ""
         for inst in as_list(res.get("instances")):
             if not isinstance(inst, dict):
                 continue
@@ -198,7 +198,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
                 kind=InputKind.SHOW_STATE,
                 module=module,
                 index=index,
-                provider=res.get("provider_name") if isinstance(res.get("provider_name"), str) else "",
+                provider=str(res["provider_name"]) if isinstance(res.get("provider_name"), str) else "",
                 values=clean_values(res.get("values"), res.get("sensitive_values")),
                 references=refs,
             )

@@ -10,12 +10,17 @@ __all__ = ["render"]
 _COLUMNS = ("IDENTITY", "OWNER", "EXPIRES", "STATUS", "FINDING")
 
 
+def _visible(text: str) -> str:
+    """Control characters (terminal escapes) from tag values are shown escaped, never sent raw."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def _cell(value: object) -> str:
     if value is UNKNOWN:
         return "(known after apply)"
     if value is None:
         return "-"
-    return str(value)
+    return _visible(str(value))
 
 
 def _clip(text: str, width: int) -> str:
@@ -52,7 +57,8 @@ def render(report: Report) -> str:
         lines.append("Findings:")
         for f in report.findings:
             mark = f" [suppressed until {f.suppressed_until}: {f.suppressed}]" if f.suppressed else ""
-            lines.append(f"  {f.severity.label.upper():7} {f.rule_id} {f.rule}: {f.message}{mark}")
+            lines.append(f"  {f.severity.label.upper():7} {f.rule_id} {f.rule}: {_visible(f.message)}"
+                         f"{_visible(mark)}")
             lines.append(f"          at {f.source}")
     s = report.summary()
     sev = s["by_severity"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
 from nhi_toolkit.rules.base import Context, Rule
@@ -130,11 +130,11 @@ class Drift(Rule):
                                        address=res.address, source=res.source)
 
 
-def leaver_match(owner: str, leavers: dict[str, object] | object) -> str | None:
+def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
     """The leavers-list entry matching an owner (email or handle, case-insensitive), if any."""
     o = owner.strip().lower()
     local = o.split("@", 1)[0]
-    for entry in leavers:  # type: ignore[attr-defined]
+    for entry in leavers:
         e = str(entry)
         if e == o or ("@" not in e and e == local) or ("@" not in o and e.split("@", 1)[0] == o):
             return e
