@@ -11,7 +11,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Self
+from typing import Any
 
 __all__ = [
     "UNKNOWN",
@@ -33,7 +33,7 @@ class Unknown:
 
     _instance: Unknown | None = None
 
-    def __new__(cls) -> Self:
+    def __new__(cls) -> Unknown:  # noqa: PYI034 - a singleton: every call returns the one instance
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance

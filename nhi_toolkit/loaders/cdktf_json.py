@@ -12,11 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from nhi_toolkit.addresses import join_address, reference_target
-from nhi_toolkit.catalog import SECRET_FIELDS
+from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document
-from nhi_toolkit.loaders.expressions import Scope, find_references
+from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
 __all__ = ["is_json_config", "load_json_config"]
@@ -106,25 +105,18 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
     return Document(path, InputKind.CDKTF, tuple(out), metadata={"stack": stack} if stack else {})
 
 
+_META_KEYS = frozenset({"//", "lifecycle", "provisioner", "connection", "depends_on"})
+
+
 def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: Scope,
               defaults: Any) -> Resource:
-    values: dict[str, Any] = {}
-    for key, raw in body.items():
-        if key in SECRET_FIELDS or key in ("//", "lifecycle", "provisioner", "connection", "depends_on"):
-            continue
-        values[key] = scope.resolve(raw)
-    if rtype.startswith("aws_") and defaults:
-        tags = values.get("tags", {})
-        if defaults is UNKNOWN or tags is UNKNOWN:
-            values["tags_all"] = UNKNOWN
-        elif isinstance(defaults, dict) and isinstance(tags, dict):
-            values["tags_all"] = {**defaults, **tags}
+    values = declared_values(body, scope, _META_KEYS, rtype, defaults)
     refs: set[str] = set()
     find_references({k: v for k, v in body.items() if k not in ("//", "lifecycle")}, refs)
     deps = body.get("depends_on")
     if isinstance(deps, list):
         refs.update(d[2:-1] if d.startswith("${") else d for d in deps if isinstance(d, str))
-    targets = tuple(sorted({t for r in refs if (t := reference_target(r)) and t != f"{rtype}.{name}"}))
+    targets = declared_targets(refs, f"{rtype}.{name}")
     raw_lifecycle = body.get("lifecycle")
     lifecycle: Mapping[str, Any] = raw_lifecycle if isinstance(raw_lifecycle, dict) else {}
     meta: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["Scope", "find_references", "unquote"]
+__all__ = ["Scope", "declared_targets", "declared_values", "find_references", "unquote"]
 
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _TRAVERSAL = re.compile(r"(var|local)\.([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
@@ -320,3 +320,29 @@ def _one_string(expr: str) -> bool:
             return False
         i += 1
     return True
+
+
+def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
+                    default_tags: Any) -> dict[str, Any]:
+    """A resource block's attributes resolved statically, secrets and meta-arguments left out.
+
+    AWS resources get ``tags_all`` as the provider computes it: ``default_tags`` under ``tags``.
+    """
+    from nhi_toolkit.catalog import SECRET_FIELDS
+
+    values = {key: scope.resolve(raw) for key, raw in body.items()
+              if key not in skip and key not in SECRET_FIELDS and not key.startswith("__")}
+    if rtype.startswith("aws_") and default_tags:
+        tags = values.get("tags", {})
+        if default_tags is UNKNOWN or tags is UNKNOWN:
+            values["tags_all"] = UNKNOWN
+        elif isinstance(default_tags, dict) and isinstance(tags, dict):
+            values["tags_all"] = {**default_tags, **tags}
+    return values
+
+
+def declared_targets(refs: set[str], own_address: str) -> tuple[str, ...]:
+    """The resources a block refers to (config addresses), itself excluded, sorted."""
+    from nhi_toolkit.addresses import reference_target
+
+    return tuple(sorted({t for r in refs if (t := reference_target(r)) and t != own_address}))

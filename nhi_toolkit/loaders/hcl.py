@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from nhi_toolkit.addresses import reference_target
-from nhi_toolkit.catalog import SECRET_FIELDS
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
-from nhi_toolkit.loaders.expressions import Scope, find_references
+from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
 __all__ = ["load_hcl_dir", "load_hcl_files"]
@@ -135,24 +133,15 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
                     InputKind.HCL, tuple(out))
 
 
+_META_KEYS = frozenset({"lifecycle", "provisioner", "connection", "dynamic"})
+
+
 def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: Scope,
               defaults: Any, line: int | None) -> Resource:
-    values: dict[str, Any] = {}
-    for key, raw in body.items():
-        if key.startswith("__") or key in SECRET_FIELDS or key in ("lifecycle", "provisioner", "connection"):
-            continue
-        if key == "dynamic":
-            continue
-        values[key] = scope.resolve(raw)
-    if rtype.startswith("aws_") and defaults:
-        tags = values.get("tags", {})
-        if defaults is UNKNOWN or tags is UNKNOWN:
-            values["tags_all"] = UNKNOWN
-        elif isinstance(defaults, dict) and isinstance(tags, dict):
-            values["tags_all"] = {**defaults, **tags}
+    values = declared_values(body, scope, _META_KEYS, rtype, defaults)
     refs: set[str] = set()
     find_references({k: v for k, v in body.items() if k != "lifecycle"}, refs)
-    targets = tuple(sorted({t for r in refs if (t := reference_target(r)) and t != f"{rtype}.{name}"}))
+    targets = declared_targets(refs, f"{rtype}.{name}")
     lifecycle = _first_block(body, "lifecycle")
     prevent = scope.resolve(lifecycle.get("prevent_destroy")) is True if lifecycle else False
     meta: dict[str, Any] = {}
