@@ -222,6 +222,41 @@ def check_paths(paths: Sequence[str], config: Config, now: datetime,
     return check_documents(docs, config, now, leavers, inputs=paths)
 
 
+#: Plan actions that hand out access, and those that take it away.
+GRANT_ACTIONS = ("create", "replace")
+REVOKE_ACTIONS = ("delete", "forget")
+
+
+def record_grants(report: Report, log_path: str) -> int:
+    """Append one ``grant`` or ``revoke`` audit entry per identity a checked plan creates or deletes.
+
+    Entries carry the address, type, owner, expiry, action and input file: never attribute values.
+    Returns how many entries were written.
+    """
+    from nhi_toolkit.audit import AuditError, AuditLog, Event, new_run_id
+    from nhi_toolkit.errors import NhiError
+
+    log = AuditLog(log_path)
+    run_id = new_run_id()
+    written = 0
+    try:
+        for ident in report.identities:
+            res = ident.resource
+            if res.kind is not InputKind.PLAN or res.action not in GRANT_ACTIONS + REVOKE_ACTIONS:
+                continue
+            event = Event.GRANT if res.action in GRANT_ACTIONS else Event.REVOKE
+            log.append(event, run_id=run_id, at=report.now, data={
+                "address": ident.address, "type": ident.type, "action": res.action,
+                "owner": ident.owner if isinstance(ident.owner, str) else None,
+                "expires": ident.expires if isinstance(ident.expires, str) else None,
+                "input": res.source.file,
+            })
+            written += 1
+    except AuditError as exc:
+        raise NhiError(log_path, f"cannot append to the audit log ({type(exc).__name__})") from None
+    return written
+
+
 def now_label(now: datetime) -> str:
     """``now`` as written in reports."""
     return format_instant(now)

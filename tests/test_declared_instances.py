@@ -93,3 +93,25 @@ def test_text_output_escapes_terminal_control_characters(tmp_path: Path) -> None
     result = CliRunner().invoke(main, ["check", str(tmp_path), "--now", NOW_TEXT])
     assert "\x1b" not in result.stdout
     assert "evil\\x1b[2Jowner" in result.stdout
+
+
+def test_check_records_grants_and_revokes_of_a_plan_in_the_audit_log(tmp_path: Path) -> None:
+    from conftest import change, plan_doc, write_json
+
+    from nhi_toolkit.audit import verify
+
+    plan = plan_doc(
+        change("aws_iam_user.new", {"name": "new", "tags": TAGS}, actions=["create"]),
+        change("aws_iam_user.old", None, actions=["delete"], before={"name": "old", "tags": TAGS}),
+        change("aws_iam_user.same", {"name": "same", "tags": TAGS}, actions=["no-op"]),
+    )
+    path = tmp_path / "plan.json"
+    write_json(path, plan)
+    log = tmp_path / "audit.jsonl"
+    result = CliRunner().invoke(main, ["check", str(path), "--now", NOW_TEXT, "--audit-log", str(log),
+                                       "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [(e["event"], e["data"]["address"]) for e in entries] == [
+        ("grant", "aws_iam_user.new"), ("revoke", "aws_iam_user.old")]
+    assert verify(log).ok

@@ -33,9 +33,13 @@ __all__ = ["check", "rules"]
               help="Warning window before expiry, in days (default 14).")
 @click.option("--leavers", type=click.Path(dir_okay=False),
               help="Leavers list (CSV with an owner column and optional left_on, or one per line).")
+@click.option("--audit-log", type=click.Path(dir_okay=False),
+              help="Append every grant (identity created) and revoke (deleted) seen in a checked plan "
+                   "to this hash-chained audit log.")
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None, fail_on: str | None,
-          config_path: str | None, expiring_soon_days: int | None, leavers: str | None) -> None:
+          config_path: str | None, expiring_soon_days: int | None, leavers: str | None,
+          audit_log: str | None) -> None:
     """Check plans, state, synthesized CDKTF or HCL for unowned, unexpiring and expired identities.
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
@@ -54,6 +58,10 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
 
         leaver_map = load_leavers(leavers)
     report = check_paths(list(inputs), config, clock, leaver_map)
+    if audit_log:
+        from nhi_toolkit.engine import record_grants
+
+        record_grants(report, audit_log)
     text = render(fmt, report)
     if output:
         write_output(output, text)
