@@ -46,8 +46,14 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
     files, .tf files or directories of them. Exit 0 clean, 1 findings at or above --fail-on, 2 bad
     input.
     """
+    import gc
+
     from nhi_toolkit.config import load_config
     from nhi_toolkit.engine import check_paths
+
+    # A check builds many small acyclic records once and exits; cyclic collection passes over them
+    # cost time that grows with the input, for no memory back.
+    gc.disable()
     from nhi_toolkit.reporters import render
 
     config = load_config(config_path, inputs, {"fail_on": fail_on, "expiring_soon_days": expiring_soon_days})

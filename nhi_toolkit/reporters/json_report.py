@@ -66,6 +66,27 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+
+
 def render(report: Report) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
-    return json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Deterministic JSON with sorted keys: one identity or finding per line.
+
+    Records are written by the C encoder, one per line (``indent`` would switch the whole document to
+    the pure-Python encoder, the slowest step of a large check); the result is the same data.
+    """
+    doc = to_dict(report)
+    parts = ["{"]
+    keys = sorted(doc)
+    for n, key in enumerate(keys):
+        value = doc[key]
+        comma = "," if n < len(keys) - 1 else ""
+        if isinstance(value, list) and value:
+            parts.append(f"  {json.dumps(key)}: [")
+            parts.append(",\n".join(f"    {_compact(item)}" for item in value))
+            parts.append(f"  ]{comma}")
+        else:
+            parts.append(f"  {json.dumps(key)}: {_compact(value)}{comma}")
+    parts.append("}")
+    return "\n".join(parts) + "\n"
