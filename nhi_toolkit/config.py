@@ -18,7 +18,7 @@ from nhi_toolkit.catalog import CATEGORIES, PHASE_PRINCIPAL, IdentityType, Paren
 from nhi_toolkit.errors import ConfigError
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 
-__all__ = ["Config", "Suppression", "find_config_file", "load_config"]
+__all__ = ["Config", "Suppression", "find_config_file", "load_config", "parse_suppressions"]
 
 DEFAULT_OWNER_KEYS = ("owner", "Owner", "OWNER", "nhi:owner", "nhi_owner", "nhi-owner")
 DEFAULT_EXPIRY_KEYS = (
@@ -146,7 +146,8 @@ def _identity_type(name: str, raw: Any, where: str) -> IdentityType:
     )
 
 
-def _suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
+def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
+    """Validate ``suppress`` entries (config file or CDKTF metadata): rule, reason (10+ characters), until."""
     if not isinstance(raw, list):
         raise ConfigError(where, "'suppress' must be an array of tables")
     out = []
@@ -208,7 +209,7 @@ def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Confi
             raise ConfigError(where, "'identity_types' must be a table of tables")
         kw["identity_types"] = {name: _identity_type(name, raw, where) for name, raw in v.items()}
     if "suppress" in data:
-        kw["suppressions"] = _suppressions(data["suppress"], where)
+        kw["suppressions"] = parse_suppressions(data["suppress"], where)
     return Config(**kw, source=where if where != "config" else None)
 
 

@@ -8,10 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from nhi_toolkit.config import Config, Suppression
-from nhi_toolkit.expiry import format_instant, is_expired
+from nhi_toolkit.expiry import is_expired
 from nhi_toolkit.inventory import build_inventory
 from nhi_toolkit.loaders import Document, load_inputs
-from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Severity
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule, rule_by_key
 
 __all__ = ["Report", "check_documents", "check_paths", "identity_status"]
@@ -102,19 +102,12 @@ def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
     except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
         return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
                         message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
-                        source=ctx.document.metadata.get("source_location") or
-                        _doc_location(ctx.document))]
-
-
-def _doc_location(doc: Document):  # type: ignore[no-untyped-def]
-    from nhi_toolkit.model import Location
-
-    return Location(doc.path)
+                        source=Location(ctx.document.path))]
 
 
 def _metadata_suppressions(identity: Identity) -> list[Suppression]:
     """Suppressions recorded in synthesized CDKTF metadata (``//.nhi.suppress``)."""
-    from nhi_toolkit.config import _suppressions
+    from nhi_toolkit.config import parse_suppressions
     from nhi_toolkit.errors import ConfigError
 
     nhi = identity.resource.metadata.get("nhi")
@@ -123,7 +116,7 @@ def _metadata_suppressions(identity: Identity) -> list[Suppression]:
         return []
     items = [dict(item, address=identity.address) for item in raw if isinstance(item, dict)]
     try:
-        return list(_suppressions(items, identity.source.file))
+        return list(parse_suppressions(items, identity.source.file))
     except ConfigError:
         return []
 
@@ -255,8 +248,3 @@ def record_grants(report: Report, log_path: str) -> int:
     except AuditError as exc:
         raise NhiError(log_path, f"cannot append to the audit log ({type(exc).__name__})") from None
     return written
-
-
-def now_label(now: datetime) -> str:
-    """``now`` as written in reports."""
-    return format_instant(now)

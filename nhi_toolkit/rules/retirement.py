@@ -26,15 +26,12 @@ class MissingRevocationPath(Rule):
     includes_deleted = True
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
-        rotated = frozenset(i.parent for i in ctx.identities
-                            if i.type == "aws_secretsmanager_secret_rotation" and i.parent)
+        rotated = _rotated_secrets(ctx)
         for identity in ctx.identities:
             yield from self._check(identity, ctx, rotated)
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        rotated = frozenset(i.parent for i in ctx.identities
-                            if i.type == "aws_secretsmanager_secret_rotation" and i.parent)
-        return self._check(identity, ctx, rotated)
+        return self._check(identity, ctx, _rotated_secrets(ctx))
 
     def _check(self, identity: Identity, ctx: Context, rotated: frozenset[str | None]) -> Iterator[Finding]:
         res = identity.resource
@@ -78,6 +75,12 @@ class MissingRevocationPath(Rule):
 
 def _own_expiry(identity: Identity):  # type: ignore[no-untyped-def]
     return None if identity.inherited else identity.expires_at
+
+
+def _rotated_secrets(ctx: Context) -> frozenset[str | None]:
+    """Addresses of the secrets some ``aws_secretsmanager_secret_rotation`` rotates."""
+    return frozenset(i.parent for i in ctx.identities
+                     if i.type == "aws_secretsmanager_secret_rotation" and i.parent)
 
 
 def _has_rotation(identity: Identity, rotated: frozenset[str | None]) -> bool:
