@@ -105,3 +105,12 @@ def test_corpus_file_judged(corpus: Path, name: str) -> None:
 
 def test_corpus_path_is_the_shared_one() -> None:
     assert CORPUS == TABLE.CORPUS
+
+
+@pytest.mark.parametrize("name", [
+    "plan/terraform-compliance__cli__functional-test-issue-522-plan.json",
+    "state/fujiwara__tfstate-lookup__roundtrip-v3-simple-in.tfstate",
+])
+def test_library_run_matches_the_cli(corpus: Path, name: str) -> None:
+    """The cases run the library in process; the installed command must say the same."""
+    assert TABLE.run_library(corpus / name) == TABLE.run_cli(corpus / name)
