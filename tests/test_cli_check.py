@@ -242,7 +242,7 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, Path, str]]:
     put("deep.json", b"[" * 100000 + b"]" * 100000, "too deep")
     put("random.json", bytes((i * 7919 + 13) % 256 for i in range(4096)), "not")
     put("object.json", b'{"hello": "world"}', "not a Terraform plan")
-    put("v3.tfstate", json.dumps({"version": 3, "serial": 1, "modules": []}).encode(), "state version 3")
+    put("v0.tfstate", json.dumps({"version": 0, "serial": 1, "modules": []}).encode(), "state version 0")
     hcl = tmp / "bad-hcl"
     hcl.mkdir()
     (hcl / "main.tf").write_text(

@@ -14,9 +14,6 @@ import pytest
 from conftest import CORPUS, NOW_TEXT, corpus_files, run_nhi
 from test_cli_check import validate_report
 
-#: Raw states older than version 4 are refused with a clear message (exit 2) instead of being checked.
-OLD_STATE = "state version"
-
 
 def _state_version(path: Path) -> int | None:
     if path.parent.name != "state":
@@ -39,23 +36,17 @@ def test_corpus_file_checks_cleanly(path: Path) -> None:
     before = path.read_bytes()
     run = run_nhi(["check", path, "--now", NOW_TEXT, "--format", "json"])
     assert "Traceback" not in run.stderr
-    version = _state_version(path)
-    if version is not None and version < 4:
-        assert run.code == 2, run.stderr
-        assert run.stdout == ""
-        assert str(path) in run.stderr and f"{OLD_STATE} {version}" in run.stderr
-        assert len(run.stderr.strip().splitlines()) == 1
-    else:
-        assert run.code in (0, 1), run.stderr
-        assert run.stderr == ""
-        doc = run.json()
-        validate_report(doc)
-        assert doc["inputs"] == [str(path)]
-        assert run.code == (1 if doc["summary"]["by_severity"]["error"] else 0)
-        for item in doc["identities"] + doc["findings"]:
-            assert item["source"]["file"].startswith(str(path))
-            if path.suffix == ".tf" and item in doc["identities"]:
-                assert isinstance(item["source"]["line"], int)
+    # Every file loads, legacy (version 1-3) states included.
+    assert run.code in (0, 1), run.stderr
+    assert run.stderr == ""
+    doc = run.json()
+    validate_report(doc)
+    assert doc["inputs"] == [str(path)]
+    assert run.code == (1 if doc["summary"]["by_severity"]["error"] else 0)
+    for item in doc["identities"] + doc["findings"]:
+        assert item["source"]["file"].startswith(str(path))
+        if path.suffix == ".tf" and item in doc["identities"]:
+            assert isinstance(item["source"]["line"], int)
     assert path.read_bytes() == before
 
 
@@ -103,7 +94,7 @@ def test_module_hcl_with_variable_tags_is_unknown_never_missing(corpus: Path) ->
 
 
 def test_whole_corpus_in_one_run_is_deterministic(corpus: Path) -> None:
-    files = [p for p in corpus_files() if not (_state_version(p) or 4) < 4]
+    files = corpus_files()
     args = ["check", *files, "--now", NOW_TEXT, "--format", "json"]
     first, second = run_nhi(args), run_nhi(args)
     assert first.code in (0, 1) and first.stderr == ""

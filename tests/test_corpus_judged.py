@@ -58,8 +58,6 @@ KNOWN_WRONG: dict[str, str] = {
         "end_date_relative not read as a native expiry (nativeexp branch)",
     "hcl/terraform-google-modules__terraform-google-service-accounts__main.tf":
         "google_project_iam_member with a serviceAccount: member not in the catalog (catalog branch)",
-    "state/fujiwara__tfstate-lookup__roundtrip-v3-simple-in.tfstate":
-        "state version 3 fails to load (exit 2); every corpus file must load",
 }
 
 

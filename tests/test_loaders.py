@@ -130,9 +130,33 @@ def test_raw_state_decodes_dynamic_values(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("version", [1, 2, 3])
-def test_old_raw_state_versions_are_refused(tmp_path: Path, version: int) -> None:
-    path = write_json(tmp_path / "old.tfstate", {"version": version, "serial": 1, "modules": []})
-    with pytest.raises(InputError, match=f"state version {version} is not supported"):
+def test_legacy_raw_state_versions_are_read(tmp_path: Path, version: int) -> None:
+    doc = {"version": version, "serial": 1, "modules": [
+        {"path": ["root"], "resources": {
+            "aws_iam_user.bot": {"type": "aws_iam_user", "depends_on": [], "primary": {
+                "id": "bot", "attributes": {"id": "bot", "name": "bot", "tags.%": "2",
+                                            "tags.owner": "alice@example.com",
+                                            "tags.kubernetes.io/name": "x"}}},
+            "aws_iam_access_key.k.1": {"type": "aws_iam_access_key", "depends_on": ["aws_iam_user.bot"],
+                                       "primary": {"id": "AKIA", "attributes": {
+                                           "id": "AKIA", "user": "bot", "secret": "CANARY-SECRET"}}},
+            "data.aws_iam_user.d": {"type": "aws_iam_user", "primary": {"attributes": {}}}}},
+        {"path": ["root", "bots"], "resources": {
+            "aws_iam_role.r": {"type": "aws_iam_role", "primary": {"attributes": {
+                "name": "r", "managed_policy_arns.#": "2", "managed_policy_arns.0": "a",
+                "managed_policy_arns.1": "b"}}}}},
+    ]}
+    res = load_one(write_json(tmp_path / "old.tfstate", doc))
+    assert sorted(res) == ["aws_iam_access_key.k[1]", "aws_iam_user.bot", "module.bots.aws_iam_role.r"]
+    assert res["aws_iam_user.bot"].values["tags"] == {"owner": "alice@example.com", "kubernetes.io/name": "x"}
+    assert "secret" not in res["aws_iam_access_key.k[1]"].values
+    assert res["aws_iam_access_key.k[1]"].references == ("aws_iam_user.bot",)
+    assert res["module.bots.aws_iam_role.r"].values["managed_policy_arns"] == ["a", "b"]
+
+
+def test_raw_state_version_zero_is_refused(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "old.tfstate", {"version": 0, "serial": 1, "modules": []})
+    with pytest.raises(InputError, match="not a Terraform state version"):
         load_document(str(path))
 
 

@@ -1,4 +1,5 @@
-"""State: raw ``terraform.tfstate`` (version 4) and ``terraform show -json`` state output."""
+"""State: raw ``terraform.tfstate`` (version 4, and the legacy versions 1 to 3 written by Terraform
+0.11 and earlier) and ``terraform show -json`` state output."""
 
 from __future__ import annotations
 
@@ -94,14 +95,12 @@ def _mask_for_value(mask: Any, value: Any) -> Any:
 
 
 def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
-    """Read a version 4 state file."""
+    """Read a raw state file: version 4, or the legacy module-tree versions 1 to 3."""
     version = doc.get("version")
-    if not isinstance(version, int) or version < 4:
-        raise InputError(
-            path,
-            f"state version {version} is not supported; version 4 is written by Terraform 0.12 and "
-            "later (refresh it with a current Terraform first)",
-        )
+    if not isinstance(version, int) or version < 1:
+        raise InputError(path, f"state version {version} is not a Terraform state version (1 to 4)")
+    if version < 4:
+        return _load_legacy_state(doc, path, wanted)
     if version > 4:
         raise InputError(path, f"state version {version} is newer than this tool understands (4)")
     items = doc.get("resources")
@@ -156,6 +155,102 @@ def _from_flat(flat: Any) -> dict[str, Any]:
     if not isinstance(flat, dict):
         return {}
     return {k: v for k, v in flat.items() if "." not in k and isinstance(v, str)}
+
+
+def _unflatten(flat: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Decode legacy flatmap attributes (``tags.% = 1``, ``tags.owner = a``, ``list.# = 2``).
+
+    Map keys may contain dots (``kubernetes.io/name``): below a ``%`` counter the rest of the key is
+    the map key. Values stay strings, as the legacy format stores them.
+    """
+    out: dict[str, Any] = {}
+    heads: dict[str, None] = {}
+    for key in flat:
+        if key.startswith(prefix):
+            heads.setdefault(key[len(prefix):].split(".", 1)[0], None)
+    for head in heads:
+        full = prefix + head
+        if f"{full}.%" in flat:
+            inner = f"{full}."
+            out[head] = {k[len(inner):]: v for k, v in flat.items()
+                         if k.startswith(inner) and k != f"{full}.%" and isinstance(v, str)}
+        elif f"{full}.#" in flat:
+            items = _unflatten(flat, f"{full}.")
+            items.pop("#", None)
+            out[head] = [items[k] for k in sorted(items, key=lambda i: (len(i), i))]
+        elif full in flat:
+            out[head] = flat[full]
+        else:
+            out[head] = _unflatten(flat, f"{full}.")
+    return out
+
+
+def _legacy_module(path_steps: Any) -> str | None:
+    if not isinstance(path_steps, list) or not path_steps or path_steps[0] != "root":
+        return None
+    steps = path_steps[1:]
+    if not all(isinstance(s, str) and s for s in steps):
+        return None
+    return "".join(f"module.{s}." for s in steps).rstrip(".")
+
+
+def _legacy_target(module: str, dep: str) -> str | None:
+    parts = dep.split(".")
+    if parts and parts[0] == "module":
+        return None
+    if parts[-1] == "*" or parts[-1].isdigit():
+        parts = parts[:-1]
+    if len(parts) != 2:
+        return None
+    return f"{module}.{'.'.join(parts)}" if module else ".".join(parts)
+
+
+def _load_legacy_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
+    """Versions 1 to 3 (Terraform 0.11 and earlier): a list of modules, each a map of resources."""
+    out: list[Resource] = []
+    for mod in as_list(doc.get("modules")):
+        if not isinstance(mod, dict):
+            continue
+        module = _legacy_module(mod.get("path"))
+        resources = mod.get("resources")
+        if module is None or not isinstance(resources, dict):
+            continue
+        for key, res in sorted(resources.items()):
+            if not isinstance(res, dict) or not isinstance(key, str) or key.startswith("data."):
+                continue
+            parts = key.split(".")
+            index: int | None = None
+            if len(parts) == 3 and parts[2].isdigit():
+                index = int(parts[2])
+                parts = parts[:2]
+            if len(parts) != 2:
+                continue
+            rtype, name = parts
+            if not wanted(rtype):
+                continue
+            primary = res.get("primary")
+            attrs = primary.get("attributes") if isinstance(primary, dict) else None
+            values = _unflatten(attrs) if isinstance(attrs, dict) else {}
+            deps = res.get("depends_on")
+            refs = {t for d in as_list(deps) if isinstance(d, str) and (t := _legacy_target(module, d))}
+            provider = res.get("provider")
+            out.append(
+                Resource(
+                    address=join_address(module, "managed", rtype, name, index),
+                    type=rtype,
+                    name=name,
+                    source=Location(path),
+                    kind=InputKind.STATE,
+                    module=module,
+                    index=index,
+                    provider=provider if isinstance(provider, str) else "",
+                    values=clean_values(values),
+                    references=tuple(sorted(refs)),
+                )
+            )
+    tv = doc.get("terraform_version")
+    return Document(path, InputKind.STATE, tuple(out),
+                    terraform_version=tv if isinstance(tv, str) else None)
 
 
 def _walk(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
