@@ -436,6 +436,7 @@ def test_cli_verify_broken(log_path: Path) -> None:
     assert out == (
         "broken at entry 7 (line 7): hash does not match the entry's content (the entry was modified)\n"
         f"intact prefix: 6 entries, head {head6}\n"
+        f"where: {log_path}, line 7, byte offset {len(b''.join(lines[:6]))}\n"
     )
     assert MARK not in out and "bot[X]" not in out
     code, out, _ = run_cli("verify", str(log_path), "--format", "json")
