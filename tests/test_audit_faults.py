@@ -577,3 +577,56 @@ def test_control_characters_in_a_log_path_are_escaped(tmp_path: Path) -> None:
     with pytest.raises(AuditLogAccessError) as info:
         AuditLog(evil).append(Event.GRANT, run_id="r", data={})
     assert "\x1b" not in str(info.value)
+
+
+# --- retirement with real Terraform ---------------------------------------------------------------
+
+
+def fail_event(monkeypatch: pytest.MonkeyPatch, path: Path, event: str) -> None:
+    """Fail (full disk) every write to ``path`` of an entry with this event, after half of it."""
+    real = os.write
+    marker = f'"event":"{event}"'.encode()
+
+    def write(fd: int, data: Any) -> int:
+        if _names(fd, path) and marker in bytes(data):
+            real(fd, bytes(data[: len(data) // 2]))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data)
+
+    monkeypatch.setattr(audit_mod.os, "write", write)
+
+
+@pytest.mark.terraform
+def test_retire_apply_stops_before_destroying_when_the_log_is_full(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_retire_e2e import EXAMPLE, EXPIRED, FRESH, deploy, retire, state_addresses
+
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        tf = find_terraform()
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    log = tmp_path / "audit.jsonl"
+    args = ["--now", "2026-12-01", "--audit-log", str(log), "--no-init", "--apply", "-q"]
+    # A broken log is bad input: exit 2 naming it, before anything is planned.
+    log.write_bytes(b'{"seq":1}\n')
+    code, _, err = retire(work, *args)
+    assert code == 2 and err.startswith(f"nhi: error: {log}:1: ")
+    assert state_addresses(tf, work) == EXPIRED | FRESH
+    # The disk fills up as the verified steps are recorded: the run stops there, nothing destroyed.
+    log.unlink()
+    fail_event(monkeypatch, log, "verified")
+    code, _, err = retire(work, *args)
+    monkeypatch.undo()
+    assert code == 4, err
+    assert f"{log}: cannot record the 'verified' step" in err and "Traceback" not in err
+    assert state_addresses(tf, work) == EXPIRED | FRESH
+    assert verify(log).ok
+    assert [e.event for e in iter_entries(log)][-1] == "planned"
+    # With room again the same command retires, and the log stays one chain.
+    code, _, err = retire(work, *args)
+    assert code == 0, err
+    assert state_addresses(tf, work) == FRESH
+    assert verify(log).ok
