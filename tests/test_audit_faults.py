@@ -630,3 +630,33 @@ def test_retire_apply_stops_before_destroying_when_the_log_is_full(tmp_path: Pat
     assert code == 0, err
     assert state_addresses(tf, work) == FRESH
     assert verify(log).ok
+
+
+# --- the chain check itself, over arbitrary data -------------------------------------------------
+
+KEYS = st.sampled_from(["address", "hash", "prev", "seq", "at", "run_id", "data", "owner", "n", "list"])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=12)
+    | st.sampled_from(["ab" * 32, '","hash":"', ',"hash":"' + "0" * 64 + '"']),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(KEYS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.dictionaries(KEYS, JSON, max_size=4), flip=st.integers(0, 10_000))
+def test_any_data_verifies_and_any_changed_byte_breaks_it(tmp_path: Path, data: dict[str, Any],
+                                                          flip: int) -> None:
+    log = tmp_path / "audit.jsonl"
+    log.unlink(missing_ok=True)
+    first = AuditLog(log, clock=fixed).append(Event.GRANT, run_id="r", data={"address": "a.b"})
+    AuditLog(log, clock=fixed).append(Event.GRANT, run_id="r", data=data | {"hash": first.hash})
+    good = log.read_bytes()
+    assert verify(log).ok
+    second = good.index(b"\n") + 1
+    where = second + flip % (len(good) - second - 1)  # any byte of the second line but its newline
+    bad = bytearray(good)
+    bad[where] = ord("x") if bad[where] != ord("x") else ord("y")
+    log.write_bytes(bytes(bad))
+    result = verify(log)
+    assert (result.ok, result.first_broken, result.entries) == (False, 2, 1)
