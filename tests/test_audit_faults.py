@@ -660,3 +660,19 @@ def test_any_data_verifies_and_any_changed_byte_breaks_it(tmp_path: Path, data: 
     log.write_bytes(bytes(bad))
     result = verify(log)
     assert (result.ok, result.first_broken, result.entries) == (False, 2, 1)
+
+
+def test_unwritable_log_is_an_input_error_for_check_and_retire(small_disk: Path) -> None:
+    log = small_disk / "audit.jsonl"
+    before = build(log)
+    done = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip("cannot remount the tmpfs read-only here")
+    plan = write_json(small_disk.parent / "plan.json", plan_doc(change("aws_iam_user.a", {"name": "a", "tags": TAGS})))
+    code, _, err = cli("check", str(plan), "--now", NOW_TEXT, "--fail-on", "never", "--audit-log", str(log))
+    assert code == 2 and err.startswith(f"nhi: error: {log}: cannot open the audit log for appending "
+                                        "(Read-only file system)")
+    state = write_state(small_disk.parent)
+    code, _, err = cli("retire", "--state", str(state), "--now", "2026-12-01", "--audit-log", str(log))
+    assert code == 2 and f"{log}: cannot open the audit log for appending" in err
+    assert log.read_bytes() == before and verify(log).ok
