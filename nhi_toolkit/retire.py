@@ -710,7 +710,7 @@ class _Audit:
         from nhi_toolkit.audit import AuditError, AuditNotRecorded
 
         self.check()
-        data.setdefault("now", self.now)
+        data["now"] = self.now  # the run's evaluation time, four-digit year whatever the caller passed
         try:
             self.log.append(event, run_id=self.run_id, data=data)
         except AuditError as exc:

@@ -676,3 +676,14 @@ def test_unwritable_log_is_an_input_error_for_check_and_retire(small_disk: Path)
     code, _, err = cli("retire", "--state", str(state), "--now", "2026-12-01", "--audit-log", str(log))
     assert code == 2 and f"{log}: cannot open the audit log for appending" in err
     assert log.read_bytes() == before and verify(log).ok
+
+
+def test_retire_entries_carry_the_evaluation_time_with_a_four_digit_year(tmp_path: Path) -> None:
+    from nhi_toolkit.retire import _Audit
+
+    log = tmp_path / "audit.jsonl"
+    audit = _Audit(str(log), datetime(987, 6, 5, tzinfo=UTC), "review")
+    audit("run-started", now="987-06-05T00:00:00Z", mode="review")
+    audit("planned", address="aws_iam_user.a")
+    assert [e.data["now"] for e in iter_entries(log)] == ["0987-06-05T00:00:00Z"] * 2
+    assert verify(log).ok
