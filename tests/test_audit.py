@@ -31,12 +31,13 @@ from nhi_toolkit.audit import (
 from nhi_toolkit.cli import main
 
 T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+T0_TEXT = "2026-05-01T09:00:00Z"
 MARK = "SENTINEL-do-not-echo"  # appears in every entry's data; must never appear in a reason
 
 
 def build(path: Path, n: int = 10) -> list[bytes]:
-    """A log of n entries with pinned times, so its bytes are the same on every run."""
-    log = AuditLog(path)
+    """A log of n entries with a pinned clock and times, so its bytes are the same on every run."""
+    log = AuditLog(path, clock=lambda: T0)
     for i in range(n):
         log.append(
             Event.PLANNED if i % 2 else Event.REVOKE,
@@ -110,14 +111,16 @@ def log_path(tmp_path: Path) -> Path:
 
 
 def test_entry_format_and_chain(log_path: Path) -> None:
-    log = AuditLog(log_path)
+    wall = datetime(2026, 6, 2, 10, 30, 5, 250000, tzinfo=UTC)
+    log = AuditLog(log_path, clock=lambda: wall)
     first = log.append(Event.RUN_STARTED, run_id="r1", data={"plan_sha256": "ab" * 32}, at=T0)
     second = log.append(
         "planned", run_id="r1", data={"address": "aws_iam_user.a"}, at="2026-05-01T11:00:00+02:00"
     )
     assert (first.seq, first.prev) == (1, ZERO_HASH)
     assert (second.seq, second.prev) == (2, first.hash)
-    assert second.at == "2026-05-01T09:00:00Z"  # normalised to UTC
+    assert second.at == "2026-06-02T10:30:05.250000Z"  # the (injected) wall clock, not the at= argument
+    assert second.data["now"] == T0_TEXT  # at= is the evaluation time, normalised to UTC, in data.now
     lines = log_path.read_text().splitlines()
     obj = json.loads(lines[1])
     assert set(obj) == {"seq", "at", "event", "run_id", "data", "prev", "hash"}
@@ -350,7 +353,7 @@ def test_secret_guard_allows_ordinary_fields(log_path: Path) -> None:
         "key_id": "k-1",
         "keys": ["owner", "expires"],
     }
-    assert AuditLog(log_path).append(Event.REVOKE, run_id="r", data=data, at=T0).data == data
+    assert AuditLog(log_path).append(Event.REVOKE, run_id="r", data=data, at=T0).data == data | {"now": T0_TEXT}
 
 
 # --- concurrency ----------------------------------------------------------------------------------
@@ -419,7 +422,8 @@ def test_cli_verify_ok(log_path: Path) -> None:
     assert code == 0
     assert json.loads(out) == {
         "ok": True, "entries": 10, "head": head, "first_broken": None, "reason": None,
-        "status": "ok", "expected_head_at": None,
+        "status": "ok", "expected_head_at": None, "first_broken_offset": None, "repair": None,
+        "repair_bytes": None,
     }  # fmt: skip
 
 
@@ -432,6 +436,7 @@ def test_cli_verify_broken(log_path: Path) -> None:
     assert out == (
         "broken at entry 7 (line 7): hash does not match the entry's content (the entry was modified)\n"
         f"intact prefix: 6 entries, head {head6}\n"
+        f"where: {log_path}, line 7, byte offset {len(b''.join(lines[:6]))}\n"
     )
     assert MARK not in out and "bot[X]" not in out
     code, out, _ = run_cli("verify", str(log_path), "--format", "json")
@@ -473,7 +478,8 @@ def test_cli_show(log_path: Path) -> None:
     code, out, _ = run_cli("show", str(log_path), "--run-id", "run-1")
     assert code == 0
     assert out.splitlines()[0] == (
-        '     1 2026-05-01T09:00:00Z revoke       run-1 {"address":"aws_iam_user.bot[0]","owner":"'
+        '     1 2026-05-01T09:00:00Z revoke       run-1 {"address":"aws_iam_user.bot[0]",'
+        '"now":"2026-05-01T09:00:00Z","owner":"'
         + MARK
         + '"}'
     )
