@@ -116,8 +116,8 @@ def seconds_left(expires_at: datetime, now: datetime) -> float:
 
 
 def format_instant(instant: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z`` suffix; sub-second digits only when present."""
+    """RFC 3339 in UTC with a ``Z`` suffix and a four-digit year; sub-second digits only when present."""
     instant = instant.astimezone(UTC)
-    if instant.microsecond:
-        return instant.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # strftime's %Y does not pad years before 1000 on every platform; RFC 3339 needs four digits.
+    head = f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}T{instant:%H:%M:%S}"
+    return f"{head}.{instant.microsecond:06d}Z" if instant.microsecond else f"{head}Z"

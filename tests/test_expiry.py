@@ -159,3 +159,10 @@ def test_arbitrary_text_parses_or_raises_invalid_expiry(text: str) -> None:
         assert str(exc) in MESSAGES
     else:
         assert at.tzinfo is not None
+
+
+@pytest.mark.parametrize("year", [1, 5, 99, 999, 1000, 2026, 9999])
+def test_format_instant_always_writes_four_digit_years(year: int) -> None:
+    text = format_instant(datetime(year, 6, 1, 12, 30, 5, tzinfo=UTC))
+    assert text == f"{year:04d}-06-01T12:30:05Z"
+    assert format_instant(datetime(year, 6, 1, 0, 0, 0, 7, tzinfo=UTC)) == f"{year:04d}-06-01T00:00:00.000007Z"
