@@ -296,8 +296,8 @@ def test_corpus_secret_with_unknown_rotation_has_no_rotation(corpus: Path) -> No
     path = corpus / "plan" / "bridgecrewio__checkov__secretsmanager-secret-encrypted-tfplan.json"
     report = run_nhi(["check", path, "--now", NOW_TEXT, "--format", "json"]).json()
     messages = [f["message"] for f in report["findings"] if f["rule"] == "missing-revocation-path"]
-    assert messages == ["aws_secretsmanager_secret.not_specified stores a credential with no rotation "
-                        "configured (aws_secretsmanager_secret_rotation)"]
+    assert messages == [("aws_secretsmanager_secret.not_specified stores a credential with no rotation "
+                         "configured (aws_secretsmanager_secret_rotation)")]
 
 
 # -- rotation unknown until apply is not rotation ---------------------------------------------------
@@ -336,8 +336,8 @@ def revocation_findings(tmp_path: Path, doc: dict[str, Any]) -> list[str]:
 def test_unknown_rotation_attributes_are_no_rotation(tmp_path: Path) -> None:
     msgs = revocation_findings(tmp_path, plan_doc(secret(), configuration(
         {"aws": provider()}, [config_resource("aws_secretsmanager_secret.s", "aws")])))
-    assert msgs == ["aws_secretsmanager_secret.s stores a credential with no rotation configured "
-                    "(aws_secretsmanager_secret_rotation)"]
+    assert msgs == [("aws_secretsmanager_secret.s stores a credential with no rotation configured "
+                     "(aws_secretsmanager_secret_rotation)")]
 
 
 def test_rotation_resource_is_rotation(tmp_path: Path) -> None:

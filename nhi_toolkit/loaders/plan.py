@@ -169,7 +169,7 @@ class _ProviderDefaults:
 
 def _with_default_tags(values: dict[str, Any], defaults: dict[str, Any] | Unknown) -> dict[str, Any]:
     """Replace a ``tags_all`` unknown until apply by what the provider's default tags make it."""
-    if values.get("tags_all") is not UNKNOWN or defaults is UNKNOWN:
+    if values.get("tags_all") is not UNKNOWN or not isinstance(defaults, dict):
         return values
     tags = values.get("tags")
     if tags is UNKNOWN:
