@@ -29,7 +29,7 @@ class Report:
     """Identity key (address + source) -> status word."""
     fail_on: str = "error"
     sources: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
-    """Identity key -> every input the identity was read from, in argument order."""
+    """Identity key -> every input a joined identity was read from, in argument order."""
     identity_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
     """Identity key -> the findings about that identity (suppressed ones included)."""
 
@@ -82,7 +82,8 @@ class Report:
 
 
 def _ident_key(identity: Identity) -> str:
-    return f"{identity.address}\0{identity.source}"
+    res = identity.resource
+    return f"{res.address}\0{res.source.file}\0{res.source.line}"
 
 
 #: Status words, most important first; an identity shows the first that applies (README "Status").
@@ -297,28 +298,31 @@ def check_documents(
     findings.extend(_declared_vs_state(docs, config, rules))
     identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
-    sources = {_ident_key(i): joined_sources.get(i.address, (i.source,)) for i in identities}
-    about = _findings_by_identity(identities, findings, sources)
+    keys = [_ident_key(i) for i in identities]
+    sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
+               if i.address in joined_sources}
+    about = _findings_by_identity(identities, keys, findings, sources)
     statuses = {key: identity_status(ident, now, config.expiring_soon_days, about.get(key, ()))
-                for ident in identities for key in (_ident_key(ident),)}
+                for key, ident in zip(keys, identities, strict=True)}
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
                   findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
                   sources=sources, identity_findings=about)
 
 
-def _findings_by_identity(identities: Sequence[Identity], findings: Sequence[Finding],
+def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], findings: Sequence[Finding],
                           sources: Mapping[str, tuple[Location, ...]]) -> dict[str, tuple[Finding, ...]]:
     """Identity key -> its findings: by address, and by input file when an address has several rows."""
-    rows: dict[str, list[Identity]] = {}
-    for ident in identities:
-        rows.setdefault(ident.address, []).append(ident)
+    rows: dict[str, list[tuple[str, Identity]]] = {}
+    for key, ident in zip(keys, identities, strict=True):
+        rows.setdefault(ident.address, []).append((key, ident))
     out: dict[str, list[Finding]] = {}
     for f in findings:
         cands = rows.get(f.address, [])
         if len(cands) > 1:
-            cands = [i for i in cands if any(s.file == f.source.file for s in sources[_ident_key(i)])]
-        for ident in cands[:1]:
-            out.setdefault(_ident_key(ident), []).append(f)
+            cands = [(k, i) for k, i in cands
+                     if any(s.file == f.source.file for s in sources.get(k, (i.source,)))]
+        for key, _ in cands[:1]:
+            out.setdefault(key, []).append(f)
     return {k: tuple(v) for k, v in out.items()}
 
 
