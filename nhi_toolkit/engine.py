@@ -14,7 +14,7 @@ from nhi_toolkit.loaders import Document, load_inputs
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule, rule_by_key
 
-__all__ = ["Report", "check_documents", "check_paths", "identity_status"]
+__all__ = ["STATUS_PRECEDENCE", "Report", "check_documents", "check_paths", "identity_status"]
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,23 @@ class Report:
     statuses: Mapping[str, str] = field(default_factory=dict)
     """Identity key (address + source) -> status word."""
     fail_on: str = "error"
+    sources: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
+    """Identity key -> every input a joined identity was read from, in argument order."""
+    identity_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    """Identity key -> the findings about that identity (suppressed ones included)."""
 
     def status_of(self, identity: Identity) -> str:
         """The status word of one identity (ok, expired, expiring-soon, ...)."""
         return self.statuses.get(_ident_key(identity), "ok")
+
+    def sources_of(self, identity: Identity) -> tuple[Location, ...]:
+        """Every input the identity was read from (one entry unless several inputs were joined)."""
+        return self.sources.get(_ident_key(identity)) or (identity.source,)
+
+    def findings_of(self, identity: Identity) -> tuple[Finding, ...]:
+        """The active (not waived) findings about one identity, worst first."""
+        found = [f for f in self.identity_findings.get(_ident_key(identity), ()) if f.suppressed is None]
+        return tuple(sorted(found, key=lambda f: (-f.severity, f.rule_id, f.message)))
 
     @property
     def active(self) -> tuple[Finding, ...]:
@@ -69,11 +82,24 @@ class Report:
 
 
 def _ident_key(identity: Identity) -> str:
-    return f"{identity.address}\0{identity.source}"
+    res = identity.resource
+    return f"{res.address}\0{res.source.file}\0{res.source.line}"
 
 
-def identity_status(identity: Identity, now: datetime, soon_days: int) -> str:
-    """One word for the table: deleting, forgotten, expired, invalid-expiry, ... or ok."""
+#: Status words, most important first; an identity shows the first that applies (README "Status").
+STATUS_PRECEDENCE = ("forgotten", "deleting", "invalid-expiry", "expired", "no-owner", "no-expiry",
+                     "error", "expiring-soon", "warning", "unknown", "ok")
+
+
+def identity_status(identity: Identity, now: datetime, soon_days: int,
+                    findings: Iterable[Finding] = ()) -> str:
+    """One word for the table, the first of :data:`STATUS_PRECEDENCE` that applies.
+
+    ``forgotten`` to ``no-expiry`` and ``expiring-soon``/``unknown`` state facts about the identity
+    (shown even when the matching finding is waived); ``error`` and ``warning`` mean an active
+    finding of that severity that no earlier word already names. So the word is never ``ok`` or
+    ``unknown`` while an error or warning finding about the identity is active.
+    """
     res = identity.resource
     if res.action == "forget":
         return "forgotten"
@@ -81,19 +107,30 @@ def identity_status(identity: Identity, now: datetime, soon_days: int) -> str:
         return "deleting"
     if identity.expiry_error:
         return "invalid-expiry"
+    soon = False
     if identity.expires_at is not None:
         if is_expired(identity.expires_at, now):
             return "expired"
         # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
-        if (identity.expires_at - now).total_seconds() <= soon_days * 86400:
-            return "expiring-soon"
-    if identity.expires is None:
-        return "no-expiry"
+        soon = (identity.expires_at - now).total_seconds() <= soon_days * 86400
     if identity.owner is None:
         return "no-owner"
+    if identity.expires is None:
+        return "no-expiry"
+    active = [f for f in findings if f.suppressed is None]
+    if any(f.severity >= Severity.ERROR and f.rule_id != _EXPIRING_SOON_ID for f in active):
+        return "error"
+    if soon:
+        return "expiring-soon"
+    if any(f.severity >= Severity.WARNING for f in active):
+        return "warning"
     if identity.owner is UNKNOWN or identity.expires is UNKNOWN:
         return "unknown"
     return "ok"
+
+
+_EXPIRING_SOON_ID = "NHI005"
+_DRIFT_ID = "NHI011"
 
 
 def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
@@ -151,31 +188,142 @@ def _severity(f: Finding, config: Config) -> Finding:
     return replace(f, severity=Severity.parse(override)) if override else f
 
 
+#: Which input's view of a joined identity wins: what the plan will make, then what exists now
+#: (state), then what is declared (HCL, CDKTF).
+_VIEW = {InputKind.PLAN: 0, InputKind.STATE: 1, InputKind.SHOW_STATE: 1, InputKind.CDKTF: 2,
+         InputKind.HCL: 2}
+
+
+def _merge(members: Sequence[tuple[int, Identity]]) -> Identity:
+    """One identity from its views in several inputs (``members`` in argument order).
+
+    The highest view (plan > state > declared) gives the resource, action and category. Owner and
+    expiry are each taken from the highest view where they are known (absent counts as known;
+    unknown until apply does not), so a value known in one input is never hidden by another's
+    unknown. The record keeps the location of the first input in argument order.
+    """
+    ranked = [i for _, i in sorted(members, key=lambda m: (_VIEW[m[1].resource.kind], m[0]))]
+    win = ranked[0]
+    first = members[0][1]
+    owner_src = next((i for i in ranked if i.owner is not UNKNOWN), win)
+    exp_src = next((i for i in ranked if i.expires is not UNKNOWN), win)
+    tags = dict(win.tags)
+    for src, key in ((owner_src, owner_src.owner_key), (exp_src, exp_src.expiry_key)):
+        if key is not None:
+            tags[key] = src.tags.get(key)
+    if win.tags_unknown:
+        for other in ranked[1:]:
+            for k, v in other.tags.items():
+                if v is not UNKNOWN:
+                    tags.setdefault(k, v)
+    inherited_from = next((i for i in (owner_src, exp_src) if i.inherited and i.parent), None)
+    parent = inherited_from.parent if inherited_from else next((i.parent for i in ranked if i.parent), None)
+    metadata: dict[str, Any] = {}
+    for other in reversed(ranked):
+        metadata.update(other.resource.metadata)
+    resource = replace(
+        win.resource,
+        source=first.resource.source,
+        prevent_destroy=any(i.resource.prevent_destroy for i in ranked),
+        references=next((i.resource.references for i in ranked if i.resource.references), ()),
+        metadata=metadata,
+    )
+    return replace(
+        win,
+        resource=resource,
+        owner=owner_src.owner, owner_key=owner_src.owner_key,
+        expires=exp_src.expires, expires_at=exp_src.expires_at, expiry_key=exp_src.expiry_key,
+        expiry_error=exp_src.expiry_error,
+        parent=parent,
+        inherited=inherited_from is not None,
+        tags=tags,
+        tags_unknown=all(i.tags_unknown for i in ranked),
+        parent_missing=parent is None and any(i.parent_missing for i in ranked),
+    )
+
+
+def _join(inventories: Sequence[list[Identity]]) -> tuple[dict[str, Identity], dict[str, int],
+                                                          dict[str, tuple[Location, ...]]]:
+    """Identities found under one address in several inputs, joined.
+
+    Returns address -> joined identity, address -> index of the input whose view won (its rule
+    context judges the identity), and address -> every source. Only inputs of different views join
+    (a plan, a state, a configuration); two of the same view (two plans, two stacks) describe
+    different things, so an address found twice in one view is left as separate rows.
+    """
+    by_address: dict[str, list[tuple[int, Identity]]] = {}
+    for n, inv in enumerate(inventories):
+        for ident in inv:
+            by_address.setdefault(ident.address, []).append((n, ident))
+    joined: dict[str, Identity] = {}
+    winner: dict[str, int] = {}
+    sources: dict[str, tuple[Location, ...]] = {}
+    for address, members in by_address.items():
+        views = [_VIEW[i.resource.kind] for _, i in members]
+        if len(members) < 2 or len(set(views)) != len(views):
+            continue
+        joined[address] = _merge(members)
+        winner[address] = min(members, key=lambda m: (_VIEW[m[1].resource.kind], m[0]))[0]
+        sources[address] = tuple(i.source for _, i in members)
+    return joined, winner, sources
+
+
 def check_documents(
     docs: Sequence[Document], config: Config, now: datetime,
     leavers: Mapping[str, date | None] | None = None, inputs: Sequence[str] = (),
 ) -> Report:
-    """Run every enabled rule over every document."""
+    """Run every enabled rule over every document, one row per identity.
+
+    The same address read from a plan, a state and a configuration is one identity (see
+    :func:`_join`); the findings about it come from the rule context of the input whose view won,
+    so inputs never contradict each other in the report.
+    """
+    rules = _rules(config)
+    inventories = [build_inventory(doc, config) for doc in docs]
+    joined, winner, joined_sources = _join(inventories)
     identities: list[Identity] = []
     findings: list[Finding] = []
-    rules = _rules(config)
-    statuses: dict[str, str] = {}
-    for doc in docs:
-        inv = build_inventory(doc, config)
-        ctx = Context.make(config, now, doc, inv, leavers)
+    for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
+        view = [joined.get(i.address, i) for i in inv]
+        ctx = Context.make(config, now, doc, view, leavers)
         doc_findings: list[Finding] = []
         for rule in rules:
             doc_findings.extend(_run_rule(rule, ctx))
-        doc_findings = [_severity(f, config) for f in doc_findings]
+        doc_findings = [_severity(f, config) for f in doc_findings
+                        if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
         findings.extend(_apply_suppressions(doc_findings, config, now, ctx.by_address))
-        identities.extend(inv)
-        for ident in inv:
-            statuses[_ident_key(ident)] = identity_status(ident, now, config.expiring_soon_days)
+        for ident in view:
+            if winner.get(ident.address, n) == n:
+                identities.append(ident)
     findings.extend(_declared_vs_state(docs, config, rules))
     identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
+    keys = [_ident_key(i) for i in identities]
+    sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
+               if i.address in joined_sources}
+    about = _findings_by_identity(identities, keys, findings, sources)
+    statuses = {key: identity_status(ident, now, config.expiring_soon_days, about.get(key, ()))
+                for key, ident in zip(keys, identities, strict=True)}
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
-                  findings=tuple(findings), statuses=statuses, fail_on=config.fail_on)
+                  findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
+                  sources=sources, identity_findings=about)
+
+
+def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], findings: Sequence[Finding],
+                          sources: Mapping[str, tuple[Location, ...]]) -> dict[str, tuple[Finding, ...]]:
+    """Identity key -> its findings: by address, and by input file when an address has several rows."""
+    rows: dict[str, list[tuple[str, Identity]]] = {}
+    for key, ident in zip(keys, identities, strict=True):
+        rows.setdefault(ident.address, []).append((key, ident))
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        cands = rows.get(f.address, [])
+        if len(cands) > 1:
+            cands = [(k, i) for k, i in cands
+                     if any(s.file == f.source.file for s in sources.get(k, (i.source,)))]
+        for key, _ in cands[:1]:
+            out.setdefault(key, []).append(f)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rule]) -> list[Finding]:

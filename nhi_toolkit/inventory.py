@@ -189,7 +189,8 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 return keyed, True
         for ref in res.references:
             referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
-            if referenced and (len(referenced) == 1 or unknown_val or not child_vals):
+            # A value unknown until apply names no instance: several candidates stay ambiguous.
+            if referenced and (len(referenced) == 1 or (not child_vals and not unknown_val)):
                 return referenced[0], True
         if by_value:
             return by_value[0], True

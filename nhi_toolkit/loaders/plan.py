@@ -1,4 +1,12 @@
-"""Plan JSON from ``terraform show -json PLANFILE`` (format_version 0.1 through 1.x)."""
+"""Plan JSON from ``terraform show -json PLANFILE`` (format_version 0.1 through 1.x).
+
+``tags_all`` that is known only after apply can add keys to ``tags`` only through the provider's
+``default_tags``. The provider configuration each resource uses is read from
+``configuration.provider_config`` (keys ``aws``, ``aws.east``, ``module.x:aws``) and the resource's
+``provider_config_key``, so that ``tags_all`` is replaced by what it will be: ``tags`` alone when the
+provider sets no default tags, their constant values merged under ``tags`` when it does. Only default
+tags written as expressions (references) leave the missing keys unknown.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from typing import Any
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document, as_list, clean_values, collect_references
-from nhi_toolkit.model import InputKind, Location, Resource
+from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
 
 __all__ = ["is_plan", "load_plan"]
 
@@ -37,14 +45,21 @@ def _action(actions: Any) -> str | None:
     return acts[0] if acts else None
 
 
-def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[str, ...]]) -> None:
-    """Configuration references of every resource, keyed by config address (module-qualified)."""
+def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[str, ...]],
+                 provider_keys: dict[str, str] | None = None) -> None:
+    """Configuration references of every resource, keyed by config address (module-qualified).
+
+    ``provider_keys`` receives each resource's ``provider_config_key`` under the same key.
+    """
     for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
         addr = res.get("address")
         if not isinstance(addr, str):
             continue
+        key = res.get("provider_config_key")
+        if provider_keys is not None and isinstance(key, str):
+            provider_keys[f"{prefix}.{addr}" if prefix else addr] = key
         refs: set[str] = set()
         collect_references(res.get("expressions"), refs)
         collect_references(res.get("for_each_expression"), refs)
@@ -56,7 +71,111 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
         for name, call in calls.items():
             if isinstance(call, dict) and isinstance(call.get("module"), dict):
                 child = f"{prefix}.module.{name}" if prefix else f"module.{name}"
-                _module_refs(call["module"], child, out)
+                _module_refs(call["module"], child, out, provider_keys)
+
+
+def _default_tags(entry: Mapping[str, Any]) -> dict[str, Any] | Unknown:
+    """The default tags one ``provider_config`` entry sets: {} for none, UNKNOWN when not constant."""
+    blocks = _obj(entry.get("expressions")).get("default_tags")
+    if blocks is None:
+        return {}
+    out: dict[str, Any] = {}
+    for block in blocks if isinstance(blocks, list) else [blocks]:
+        if not isinstance(block, dict):
+            return UNKNOWN
+        tags = block.get("tags")
+        if tags is None:
+            continue
+        if not isinstance(tags, dict) or "constant_value" not in tags:
+            return UNKNOWN  # an expression (var.tags, merge(...)): its value is not in the plan
+        value = tags["constant_value"]
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            return UNKNOWN
+        out.update(value)
+    return out
+
+
+def _module_path(config_addr: str, rtype: str, name: str) -> str:
+    """``module.a.module.b.aws_iam_role.r`` -> ``module.a.module.b`` (the module's config path)."""
+    tail = f"{rtype}.{name}"
+    if config_addr == tail:
+        return ""
+    return config_addr[: -len(tail) - 1] if config_addr.endswith("." + tail) else ""
+
+
+def _ancestors(path: str) -> set[str]:
+    """A module config path and every enclosing one, root ("") included."""
+    out = {""}
+    parts = path.split(".") if path else []
+    for i in range(2, len(parts) + 1, 2):
+        out.add(".".join(parts[:i]))
+    return out
+
+
+class _ProviderDefaults:
+    """Which provider configuration a resource uses, and the default tags it sets.
+
+    Terraform 1.1 and later write each resource's ``provider_config_key`` as the key of the
+    configuration it really uses (a provider passed into a module, or inherited by it, names the
+    caller's key). Older plans write ``call:aws`` for module resources and do not record which
+    configuration a module call passed; then every configuration of that provider in the module or
+    an enclosing one is a candidate, and the default tags count only when all candidates agree.
+    """
+
+    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str]):
+        config = doc.get("configuration")
+        self.known = isinstance(config, dict) and isinstance(config.get("root_module"), dict)
+        pcs = config.get("provider_config") if isinstance(config, dict) else None
+        self.configs: dict[str, dict[str, Any]] = {
+            k: v for k, v in (pcs.items() if isinstance(pcs, dict) else ()) if isinstance(v, dict)
+        }
+        self.keys = keys
+        self._cache: dict[tuple[str, str, str], dict[str, Any] | Unknown] = {}
+
+    def for_resource(self, config_addr: str, rtype: str, name: str,
+                     provider_name: str) -> dict[str, Any] | Unknown:
+        """Default tags of the provider configuration ``config_addr`` uses (UNKNOWN when unknowable)."""
+        if not self.known:
+            return UNKNOWN
+        key = self.keys.get(config_addr, "")
+        path = _module_path(config_addr, rtype, name)
+        local = key.rsplit(":", 1)[-1] if key else provider_name.rsplit("/", 1)[-1]
+        cache_key = (key, path, local)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self._resolve(key, path, local)
+        return self._cache[cache_key]
+
+    def _resolve(self, key: str, path: str, local: str) -> dict[str, Any] | Unknown:
+        entry = self.configs.get(key) if key else None
+        if entry is not None and (not entry.get("module_address") or entry.get("expressions")):
+            return _default_tags(entry)
+        # The key names no configuration: an older plan's ``call:aws``, a module's requirement with
+        # no block of its own (inherited or passed in), or a provider with no block at all.
+        base = local.split(".", 1)[0]
+        scopes = _ancestors(path)
+        candidates = [
+            e for e in self.configs.values()
+            if e.get("name") == base and _str(e.get("module_address")) in scopes
+            and (not e.get("module_address") or e.get("expressions"))
+        ]
+        if not candidates:
+            return {}  # no configuration block anywhere: the provider's defaults, no default tags
+        found = [_default_tags(e) for e in candidates]
+        first = found[0]
+        return first if all(f == first for f in found) and first is not UNKNOWN else UNKNOWN
+
+
+def _with_default_tags(values: dict[str, Any], defaults: dict[str, Any] | Unknown) -> dict[str, Any]:
+    """Replace a ``tags_all`` unknown until apply by what the provider's default tags make it."""
+    if values.get("tags_all") is not UNKNOWN or not isinstance(defaults, dict):
+        return values
+    tags = values.get("tags")
+    if tags is UNKNOWN:
+        return values
+    own = tags if isinstance(tags, dict) else {}
+    return {**values, "tags_all": {**defaults, **own}}
 
 
 def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
@@ -69,11 +188,16 @@ def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def _record(
     rc: Mapping[str, Any], values: Any, sensitive: Any, unknown: Any, action: str | None,
-    refs: Mapping[str, tuple[str, ...]], path: str,
+    refs: Mapping[str, tuple[str, ...]], path: str, providers: _ProviderDefaults | None = None,
 ) -> Resource | None:
     address, rtype, name = rc.get("address"), rc.get("type"), rc.get("name")
     if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
         return None
+    cleaned = clean_values(values, sensitive, unknown)
+    if providers is not None and cleaned.get("tags_all") is UNKNOWN:
+        cfg = config_address(address)
+        cleaned = _with_default_tags(
+            cleaned, providers.for_resource(cfg, rtype, name, _str(rc.get("provider_name"))))
     index = rc.get("index")
     if not isinstance(index, (int, str)) or isinstance(index, bool):
         index = None
@@ -88,7 +212,7 @@ def _record(
         index=index,
         mode="data" if rc.get("mode") == "data" else "managed",
         provider=_str(rc.get("provider_name")),
-        values=clean_values(values, sensitive, unknown),
+        values=cleaned,
         references=refs.get(config_address(address), ()),
         action=action,
     )
@@ -100,9 +224,11 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     ``wanted`` selects resource types worth keeping (the identity catalog); others are skipped.
     """
     refs: dict[str, tuple[str, ...]] = {}
+    provider_keys: dict[str, str] = {}
     config = doc.get("configuration")
     if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
-        _module_refs(config["root_module"], "", refs)
+        _module_refs(config["root_module"], "", refs, provider_keys)
+    providers = _ProviderDefaults(doc, provider_keys)
 
     resources: list[Resource] = []
     changes = doc.get("resource_changes")
@@ -121,7 +247,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                               refs, path)
             else:
                 rec = _record(rc, change.get("after"), change.get("after_sensitive"),
-                              change.get("after_unknown"), action, refs, path)
+                              change.get("after_unknown"), action, refs, path, providers)
             if rec:
                 resources.append(rec)
     else:

@@ -34,6 +34,7 @@ def identity_json(identity: Identity, report: Report) -> dict[str, Any]:
         "action": identity.resource.action,
         "unknown": unknown,
         "source": identity.source.to_json(),
+        "sources": [loc.to_json() for loc in report.sources_of(identity)],
     }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nhi_toolkit.engine import Report
-from nhi_toolkit.model import UNKNOWN, Severity
+from nhi_toolkit.model import UNKNOWN
 
 __all__ = ["render"]
 
@@ -28,22 +28,22 @@ def _clip(text: str, width: int) -> str:
 
 
 def render(report: Report) -> str:
-    """Identities with their worst finding, then every finding with its source."""
-    worst: dict[str, tuple[Severity, str]] = {}
-    for f in report.active:
-        cur = worst.get(f.address)
-        if cur is None or f.severity > cur[0]:
-            worst[f.address] = (f.severity, f.rule)
-    rows = []
+    """Identities with every kind of active finding about them, then every finding with its source.
+
+    An identity with several findings takes one line per rule (severity: rule), worst first; the
+    continuation lines leave the identity's other cells empty.
+    """
+    rows: list[tuple[str, str, str, str, str]] = []
     for ident in report.identities:
-        sev_rule = worst.get(ident.address)
+        labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident)))
         rows.append((
             _clip(ident.address, 96),
             _clip(_cell(ident.owner), 32),
             _clip(_cell(ident.expires), 26),
             report.status_of(ident),
-            f"{sev_rule[0].label}: {sev_rule[1]}" if sev_rule else "",
+            labels[0] if labels else "",
         ))
+        rows.extend(("", "", "", "", label) for label in labels[1:])
     lines: list[str] = []
     if rows:
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(_COLUMNS)]

@@ -78,16 +78,34 @@ def _own_expiry(identity: Identity):  # type: ignore[no-untyped-def]
 
 
 def _rotated_secrets(ctx: Context) -> frozenset[str | None]:
-    """Addresses of the secrets some ``aws_secretsmanager_secret_rotation`` rotates."""
+    """Addresses of the secrets some ``aws_secretsmanager_secret_rotation`` rotates after apply.
+
+    A rotation the plan deletes or forgets rotates nothing.
+    """
     return frozenset(i.parent for i in ctx.identities
-                     if i.type == "aws_secretsmanager_secret_rotation" and i.parent)
+                     if i.type == "aws_secretsmanager_secret_rotation" and i.parent
+                     and not i.resource.deleted)
+
+
+def _known(value: object) -> bool:
+    """A value that is present: not absent, not empty, and not merely unknown until apply.
+
+    An attribute Terraform computes during apply (``rotation_rules`` of a new secret) is no
+    evidence that rotation exists: only a configured value or a rotation resource is.
+    """
+    if value is UNKNOWN or value in (None, "", [], {}):
+        return False
+    if isinstance(value, list):
+        return any(_known(v) for v in value)
+    if isinstance(value, dict):
+        return any(_known(v) for v in value.values())
+    return True
 
 
 def _has_rotation(identity: Identity, rotated: frozenset[str | None]) -> bool:
-    rules = identity.resource.values.get("rotation_rules")
-    if rules not in (None, [], {}):
-        return True
-    if identity.resource.values.get("rotation_lambda_arn") not in (None, ""):
+    values = identity.resource.values
+    if values.get("rotation_enabled") is not False and (
+            _known(values.get("rotation_rules")) or _known(values.get("rotation_lambda_arn"))):
         return True
     target = identity.parent if identity.type != "aws_secretsmanager_secret" else identity.address
     return target in rotated

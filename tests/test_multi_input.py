@@ -1,0 +1,296 @@
+"""One identity, many inputs: a plan, a state and a configuration checked together give one row each.
+
+Also the status word's precedence (table-driven) and the text table's rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import NOW, NOW_TEXT, Run, change, plan_doc, run_nhi, state_doc, state_resource, write_json
+
+from nhi_toolkit.engine import STATUS_PRECEDENCE, identity_status
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Resource, Severity
+
+OWNER = "alice@example.com"
+TAGS = {"owner": OWNER, "expires_at": "2026-06-20"}
+
+HCL = """\
+variable "owner" {
+  type = string
+}
+
+resource "aws_iam_role" "r" {
+  name = "r"
+  tags = {
+    owner      = var.owner
+    expires_at = "2026-06-20"
+  }
+}
+
+resource "aws_iam_user" "kept" {
+  name = "kept"
+  tags = {
+    expires_at = "2026-06-20"
+  }
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+"""
+
+
+def check(*paths: Path, fmt: str = "json") -> Run:
+    run = run_nhi(["check", *paths, "--now", NOW_TEXT, "--format", fmt])
+    assert run.stderr == ""
+    return run
+
+
+def rows(report: dict[str, Any], address: str) -> list[dict[str, Any]]:
+    return [i for i in report["identities"] if i["address"] == address]
+
+
+def findings(report: dict[str, Any], address: str) -> list[tuple[str, str]]:
+    return sorted((f["rule"], f["source"]["file"]) for f in report["findings"] if f["address"] == address)
+
+
+@pytest.fixture
+def hcl_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "infra"
+    d.mkdir()
+    (d / "main.tf").write_text(HCL, encoding="utf-8")
+    return d
+
+
+# -- plan + state -----------------------------------------------------------------------------------
+
+@pytest.fixture
+def plan_and_state(tmp_path: Path) -> tuple[Path, Path]:
+    plan = write_json(tmp_path / "plan.json", plan_doc(
+        # The plan renews an expired user: after apply it is owned and in date.
+        change("aws_iam_user.bot", {"name": "bot", "tags": TAGS, "tags_all": TAGS}, actions=["update"],
+               before={"name": "bot", "tags": {"owner": "bob", "expires_at": "2026-01-01"}}),
+        # ... and deletes an expired one.
+        change("aws_iam_user.old", None, actions=["delete"],
+               before={"name": "old", "tags": {"owner": "bob", "expires_at": "2026-01-01"}}),
+    ))
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(
+        state_resource("aws_iam_user", "bot", {"name": "bot", "tags": {"owner": "bob", "expires_at": "2026-01-01"}}),
+        state_resource("aws_iam_user", "old", {"name": "old", "tags": {"owner": "bob", "expires_at": "2026-01-01"}}),
+    ))
+    return plan, state
+
+
+def test_plan_and_state_join_into_one_row_each(plan_and_state: tuple[Path, Path]) -> None:
+    plan, state = plan_and_state
+    run = check(plan, state)
+    report = run.json()
+    assert run.code == 0, report["findings"]
+    assert [i["address"] for i in report["identities"]] == ["aws_iam_user.bot", "aws_iam_user.old"]
+    bot, old = report["identities"]
+    # The plan's after-values win over state: no 'expired' from the state's view.
+    assert (bot["owner"], bot["expires_at"], bot["status"], bot["action"]) == (OWNER, "2026-06-20", "ok", "update")
+    assert old["status"] == "deleting"
+    assert report["findings"] == []
+    assert bot["source"] == {"file": str(plan), "line": None}
+    assert bot["sources"] == [{"file": str(plan), "line": None}, {"file": str(state), "line": None}]
+    assert report["summary"]["identities"] == 2
+
+
+def test_source_is_the_first_input_in_argument_order(plan_and_state: tuple[Path, Path]) -> None:
+    plan, state = plan_and_state
+    report = check(state, plan).json()
+    bot = rows(report, "aws_iam_user.bot")
+    assert len(bot) == 1
+    assert bot[0]["source"] == {"file": str(state), "line": None}
+    assert bot[0]["sources"] == [{"file": str(state), "line": None}, {"file": str(plan), "line": None}]
+    # Which view wins does not depend on the order.
+    assert (bot[0]["owner"], bot[0]["status"]) == (OWNER, "ok")
+
+
+def test_state_known_value_fills_a_plan_unknown(tmp_path: Path) -> None:
+    plan = write_json(tmp_path / "plan.json", plan_doc(change(
+        "aws_iam_user.bot", {"name": "bot", "tags": {"owner": OWNER, "expires_at": None}},
+        actions=["update"], after_unknown={"tags": {"expires_at": True}, "tags_all": True})))
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(
+        state_resource("aws_iam_user", "bot", {"name": "bot", "tags": {"owner": OWNER, "expires_at": "2026-01-01"}})))
+    report = check(plan, state).json()
+    (bot,) = report["identities"]
+    assert bot["expires_at"] == "2026-01-01" and bot["status"] == "expired"
+    assert [f["rule"] for f in report["findings"]] == ["expired"]
+
+
+# -- plan + HCL -------------------------------------------------------------------------------------
+
+@pytest.fixture
+def plan_for_hcl(tmp_path: Path) -> Path:
+    return write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_role.r", {"name": "r", "tags": TAGS, "tags_all": TAGS}),
+        change("aws_iam_user.kept", {"name": "kept", "tags": {"expires_at": "2026-06-20"},
+                                     "tags_all": {"expires_at": "2026-06-20"}}),
+    ))
+
+
+def test_plan_and_hcl_join_and_the_known_value_wins(hcl_dir: Path, plan_for_hcl: Path) -> None:
+    report = check(hcl_dir, plan_for_hcl).json()
+    assert [i["address"] for i in report["identities"]] == ["aws_iam_role.r", "aws_iam_user.kept"]
+    role, user = report["identities"]
+    # HCL cannot resolve var.owner; the plan knows it: no crossed unknown-until-apply finding.
+    assert (role["owner"], role["status"], role["unknown"]) == (OWNER, "ok", [])
+    assert findings(report, "aws_iam_role.r") == []
+    assert role["source"] == {"file": str(hcl_dir / "main.tf"), "line": 5}
+    assert role["sources"] == [{"file": str(hcl_dir / "main.tf"), "line": 5},
+                               {"file": str(plan_for_hcl), "line": None}]
+    assert role["action"] == "create"
+    # prevent_destroy is only in the configuration; it survives the join. One finding per rule.
+    assert user["status"] == "no-owner"
+    assert [r for r, _ in findings(report, "aws_iam_user.kept")] == ["missing-owner", "missing-revocation-path"]
+
+
+def test_both_inputs_missing_an_owner_give_one_finding(tmp_path: Path) -> None:
+    tf = tmp_path / "infra"
+    tf.mkdir()
+    (tf / "main.tf").write_text('resource "aws_iam_user" "u" {\n  name = "u"\n}\n', encoding="utf-8")
+    plan = write_json(tmp_path / "plan.json", plan_doc(change("aws_iam_user.u", {"name": "u", "tags_all": {}})))
+    run = check(plan, tf)
+    report = run.json()
+    assert run.code == 1
+    assert len(report["identities"]) == 1
+    assert [f["rule"] for f in report["findings"]] == ["missing-owner", "missing-expiry"]
+    assert {f["source"]["file"] for f in report["findings"]} == {str(plan)}
+
+
+def test_plan_unknown_hcl_known_is_judged_on_the_known(tmp_path: Path) -> None:
+    tf = tmp_path / "infra"
+    tf.mkdir()
+    (tf / "main.tf").write_text(
+        'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = {\n    owner = "x@example.com"\n'
+        '    expires_at = "2026-01-01"\n  }\n}\n', encoding="utf-8")
+    plan = write_json(tmp_path / "plan.json", plan_doc(change(
+        "aws_iam_user.u", {"name": "u", "tags": None}, after_unknown={"tags": True, "tags_all": True})))
+    report = check(plan, tf).json()
+    (ident,) = report["identities"]
+    assert (ident["owner"], ident["status"]) == ("x@example.com", "expired")
+    assert [f["rule"] for f in report["findings"]] == ["expired"]
+
+
+# -- state + HCL ------------------------------------------------------------------------------------
+
+def test_state_and_hcl_join_and_keep_declared_vs_state_drift(tmp_path: Path, hcl_dir: Path) -> None:
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(
+        state_resource("aws_iam_user", "kept", {"name": "kept", "tags": TAGS}),
+        state_resource("aws_iam_user", "orphan", {"name": "orphan", "tags": TAGS}),
+    ))
+    run = check(hcl_dir, state)
+    report = run.json()
+    assert [i["address"] for i in report["identities"]] == ["aws_iam_role.r", "aws_iam_user.kept",
+                                                            "aws_iam_user.orphan"]
+    kept = rows(report, "aws_iam_user.kept")[0]
+    # State's view (it has the owner tag) wins over the declared one; prevent_destroy still counts.
+    assert kept["owner"] == OWNER
+    assert kept["status"] == "error"
+    assert [r for r, _ in findings(report, "aws_iam_user.kept")] == ["missing-revocation-path"]
+    assert len(kept["sources"]) == 2
+    drift = {(f["address"], f["severity"]) for f in report["findings"] if f["rule"] == "drift"}
+    assert drift == {("aws_iam_user.orphan", "error"), ("aws_iam_role.r", "info")}
+    assert rows(report, "aws_iam_user.orphan")[0]["status"] == "error"
+
+
+# -- inputs of one kind are not joined --------------------------------------------------------------
+
+def test_two_plans_keep_a_row_each(tmp_path: Path) -> None:
+    a = write_json(tmp_path / "a.json", plan_doc(change("aws_iam_user.u", {"name": "u", "tags": TAGS,
+                                                                            "tags_all": TAGS})))
+    b = write_json(tmp_path / "b.json", plan_doc(change("aws_iam_user.u", {"name": "u", "tags_all": {}})))
+    report = check(a, b).json()
+    us = rows(report, "aws_iam_user.u")
+    assert [(u["source"]["file"], u["status"]) for u in us] == [(str(a), "ok"), (str(b), "no-owner")]
+    assert all(len(u["sources"]) == 1 for u in us)
+    assert {f["source"]["file"] for f in report["findings"]} == {str(b)}
+
+
+# -- text table -------------------------------------------------------------------------------------
+
+def test_text_table_has_one_row_per_identity_and_every_finding(hcl_dir: Path, plan_for_hcl: Path) -> None:
+    out = check(plan_for_hcl, hcl_dir, fmt="text").stdout
+    table = out.split("\n\n", 1)[0].splitlines()
+    assert table[0].split() == ["IDENTITY", "OWNER", "EXPIRES", "STATUS", "FINDING"]
+    assert [line.split()[0] for line in table[1:] if not line.startswith(" ")] == \
+        ["aws_iam_role.r", "aws_iam_user.kept"]
+    kept = table.index(next(line for line in table if line.startswith("aws_iam_user.kept")))
+    assert table[kept].split()[-3:] == ["no-owner", "error:", "missing-owner"]
+    assert table[kept + 1].split() == ["error:", "missing-revocation-path"]
+    assert kept + 2 == len(table)
+
+
+def test_text_table_for_two_rows_of_one_address_shows_each_its_findings(tmp_path: Path) -> None:
+    a = write_json(tmp_path / "a.json", plan_doc(change("aws_iam_user.u", {"name": "u", "tags": TAGS,
+                                                                            "tags_all": TAGS})))
+    b = write_json(tmp_path / "b.json", plan_doc(change("aws_iam_user.u", {"name": "u", "tags_all": {}})))
+    table = check(a, b, fmt="text").stdout.split("\n\n", 1)[0].splitlines()[1:]
+    assert [line.split() for line in table] == [
+        ["aws_iam_user.u", OWNER, "2026-06-20", "ok"],
+        ["aws_iam_user.u", "-", "-", "no-owner", "error:", "missing-owner"],
+        ["error:", "missing-expiry"]]
+
+
+# -- status precedence ------------------------------------------------------------------------------
+
+def _identity(*, action: str | None = "create", owner: Any = OWNER, expires: Any = "2026-12-31",
+              error: str | None = None) -> Identity:
+    from nhi_toolkit.expiry import expiry_instant
+
+    at = expiry_instant(expires) if isinstance(expires, str) and error is None else None
+    res = Resource(address="aws_iam_user.u", type="aws_iam_user", name="u", source=Location("p.json"),
+                   kind=InputKind.PLAN, action=action)
+    return Identity(resource=res, category="principal", owner=owner, expires=expires, expires_at=at,
+                    expiry_error=error)
+
+
+def _finding(rule_id: str, severity: Severity, suppressed: str | None = None) -> Finding:
+    return Finding(address="aws_iam_user.u", rule_id=rule_id, rule=rule_id.lower(), severity=severity,
+                   message="m", source=Location("p.json"), suppressed=suppressed)
+
+
+ERR = _finding("NHI010", Severity.ERROR)
+WARN = _finding("NHI006", Severity.WARNING)
+INFO = _finding("NHI007", Severity.INFO)
+SOON = _finding("NHI005", Severity.WARNING)
+
+
+@pytest.mark.parametrize("kwargs, found, expected", [
+    ({"action": "forget", "owner": None}, [ERR], "forgotten"),
+    ({"action": "delete", "expires": "2026-01-01"}, [], "deleting"),
+    ({"expires": "2026-02-30", "error": "is not a real date", "owner": None}, [ERR], "invalid-expiry"),
+    ({"expires": "2026-01-01", "owner": None}, [ERR], "expired"),
+    ({"owner": None, "expires": None}, [ERR], "no-owner"),
+    ({"expires": None, "owner": UNKNOWN}, [], "no-expiry"),
+    ({}, [ERR, WARN], "error"),
+    ({"expires": "2026-06-05"}, [ERR], "error"),
+    ({"expires": "2026-06-05"}, [SOON, WARN], "expiring-soon"),
+    ({"expires": "2026-06-05"}, [_finding("NHI005", Severity.ERROR)], "expiring-soon"),  # severity override
+    ({"owner": UNKNOWN}, [WARN, INFO], "warning"),
+    ({"owner": UNKNOWN}, [INFO], "unknown"),
+    ({"expires": UNKNOWN}, [_finding("NHI010", Severity.ERROR, suppressed="waived until the vendor fixes it")],
+     "unknown"),
+    ({}, [INFO], "ok"),
+    ({}, [], "ok"),
+])
+def test_status_precedence(kwargs: dict[str, Any], found: list[Finding], expected: str) -> None:
+    assert identity_status(_identity(**kwargs), NOW, 14, found) == expected
+
+
+def test_status_precedence_list_is_complete() -> None:
+    assert STATUS_PRECEDENCE == ("forgotten", "deleting", "invalid-expiry", "expired", "no-owner",
+                                 "no-expiry", "error", "expiring-soon", "warning", "unknown", "ok")
+
+
+@pytest.mark.parametrize("word", ["ok", "unknown"])
+def test_status_is_never_ok_or_unknown_with_an_active_error(word: str) -> None:
+    owner = OWNER if word == "ok" else UNKNOWN
+    assert identity_status(_identity(owner=owner), NOW, 14, []) == word
+    for rule_id in ("NHI000", "NHI010", "NHI011", "NHI012", "NHI013", "NHI007"):
+        assert identity_status(_identity(owner=owner), NOW, 14,
+                               [_finding(rule_id, Severity.ERROR)]) not in ("ok", "unknown")
