@@ -40,14 +40,10 @@ _TAGS_ALL = ("tags_all unknown under a provider with no default_tags is judged u
 
 #: Corpus files the current checker judges wrongly, and why. Remove an entry when its case passes.
 KNOWN_WRONG: dict[str, str] = {
-    "plan/bridgecrewio__checkov__image-referencer-codebuild-tfplan.json": f"false pass: {_TAGS_ALL}",
-    "plan/bridgecrewio__checkov__plan-with-deleted-resources-tfplan.json": f"false pass: {_TAGS_ALL}",
-    "plan/bridgecrewio__checkov__secretsmanager-secret-encrypted-tfplan.json": f"false pass: {_TAGS_ALL}",
-    "plan/terraform-compliance__cli__functional-it-must-not-be-in-pass-plan.json": f"false pass: {_TAGS_ALL}",
     "plan/bridgecrewio__checkov__plan-with-iam-policies-tfplan.json":
-        f"false pass: {_TAGS_ALL}; aws_iam_group and aws_iam_group_policy not in the catalog (catalog branch)",
+        "false pass: aws_iam_group and aws_iam_group_policy not in the catalog (catalog branch)",
     "plan/fugue__regula__iam-user-attached-policy-infra-plan.json":
-        f"false passes: {_TAGS_ALL}; aws_iam_group, aws_iam_group_membership not in the catalog "
+        "false passes: aws_iam_group, aws_iam_group_membership not in the catalog "
         "(catalog branch)",
     "plan/fugue__regula__iam-admin-policy-infra-plan.json":
         "false passes: aws_iam_group and aws_iam_group_policy not in the catalog (catalog branch)",
