@@ -23,6 +23,11 @@ def _cell(value: object) -> str:
     return _visible(str(value))
 
 
+def _mark(source: str | None) -> str:
+    """Owner and expiry not read from a tag say where they came from."""
+    return f" ({source})" if source in ("native", "declaration") else ""
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -39,8 +44,8 @@ def render(report: Report) -> str:
         sev_rule = worst.get(ident.address)
         rows.append((
             _clip(ident.address, 96),
-            _clip(_cell(ident.owner), 32),
-            _clip(_cell(ident.expires), 26),
+            _clip(_cell(ident.owner) + _mark(ident.owner_source), 32),
+            _clip(_cell(ident.expires) + _mark(ident.expiry_source), 34),
             report.status_of(ident),
             f"{sev_rule[0].label}: {sev_rule[1]}" if sev_rule else "",
         ))
