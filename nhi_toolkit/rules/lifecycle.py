@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
 from datetime import timedelta
 
 from nhi_toolkit.expiry import format_instant, is_date_only, is_expired
