@@ -10,7 +10,7 @@ import enum
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -176,6 +176,8 @@ class Identity:
     """The credential attribute(s) its native expiry was read from (``end_date``, ``valid_before`` ...)."""
     native_expires_at: datetime | None = None
     """The credential's own expiry instant (None when it has none or it is unknown until apply)."""
+    native_lifetime: timedelta | None = None
+    """When the native expiry is unknown until apply: the least the credential lives from creation."""
     declaration: Any = None
     """The ``[[tool.nhi.declarations]]`` entry that gave this identity an owner or expiry, if any."""
 

@@ -32,6 +32,7 @@ __all__ = [
     "native_expiry",
     "native_expiry_attrs",
     "native_expressions",
+    "native_lifetime",
     "parse_duration",
     "settle",
 ]
@@ -264,6 +265,32 @@ def native_expiry(res: Resource, helpers: Mapping[str, Resource] | None = None
     return None
 
 
+def native_lifetime(res: Resource) -> timedelta | None:
+    """The shortest lifetime a credential is configured to live from creation, when every bound it
+    sets is a known duration (so its expiry is at least creation plus this); else None.
+
+    Judges an expiry that is unknown until apply: created at apply, the credential lives at least
+    this long from now.
+    """
+    spec = NATIVE_EXPIRY.get(res.type)
+    if spec is None:
+        return None
+    lengths: list[timedelta] = []
+    for field in spec.fields:
+        if field.only_if is not None:
+            attr, wanted, default = field.only_if
+            if res.values.get(attr, default) != wanted:
+                continue
+        raw = res.values.get(field.attr)
+        if raw is None or raw == "" or (raw is UNKNOWN and field.computed):
+            continue
+        length = parse_duration(raw) if field.form == "duration" else None
+        if length is None:
+            return None
+        lengths.append(length)
+    return min(lengths) if lengths else None
+
+
 def helper_index(resources: Iterable[Resource]) -> dict[str, Resource]:
     """``time_rotating``/``time_offset`` resources of a document by configuration address."""
     return {r.config_address: r for r in resources if r.type in HELPER_TYPES}
@@ -294,6 +321,7 @@ def settle(identity: Identity, config: Any, helpers: Mapping[str, Resource] | No
     claimed_at: datetime | None = None
     native_attr: str | None = None
     native_at: datetime | None = None
+    lifetime: timedelta | None = None
     native = native_expiry(identity.resource, helpers)
     if native is not None:
         native_attr, value = native
@@ -301,12 +329,14 @@ def settle(identity: Identity, config: Any, helpers: Mapping[str, Resource] | No
             native_at = value
             claimed, claimed_at = expires, expires_at
             expires, expires_at, expiry_source = format_instant(value), value, "native"
-        elif expires is None:
-            expires, expiry_source = UNKNOWN, "native"
+        else:
+            lifetime = native_lifetime(identity.resource)
+            if expires is None:
+                expires, expiry_source = UNKNOWN, "native"
     return replace(identity, owner=owner, expires=expires, expires_at=expires_at,
                    owner_source=owner_source, expiry_source=expiry_source, declaration=declaration,
                    claimed_expires=claimed, claimed_expires_at=claimed_at, native_attr=native_attr,
-                   native_expires_at=native_at)
+                   native_expires_at=native_at, native_lifetime=lifetime)
 
 
 def native_expiry_attrs(resource_type: str, expires: str | date | datetime) -> dict[str, str]:

@@ -385,3 +385,19 @@ def test_native_expiry_attrs_rejects_bad_values() -> None:
         native_expiry_attrs("azuread_application_password", "2027-02-30")
     with pytest.raises(InvalidExpiry):
         native_expiry_attrs("azuread_application_password", datetime(2027, 1, 1))
+
+
+@pytest.mark.parametrize(("relative", "expected"), [
+    ("4320h", ["unknown-until-apply"]),                     # 180 days: the password's maximum
+    ("4321h", ["expiry-too-far", "unknown-until-apply"]),
+    ("87600h", ["expiry-too-far", "unknown-until-apply"]),  # ten years is never hidden as unknown
+])
+def test_unknown_relative_expiry_is_still_judged_against_the_lifetime(relative: str, expected: list[str]) -> None:
+    app = res("azuread_application.app", {"object_id": "app-1", "tags": [f"owner={OWNER}"]}, kind=C)
+    pw = res("azuread_application_password.p", {"application_object_id": "app-1",
+                                                "end_date_relative": relative}, kind=C,
+             refs=("azuread_application.app",))
+    report = run(app, pw, kind=C)
+    assert rules_of(report, pw.address) == expected
+    info = next(f for f in report.active if f.rule == "unknown-until-apply")
+    assert "end_date_relative counts from creation" in info.message

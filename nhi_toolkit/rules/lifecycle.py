@@ -144,10 +144,18 @@ class ExpiryTooFar(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         at = identity.expires_at
-        if at is None:
-            return
         itype = ctx.config.catalog.get(identity.type)
         limit = ctx.config.max_lifetime_for(itype) if itype else None
+        lifetime = identity.native_lifetime
+        if at is None and lifetime is not None and limit is not None and \
+                lifetime.total_seconds() > limit * 86400:
+            # Created at apply: it will live at least this long from now.
+            yield self.finding(identity, f"{identity.address} lives {lifetime.total_seconds() / 86400:g} "
+                                         f"days from creation by its {identity.native_attr}, more than "
+                                         f"{limit} days (the maximum for {identity.type})")
+            return
+        if at is None:
+            return
         if limit is not None and (at - ctx.now).total_seconds() > limit * 86400:
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, more than "
                                          f"{limit} days from now (the maximum for {identity.type})"
@@ -167,8 +175,10 @@ class UnknownUntilApply(Rule):
         missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
                    if v is UNKNOWN]
         if missing:
+            why = f" ({identity.native_attr} counts from creation)" if identity.expires is UNKNOWN and \
+                identity.expiry_source == "native" else ""
             yield self.finding(identity, f"{identity.address} {' and '.join(missing)} "
-                                         f"{'is' if len(missing) == 1 else 'are'} not known until apply")
+                                         f"{'is' if len(missing) == 1 else 'are'} not known until apply{why}")
 
 
 class ExpiryMismatch(Rule):
