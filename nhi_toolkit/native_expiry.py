@@ -19,10 +19,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant, format_instant, parse_now
 from nhi_toolkit.model import UNKNOWN, Identity, InputKind, Resource, Unknown
+
+if TYPE_CHECKING:
+    from nhi_toolkit.config import Config
 
 __all__ = [
     "HELPER_TYPES",
@@ -296,7 +299,7 @@ def helper_index(resources: Iterable[Resource]) -> dict[str, Resource]:
     return {r.config_address: r for r in resources if r.type in HELPER_TYPES}
 
 
-def settle(identity: Identity, config: Any, helpers: Mapping[str, Resource] | None = None) -> Identity:
+def settle(identity: Identity, config: Config, helpers: Mapping[str, Resource] | None = None) -> Identity:
     """The identity with its final owner and expiry and where each came from.
 
     Order: own tags, then the parent's (inherited), then a matching ``[[tool.nhi.declarations]]``
@@ -309,7 +312,7 @@ def settle(identity: Identity, config: Any, helpers: Mapping[str, Resource] | No
     expiry_source = own if expires is not None else None
     declaration = None
     if owner is None or expires is None:
-        declaration = next((d for d in getattr(config, "declarations", ())
+        declaration = next((d for d in config.declarations
                             if d.matches(identity.address, identity.source.file)), None)
         if declaration is not None:
             if owner is None:

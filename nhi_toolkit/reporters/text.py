@@ -44,8 +44,8 @@ def render(report: Report) -> str:
         sev_rule = worst.get(ident.address)
         rows.append((
             _clip(ident.address, 96),
-            _clip(_cell(ident.owner) + _mark(ident.owner_source), 32),
-            _clip(_cell(ident.expires) + _mark(ident.expiry_source), 34),
+            _clip(_cell(ident.owner), 32) + _mark(ident.owner_source),
+            _clip(_cell(ident.expires), 26) + _mark(ident.expiry_source),
             report.status_of(ident),
             f"{sev_rule[0].label}: {sev_rule[1]}" if sev_rule else "",
         ))
