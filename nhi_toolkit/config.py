@@ -18,7 +18,15 @@ from nhi_toolkit.catalog import CATEGORIES, PHASE_PRINCIPAL, IdentityType, Paren
 from nhi_toolkit.errors import ConfigError
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 
-__all__ = ["Config", "Suppression", "find_config_file", "load_config", "parse_suppressions"]
+__all__ = [
+    "Config",
+    "Declaration",
+    "Suppression",
+    "find_config_file",
+    "load_config",
+    "parse_declarations",
+    "parse_suppressions",
+]
 
 DEFAULT_OWNER_KEYS = ("owner", "Owner", "OWNER", "nhi:owner", "nhi_owner", "nhi-owner")
 DEFAULT_EXPIRY_KEYS = (
@@ -60,6 +68,36 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class Declaration:
+    """Owner and expiry given in config to identities that carry no tags of their own.
+
+    ``address`` is an exact address or a glob, like a suppression's; ``file``, when set, limits the
+    declaration to identities read from that input (exact path, glob, or trailing path segments).
+    ``source`` is the config file the declaration was read from.
+    """
+
+    address: str
+    owner: str
+    expires_at: str
+    expires_instant: datetime
+    reason: str
+    file: str | None = None
+    source: str | None = None
+
+    def matches(self, address: str, file: str) -> bool:
+        """True when this declaration covers the identity at ``address`` read from ``file``."""
+        from fnmatch import fnmatchcase
+
+        if not (self.address == address or fnmatchcase(address, self.address)):
+            return False
+        if self.file is None:
+            return True
+        norm = file.replace("\\", "/")
+        want = self.file.replace("\\", "/")
+        return norm == want or fnmatchcase(norm, want) or norm.endswith("/" + want.lstrip("/"))
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting the checker uses. Construct with :func:`load_config`."""
 
@@ -78,6 +116,8 @@ class Config:
     disable: tuple[str, ...] = ()
     identity_types: Mapping[str, IdentityType] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
+    declarations: tuple[Declaration, ...] = ()
+    """``[[tool.nhi.declarations]]``: owner and expiry for identities that cannot carry tags."""
     source: str | None = None
     """The config file these settings came from, if any."""
 
@@ -172,6 +212,43 @@ def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
     return tuple(out)
 
 
+_DECLARATION_KEYS = ("address", "owner", "expires_at", "reason", "file")
+
+
+def parse_declarations(raw: Any, where: str) -> tuple[Declaration, ...]:
+    """Validate ``declarations`` entries: address, owner, expires_at, reason (10+ characters), file."""
+    if not isinstance(raw, list):
+        raise ConfigError(where, "'declarations' must be an array of tables ([[tool.nhi.declarations]])")
+    out = []
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise ConfigError(where, f"declarations entry {i} must be a table")
+        unknown = sorted(set(item) - set(_DECLARATION_KEYS))
+        if unknown:
+            raise ConfigError(where, f"declarations entry {i}: unknown key '{unknown[0]}'")
+        address, owner, reason = item.get("address"), item.get("owner"), item.get("reason")
+        expires, file = item.get("expires_at"), item.get("file")
+        if not isinstance(address, str) or not address.strip():
+            raise ConfigError(where, f"declarations entry {i} needs an 'address' (exact or glob)")
+        if not isinstance(owner, str) or not owner.strip():
+            raise ConfigError(where, f"declarations entry {i} needs an 'owner'")
+        if not isinstance(reason, str) or len(reason.strip()) < 10:
+            raise ConfigError(where, f"declarations entry {i} needs a 'reason' of at least 10 characters")
+        if file is not None and (not isinstance(file, str) or not file.strip()):
+            raise ConfigError(where, f"declarations entry {i}: 'file' must be a path or glob")
+        if isinstance(expires, (date, datetime)):
+            expires = expires.isoformat()  # TOML dates and datetimes arrive parsed
+        try:
+            instant = expiry_instant(expires)
+        except InvalidExpiry as exc:
+            raise ConfigError(where, f"declarations entry {i}: 'expires_at' is {exc} "
+                                     "(YYYY-MM-DD or an RFC 3339 timestamp with an offset)") from None
+        out.append(Declaration(address.strip(), owner.strip(), str(expires).strip(), instant,
+                               reason.strip(), file.strip() if file else None,
+                               where if where != "config" else None))
+    return tuple(out)
+
+
 def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Config:
     """Build a Config from the ``[tool.nhi]`` table (already parsed)."""
     unknown = sorted(set(data) - _KNOWN)
@@ -210,6 +287,8 @@ def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Confi
         kw["identity_types"] = {name: _identity_type(name, raw, where) for name, raw in v.items()}
     if "suppress" in data:
         kw["suppressions"] = parse_suppressions(data["suppress"], where)
+    if "declarations" in data:
+        kw["declarations"] = parse_declarations(data["declarations"], where)
     return Config(**kw, source=where if where != "config" else None)
 
 

@@ -12,6 +12,7 @@ from nhi_toolkit.expiry import is_expired
 from nhi_toolkit.inventory import build_inventory
 from nhi_toolkit.loaders import Document, load_inputs
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
+from nhi_toolkit.native_expiry import HELPER_TYPES
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule, rule_by_key
 
 __all__ = ["STATUS_PRECEDENCE", "Report", "check_documents", "check_paths", "identity_status"]
@@ -359,7 +360,8 @@ def check_paths(paths: Sequence[str], config: Config, now: datetime,
                 leavers: Mapping[str, date | None] | None = None) -> Report:
     """Load the inputs and check them."""
     catalog = config.catalog
-    docs = load_inputs(paths, wanted=catalog.__contains__)
+    # time_rotating/time_offset are read too: a credential's native expiry may reference them.
+    docs = load_inputs(paths, wanted=lambda t: t in catalog or t in HELPER_TYPES)
     return check_documents(docs, config, now, leavers, inputs=paths)
 
 

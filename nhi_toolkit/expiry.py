@@ -19,6 +19,7 @@ __all__ = [
     "InvalidExpiry",
     "expiry_instant",
     "format_instant",
+    "is_date_only",
     "is_expired",
     "parse_now",
     "seconds_left",
@@ -98,6 +99,11 @@ def _parse(text: object, *, date_means_end_of_day: bool) -> datetime:
 def expiry_instant(text: object) -> datetime:
     """Return the UTC instant at which an identity with this expiry value stops being valid."""
     return _parse(text, date_means_end_of_day=True)
+
+
+def is_date_only(text: object) -> bool:
+    """True when an expiry value is a calendar date (valid through that day), not a timestamp."""
+    return isinstance(text, str) and _DATE.fullmatch(text.strip()) is not None
 
 
 def parse_now(text: str) -> datetime:

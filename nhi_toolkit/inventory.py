@@ -16,6 +16,7 @@ from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
+from nhi_toolkit.native_expiry import helper_index, settle
 
 __all__ = ["build_inventory", "read_path", "read_tags"]
 
@@ -224,6 +225,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         return tags, partial, None
 
     identities: list[Identity] = []
+    helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
     for res, itype in members:
         tags, partial, inherited_from = effective(res.address)
         parent, expected = parents[res.address]
@@ -252,7 +254,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                     expires_at = expiry_instant(expires)
                 except InvalidExpiry as exc:
                     error = str(exc)
-        identities.append(
+        identities.append(settle(
             Identity(
                 resource=res,
                 category=itype.category,
@@ -267,7 +269,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 expiry_error=error,
                 tags_unknown=partial or tags is UNKNOWN,
                 parent_missing=expected and parent is None,
-            )
-        )
+            ), config, helpers,
+        ))
     identities.sort(key=lambda i: (i.address, str(i.source)))
     return identities

@@ -10,7 +10,7 @@ import enum
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -165,6 +165,21 @@ class Identity:
     """True when some tags are known only after apply, so a missing key may still appear."""
     parent_missing: bool = False
     """A credential or attachment whose parent identity is not managed in this input."""
+    owner_source: str | None = None
+    """Where the owner came from: ``tag``, ``inherited`` (the parent's tag), ``declaration``; None when absent."""
+    expiry_source: str | None = None
+    """Where the effective expiry came from: ``tag``, ``inherited``, ``native``, ``declaration``."""
+    claimed_expires: str | Unknown | None = None
+    """The expiry a tag or declaration claims, when a native expiry took its place (else None)."""
+    claimed_expires_at: datetime | None = None
+    native_attr: str | None = None
+    """The credential attribute(s) its native expiry was read from (``end_date``, ``valid_before`` ...)."""
+    native_expires_at: datetime | None = None
+    """The credential's own expiry instant (None when it has none or it is unknown until apply)."""
+    native_lifetime: timedelta | None = None
+    """When the native expiry is unknown until apply: the least the credential lives from creation."""
+    declaration: Any = None
+    """The ``[[tool.nhi.declarations]]`` entry that gave this identity an owner or expiry, if any."""
 
     def tag(self, keys: tuple[str, ...]) -> Any:
         """The first of ``keys`` present in the identity's (possibly inherited) tags."""

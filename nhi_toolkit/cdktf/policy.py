@@ -130,11 +130,13 @@ class NhiPolicy:
         from nhi_toolkit.cdktf.integration import default_config
         from nhi_toolkit.engine import check_documents
         from nhi_toolkit.loaders.cdktf_json import load_json_config
+        from nhi_toolkit.native_expiry import HELPER_TYPES
 
         config = self.config or default_config()
         name = stack.node.id
+        catalog = config.catalog
         doc = load_json_config(stack.to_terraform(), f"stacks/{name}/cdk.tf.json",
-                               config.catalog.__contains__)
+                               lambda t: t in catalog or t in HELPER_TYPES)
         report = check_documents([doc], config, self.now or clock())
         self.reports[name] = report
         paths = {r.address: str(r.metadata["construct_path"]) for r in doc.resources

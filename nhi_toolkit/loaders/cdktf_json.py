@@ -17,6 +17,7 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.native_expiry import native_expressions
 
 __all__ = ["is_json_config", "load_json_config"]
 
@@ -130,6 +131,7 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
             meta["nhi"] = nhi
     if "count" in body or "for_each" in body:
         meta["expanded"] = "count" if "count" in body else "for_each"
+    meta.update(native_expressions(rtype, body))
     return Resource(
         address=f"{rtype}.{name}",
         type=rtype,

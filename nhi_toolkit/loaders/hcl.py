@@ -16,6 +16,7 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.native_expiry import native_expressions
 
 __all__ = ["load_hcl_dir", "load_hcl_files"]
 
@@ -147,6 +148,7 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
     meta: dict[str, Any] = {}
     if "count" in body or "for_each" in body:
         meta["expanded"] = "count" if "count" in body else "for_each"
+    meta.update(native_expressions(rtype, body))
     return Resource(
         address=f"{rtype}.{name}",
         type=rtype,

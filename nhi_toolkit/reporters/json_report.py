@@ -35,7 +35,28 @@ def identity_json(identity: Identity, report: Report) -> dict[str, Any]:
         "unknown": unknown,
         "source": identity.source.to_json(),
         "sources": [loc.to_json() for loc in report.sources_of(identity)],
+        "owner_source": identity.owner_source,
+        "expiry_source": identity.expiry_source,
+        "declaration": _declaration(identity),
+        "native_expiry": _native(identity),
     }
+
+
+def _declaration(identity: Identity) -> dict[str, Any] | None:
+    d = identity.declaration
+    if d is None:
+        return None
+    return {"address_pattern": d.address, "reason": d.reason, "source": d.source}
+
+
+def _native(identity: Identity) -> dict[str, Any] | None:
+    """The credential's own expiry: attribute, instant (null when known only after apply), and the
+    value a tag or declaration claims instead (null when none)."""
+    if identity.native_attr is None:
+        return None
+    at = identity.native_expires_at
+    return {"attribute": identity.native_attr, "instant": format_instant(at) if at else None,
+            "claimed": _plain(identity.claimed_expires)}
 
 
 def finding_json(finding: Finding) -> dict[str, Any]:

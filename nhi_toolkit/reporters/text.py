@@ -23,6 +23,11 @@ def _cell(value: object) -> str:
     return _visible(str(value))
 
 
+def _mark(source: str | None) -> str:
+    """Owner and expiry not read from a tag say where they came from."""
+    return f" ({source})" if source in ("native", "declaration") else ""
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -38,8 +43,8 @@ def render(report: Report) -> str:
         labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident)))
         rows.append((
             _clip(ident.address, 96),
-            _clip(_cell(ident.owner), 32),
-            _clip(_cell(ident.expires), 26),
+            _clip(_cell(ident.owner), 32) + _mark(ident.owner_source),
+            _clip(_cell(ident.expires), 26) + _mark(ident.expiry_source),
             report.status_of(ident),
             labels[0] if labels else "",
         ))

@@ -6,6 +6,7 @@ from nhi_toolkit.rules.base import Context, Rule
 from nhi_toolkit.rules.lifecycle import (
     Expired,
     ExpiringSoon,
+    ExpiryMismatch,
     ExpiryTooFar,
     InvalidExpiryRule,
     MissingExpiry,
@@ -29,6 +30,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ExpiringSoon(),
     ExpiryTooFar(),
     UnknownUntilApply(),
+    ExpiryMismatch(),
     MissingRevocationPath(),
     Drift(),
     OwnerOffboarded(),

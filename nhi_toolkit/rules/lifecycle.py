@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
-from nhi_toolkit.expiry import format_instant, is_expired
+from nhi_toolkit.expiry import format_instant, is_date_only, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
 from nhi_toolkit.rules.base import Context, Rule
 
 __all__ = [
     "Expired",
     "ExpiringSoon",
+    "ExpiryMismatch",
     "ExpiryTooFar",
     "InvalidExpiryRule",
     "MissingExpiry",
@@ -20,7 +22,34 @@ __all__ = [
 
 
 def _whose(identity: Identity) -> str:
+    """Where the expiry a message names came from, when not the identity's own tag."""
+    if identity.expiry_source == "native":
+        return f" (the credential's own {identity.native_attr})"
+    if identity.expiry_source == "declaration":
+        return " (declared in [[tool.nhi.declarations]])"
     return f" (inherited from {identity.parent})" if identity.inherited and identity.parent else ""
+
+
+def _untaggable(identity: Identity, ctx: Context) -> bool:
+    itype = ctx.config.catalog.get(identity.type)
+    return itype is not None and not itype.taggable
+
+
+_DECLARE = "declare it in [[tool.nhi.declarations]] (address, owner, expires_at, reason)"
+
+
+def _missing(identity: Identity, ctx: Context, what: str, keys: tuple[str, ...]) -> str:
+    """The message for a missing owner or expiry, naming what the user can actually do."""
+    looked = f"(looked for {', '.join(keys[:3])}, ...)"
+    if not _untaggable(identity, ctx):
+        where = f" or on its parent {identity.parent}" if identity.parent else ""
+        return f"{identity.address} has no {what} tag{where} {looked}"
+    if identity.parent:
+        return (f"{identity.address} cannot carry tags and its parent {identity.parent} has no {what} tag "
+                f"{looked}: tag {identity.parent}, or {_DECLARE}")
+    return (f"{identity.address} cannot carry tags and has no parent identity here to inherit an {what} "
+            f"from: {_DECLARE}, or manage the identity it belongs to in this configuration and "
+            "reference it")
 
 
 class MissingOwner(Rule):
@@ -30,13 +59,14 @@ class MissingOwner(Rule):
     summary = "Identity has no owner"
     description = ("Every non-human identity must name the person or team accountable for it, in an "
                    "owner tag (own, or inherited from its parent for untaggable credentials).")
-    fix = "Add an owner tag (e.g. owner = \"alice@example.com\") to the identity or its parent."
+    fix = ("Add an owner tag (e.g. owner = \"alice@example.com\") to the identity. A type that cannot "
+           "carry tags (access key, TLS key, GitHub secret) takes its parent's: tag the parent, or, "
+           "when it has none here, declare it in [[tool.nhi.declarations]] with owner, expires_at "
+           "and a reason.")
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         if identity.owner is None:
-            where = f" or on its parent {identity.parent}" if identity.parent else ""
-            yield self.finding(identity, f"{identity.address} has no owner tag{where} "
-                                         f"(looked for {', '.join(ctx.config.owner_keys[:3])}, ...)")
+            yield self.finding(identity, _missing(identity, ctx, "owner", ctx.config.owner_keys))
 
 
 class MissingExpiry(Rule):
@@ -45,13 +75,14 @@ class MissingExpiry(Rule):
     severity = Severity.ERROR
     summary = "Identity has no expiry"
     description = "Every non-human identity must carry an expiry date after which it is retired."
-    fix = "Add an expires_at tag (YYYY-MM-DD or RFC 3339) within the type's maximum lifetime."
+    fix = ("Add an expires_at tag (YYYY-MM-DD or RFC 3339) within the type's maximum lifetime. A type "
+           "that cannot carry tags takes its parent's: tag the parent, set the credential's own "
+           "expiry where the provider has one (end_date, ttl), or declare it in "
+           "[[tool.nhi.declarations]].")
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         if identity.expires is None:
-            where = f" or on its parent {identity.parent}" if identity.parent else ""
-            yield self.finding(identity, f"{identity.address} has no expiry tag{where} "
-                                         f"(looked for {', '.join(ctx.config.expiry_keys[:3])}, ...)")
+            yield self.finding(identity, _missing(identity, ctx, "expiry", ctx.config.expiry_keys))
 
 
 class InvalidExpiryRule(Rule):
@@ -113,10 +144,18 @@ class ExpiryTooFar(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         at = identity.expires_at
-        if at is None:
-            return
         itype = ctx.config.catalog.get(identity.type)
         limit = ctx.config.max_lifetime_for(itype) if itype else None
+        lifetime = identity.native_lifetime
+        if at is None and lifetime is not None and limit is not None and \
+                lifetime.total_seconds() > limit * 86400:
+            # Created at apply: it will live at least this long from now.
+            yield self.finding(identity, f"{identity.address} lives {lifetime.total_seconds() / 86400:g} "
+                                         f"days from creation by its {identity.native_attr}, more than "
+                                         f"{limit} days (the maximum for {identity.type})")
+            return
+        if at is None:
+            return
         if limit is not None and (at - ctx.now).total_seconds() > limit * 86400:
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, more than "
                                          f"{limit} days from now (the maximum for {identity.type})"
@@ -136,5 +175,41 @@ class UnknownUntilApply(Rule):
         missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
                    if v is UNKNOWN]
         if missing:
+            why = f" ({identity.native_attr} counts from creation)" if identity.expires is UNKNOWN and \
+                identity.expiry_source == "native" else ""
             yield self.finding(identity, f"{identity.address} {' and '.join(missing)} "
-                                         f"{'is' if len(missing) == 1 else 'are'} not known until apply")
+                                         f"{'is' if len(missing) == 1 else 'are'} not known until apply{why}")
+
+
+class ExpiryMismatch(Rule):
+    id = "NHI015"
+    name = "expiry-mismatch"
+    severity = Severity.ERROR
+    summary = "Tag and credential disagree on the expiry"
+    description = ("The credential carries its own expiry (Azure AD end_date, GCP valid_before, Vault "
+                   "explicit_max_ttl/ttl) and the expiry tag or declaration says otherwise. A tag "
+                   "earlier than the credential is an error: it promises a retirement the credential "
+                   "does not enforce. A tag later than the credential is a warning: the credential stops "
+                   "working first. A date tag agrees with any instant within that UTC day.")
+    fix = ("Make them agree: set the credential's end date from the same value as the tag "
+           "(nhi_toolkit.native_expiry.native_expiry_attrs), or correct the tag.")
+
+    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+        native, claimed = identity.native_expires_at, identity.claimed_expires_at
+        if native is None or claimed is None or identity.expiry_error:
+            return
+        raw = identity.claimed_expires
+        earliest = claimed - timedelta(days=1) if is_date_only(raw) else claimed
+        if earliest <= native <= claimed:
+            return
+        declared = identity.declaration is not None and identity.declaration.expires_at == raw
+        what = "its declared expiry" if declared else "its expiry tag"
+        said = f"{what} says {raw}" + (f" (inherited from {identity.parent})"
+                                          if identity.inherited and identity.parent else "")
+        ends = f"its {identity.native_attr} ends the credential at {format_instant(native)}"
+        if native > claimed:
+            yield self.finding(identity, f"{identity.address} {said} but {ends}: the credential outlives "
+                                         "the retirement its tag promises")
+        else:
+            yield self.finding(identity, f"{identity.address} {said} but {ends}: the credential stops "
+                                         "working before that", severity=Severity.WARNING)
