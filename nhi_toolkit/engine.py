@@ -87,6 +87,8 @@ def identity_status(identity: Identity, now: datetime, soon_days: int) -> str:
         # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
         if (identity.expires_at - now).total_seconds() <= soon_days * 86400:
             return "expiring-soon"
+    if identity.platform_managed and (identity.expires is None or identity.owner is None):
+        return "platform-managed"
     if identity.expires is None:
         return "no-expiry"
     if identity.owner is None:

@@ -165,6 +165,8 @@ class Identity:
     """True when some tags are known only after apply, so a missing key may still appear."""
     parent_missing: bool = False
     """A credential or attachment whose parent identity is not managed in this input."""
+    platform_managed: bool = False
+    """The platform owns its lifecycle (an AWS service-linked role): no owner or expiry is required."""
 
     def tag(self, keys: tuple[str, ...]) -> Any:
         """The first of ``keys`` present in the identity's (possibly inherited) tags."""

@@ -88,7 +88,7 @@ def _record(
         index=index,
         mode="data" if rc.get("mode") == "data" else "managed",
         provider=_str(rc.get("provider_name")),
-        values=clean_values(values, sensitive, unknown),
+        values=clean_values(values, sensitive, unknown, rtype),
         references=refs.get(config_address(address), ()),
         action=action,
     )
@@ -148,7 +148,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
         rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, path)
         if rec is None:
             continue
-        before = clean_values(change.get("before"), change.get("before_sensitive"))
+        before = clean_values(change.get("before"), change.get("before_sensitive"), rtype=rec.type)
         drift.append(_with_before(rec, before))
 
     version = doc.get("terraform_version")

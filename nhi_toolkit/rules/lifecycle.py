@@ -33,7 +33,7 @@ class MissingOwner(Rule):
     fix = "Add an owner tag (e.g. owner = \"alice@example.com\") to the identity or its parent."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if identity.owner is None:
+        if identity.owner is None and not identity.platform_managed:
             where = f" or on its parent {identity.parent}" if identity.parent else ""
             yield self.finding(identity, f"{identity.address} has no owner tag{where} "
                                          f"(looked for {', '.join(ctx.config.owner_keys[:3])}, ...)")
@@ -48,7 +48,7 @@ class MissingExpiry(Rule):
     fix = "Add an expires_at tag (YYYY-MM-DD or RFC 3339) within the type's maximum lifetime."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if identity.expires is None:
+        if identity.expires is None and not identity.platform_managed:
             where = f" or on its parent {identity.parent}" if identity.parent else ""
             yield self.finding(identity, f"{identity.address} has no expiry tag{where} "
                                          f"(looked for {', '.join(ctx.config.expiry_keys[:3])}, ...)")
