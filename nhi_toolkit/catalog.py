@@ -142,6 +142,9 @@ class IdentityType:
     secret_fields: tuple[str, ...] = ()
     """Attributes of this type holding secret material beyond :data:`SECRET_FIELDS` (a name that
     is harmless elsewhere, such as ``data`` or ``secret_id``); the loaders drop them too."""
+    not_secret: tuple[str, ...] = ()
+    """Attributes named like a secret field that hold none for this type (the ``secret`` a Secret
+    Manager version belongs to): kept, so the parent can be matched."""
     platform_managed: bool = False
     """The platform owns its lifecycle (AWS service-linked roles): reported by ``platform-managed``
     instead of a missing owner or expiry."""
@@ -403,7 +406,7 @@ _GCP_MORE: tuple[IdentityType, ...] = (
     ),
     IdentityType(
         "google_secret_manager_secret_version", "secret-copy", PHASE_CREDENTIAL, tags_path=None,
-        parents=(ParentLink("secret", _GSM, ("id", "name", "secret_id")),),
+        parents=(ParentLink("secret", _GSM, ("id", "name", "secret_id")),), not_secret=("secret",),
         summary="Secret Manager secret version",
     ),
     *(
@@ -580,7 +583,8 @@ _VAULT_MORE: tuple[IdentityType, ...] = (
 BUILTIN_TYPES: tuple[IdentityType, ...] = _CORE_TYPES + _AWS_MORE + _GCP_MORE + _AZURE_MORE + _GITHUB_MORE + _K8S_MORE + _VAULT_MORE
 
 _TYPE_SECRETS: dict[str, frozenset[str]] = {
-    t.type: SECRET_FIELDS | frozenset(t.secret_fields) for t in BUILTIN_TYPES if t.secret_fields
+    t.type: (SECRET_FIELDS - frozenset(t.not_secret)) | frozenset(t.secret_fields)
+    for t in BUILTIN_TYPES if t.secret_fields or t.not_secret
 }
 
 
