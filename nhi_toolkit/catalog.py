@@ -139,6 +139,9 @@ class IdentityType:
     summary: str = ""
     extra_tags_paths: tuple[str, ...] = ()
     """Further tag maps merged over ``tags_path`` (Kubernetes annotations over labels)."""
+    ignored_tag_keys: tuple[str, ...] = ()
+    """Substrings of keys the platform itself sets (``kubernetes.io/``): not the identity's own
+    tags, so an identity carrying only those still inherits from its parent."""
     secret_fields: tuple[str, ...] = ()
     """Attributes of this type holding secret material beyond :data:`SECRET_FIELDS` (a name that
     is harmless elsewhere, such as ``data`` or ``secret_id``); the loaders drop them too."""
@@ -523,13 +526,16 @@ _K8S_MORE: tuple[IdentityType, ...] = (
     *(
         IdentityType(t, "principal", PHASE_PRINCIPAL, summary="Kubernetes service account",
                      tags_path="metadata.labels", extra_tags_paths=("metadata.annotations",),
+                     ignored_tag_keys=("kubernetes.io/",),
                      revocation="bound tokens already issued to pods stay valid until they expire.")
         for t in _K8S_SA
     ),
-    # Long-lived token secrets: the token is the service account's credential and inherits from it.
+    # Long-lived token secrets: the service account's credential. Its own labels/annotations count
+    # (beside the kubernetes.io/ ones every token secret has); without them it inherits.
     *(
         IdentityType(
-            t, "credential", PHASE_CREDENTIAL, tags_path=None,
+            t, "credential", PHASE_CREDENTIAL, tags_path="metadata.labels",
+            extra_tags_paths=("metadata.annotations",), ignored_tag_keys=("kubernetes.io/",),
             condition={"type": "kubernetes.io/service-account-token"},
             parents=(ParentLink("metadata", _K8S_SA, ("metadata.name",),
                                 path=("metadata", "annotations", "kubernetes.io/service-account.name")),),

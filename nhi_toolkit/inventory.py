@@ -87,6 +87,9 @@ def read_tags(values: Mapping[str, Any], itype: IdentityType) -> tuple[dict[str,
         return None, False
     if tags.pop("\0unknown", None) is UNKNOWN:
         partial = True
+    if itype.ignored_tag_keys:
+        tags = {k: v for k, v in tags.items()
+                if not (isinstance(k, str) and any(m in k for m in itype.ignored_tag_keys))}
     return tags, partial
 
 

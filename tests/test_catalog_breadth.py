@@ -386,3 +386,20 @@ def test_retirement_lists_revocation_notes_and_takes_uses_of_a_role_first(tmp_pa
     assert set(group.addresses[:-1]) == {a for a in case.expect}
     assert any(s.startswith("aws_bedrockagent_agent.support: destroying it deletes the Bedrock agent")
                for s in group.steps)
+
+
+def test_a_token_secret_reads_its_own_annotations_but_not_the_platform_ones(tmp_path: Path) -> None:
+    sa = {"metadata": [{"name": "bot", "annotations": TAGS}]}
+    own = {"owner": "bob@example.com", "expires_at": EXPIRES, "kubernetes.io/service-account.name": "bot"}
+    plan = write_json(tmp_path / "plan.json", plan_doc(
+        change("kubernetes_service_account.bot", sa),
+        change("kubernetes_secret.own", {"type": "kubernetes.io/service-account-token",
+                                         "metadata": [{"name": "own", "annotations": own}]}),
+        change("kubernetes_secret.inherits", {"type": "kubernetes.io/service-account-token", "metadata": [{
+            "name": "inherits", "labels": {"app.kubernetes.io/name": "bot"},
+            "annotations": {"kubernetes.io/service-account.name": "bot"}}]}),
+    ))
+    found = {i["address"]: (i["parent"], i["inherited_from"], i["owner"]) for i in _check(plan)["identities"]}
+    assert found["kubernetes_secret.own"] == ("kubernetes_service_account.bot", None, "bob@example.com")
+    assert found["kubernetes_secret.inherits"] == ("kubernetes_service_account.bot",
+                                                   "kubernetes_service_account.bot", OWNER)
