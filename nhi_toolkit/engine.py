@@ -114,6 +114,8 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
             return "expired"
         # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
         soon = (identity.expires_at - now).total_seconds() <= soon_days * 86400
+    if identity.platform_managed and (identity.expires is None or identity.owner is None):
+        return "platform-managed"
     if identity.owner is None:
         return "no-owner"
     if identity.expires is None:

@@ -11,14 +11,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from nhi_toolkit.catalog import IdentityType, ParentLink
+from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
 from nhi_toolkit.native_expiry import helper_index, settle
 
-__all__ = ["build_inventory", "read_path", "read_tags"]
+__all__ = ["build_inventory", "link_values", "read_path", "read_tags", "values_at"]
 
 
 def read_path(values: Mapping[str, Any], path: str) -> Any:
@@ -61,6 +61,12 @@ def read_tags(values: Mapping[str, Any], itype: IdentityType) -> tuple[dict[str,
     if itype.tags_path is None:
         return None, False
     raw = read_path(values, itype.tags_path)
+    for extra in itype.extra_tags_paths:  # e.g. Kubernetes annotations over labels
+        more = read_path(values, extra)
+        if more is UNKNOWN:
+            raw = UNKNOWN
+        elif isinstance(more, dict) and raw is not UNKNOWN:
+            raw = {**raw, **more} if isinstance(raw, dict) else more
     partial = False
     if itype.tags_path == "tags" and "tags_all" in values:
         tags_all = values["tags_all"]
@@ -82,6 +88,9 @@ def read_tags(values: Mapping[str, Any], itype: IdentityType) -> tuple[dict[str,
         return None, False
     if tags.pop("\0unknown", None) is UNKNOWN:
         partial = True
+    if itype.ignored_tag_keys:
+        tags = {k: v for k, v in tags.items()
+                if not (isinstance(k, str) and any(m in k for m in itype.ignored_tag_keys))}
     return tags, partial
 
 
@@ -94,14 +103,46 @@ def _lookup(tags: Mapping[str, Any] | None, keys: tuple[str, ...]) -> tuple[str 
     return None, None
 
 
+def values_at(node: Any, steps: tuple[str, ...]) -> tuple[list[Any], bool]:
+    """Every scalar at ``steps`` (each element of a list is searched), and whether any step was
+    unknown. Map keys may contain dots (``kubernetes.io/service-account.name``)."""
+    found: list[Any] = []
+    unknown = False
+    stack: list[tuple[Any, int]] = [(node, 0)]
+    while stack:
+        cur, i = stack.pop()
+        if cur is UNKNOWN:
+            unknown = True
+        elif isinstance(cur, list):
+            stack.extend((item, i) for item in reversed(cur))
+        elif i == len(steps):
+            if isinstance(cur, (str, int, bool)):
+                found.append(cur)
+        elif isinstance(cur, dict) and steps[i] in cur:
+            stack.append((cur[steps[i]], i + 1))
+    return found, unknown
+
+
+def _condition_holds(values: Mapping[str, Any], path: str, expected: Any) -> bool:
+    """Absent means no (NoneOf: yes); unknown until apply means yes: never a false pass."""
+    found, unknown = values_at(values, tuple(path.split(".")))
+    if isinstance(expected, NoneOf):
+        return unknown or not any(v in expected.values for v in found)
+    if unknown:
+        return True
+    if isinstance(expected, Prefix):
+        return any(isinstance(v, str) and v.startswith(expected.text) for v in found)
+    if isinstance(expected, bool):
+        return any(v is expected or (isinstance(v, str) and v.strip().lower() == str(expected).lower())
+                   for v in found)
+    return expected in found
+
+
 def _applies(resource: Resource, itype: IdentityType) -> bool:
-    for attr, expected in itype.condition.items():
-        value = resource.values.get(attr)
-        if value is not UNKNOWN and value is not None and value != expected:
-            return False
-        if value is None and resource.values:
-            return False
-    return True
+    if not resource.values:
+        return True  # nothing to judge by (a removed block): keep it rather than miss it
+    return all(_condition_holds(resource.values, path, expected)
+               for path, expected in itype.condition.items())
 
 
 def _short(value: Any) -> Any:
@@ -127,11 +168,13 @@ class _Index:
             self.by_config[res.config_address].append(res)
             self.by_key.setdefault((res.config_address, res.module, res.index), res)
             for attr in match_attrs.get(res.type, ()):
-                v = res.values.get(attr)
-                if isinstance(v, (str, int)) and not isinstance(v, bool):
-                    self.by_value[(res.type, attr, v)].append(res)
-                    if isinstance(v, str) and _short(v) != v:
-                        self.by_value[(res.type, attr, _short(v))].append(res)
+                found = values_at(res.values, tuple(attr.split(".")))[0] if "." in attr else \
+                    [res.values.get(attr)]
+                for v in found:
+                    if isinstance(v, (str, int)) and not isinstance(v, bool):
+                        self.by_value[(res.type, attr, v)].append(res)
+                        if isinstance(v, str) and _short(v) != v:
+                            self.by_value[(res.type, attr, _short(v))].append(res)
         for res, _ in resources:
             for ref in res.references:
                 self.referrers_of[ref].append(res)
@@ -151,10 +194,21 @@ class _Index:
         return out
 
 
-def _scalar_values(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, (str, int))]
-    return [value] if isinstance(value, (str, int)) and value != "" else []
+def link_values(values: Mapping[str, Any], link: ParentLink) -> tuple[list[Any], bool]:
+    """The child's values naming its parent under ``link`` (prefix removed), and whether unknown."""
+    if not link.steps:
+        return [], False
+    found, unknown = values_at(values, link.steps)
+    out = []
+    for v in found:
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
+            continue
+        if link.prefix:
+            if not (isinstance(v, str) and v.startswith(link.prefix)):
+                continue
+            v = v[len(link.prefix):]
+        out.append(v)
+    return out, unknown
 
 
 def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
@@ -165,7 +219,7 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
     (or any, when the child's value is unknown until apply); an attribute match anywhere (state).
     """
     if not itype.parents:
-        if itype.taggable:
+        if itype.taggable or not itype.inherit_by_reference:
             return None, False
         # Untaggable copies (GitHub secrets, TLS keys): the identity they reference, else a referrer.
         for ref in res.references:
@@ -177,8 +231,7 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 return cand, False
         return None, False
     for link in itype.parents:
-        child_vals = _scalar_values(res.values.get(link.attr)) if link.attr else []
-        unknown_val = bool(link.attr) and res.values.get(link.attr) is UNKNOWN
+        child_vals, unknown_val = link_values(res.values, link)
         by_value = index.by_values(link, child_vals) if child_vals else []
         refs = set(res.references)
         matched = [c for c in by_value if c.config_address in refs]
@@ -269,6 +322,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 expiry_error=error,
                 tags_unknown=partial or tags is UNKNOWN,
                 parent_missing=expected and parent is None,
+                platform_managed=itype.platform_managed,
             ), config, helpers,
         ))
     identities.sort(key=lambda i: (i.address, str(i.source)))

@@ -180,6 +180,8 @@ class Identity:
     """When the native expiry is unknown until apply: the least the credential lives from creation."""
     declaration: Any = None
     """The ``[[tool.nhi.declarations]]`` entry that gave this identity an owner or expiry, if any."""
+    platform_managed: bool = False
+    """The platform owns its lifecycle (an AWS service-linked role): no owner or expiry is required."""
 
     def tag(self, keys: tuple[str, ...]) -> Any:
         """The first of ``keys`` present in the identity's (possibly inherited) tags."""

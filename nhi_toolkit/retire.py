@@ -252,9 +252,13 @@ def manual_steps(group: Group, config: Config) -> tuple[str, ...]:
     """What someone must still do by hand (or by another tool) for this group, in order."""
     steps: list[str] = []
     in_group = {m.address: m for m in group.members}
+    catalog = config.catalog
     for m in sorted(group.members, key=_order_key):
         ident, addr = m.identity, m.address
         parent = in_group.get(ident.parent) if ident.parent else None
+        note = catalog[ident.type].revocation if ident.type in catalog else ""
+        if note:
+            steps.append(f"{addr}: {note}")
         if ident.category == "secret":
             steps.append(f"{addr}: if it holds a third-party API key, revoke that key at the provider "
                          "that issued it; deleting the secret does not revoke it.")

@@ -7,7 +7,6 @@ place. Rotation attributes unknown until apply are no evidence of rotation.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

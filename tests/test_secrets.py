@@ -328,3 +328,103 @@ def test_driftctl_secrets_never_appear(corpus: Path) -> None:
         assert run.code in (0, 1), run.stderr
         for secret in secrets:
             assert secret not in run.stdout and secret not in run.stderr
+
+
+# -- every catalogued type's own secret fields, unmarked (HCL, hand-written or old inputs) -------
+
+#: type -> (identifying values, secret fields). Nothing marks these sensitive: the catalog must.
+TYPE_SECRETS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "vault_approle_auth_backend_role_secret_id": ({"role_name": "bot"}, ("secret_id", "wrapping_token")),
+    "vault_token": ({"policies": ["ci"]}, ("client_token", "wrapped_token")),
+    "vault_kv_secret_v2": ({"mount": "kv", "name": "n"}, ("data_json", "data")),
+    "kubernetes_secret": ({"type": "kubernetes.io/service-account-token"}, ("data", "binary_data")),
+    "kubernetes_secret_v1": ({"type": "kubernetes.io/service-account-token"}, ("data",)),
+    "google_apikeys_key": ({"name": "gemini"}, ("key_string",)),
+    "google_secret_manager_secret_version": ({"secret": "projects/p/secrets/s"}, ("secret_data",)),
+    "azurerm_cognitive_account": ({"name": "oai", "kind": "OpenAI", "tags": TAGS},
+                                  ("primary_access_key", "secondary_access_key")),
+    "azurerm_key_vault_secret": ({"name": "k", "tags": TAGS}, ("value",)),
+    "aws_api_gateway_api_key": ({"name": "k", "tags": TAGS}, ("value",)),
+    "aws_cognito_user_pool_client": ({"name": "c", "generate_secret": True}, ("client_secret",)),
+    "github_actions_environment_secret": ({"repository": "r", "environment": "e", "secret_name": "S"},
+                                          ("plaintext_value", "encrypted_value")),
+    "github_dependabot_secret": ({"repository": "r", "secret_name": "S"}, ("plaintext_value",)),
+    "github_codespaces_secret": ({"repository": "r", "secret_name": "S"}, ("encrypted_value",)),
+}
+
+
+def _typed_values(kind: str) -> dict[str, dict[str, Any]]:
+    out = {}
+    for rtype, (plain, fields) in TYPE_SECRETS.items():
+        values = dict(plain)
+        for f in fields:
+            value = canary(f"{kind} {rtype}.{f}")
+            values[f] = {"token": value} if f in ("data", "binary_data") and rtype.startswith("kubernetes") \
+                else value
+        out[rtype] = values
+    return out
+
+
+def _hcl_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_hcl_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl_value(v) for v in value) + "]"
+    return json.dumps(value)
+
+
+def _typed_inputs(tmp: Path) -> dict[str, Path]:
+    plan = write_json(tmp / "typed-plan.json", plan_doc(
+        *(change(f"{t}.x", v) for t, v in _typed_values("plan").items())))
+    state = write_json(tmp / "typed.tfstate", state_doc(
+        *(state_resource(t, "x", v) for t, v in _typed_values("state").items())))
+    show = write_json(tmp / "typed-show.json", {"format_version": "1.0", "values": {"root_module": {
+        "resources": [{"address": f"{t}.x", "mode": "managed", "type": t, "name": "x", "values": v,
+                       "sensitive_values": {}} for t, v in _typed_values("show").items()]}}})
+    cdktf = write_json(tmp / "typed-cdktf" / "cdk.tf.json", {"resource": {
+        t: {"x": v} for t, v in _typed_values("cdktf").items()}})
+    hcl = tmp / "typed-hcl"
+    hcl.mkdir()
+    (hcl / "main.tf").write_text("".join(
+        f'resource "{t}" "x" {{\n' + "".join(f"  {k} = {_hcl_value(v)}\n" for k, v in values.items()) + "}\n"
+        for t, values in _typed_values("hcl").items()), encoding="utf-8")
+    return {"plan": plan, "raw-state": state, "show-state": show, "cdktf": cdktf.parent, "hcl": hcl}
+
+
+@pytest.fixture(scope="module")
+def typed_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return _typed_inputs(tmp_path_factory.mktemp("typed-secrets"))
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_no_type_specific_secret_in_any_format(typed_inputs: dict[str, Path], kind: str) -> None:
+    path = typed_inputs[kind]
+    text = path.read_text(encoding="utf-8") if path.is_file() else "".join(
+        p.read_text(encoding="utf-8") for p in sorted(path.rglob("*")) if p.is_file())
+    assert len(CANARY_RE.findall(text)) >= sum(len(f) for _, f in TYPE_SECRETS.values())
+    for fmt in ("text", "json"):
+        result = CliRunner().invoke(main, ["check", str(path), "--now", NOW_TEXT, "--format", fmt,
+                                           "--fail-on", "never"])
+        assert result.exit_code == 0, result.output
+        assert_clean(result.stdout, result.stderr)
+        if fmt == "json":
+            found = {i["type"] for i in json.loads(result.stdout)["identities"]}
+            assert found == set(TYPE_SECRETS), set(TYPE_SECRETS) - found
+
+
+def test_no_type_specific_secret_through_the_installed_command(typed_inputs: dict[str, Path]) -> None:
+    for fmt in ("text", "json"):
+        run = run_nhi(["check", *map(str, typed_inputs.values()), "--now", NOW_TEXT, "--format", fmt])
+        assert run.code in (0, 1), run.stderr
+        assert_clean(run.stdout, run.stderr)
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_type_specific_secrets_never_leave_the_loader(typed_inputs: dict[str, Path], kind: str) -> None:
+    # Reports print few attributes; the contract is stronger: no loaded record holds the value.
+    from nhi_toolkit.loaders import load_inputs
+
+    docs = load_inputs([str(typed_inputs[kind])])
+    records = [(r.address, dict(r.values), dict(r.metadata)) for d in docs for r in (*d.resources, *d.drift)]
+    assert {a.split(".")[0] for a, _, _ in records} >= set(TYPE_SECRETS)
+    assert_clean(repr(records))

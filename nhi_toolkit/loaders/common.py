@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nhi_toolkit.catalog import SECRET_FIELDS
+from nhi_toolkit.catalog import SECRET_FIELDS, secret_fields_for
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.model import UNKNOWN, InputKind, Resource
 
@@ -111,7 +111,8 @@ def check_depth(doc: Any, path: str) -> None:
 _DROP = object()
 
 
-def _clean(value: Any, sensitive: Any, unknown: Any, top: bool) -> Any:
+def _clean(value: Any, sensitive: Any, unknown: Any, top: bool,
+           secrets: frozenset[str] = SECRET_FIELDS) -> Any:
     if sensitive is True:
         return _DROP
     if unknown is True:
@@ -119,18 +120,18 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool) -> Any:
     if isinstance(value, dict):
         sens = sensitive if isinstance(sensitive, dict) else None
         unk = unknown if isinstance(unknown, dict) else None
-        if not sens and not unk and not (top and not SECRET_FIELDS.isdisjoint(value)):
+        if not sens and not unk and not (top and not secrets.isdisjoint(value)):
             return value
         out: dict[str, Any] = {}
         for k, v in value.items():
-            if top and k in SECRET_FIELDS:
+            if top and k in secrets:
                 continue
             c = _clean(v, sens.get(k) if sens else None, unk.get(k) if unk else None, False)
             if c is not _DROP:
                 out[k] = c
         if unk:
             for k, flag in unk.items():
-                if (flag is True and k not in out and not (top and k in SECRET_FIELDS)
+                if (flag is True and k not in out and not (top and k in secrets)
                         and not (sens and sens.get(k) is True)):
                     out[k] = UNKNOWN
         return out
@@ -150,7 +151,7 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool) -> Any:
     return value
 
 
-def clean_values(values: Any, sensitive: Any = None, unknown: Any = None) -> dict[str, Any]:
+def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype: str = "") -> dict[str, Any]:
     """Attributes with sensitive values and known secret fields removed, unknowns as UNKNOWN.
 
     ``sensitive``/``unknown`` mirror the value's structure with ``true`` at marked paths, as in
@@ -161,7 +162,7 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None) -> dic
         return {}
     if sensitive is True:
         return {}
-    out = _clean(values, sensitive, unknown, True)
+    out = _clean(values, sensitive, unknown, True, secret_fields_for(rtype))
     return out if isinstance(out, dict) else {}
 
 

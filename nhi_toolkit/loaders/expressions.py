@@ -328,10 +328,11 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
 
     AWS resources get ``tags_all`` as the provider computes it: ``default_tags`` under ``tags``.
     """
-    from nhi_toolkit.catalog import SECRET_FIELDS
+    from nhi_toolkit.catalog import secret_fields_for
 
+    secrets = secret_fields_for(rtype)
     values = {key: scope.resolve(raw) for key, raw in body.items()
-              if key not in skip and key not in SECRET_FIELDS and not key.startswith("__")}
+              if key not in skip and key not in secrets and not key.startswith("__")}
     if rtype.startswith("aws_") and default_tags:
         tags = values.get("tags", {})
         if default_tags is UNKNOWN or tags is UNKNOWN:

@@ -193,7 +193,7 @@ def _record(
     address, rtype, name = rc.get("address"), rc.get("type"), rc.get("name")
     if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
         return None
-    cleaned = clean_values(values, sensitive, unknown)
+    cleaned = clean_values(values, sensitive, unknown, rtype)
     if providers is not None and cleaned.get("tags_all") is UNKNOWN:
         cfg = config_address(address)
         cleaned = _with_default_tags(
@@ -274,7 +274,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
         rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, path)
         if rec is None:
             continue
-        before = clean_values(change.get("before"), change.get("before_sensitive"))
+        before = clean_values(change.get("before"), change.get("before_sensitive"), rtype=rec.type)
         drift.append(_with_before(rec, before))
 
     version = doc.get("terraform_version")

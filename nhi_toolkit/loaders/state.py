@@ -140,7 +140,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
                     module=module,
                     index=key,
                     provider=provider,
-                    values=clean_values(decoded, mask),
+                    values=clean_values(decoded, mask, rtype=rtype),
                     references=refs,
                     metadata={"deposed": True} if inst.get("deposed") else {},
                 )
@@ -294,7 +294,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
                 module=module,
                 index=index,
                 provider=str(res["provider_name"]) if isinstance(res.get("provider_name"), str) else "",
-                values=clean_values(res.get("values"), res.get("sensitive_values")),
+                values=clean_values(res.get("values"), res.get("sensitive_values"), rtype=rtype),
                 references=refs,
             )
         )

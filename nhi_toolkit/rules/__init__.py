@@ -13,6 +13,7 @@ from nhi_toolkit.rules.lifecycle import (
     MissingOwner,
     UnknownUntilApply,
 )
+from nhi_toolkit.rules.platform import PlatformManaged
 from nhi_toolkit.rules.retirement import (
     Drift,
     MissingRevocationPath,
@@ -35,6 +36,7 @@ ALL_RULES: tuple[Rule, ...] = (
     Drift(),
     OwnerOffboarded(),
     SharedIdentity(),
+    PlatformManaged(),
 )
 
 #: A rule that crashed is reported under this id, never swallowed.

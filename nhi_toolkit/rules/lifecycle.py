@@ -65,7 +65,7 @@ class MissingOwner(Rule):
            "and a reason.")
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if identity.owner is None:
+        if identity.owner is None and not identity.platform_managed:
             yield self.finding(identity, _missing(identity, ctx, "owner", ctx.config.owner_keys))
 
 
@@ -81,7 +81,7 @@ class MissingExpiry(Rule):
            "[[tool.nhi.declarations]].")
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if identity.expires is None:
+        if identity.expires is None and not identity.platform_managed:
             yield self.finding(identity, _missing(identity, ctx, "expiry", ctx.config.expiry_keys))
 
 
