@@ -40,20 +40,6 @@ _TAGS_ALL = ("tags_all unknown under a provider with no default_tags is judged u
 
 #: Corpus files the current checker judges wrongly, and why. Remove an entry when its case passes.
 KNOWN_WRONG: dict[str, str] = {
-    "plan/bridgecrewio__checkov__plan-with-iam-policies-tfplan.json":
-        "false pass: aws_iam_group and aws_iam_group_policy not in the catalog (catalog branch)",
-    "plan/fugue__regula__iam-user-attached-policy-infra-plan.json":
-        "false passes: aws_iam_group, aws_iam_group_membership not in the catalog "
-        "(catalog branch)",
-    "plan/fugue__regula__iam-admin-policy-infra-plan.json":
-        "false passes: aws_iam_group and aws_iam_group_policy not in the catalog (catalog branch)",
-    "hcl/bridgecrewio__checkov__github-secrets-encrypted-main.tf":
-        "false passes: github_actions_environment_secret not in the catalog (catalog branch)",
-    "hcl/hashicorp__terraform-provider-azuread__examples-create-for-rbac-main.tf":
-        "false pass: azurerm_role_assignment not in the catalog (catalog branch); false alarms: "
-        "end_date_relative not read as a native expiry (nativeexp branch)",
-    "hcl/terraform-google-modules__terraform-google-service-accounts__main.tf":
-        "google_project_iam_member with a serviceAccount: member not in the catalog (catalog branch)",
 }
 
 

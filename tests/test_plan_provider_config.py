@@ -274,7 +274,8 @@ def test_unknown_tag_value_stays_unknown(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name, addresses", [
     ("bridgecrewio__checkov__plan-with-iam-policies-tfplan.json",
-     {"aws_iam_role.example", "aws_iam_role_policy.fail_1", "aws_iam_user.fail_3", "aws_iam_user_policy.fail_3"}),
+     {"aws_iam_role.example", "aws_iam_role_policy.fail_1", "aws_iam_user.fail_3", "aws_iam_user_policy.fail_3",
+      "aws_iam_group.fail_2", "aws_iam_group_policy.fail_2"}),
     ("terraform-compliance__cli__functional-it-must-not-be-in-pass-plan.json",
      {"aws_iam_role.iam_for_lambda1", "aws_iam_role.iam_for_lambda2", "aws_iam_role.iam_for_lambda3"}),
 ])

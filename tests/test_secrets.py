@@ -248,9 +248,9 @@ def _broken_inputs(tmp: Path) -> Iterator[tuple[str, Path]]:
     p.write_text(f'{canary("plain text file")} is not json', encoding="utf-8")
     yield "text", p
     p = tmp / "badstate.tfstate"
-    p.write_text(json.dumps({"version": 3, "modules": [{"resources": {"aws_iam_access_key.k": {
-        "primary": {"attributes": {"secret": canary("v3 state")}}}}}]}), encoding="utf-8")
-    yield "v3 state", p
+    p.write_text(json.dumps({"version": 0, "modules": [{"resources": {"aws_iam_access_key.k": {
+        "primary": {"attributes": {"secret": canary("v0 state")}}}}}]}), encoding="utf-8")
+    yield "v0 state", p
     for n, line in enumerate([
         f'  password = "{canary("hcl bad line")}" }}}}',
         f'  password = {canary("hcl bare token")} +',
