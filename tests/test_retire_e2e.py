@@ -179,7 +179,7 @@ def test_partly_failed_apply_is_recorded_and_a_rerun_resumes(tf, tmp_path: Path)
     audit = tmp_path / "audit.jsonl"
     args = ["--now", NOW, "--audit-log", str(audit), "--no-init", "--apply", "-q"]
     code, _, stderr = retire(work, *args)
-    assert code == 1
+    assert code == 4  # could not complete: only what the audit log records was done
     assert "still in state" in stderr and "run retire again to resume" in stderr
     left = state_addresses(tf, work)
     assert FRESH <= left and left - FRESH and not (left - FRESH) - EXPIRED
@@ -189,6 +189,11 @@ def test_partly_failed_apply_is_recorded_and_a_rerun_resumes(tf, tmp_path: Path)
     assert state_addresses(tf, work) == FRESH
     entries = [json.loads(line) for line in audit.read_text().splitlines()]
     failed = {e["data"]["address"] for e in entries if e["event"] == "failed" and "address" in e["data"]}
+    # Every address was logged as pending before the destroy that failed part-way.
+    first_run = entries[: next(i for i, e in enumerate(entries) if e["event"] == "run-finished") + 1]
+    applying = [i for i, e in enumerate(first_run) if e["event"] == "applying"]
+    assert {first_run[i]["data"]["address"] for i in applying} == EXPIRED
+    assert max(applying) < min(i for i, e in enumerate(first_run) if e["event"] == "failed")
     retried = {e["data"]["address"] for e in entries if e["event"] == "retried"}
     assert failed and retried == failed
     assert CliRunner().invoke(main, ["audit", "verify", str(audit)]).exit_code == 0
