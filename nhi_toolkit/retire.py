@@ -47,6 +47,7 @@ from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import Identity
 
 __all__ = [
+    "EXIT_FAILED",
     "MANIFEST_FORMAT",
     "PHASE_NAMES",
     "ROUTE_DECLARED",
@@ -58,7 +59,6 @@ __all__ = [
     "Outcome",
     "Problem",
     "Reason",
-    "EXIT_FAILED",
     "RetireFailed",
     "Settings",
     "apply_reviewed",
@@ -870,14 +870,13 @@ def terraform_log_path(settings: Settings) -> str:
 def _tf_error(exc: Exception, settings: Settings | None = None) -> RetireFailed:
     """The error to show: Terraform's diagnostic summaries and locations only. The full output (whose
     details can quote values) goes to a private 0600 log, named in the message."""
+    from nhi_toolkit.terraform import TerraformError
+
     message = str(exc)
-    write_log = getattr(exc, "write_log", None)
-    if settings is not None and write_log is not None and (
-        getattr(exc, "stderr", "") or getattr(exc, "stdout", "")
-    ):
+    if settings is not None and isinstance(exc, TerraformError) and (exc.stderr or exc.stdout):
         path = terraform_log_path(settings)
         try:
-            write_log(path)
+            exc.write_log(path)
         except OSError as err:
             message += f"; Terraform's full output could not be saved to {path} ({err.strerror})"
         else:

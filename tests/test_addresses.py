@@ -13,6 +13,7 @@ from nhi_toolkit.addresses import (
     format_key,
     join_address,
     parse_address,
+    quote_string,
     reference_target,
 )
 
@@ -113,8 +114,6 @@ def test_any_address_round_trips(modules, rtype, name, key, data) -> None:  # ty
 
 
 # --- quoting exactly as Terraform writes addresses -------------------------------------------------
-
-from nhi_toolkit.addresses import quote_string  # noqa: E402
 
 NON_ASCII_SPACES = [0x00A0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
 # Keys a for_each map can carry, one per class Terraform quotes differently.
