@@ -338,8 +338,14 @@ def test_apply_on_a_terminal_asks_first(tf, tmp_path: Path, terminal: None) -> N
     assert state_addresses(tf, work) == EXPIRED | FRESH
     events = [json.loads(x)["event"] for x in audit.read_text().splitlines()]
     assert "applying" not in events
-    accepted = CliRunner().invoke(main, args, input="yes\n")
+    # The second run of a review: the reviewed manifest's plan, asked about the same way.
+    reviewed = ["--manifest", str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan")]
+    review = CliRunner().invoke(main, [a for a in args if a != "--apply"] + reviewed)
+    assert review.exit_code == 0, review.output
+    accepted = CliRunner().invoke(main, args + reviewed, input="yes\n")
     assert accepted.exit_code == 0, accepted.output
+    assert "about to destroy 4 addresses of 2 identities" in accepted.stderr
+    assert "[principals] terraform_data.agent_key[\"support-bot\"]" in accepted.stderr
     assert state_addresses(tf, work) == FRESH
 
 
