@@ -338,6 +338,9 @@ def test_apply_on_a_terminal_asks_first(tf, tmp_path: Path, terminal: None) -> N
     assert state_addresses(tf, work) == EXPIRED | FRESH
     events = [json.loads(x)["event"] for x in audit.read_text().splitlines()]
     assert "applying" not in events
+    ended = CliRunner().invoke(main, args, input="")  # end of input at the question
+    assert ended.exit_code == 3 and "not confirmed" in ended.output
+    assert state_addresses(tf, work) == EXPIRED | FRESH
     # The second run of a review: the reviewed manifest's plan, asked about the same way.
     reviewed = ["--manifest", str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan")]
     review = CliRunner().invoke(main, [a for a in args if a != "--apply"] + reviewed)

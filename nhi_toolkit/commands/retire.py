@@ -42,8 +42,12 @@ def _ask(manifest: Any, digest: str) -> bool:
         steps = [(PHASE_NAMES.get(m.phase, str(m.phase)), m.address) for m in revocation_order(manifest.groups)]
     for n, (phase, address) in enumerate(steps, 1):
         click.echo(f"  {n:>3}. [{phase}] {address}", err=True)
-    answer = click.prompt("Destroy these addresses? Only 'yes' will be accepted", default="",
-                          show_default=False, err=True)
+    try:
+        answer = click.prompt("Destroy these addresses? Only 'yes' will be accepted", default="",
+                              show_default=False, err=True)
+    except click.Abort:  # end of input or Ctrl-C at the question: not a yes
+        click.echo("", err=True)
+        return False
     return bool(answer.strip() == "yes")
 
 
@@ -63,8 +67,9 @@ def _ask(manifest: Any, digest: str) -> bool:
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False),
               help="Also write the readable summary here (it is always printed).")
 @click.option("--plan-out", type=click.Path(dir_okay=False),
-              help="Save the verified plan file here; with --apply, the reviewed plan file. It holds "
-                   "prior state, so secrets: never publish it.")
+              help="Save the verified plan file here (0600); with --apply, the reviewed plan file. It "
+                   "holds prior state, so secrets: never publish it. If Terraform fails, its full "
+                   "output goes to FILE.log (0600).")
 @click.option("--audit-log", type=click.Path(dir_okay=False),
               help="Append every step to this hash-chained audit log.")
 @click.option("--terraform-bin", metavar="PATH",
