@@ -183,16 +183,60 @@ def test_quote_string_matches_the_addresses_terraform_prints(tmp_path) -> None: 
         'resource "terraform_data" "k" {\n  for_each = var.keys\n  input    = each.key\n}\n',
         encoding="utf-8")
     (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"keys": TERRAFORM_KEYS}), encoding="utf-8")
+    _apply_and_compare(tf, tmp_path, expect=len(TERRAFORM_KEYS))
+    listed = tf.run(["state", "list"], tmp_path).stdout.splitlines()
+    # A space class written escaped, never raw.
+    assert 'terraform_data.k["sp3000 \\u3000x"]' in listed
+
+
+def _random_keys(count: int, seed: int) -> list[str]:
+    """Keys drawn from every plane (no surrogates: JSON and Go strings cannot carry them)."""
+    import random
+
+    rng = random.Random(seed)
+
+    def char() -> str:
+        while True:
+            pick = rng.random()
+            code = (rng.randrange(0x80) if pick < 0.2 else rng.randrange(0x80, 0x3400) if pick < 0.6
+                    else rng.randrange(0x3400, 0x10000) if pick < 0.8 else rng.randrange(0x10000, 0x110000))
+            if not 0xD800 <= code <= 0xDFFF:
+                return chr(code)
+
+    return sorted({f"r{i}-" + "".join(char() for _ in range(rng.randrange(1, 7))) for i in range(count)})
+
+
+@pytest.mark.terraform
+def test_quote_string_matches_terraform_on_random_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        tf = find_terraform()
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")
+    (tmp_path / "main.tf").write_text(
+        'variable "keys" {\n  type = set(string)\n}\n'
+        'resource "terraform_data" "k" {\n  for_each = var.keys\n  input    = each.key\n}\n',
+        encoding="utf-8")
+    keys = _random_keys(200, seed=8)
+    (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"keys": keys}), encoding="utf-8")
+    _apply_and_compare(tf, tmp_path, expect=None)
+
+
+def _apply_and_compare(tf, tmp_path, expect: int | None) -> None:  # type: ignore[no-untyped-def]
     tf.init(tmp_path)
     tf.plan(tmp_path, out="k.tfplan")
     tf.apply(tmp_path, "k.tfplan")
     listed = tf.run(["state", "list"], tmp_path).stdout.splitlines()
     shown = tf.show_state_json(tmp_path)["values"]["root_module"]["resources"]
-    assert len(shown) == len(listed) == len(TERRAFORM_KEYS)
+    assert len(shown) == len(listed)
+    if expect is not None:
+        assert len(shown) == expect
     ours = sorted(join_address("", "managed", r["type"], r["name"], r["index"]) for r in shown)
     assert ours == sorted(r["address"] for r in shown)
     assert ours == sorted(listed)
     for r in shown:
         assert parse_address(r["address"]).key == r["index"]
-    # A space class written escaped, never raw.
-    assert 'terraform_data.k["sp3000 \\u3000x"]' in listed
+
