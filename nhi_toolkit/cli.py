@@ -52,6 +52,14 @@ class LazyGroup(click.Group):
             _quiet_broken_pipe()
             sys.exit(EXIT_BROKEN_PIPE)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the group's own options; ``nhi --help | head -1`` ends quietly too."""
+        try:
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(EXIT_BROKEN_PIPE)
+
 
 #: Exit code after the reader of stdout went away: 128 + SIGPIPE, what a shell reports for a
 #: command killed by SIGPIPE.

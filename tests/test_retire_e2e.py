@@ -419,6 +419,18 @@ def big_state(path: Path, count: int = 3000) -> Path:
     return path
 
 
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["rules"], ["retire", "--help"]])
+def test_broken_pipe_on_help_and_listings(args: list[str]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([nhi_command(), *args], stdout=write_end, stderr=subprocess.PIPE, text=True,
+                              check=False)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
 @pytest.mark.parametrize("command", [["check"], ["retire", "--state"]])
 def test_broken_pipe_ends_quietly_with_141(tmp_path: Path, command: list[str]) -> None:
     state = big_state(tmp_path / "big.tfstate")
