@@ -406,7 +406,7 @@ def test_two_applies_at_once_never_corrupt_state(tf, tmp_path: Path) -> None:  #
     assert CliRunner().invoke(main, ["audit", "verify", str(audit)]).exit_code == 0
 
 
-def big_state(path: Path, count: int = 3000) -> Path:
+def big_state(path: Path, count: int = 300) -> Path:
     resources = [{
         "mode": "managed", "type": "aws_iam_user", "name": "u",
         "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
