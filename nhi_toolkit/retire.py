@@ -196,21 +196,26 @@ def _own_lifecycle(ident: Identity) -> bool:
     return not ident.inherited and (ident.owner is not None or ident.expires is not None)
 
 
-def _link(child: Identity, parent: Identity) -> str:
-    """How ``child`` hangs off ``parent``, in words, for a conflict report."""
+def _link(child: Identity, parent: Identity, config: Config) -> str:
+    """How ``child`` hangs off ``parent``, in words, for a conflict report (names only, no values)."""
     target = parent.resource.config_address
+    itype = config.catalog.get(child.type)
+    for link in itype.parents if itype is not None else ():
+        if parent.type in link.parent_types and link.attr and child.resource.values.get(link.attr):
+            via = " and refers to it" if target in child.resource.references else ""
+            return f"its {link.attr} names {parent.address}{via}"
     if target in child.resource.references:
         return f"it refers to {target} (a reference or depends_on recorded for it)"
     return f"its parent link leads to {parent.address}"
 
 
-def _conflict(child: Identity, parent: Identity, root: Identity) -> Problem:
+def _conflict(child: Identity, parent: Identity, root: Identity, config: Config) -> Problem:
     exp = child.expires if isinstance(child.expires, str) else "none"
     owner = child.owner if isinstance(child.owner, str) else "none"
     under = f"{parent.address}" + (f" (under {root.address})" if parent.address != root.address else "")
     return Problem(child.address, "conflict", (
         f"live identity (owner {owner}, expires {exp}) depends on {under}, which is being retired: "
-        f"{_link(child, parent)}, so destroying {parent.address} would take it down too. Resolve it: "
+        f"{_link(child, parent, config)}, so destroying {parent.address} would take it down too. Resolve it: "
         f"retire {child.address} explicitly (let it expire, or name its owner or integration), "
         f"re-point it to an identity that is not retired, or extend {root.address}'s expiry"))
 
@@ -264,7 +269,7 @@ def expand(
                 seen.add(child.address)
                 if child.address not in chosen and _own_lifecycle(child):
                     if conflicts is not None:
-                        conflicts.append(_conflict(child, ident, root))
+                        conflicts.append(_conflict(child, ident, root, config))
                     continue
                 stack.append((child, ident.address, depth + 1))
         members.sort(key=_order_key)

@@ -411,7 +411,7 @@ def test_instance_profile_with_own_lifecycle_under_expired_role(
     if conflict:
         (p,) = manifest.conflicts
         assert p.address == "aws_iam_instance_profile.p" and p.kind == "conflict"
-        assert "aws_iam_role.runner" in p.message and "refers to aws_iam_role.runner" in p.message
+        assert "its role names aws_iam_role.runner and refers to it" in p.message
         assert "retire aws_iam_instance_profile.p explicitly" in p.message
         assert "re-point it" in p.message and "extend aws_iam_role.runner's expiry" in p.message
         assert "aws_iam_instance_profile.p" not in manifest.addresses
