@@ -925,8 +925,14 @@ def review(settings: Settings, criteria: Criteria, config: Config, *, apply: boo
 
 
 def _unknown_integrations(identities: Sequence[Identity], criteria: Criteria, config: Config) -> list[str]:
-    present = {i.tag(config.integration_keys) for i in identities if not i.resource.deleted}
-    return sorted(n for n in set(criteria.integrations) if n not in present)
+    if not criteria.integrations:
+        return []
+    present: set[str] = set()
+    for ident in identities:
+        value = ident.tag(config.integration_keys)
+        if isinstance(value, str) and not ident.resource.deleted:
+            present.add(value)
+    return sorted(set(criteria.integrations) - present)
 
 
 def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool) -> Outcome:
