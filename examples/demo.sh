@@ -51,7 +51,7 @@ nhi retire --terraform-dir "$out/infra" --manifest "$out/retire.json" \
   --plan-out "$out/private/retire.tfplan" --audit-log "$out/audit.jsonl"
 echo "-- apply run: the reviewed plan, then confirmation from state"
 nhi retire --terraform-dir "$out/infra" --manifest "$out/retire.json" \
-  --plan-out "$out/private/retire.tfplan" --audit-log "$out/audit.jsonl" --apply --quiet
+  --plan-out "$out/private/retire.tfplan" --audit-log "$out/audit.jsonl" --apply --yes --quiet
 echo "-- left in state:"
 (cd "$out/infra" && tf state list)
 echo "-- nhi check on the state after retirement:"

@@ -25,13 +25,46 @@ class AddressError(ValueError):
     """An address that is not a Terraform resource address."""
 
 
+# Terraform (internal/addrs, toHCLQuotedString) escapes every rune Go's unicode.IsPrint rejects: all
+# but letters, marks, numbers, punctuation, symbols and the ASCII space. So U+00A0, U+3000 and every
+# other non-ASCII space (Zs), line and paragraph separators, controls, format characters, surrogates,
+# private use and unassigned code points are written \uXXXX / \UXXXXXXXX. Terraform 1.x is built with
+# Go's Unicode 15.0 tables; these are the code points Unicode 15.0 assigned as printable that an older
+# Unicode database (Python 3.11 ships 14.0) still calls unassigned.
+_PRINTABLE_SINCE_15_0 = (
+    (0x0CF3, 0x0CF3), (0x0ECE, 0x0ECE), (0x10EFD, 0x10EFF), (0x1123F, 0x11241), (0x11B00, 0x11B09),
+    (0x11F00, 0x11F10), (0x11F12, 0x11F3A), (0x11F3E, 0x11F59), (0x1342F, 0x1342F), (0x13440, 0x13455),
+    (0x1B132, 0x1B132), (0x1B155, 0x1B155), (0x1D2C0, 0x1D2D3), (0x1DF25, 0x1DF2A), (0x1E030, 0x1E06D),
+    (0x1E08F, 0x1E08F), (0x1E4D0, 0x1E4F9), (0x1F6DC, 0x1F6DC), (0x1F774, 0x1F776), (0x1F77B, 0x1F77F),
+    (0x1F7D9, 0x1F7D9), (0x1FA75, 0x1FA77), (0x1FA87, 0x1FA88), (0x1FAAD, 0x1FAAF), (0x1FABB, 0x1FABD),
+    (0x1FABF, 0x1FABF), (0x1FACE, 0x1FACF), (0x1FADA, 0x1FADB), (0x1FAE8, 0x1FAE8), (0x1FAF7, 0x1FAF8),
+    (0x2B739, 0x2B739), (0x31350, 0x323AF),
+)
+# Assigned by Unicode 15.1 (Python 3.13), still unassigned, so escaped, in Go's Unicode 15.0.
+_UNASSIGNED_IN_15_0 = ((0x2FFC, 0x2FFF), (0x31EF, 0x31EF), (0x2EBF0, 0x2EE5D))
+
+
+def _in(code: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(lo <= code <= hi for lo, hi in ranges)
+
+
 def _printable(ch: str) -> bool:
-    cat = unicodedata.category(ch)
-    return not (cat.startswith("C") or cat in ("Zl", "Zp"))
+    """Go's ``unicode.IsPrint`` over Unicode 15.0: categories L, M, N, P, S and the ASCII space."""
+    if ch == " ":
+        return True
+    code = ord(ch)
+    if unicodedata.category(ch)[0] in "LMNPS":
+        return not (unicodedata.unidata_version != "15.0.0" and _in(code, _UNASSIGNED_IN_15_0))
+    return unicodedata.unidata_version < "15.0.0" and _in(code, _PRINTABLE_SINCE_15_0)
 
 
 def quote_string(s: str) -> str:
-    """Quote a string key the way Terraform writes it in addresses (HCL string syntax)."""
+    """Quote a string instance key exactly as Terraform writes it in addresses.
+
+    The one place addresses are quoted: HCL string syntax with ``\\n``, ``\\r``, ``\\t``, ``\\"`` and
+    ``\\\\``; ``${`` and ``%{`` doubled to ``$${`` and ``%%{``; every other rune that is not printable
+    to Go (see :func:`_printable`) as ``\\uXXXX`` (``\\UXXXXXXXX`` above U+FFFF).
+    """
     out = ['"']
     for i, ch in enumerate(s):
         if ch == "\n":
@@ -48,7 +81,7 @@ def quote_string(s: str) -> str:
             out.append(ch)
             if s[i + 1 : i + 2] == "{":
                 out.append(ch)
-        elif not _printable(ch) and ch != " ":
+        elif not _printable(ch):
             code = ord(ch)
             out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
         else:

@@ -193,6 +193,8 @@ class Event(enum.StrEnum):
     """A checked plan creates an identity or widens its access."""
     REVOKE = "revoke"
     """A checked plan deletes an identity or narrows its access."""
+    APPLYING = "applying"
+    """A step's destroy is about to be applied (written before the destroy, so none goes unlogged)."""
 
 
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")

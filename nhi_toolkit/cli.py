@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import sys
 from typing import Any
 
 import click
@@ -41,6 +43,37 @@ class LazyGroup(click.Group):
         module, attr = COMMANDS[cmd_name]
         command: Any = getattr(importlib.import_module(module), attr)
         return command  # type: ignore[no-any-return]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the sub-command; a reader that went away (``nhi ... | head -1``) ends it quietly."""
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(EXIT_BROKEN_PIPE)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the group's own options; ``nhi --help | head -1`` ends quietly too."""
+        try:
+            return super().parse_args(ctx, args)
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(EXIT_BROKEN_PIPE)
+
+
+#: Exit code after the reader of stdout went away: 128 + SIGPIPE, what a shell reports for a
+#: command killed by SIGPIPE.
+EXIT_BROKEN_PIPE = 141
+
+
+def _quiet_broken_pipe() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner)
+        pass
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -47,6 +47,7 @@ from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import Identity
 
 __all__ = [
+    "EXIT_FAILED",
     "MANIFEST_FORMAT",
     "PHASE_NAMES",
     "ROUTE_DECLARED",
@@ -74,6 +75,7 @@ __all__ = [
     "revocation_order",
     "select",
     "sha256_file",
+    "terraform_log_path",
     "verify_plan",
     "write_private",
 ]
@@ -189,11 +191,47 @@ def _order_key(m: Member) -> tuple[int, int, str]:
     return (m.phase, -m.depth, m.address)
 
 
+def _own_lifecycle(ident: Identity) -> bool:
+    """True when the identity carries an owner or an expiry of its own (not inherited)."""
+    return not ident.inherited and (ident.owner is not None or ident.expires is not None)
+
+
+def _link(child: Identity, parent: Identity, config: Config) -> str:
+    """How ``child`` hangs off ``parent``, in words, for a conflict report (names only, no values)."""
+    target = parent.resource.config_address
+    itype = config.catalog.get(child.type)
+    for link in itype.parents if itype is not None else ():
+        if parent.type in link.parent_types and link.attr and child.resource.values.get(link.attr):
+            via = " and refers to it" if target in child.resource.references else ""
+            return f"its {link.attr} names {parent.address}{via}"
+    if target in child.resource.references:
+        return f"it refers to {target} (a reference or depends_on recorded for it)"
+    return f"its parent link leads to {parent.address}"
+
+
+def _conflict(child: Identity, parent: Identity, root: Identity, config: Config) -> Problem:
+    exp = child.expires if isinstance(child.expires, str) else "none"
+    owner = child.owner if isinstance(child.owner, str) else "none"
+    under = f"{parent.address}" + (f" (under {root.address})" if parent.address != root.address else "")
+    return Problem(child.address, "conflict", (
+        f"live identity (owner {owner}, expires {exp}) depends on {under}, which is being retired: "
+        f"{_link(child, parent, config)}, so destroying {parent.address} would take it down too. Resolve it: "
+        f"retire {child.address} explicitly (let it expire, or name its owner or integration), "
+        f"re-point it to an identity that is not retired, or extend {root.address}'s expiry"))
+
+
 def expand(
-    identities: Sequence[Identity], chosen: Mapping[str, tuple[Reason, ...]], config: Config
+    identities: Sequence[Identity], chosen: Mapping[str, tuple[Reason, ...]], config: Config,
+    conflicts: list[Problem] | None = None,
 ) -> list[Group]:
     """Group each chosen identity with its descendants; an identity inside a chosen one's group is
-    not a group of its own."""
+    not a group of its own.
+
+    Only dependents without an owner or expiry of their own (untaggable credentials, grants, copies)
+    and dependents selected on their own account ride along. A dependent that carries its own owner
+    or expiry and is not itself selected is a live identity: it is left out and reported in
+    ``conflicts`` (kind ``conflict``), which callers must refuse.
+    """
     by_addr = {i.address: i for i in identities}
     children: dict[str, list[Identity]] = {}
     for ident in identities:
@@ -226,9 +264,14 @@ def expand(
             phase = itype.phase if itype is not None else PHASE_PRINCIPAL
             members.append(Member(ident, phase, tuple(reasons), via, depth))
             for child in sorted(children.get(ident.address, ()), key=lambda i: i.address):
-                if child.address not in seen:
-                    seen.add(child.address)
-                    stack.append((child, ident.address, depth + 1))
+                if child.address in seen:
+                    continue
+                seen.add(child.address)
+                if child.address not in chosen and _own_lifecycle(child):
+                    if conflicts is not None:
+                        conflicts.append(_conflict(child, ident, root, config))
+                    continue
+                stack.append((child, ident.address, depth + 1))
         members.sort(key=_order_key)
         group = Group(root, chosen[root_addr], tuple(members))
         groups.append(Group(root, group.reasons, group.members, manual_steps(group, config)))
@@ -322,6 +365,8 @@ class Manifest:
     verification: Mapping[str, Any] | None = None
     raw: Mapping[str, Any] | None = field(default=None, compare=False)
     """The JSON this manifest was read from (for a loaded manifest)."""
+    conflicts: tuple[Problem, ...] = ()
+    """Live dependents (own owner or expiry, not expired) that retiring would take down: refuse."""
 
     @property
     def addresses(self) -> tuple[str, ...]:
@@ -407,10 +452,12 @@ def build_manifest(
 ) -> Manifest:
     """Select, expand and order: the manifest before any plan exists."""
     chosen = select(identities, criteria, config)
-    groups = expand(identities, chosen, config)
+    conflicts: list[Problem] = []
+    groups = expand(identities, chosen, config, conflicts)
     return Manifest(
         now=format_instant(criteria.now),
         groups=tuple(groups),
+        conflicts=tuple(sorted(set(conflicts), key=lambda p: (p.address, p.message))),
         criteria={
             "expired": True,
             "leavers": sorted(leaver_names) if criteria.leavers is not None else None,
@@ -527,6 +574,9 @@ def _explain_extra(
         exp = format_instant(ident.expires_at) if ident.expires_at else "no expiry"
         fresh = ident.expires_at is not None and now is not None and not is_expired(ident.expires_at, now)
         text += f" ({'not expired: ' if fresh else ''}owner {ident.owner or 'none'}, expires {exp})"
+        if _own_lifecycle(ident) and (fresh or ident.expires_at is None):
+            text = (f"{text}: a live identity with its own owner or expiry; retire it explicitly, "
+                    "re-point it, or extend what it depends on")
     by_config: dict[str, list[str]] = {}
     for w in wanted:
         by_config.setdefault(_config_of(w), []).append(w)
@@ -740,6 +790,8 @@ class Settings:
     route: str = "auto"
     init: bool = True
     echo: Callable[[str], None] = field(default=lambda _m: None, compare=False)
+    confirm: Callable[[Manifest, str], bool] | None = field(default=None, compare=False)
+    """Asked (manifest, plan sha256) right before the destroy; None proceeds (pipelines, --yes)."""
 
 
 def _read_state(settings: Settings, tf: Any) -> tuple[Any, tuple[str, int] | None]:
@@ -773,10 +825,11 @@ def _read_state(settings: Settings, tf: Any) -> tuple[Any, tuple[str, int] | Non
     label = f"{settings.terraform_dir} (terraform state pull)"
     raw = tf.state_pull(settings.terraform_dir)
     if not raw:
-        from nhi_toolkit.loaders.common import Document
-        from nhi_toolkit.model import InputKind
-
-        return Document(label, InputKind.STATE, ()), None
+        # A wrong directory or an unconfigured backend/workspace looks exactly like "nothing to
+        # retire"; say so instead.
+        raise InputError(settings.terraform_dir, f"no Terraform state here ({tf.name} state pull "
+                                                 "printed nothing): wrong directory, or a backend or "
+                                                 "workspace that is not configured")
     ident = _lineage(raw)
     doc = load_raw_state(raw, label, everything)
     del raw
@@ -789,19 +842,76 @@ def _lineage(raw: Mapping[str, Any]) -> tuple[str, int] | None:
 
 
 def _terraform(settings: Settings) -> Any:
-    from nhi_toolkit.terraform import find_terraform
+    from nhi_toolkit.terraform import TerraformError, find_terraform
 
-    return find_terraform(settings.terraform_bin)
+    try:
+        return find_terraform(settings.terraform_bin)
+    except TerraformError as exc:
+        if settings.terraform_bin or os.environ.get("NHI_TERRAFORM_BIN"):
+            raise InputError(settings.terraform_bin or "NHI_TERRAFORM_BIN", str(exc)) from None
+        raise RetireFailed("terraform", str(exc)) from None
+
+
+@contextlib.contextmanager
+def _directory_lock(directory: str | None) -> Any:
+    """One retirement at a time per root module: a second run refuses (exit 3) at once instead of
+    racing the first for the state. Terraform's own state lock still guards against everything else."""
+    if directory is None:
+        yield
+        return
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: Terraform's state lock alone
+        yield
+        return
+    from nhi_toolkit.errors import RetireRefused
+
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RetireRefused(directory, "refused: another nhi retire is running in this directory; "
+                                           "nothing was destroyed (run again when it has finished)") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+EXIT_FAILED = 4
+"""Could not complete: Terraform or the cloud failed; nothing, or only what the audit log records,
+was done."""
 
 
 class RetireFailed(NhiError):
-    """Terraform failed before anything was applied (exit 1); nothing was destroyed by this run."""
+    """Terraform or the cloud failed (exit 4): nothing, or only what the audit log records, was done."""
 
-    exit_code = 1
+    exit_code = EXIT_FAILED
 
 
-def _tf_error(exc: Exception) -> RetireFailed:
-    return RetireFailed("terraform", str(exc))
+def terraform_log_path(settings: Settings) -> str:
+    """Where Terraform's full output goes when it fails: next to the plan file (``PLAN.log``), or a
+    private temporary folder when the plan is not kept."""
+    if settings.plan_out:
+        return os.path.abspath(settings.plan_out) + ".log"
+    return os.path.join(tempfile.mkdtemp(prefix="nhi-retire-"), "terraform.log")
+
+
+def _tf_error(exc: Exception, settings: Settings | None = None) -> RetireFailed:
+    """The error to show: Terraform's diagnostic summaries and locations only. The full output (whose
+    details can quote values) goes to a private 0600 log, named in the message."""
+    from nhi_toolkit.terraform import TerraformError
+
+    message = str(exc)
+    if settings is not None and isinstance(exc, TerraformError) and (exc.stderr or exc.stdout):
+        path = terraform_log_path(settings)
+        try:
+            exc.write_log(path)
+        except OSError as err:
+            message += f"; Terraform's full output could not be saved to {path} ({err.strerror})"
+        else:
+            message += f"; Terraform's full output (private, may quote values): {path}"
+    return RetireFailed("terraform", message)
 
 
 def _choose_route(settings: Settings) -> str:
@@ -835,6 +945,22 @@ def _leaver_names(criteria: Criteria) -> list[str]:
 
 def review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool = False) -> Outcome:
     """Select, plan and verify (and, with ``apply``, apply and confirm) in one run."""
+    with _directory_lock(settings.terraform_dir):
+        return _review(settings, criteria, config, apply=apply)
+
+
+def _unknown_integrations(identities: Sequence[Identity], criteria: Criteria, config: Config) -> list[str]:
+    if not criteria.integrations:
+        return []
+    present: set[str] = set()
+    for ident in identities:
+        value = ident.tag(config.integration_keys)
+        if isinstance(value, str) and not ident.resource.deleted:
+            present.add(value)
+    return sorted(set(criteria.integrations) - present)
+
+
+def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
     audit = _Audit(settings.audit_log, criteria.now, "apply" if apply else "review")
@@ -846,13 +972,22 @@ def review(settings: Settings, criteria: Criteria, config: Config, *, apply: boo
         identities, lineage = _inventory(settings, tf, config)
     except TerraformError as exc:
         audit("failed", stage="read-state", error=_short(exc))
-        raise _tf_error(exc) from None
+        raise _tf_error(exc, settings) from None
+    unknown = _unknown_integrations(identities, criteria, config)
+    if unknown:
+        where = settings.terraform_dir or settings.state_file or "."
+        raise InputError(where, f"--integration {', '.join(unknown)}: no identity carries this "
+                                f"integration tag ({', '.join(config.integration_keys)}); nothing to "
+                                "select by it")
     manifest = build_manifest(identities, criteria, config, leaver_names=_leaver_names(criteria))
     state = {"lineage": lineage[0], "serial": lineage[1]} if lineage else None
     manifest = manifest.with_fields(terraform_dir=settings.terraform_dir, state=state)
     audit("run-started", mode="apply" if apply else "review", now=manifest.now,
           terraform_dir=settings.terraform_dir, state_file=settings.state_file,
           identities=len(manifest.groups), addresses=len(manifest.addresses))
+    if manifest.conflicts:
+        # A live dependent would be destroyed with its parent: refuse before any plan exists.
+        return _refuse(settings, manifest, manifest.conflicts, audit, None, None)
     if manifest.empty:
         _write_outputs(settings, manifest)
         audit("run-finished", outcome="nothing-to-retire")
@@ -876,7 +1011,7 @@ def review(settings: Settings, criteria: Criteria, config: Config, *, apply: boo
         except TerraformError as exc:
             audit("failed", stage="plan", error=_short(exc))
             _write_outputs(settings, manifest)
-            raise _tf_error(exc) from None
+            raise _tf_error(exc, settings) from None
         digest = sha256_file(plan_path)
         # Only the name: where the file sits differs between the review and the apply runner.
         shown_name = os.path.basename(settings.plan_out) if settings.plan_out else None
@@ -961,7 +1096,14 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
     from nhi_toolkit.terraform import TerraformError
 
     assert settings.terraform_dir is not None
+    if settings.confirm is not None and not settings.confirm(manifest, digest):
+        audit("run-finished", outcome="not-confirmed", plan_sha256=digest)
+        return Outcome(3, manifest, "nhi retire: not confirmed; nothing was destroyed")
     settings.echo(f"nhi retire: applying the verified plan (sha256 {digest[:12]})")
+    # The pending entries go first: whatever happens to this process during the destroy, the log
+    # names every address it may have destroyed.
+    for addr in manifest.addresses:
+        audit("applying", address=addr, plan_sha256=digest)
     error: TerraformError | None = None
     try:
         tf.apply(settings.terraform_dir, plan_path)
@@ -975,7 +1117,7 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
         raw_state = tf.state_pull(settings.terraform_dir)
     except TerraformError as exc:
         audit("failed", stage="confirm", error=_short(exc))
-        raise _tf_error(exc) from None
+        raise _tf_error(exc, settings) from None
     present = _addresses_in_state(raw_state)
     del raw_state
     remaining = tuple(a for a in manifest.addresses if a in present)
@@ -986,8 +1128,8 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
             audit("confirmed", address=addr)
     if error is not None or remaining:
         audit("run-finished", outcome="failed", remaining=len(remaining))
-        detail = f"; {error}" if error is not None else ""
-        return Outcome(1, manifest, f"nhi retire: apply failed: {len(remaining)} of "
+        detail = f"; {_tf_error(error, settings).message}" if error is not None else ""
+        return Outcome(EXIT_FAILED, manifest, f"nhi retire: apply failed: {len(remaining)} of "
                                     f"{len(manifest.addresses)} addresses still in state; run retire "
                                     f"again to resume{detail}", remaining=remaining)
     audit("run-finished", outcome="retired", addresses=len(manifest.addresses), plan_sha256=digest)
@@ -1016,6 +1158,12 @@ def apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config
                    explicit_now: datetime | None) -> Outcome:
     """The second run of a pipeline with an approval gate: check the reviewed plan file and
     manifest against each other and against current state, then apply exactly that plan."""
+    with _directory_lock(settings.terraform_dir):
+        return _apply_reviewed(settings, criteria, config, explicit_now)
+
+
+def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config,
+                    explicit_now: datetime | None) -> Outcome:
     from nhi_toolkit.expiry import parse_now
     from nhi_toolkit.terraform import TerraformError
 
@@ -1066,6 +1214,7 @@ def apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config
         crit = criteria or Criteria(now)
         crit = Criteria(now, crit.leavers, crit.integrations)
         fresh = build_manifest(identities, crit, config, leaver_names=_leaver_names(crit))
+        problems.extend(fresh.conflicts)
         want = set(reviewed.addresses)
         for addr in sorted(set(fresh.addresses) - want):
             problems.append(Problem(addr, "selection", "is selected for retirement now but is not in "
@@ -1080,7 +1229,7 @@ def apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config
         del plan_json
     except TerraformError as exc:
         audit("failed", stage="verify", error=_short(exc))
-        raise _tf_error(exc) from None
+        raise _tf_error(exc, settings) from None
     if problems:
         return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
     for addr in reviewed.addresses:

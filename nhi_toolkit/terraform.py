@@ -72,18 +72,34 @@ Variables = Mapping[str, Any]
 class TerraformError(RuntimeError):
     """A Terraform command that could not be run or that failed.
 
-    ``returncode`` is None when the command never ran (binary missing, timeout). ``stderr`` is the
-    captured diagnostics with passed variable values masked.
+    ``returncode`` is None when the command never ran (binary missing, timeout). The message carries
+    only Terraform's diagnostic summaries and their locations: a diagnostic's detail can quote values
+    (a variable's, an attribute's). ``stderr`` and ``stdout`` are the full captured output with passed
+    variable values masked; keep them out of anything shared (see :meth:`write_log`).
     """
 
-    def __init__(self, message: str, returncode: int | None = None, stderr: str = "") -> None:
+    def __init__(self, message: str, returncode: int | None = None, stderr: str = "", stdout: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.returncode = returncode
         self.stderr = stderr
+        self.stdout = stdout
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.message, self.returncode, self.stderr))
+        return (type(self), (self.message, self.returncode, self.stderr, self.stdout))
+
+    def write_log(self, path: str | os.PathLike[str]) -> None:
+        """Write the full output to ``path``, created private (0600) before any byte is written."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
+            os.fchmod(fh.fileno(), 0o600)
+            fh.write(f"# {self.message}\n")
+            if self.stdout:
+                fh.write("## stdout\n" + self.stdout + ("" if self.stdout.endswith("\n") else "\n"))
+            if self.stderr:
+                fh.write("## stderr\n" + self.stderr + ("" if self.stderr.endswith("\n") else "\n"))
 
 
 @dataclass(frozen=True)
@@ -186,34 +202,35 @@ def _mask(text: str, variables: Mapping[str, Any]) -> str:
     return text
 
 
+_LOCATION = re.compile(r"^\s*on (\S.*? line \d+)(?:, in (.+?))?:\s*$")
+
+
 def _summary(stderr: str, stdout: str) -> str:
-    """The diagnostics worth one line: each ``Error:`` heading with its detail, else the last lines."""
+    """Each ``Error:`` heading with its location (``on main.tf line 3``), nothing else.
+
+    A diagnostic's detail and its source excerpt can quote values, so they are never taken: the
+    full text goes only to the private log (:meth:`TerraformError.write_log`).
+    """
     errors: list[str] = []
-    blocks = stderr.replace("\r\n", "\n").split("\nError: ")
-    if stderr.startswith("Error: "):
-        blocks[0] = blocks[0][len("Error: ") :]
-    else:
-        blocks = blocks[1:]
+    text = (stderr + "\n" + stdout).replace("\r\n", "\n")
+    blocks = ("\n" + text).split("\nError: ")[1:]
     for block in blocks:
         block = block.split("\nWarning: ", 1)[0]
         heading, _, rest = block.partition("\n")
-        detail = _detail(rest)
-        errors.append(f"{heading.strip()}: {detail}" if detail else heading.strip())
+        where = ""
+        for line in rest.splitlines()[:3]:
+            m = _LOCATION.match(line)
+            if m:
+                where = f" (on {m.group(1)})"
+                break
+        errors.append(_clip(heading.strip()) + where)
     if errors:
         return "; ".join(dict.fromkeys(errors))
-    tail = [ln.strip() for ln in (stderr or stdout).splitlines() if ln.strip()]
-    return " / ".join(tail[-3:]) if tail else "no output"
+    return "no diagnostic summary"
 
 
-def _detail(text: str, limit: int = 240) -> str:
-    """The first paragraph that is neither a source excerpt nor a value listing: what to fix."""
-    for paragraph in text.split("\n\n"):
-        lines = [ln.strip() for ln in paragraph.strip("\n").splitlines()]
-        if not lines or not lines[0] or lines[0].startswith("on ") or lines[0][:1] in "│├":
-            continue
-        detail = " ".join(lines)
-        return detail if len(detail) <= limit else detail[: limit - 3].rstrip() + "..."
-    return ""
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 @dataclass(frozen=True)
@@ -249,11 +266,13 @@ class Terraform:
         ok_codes: Sequence[int] = (0,),
         variables: Variables | None = None,
         timeout: float | None = None,
+        private: bool = False,
     ) -> RunResult:
         """Run one command in ``directory``; raise :class:`TerraformError` unless its exit code is ok.
 
         ``args`` starts with the sub-command (``["plan", "-out=x"]``). ``variables`` are passed through
-        a private var file and masked in the captured output.
+        a private var file and masked in the captured output. ``private`` runs the command with umask
+        077, so every file it creates (a saved plan holds prior state) is readable by the owner only.
         """
         variables = dict(variables or {})
         workdir = Path(directory)
@@ -262,12 +281,12 @@ class Terraform:
             raise TerraformError(f"{label} failed in {where}: no such directory")
         with _var_file(variables) as var_args:
             argv = [*self.command, args[0], *var_args, *args[1:]]
-            returncode, stdout, stderr = self._spawn(argv, workdir, f"{label} in {where}", timeout)
+            returncode, stdout, stderr = self._spawn(argv, workdir, f"{label} in {where}", timeout, private)
         stdout, stderr = _mask(stdout, variables), _mask(stderr, variables)
         if returncode not in ok_codes:
             summary = _summary(stderr, stdout)
             message = _mask(f"{label} failed in {where}: {summary} (exit {returncode})", variables)
-            raise TerraformError(message, returncode, stderr)
+            raise TerraformError(message, returncode, stderr, stdout)
         if variables and _UNDECLARED.search(stdout + stderr):
             # From a var file Terraform only warns; a gate such as nhi_now that the configuration does
             # not declare would silently change nothing, so treat it as the error -var would give.
@@ -277,6 +296,7 @@ class Terraform:
                 f"{', '.join(sorted(named or variables))}",
                 returncode,
                 stderr,
+                stdout,
             )
         return RunResult(tuple(args), returncode, stdout, stderr)
 
@@ -292,7 +312,7 @@ class Terraform:
         return f"{self.name}{suffix} {sub}", shown
 
     def _spawn(
-        self, argv: list[str], workdir: Path, label: str, timeout: float | None
+        self, argv: list[str], workdir: Path, label: str, timeout: float | None, private: bool = False
     ) -> tuple[int, str, str]:
         env = child_environment(self.env)
         if self.embedded:
@@ -311,6 +331,7 @@ class Terraform:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                umask=0o077 if private else -1,
             )
         except OSError as exc:
             raise TerraformError(f"{label} could not start: {exc.strerror or exc}") from None
@@ -319,7 +340,8 @@ class Terraform:
         except subprocess.TimeoutExpired:
             out, err = _stop(proc)
             raise TerraformError(
-                f"{label} timed out after {limit:g}s", None, err.decode("utf-8", "replace")
+                f"{label} timed out after {limit:g}s", None, err.decode("utf-8", "replace"),
+                out.decode("utf-8", "replace"),
             ) from None
         except BaseException:  # Ctrl-C included: stop Terraform cleanly, then let it propagate
             _stop(proc)
@@ -358,7 +380,8 @@ class Terraform:
         targets: Sequence[str] = (),
         refresh_only: bool = False,
     ) -> PlanResult:
-        """``plan -detailed-exitcode``; ``out`` (relative to ``directory``) saves the plan for ``apply``.
+        """``plan -detailed-exitcode``; ``out`` (relative to ``directory``) saves the plan for ``apply``,
+        written private (0600): it holds the prior state.
 
         ``targets`` are resource/instance/module addresses as Terraform writes them.
         """
@@ -378,7 +401,10 @@ class Terraform:
             if refresh_only:
                 args.append("-refresh-only")
             args.extend(target_option(t) for t in targets)
-            result = self.run(args, workdir, ok_codes=(0, _EXIT_CHANGES), variables=variables)
+            result = self.run(args, workdir, ok_codes=(0, _EXIT_CHANGES), variables=variables,
+                              private=saved is not None)
+            if planfile is not None and planfile.exists():
+                os.chmod(planfile, 0o600)  # it holds prior state, so secrets
             has_changes = result.returncode == _EXIT_CHANGES
             if refresh_only and saved is not None:
                 has_changes = _refresh_changes(self.show_json(workdir, saved))

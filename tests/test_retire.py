@@ -376,3 +376,88 @@ def test_cli_unreadable_state_exits_2(tmp_path: Path) -> None:
 
 def test_route_names_are_the_documented_ones() -> None:
     assert ROUTE_DECLARED == "declared-expiry"
+
+
+# --- live dependents are conflicts, not children (issue 8, item 1) ---------------------------------
+
+ROLE_OLD = {"owner": "alice@example.com", "expires_at": "2026-06-30"}
+
+
+def role_with_profile(profile_tags: dict[str, str] | None) -> list[dict[str, Any]]:
+    values: dict[str, Any] = {"name": "p", "role": "runner"}
+    if profile_tags is not None:
+        values["tags"] = profile_tags
+    return [
+        res("aws_iam_role.runner", {"name": "runner", "tags": ROLE_OLD}),
+        res("aws_iam_instance_profile.p", values, ("aws_iam_role.runner",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("profile_tags", "conflict"),
+    [
+        ({"owner": "bob@example.com", "expires_at": "2030-01-01"}, True),  # its own later expiry
+        ({"owner": "bob@example.com"}, True),  # its own owner, no expiry
+        ({"expires_at": "2027-01-01"}, True),  # its own expiry, not passed
+        ({"owner": "bob@example.com", "expires_at": "2026-10-01"}, False),  # expired too: selected itself
+        (None, False),  # no tags of its own: inherits and rides along
+        ({"purpose": "ci"}, False),  # tags, but no owner or expiry of its own
+    ],
+)
+def test_instance_profile_with_own_lifecycle_under_expired_role(
+    profile_tags: dict[str, str] | None, conflict: bool
+) -> None:
+    manifest = build_manifest(inventory(role_with_profile(profile_tags)), Criteria(NOW), Config())
+    if conflict:
+        (p,) = manifest.conflicts
+        assert p.address == "aws_iam_instance_profile.p" and p.kind == "conflict"
+        assert "its role names aws_iam_role.runner and refers to it" in p.message
+        assert "retire aws_iam_instance_profile.p explicitly" in p.message
+        assert "re-point it" in p.message and "extend aws_iam_role.runner's expiry" in p.message
+        assert "aws_iam_instance_profile.p" not in manifest.addresses
+    else:
+        assert manifest.conflicts == ()
+        assert set(manifest.addresses) == {"aws_iam_role.runner", "aws_iam_instance_profile.p"}
+
+
+def test_leaver_selected_dependent_rides_along() -> None:
+    idents = inventory(role_with_profile({"owner": "bob@example.com", "expires_at": "2030-01-01"}))
+    manifest = build_manifest(idents, Criteria(NOW, {"bob@example.com": date(2026, 1, 1)}), Config(),
+                              leaver_names=["bob@example.com"])
+    assert manifest.conflicts == ()
+    assert "aws_iam_instance_profile.p" in manifest.addresses
+
+
+def test_cli_conflict_refuses_with_exit_3(tmp_path: Path) -> None:
+    doc = {"format_version": "1.0", "values": {"root_module": {"resources": role_with_profile(
+        {"owner": "bob@example.com", "expires_at": "2030-01-01"})}}}
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(main, ["retire", "--state", str(state), "--now", "2026-12-01",
+                                       "--manifest", str(tmp_path / "m.json")])
+    assert result.exit_code == 3
+    assert "refused: aws_iam_instance_profile.p: live identity (owner bob@example.com, expires 2030-01-01)" \
+        in result.stderr
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved["verification"]["status"] == "refused"
+    assert [p["kind"] for p in saved["verification"]["problems"]] == ["conflict"]
+
+
+def test_live_identity_destroyed_by_a_plan_is_named_with_the_way_out() -> None:
+    idents = inventory(role_with_profile({"owner": "bob@example.com", "expires_at": "2030-01-01"}))
+    prior = [{"address": "aws_iam_instance_profile.p", "depends_on": ["aws_iam_role.runner"]}]
+    plan = plan_doc([rc("aws_iam_role.runner", "delete"), rc("aws_iam_instance_profile.p", "delete")], prior)
+    (p,) = verify_plan(plan, ["aws_iam_role.runner"], identities={i.address: i for i in idents}, now=NOW)
+    assert p.kind == "over-reach"
+    assert "a live identity with its own owner or expiry" in p.message and "retire it explicitly" in p.message
+
+
+def test_cli_integration_naming_no_identity_exits_2(tmp_path: Path) -> None:
+    state = write_state(tmp_path)
+    result = CliRunner().invoke(main, ["retire", "--state", str(state), "--now", "2026-01-01",
+                                       "--integration", "support", "--integration", "no-such-thing"])
+    assert result.exit_code == 2
+    assert "--integration no-such-thing: no identity carries this integration tag" in result.stderr
+    ok = CliRunner().invoke(main, ["retire", "--state", str(state), "--now", "2026-01-01",
+                                   "--integration", "support"])
+    assert ok.exit_code == 0, ok.output

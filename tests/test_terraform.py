@@ -310,7 +310,9 @@ def test_variable_values_never_reach_messages(
     with pytest.raises(TerraformError) as info:
         tf.plan(tmp_path, variables={"api_key": secret})
     err = info.value
-    assert "Invalid value for variable" in str(err) and "api_key must start with ok-." in str(err)
+    # The message has the diagnostic's summary and location only: a detail can quote values.
+    assert "Invalid value for variable (on " in str(err) and "line " in str(err)
+    assert "api_key must start with ok-." not in str(err) and "api_key must start with ok-." in err.stderr
     assert secret not in str(err) and secret not in err.stderr
     assert "(var.api_key hidden)" in err.stderr
     # Values on a command line would be visible to every user of the host.
@@ -400,3 +402,26 @@ def test_embedded_timeout_stops_terraform_cleanly(tmp_path: Path) -> None:
         impatient.apply(tmp_path, plan.planfile or "")
     # Terraform got the interrupt, stopped its provisioner and said so.
     assert "local-exec provisioner error" in info.value.stderr
+
+
+def test_error_message_has_summaries_and_locations_only(tf: Terraform, tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('output "x" {\n  value = var.nope\n}\n')
+    tf.init(tmp_path)
+    with pytest.raises(TerraformError) as info:
+        tf.plan(tmp_path)
+    err = info.value
+    assert "Reference to undeclared input variable (on main.tf line 2)" in str(err)
+    # The detail (which for other diagnostics can quote values) stays in the captured output.
+    assert "An input variable with the name" not in str(err)
+    assert "An input variable with the name" in err.stderr
+    log = tmp_path / "out" / "terraform.log"
+    err.write_log(log)
+    assert (log.stat().st_mode & 0o777) == 0o600
+    assert "An input variable with the name" in log.read_text()
+
+
+def test_saved_plan_is_private(tf: Terraform, keys_dir: Path) -> None:
+    tf.init(keys_dir)
+    result = tf.plan(keys_dir, out="private.tfplan")
+    assert result.planfile is not None
+    assert (result.planfile.stat().st_mode & 0o777) == 0o600

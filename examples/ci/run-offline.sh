@@ -24,6 +24,7 @@ nhi retire --terraform-dir "$work/infra" --now "$now" \
 code=$?
 set -e
 if [ "$code" -ne 0 ]; then
+  # 3: refused (nothing destroyed); 4: Terraform failed (nothing destroyed); 2: bad input.
   echo "review refused or failed (exit $code); nothing was destroyed"
   exit "$code"
 fi
@@ -41,7 +42,7 @@ fi
 echo "== job 2: apply the reviewed plan"
 nhi retire --terraform-dir "$work/infra" --now "$now" \
   --manifest "$out/retire.json" --plan-out "$work/private/retire.tfplan" \
-  --audit-log "$out/audit.jsonl" --apply --quiet
+  --audit-log "$out/audit.jsonl" --apply --yes --quiet # approved above; exit 4 if Terraform fails
 
 echo "== left in state"
 (cd "$work/infra" && terraform state list)

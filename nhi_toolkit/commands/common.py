@@ -46,7 +46,8 @@ def handle_errors(func: F) -> F:
         except NhiError as exc:
             click.echo(f"nhi: error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                BrokenPipeError):  # a closed pipe ends the command quietly (cli.LazyGroup.invoke)
             raise
         except KeyboardInterrupt:
             click.echo("nhi: interrupted", err=True)

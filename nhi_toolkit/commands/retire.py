@@ -1,20 +1,54 @@
 """``nhi retire``: plan, verify and apply the destroy of expired and departed identities.
 
-Exit codes: 0 done or nothing to retire; 1 Terraform failed (a partly failed apply is recorded and a
-re-run resumes); 2 bad input or usage; 3 refused (the plan over-reaches, is stale, or does not match
-the manifest); a refused run destroys nothing.
+Exit codes: 0 done or nothing to retire; 2 bad input or usage; 3 refused (a live identity depends on
+one being retired, the plan over-reaches, is stale or does not match the manifest, another retirement
+holds the directory, or the destroy was not confirmed): nothing was destroyed; 4 could not complete:
+Terraform or the cloud failed; nothing, or only what the audit log records, was done (a re-run
+resumes). Retire never exits 1.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 
 from nhi_toolkit.commands.common import handle_errors, now_option, parse_now_value
 
 __all__ = ["retire"]
+
+
+def _stdin_is_terminal() -> bool:
+    """True on an interactive terminal, where --apply asks before destroying."""
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _ask(manifest: Any, digest: str) -> bool:
+    """Show what is about to be destroyed, then ask as ``terraform apply`` does: only "yes" proceeds."""
+    from nhi_toolkit.retire import PHASE_NAMES, revocation_order
+
+    addresses = manifest.addresses
+    click.echo(f"nhi retire: about to destroy {len(addresses)} addresses of {manifest.identity_count} "
+               f"identities (plan sha256 {digest}):", err=True)
+    if manifest.raw is not None:
+        steps = [(str(s.get("phase", "")), s["address"]) for s in manifest.raw.get("revocation_order", ())]
+    else:
+        steps = [(PHASE_NAMES.get(m.phase, str(m.phase)), m.address) for m in revocation_order(manifest.groups)]
+    for n, (phase, address) in enumerate(steps, 1):
+        click.echo(f"  {n:>3}. [{phase}] {address}", err=True)
+    try:
+        answer = click.prompt("Destroy these addresses? Only 'yes' will be accepted", default="",
+                              show_default=False, err=True)
+    except click.Abort:  # end of input or Ctrl-C at the question: not a yes
+        click.echo("", err=True)
+        return False
+    return bool(answer.strip() == "yes")
 
 
 @click.command()
@@ -33,8 +67,9 @@ __all__ = ["retire"]
 @click.option("--summary", "summary_path", type=click.Path(dir_okay=False),
               help="Also write the readable summary here (it is always printed).")
 @click.option("--plan-out", type=click.Path(dir_okay=False),
-              help="Save the verified plan file here; with --apply, the reviewed plan file. It holds "
-                   "prior state, so secrets: never publish it.")
+              help="Save the verified plan file here (0600); with --apply, the reviewed plan file. It "
+                   "holds prior state, so secrets: never publish it. If Terraform fails, its full "
+                   "output goes to FILE.log (0600).")
 @click.option("--audit-log", type=click.Path(dir_okay=False),
               help="Append every step to this hash-chained audit log.")
 @click.option("--terraform-bin", metavar="PATH",
@@ -51,20 +86,28 @@ __all__ = ["retire"]
 @click.option("--apply", "do_apply", is_flag=True,
               help="Apply: the reviewed --plan-out and --manifest when both exist, else plan, verify "
                    "and apply in this run; then confirm from state that every entry is gone.")
+@click.option("--yes", "-y", "assume_yes", is_flag=True, envvar="NHI_ASSUME_YES",
+              help="With --apply on an interactive terminal: do not ask for confirmation before the "
+                   "destroy (also NHI_ASSUME_YES=1). Non-interactive runs never ask.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary.")
 @handle_errors
 def retire(terraform_dir: str | None, state_file: str | None, now: str | None, leavers: str | None,
            integrations: tuple[str, ...], manifest_path: str | None, summary_path: str | None,
            plan_out: str | None, audit_log: str | None, terraform_bin: str | None, route: str,
-           do_init: bool, config_path: str | None, do_apply: bool, quiet: bool) -> None:
+           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool, quiet: bool) -> None:
     """Retire expired identities (and those of leavers or named integrations) with a verified
     Terraform destroy plan.
 
     Without --apply: select, expand, order, write the manifest, make the plan file and verify it.
-    With --apply: apply exactly the verified plan and confirm the identities are gone.
-    """
-    import os
+    With --apply: apply exactly the verified plan and confirm the identities are gone; on an
+    interactive terminal it first lists what is about to be destroyed and asks (unless --yes).
 
+    Exit codes: 0 retired, verified for review, or nothing to retire; 2 bad input or usage (also an
+    --integration naming no identity, a --terraform-dir without state); 3 refused, nothing destroyed
+    (a live identity depends on one being retired, the plan over-reaches or is stale, not confirmed);
+    4 could not complete: Terraform or the cloud failed; nothing, or only what the audit log records,
+    was done.
+    """
     from nhi_toolkit.config import load_config
     from nhi_toolkit.retire import Criteria, Settings, apply_reviewed, render_summary, review
 
@@ -84,6 +127,7 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
         terraform_dir=terraform_dir, state_file=state_file, manifest_path=manifest_path,
         summary_path=summary_path, plan_out=plan_out, audit_log=audit_log, terraform_bin=terraform_bin,
         route=route, init=do_init, echo=lambda m: click.echo(m, err=True),
+        confirm=_ask if do_apply and not assume_yes and _stdin_is_terminal() else None,
     )
     criteria = Criteria(clock, leaver_map, tuple(integrations))
     # --apply with an existing manifest is the second run of a reviewed retirement: it applies that

@@ -1,0 +1,120 @@
+"""A live identity is never pulled down through a reference (real Terraform, terraform_data only).
+
+``tests/fixtures/retire/conflicts`` declares an expired identity ``old`` (alice) with an untagged
+credential ``key``; each ``*.tf.off`` adds one dependent. A dependent with its own owner or expiry
+that has not expired is a conflict: retire refuses (exit 3) naming both identities and the link
+between them, and destroys nothing, by either planning route. A dependent whose own expiry has
+passed, and the untagged credential, ride along.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nhi_toolkit.cli import main
+
+pytestmark = pytest.mark.terraform
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "retire" / "conflicts"
+NOW = "2026-12-01"
+ROUTES = ("declared-expiry", "targeted-destroy")
+
+
+@pytest.fixture(scope="module")
+def tf():  # type: ignore[no-untyped-def]
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        return find_terraform()
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")
+
+
+def deploy(tf, dest: Path, *extras: str) -> set[str]:  # type: ignore[no-untyped-def]
+    dest.mkdir()
+    for name in ("main.tf", "nhi.toml"):
+        shutil.copy(FIXTURE / name, dest / name)
+    for extra in extras:
+        shutil.copy(FIXTURE / f"{extra}.tf.off", dest / f"{extra}.tf")
+    tf.init(dest)
+    tf.plan(dest, out="setup.tfplan")
+    tf.apply(dest, "setup.tfplan")
+    (dest / "setup.tfplan").unlink()
+    return state(tf, dest)
+
+
+def state(tf, directory: Path) -> set[str]:  # type: ignore[no-untyped-def]
+    from nhi_toolkit.retire import _addresses_in_state
+
+    return _addresses_in_state(tf.state_pull(directory))
+
+
+def retire(directory: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["retire", "--terraform-dir", str(directory), "--now", NOW,
+                                       "--no-init", *args])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(
+    ("extra", "dependent", "owner", "link"),
+    [
+        ("reference", "terraform_data.new[0]", "bob@example.com", "refers to terraform_data.old"),
+        ("depends_on", "terraform_data.after", "carol@example.com", "refers to terraform_data.old"),
+    ],
+)
+def test_live_dependent_is_a_conflict_and_nothing_is_destroyed(
+    tf, tmp_path: Path, route: str, extra: str, dependent: str, owner: str, link: str  # type: ignore[no-untyped-def]
+) -> None:
+    work = tmp_path / "infra"
+    before = deploy(tf, work, extra)
+    audit = tmp_path / "audit.jsonl"
+    code, _, stderr = retire(work, "--route", route, "--apply", "--audit-log", str(audit),
+                             "--manifest", str(tmp_path / "m.json"))
+    assert code == 3, stderr
+    line = next(ln for ln in stderr.splitlines() if ln.startswith(f"refused: {dependent}: "))
+    assert f"live identity (owner {owner}, expires 2030-01-01)" in line
+    assert "depends on terraform_data.old[0], which is being retired" in line and link in line
+    assert "retire " in line and "explicitly" in line and "re-point it" in line
+    assert "extend terraform_data.old[0]'s expiry" in line
+    assert state(tf, work) == before  # nothing destroyed
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    assert manifest["verification"]["status"] == "refused" and manifest["plan"] is None
+    events = [json.loads(x)["event"] for x in audit.read_text().splitlines()]
+    assert "refused" in events and "applying" not in events and "applied" not in events
+
+
+def test_declared_plan_destroying_a_live_identity_is_refused(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No reference ties ``gated`` to ``old``, so the manifest cannot see it; the real plan does."""
+    work = tmp_path / "infra"
+    before = deploy(tf, work, "gated")
+    code, _, stderr = retire(work, "--route", "declared-expiry", "--apply",
+                             "--plan-out", str(tmp_path / "p.tfplan"))
+    assert code == 3, stderr
+    line = next(ln for ln in stderr.splitlines() if ln.startswith("refused: terraform_data.gated[0]: "))
+    assert "would be destroyed but is not in the manifest" in line
+    assert "not expired: owner dave@example.com" in line and "a live identity" in line
+    assert state(tf, work) == before
+    assert not (tmp_path / "p.tfplan").exists()
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_expired_dependent_and_untagged_credential_ride_along(tf, tmp_path: Path, route: str) -> None:  # type: ignore[no-untyped-def]
+    work = tmp_path / "infra"
+    before = deploy(tf, work, "expired_dependent")
+    assert before == {"terraform_data.old[0]", "terraform_data.key[0]", "terraform_data.also_old[0]"}
+    code, stdout, stderr = retire(work, "--route", route, "--apply", "--manifest", str(tmp_path / "m.json"))
+    assert code == 0, stderr
+    assert "3 addresses confirmed gone" in stdout
+    assert state(tf, work) == set()
+    destroy = json.loads((tmp_path / "m.json").read_text())["identities"][0]["destroy"]
+    assert {d["address"]: d["via"] for d in destroy} == {
+        "terraform_data.old[0]": None, "terraform_data.key[0]": "terraform_data.old[0]",
+        "terraform_data.also_old[0]": "terraform_data.old[0]"}
