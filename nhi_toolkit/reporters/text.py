@@ -64,7 +64,8 @@ def render(report: Report) -> str:
     sev = s["by_severity"]
     lines.append("")
     lines.append(
-        f"{s['identities']} identities, {s['findings']} findings "
+        f"{s['identities']} {'identity' if s['identities'] == 1 else 'identities'}, "
+        f"{s['findings']} {'finding' if s['findings'] == 1 else 'findings'} "
         f"({sev['error']} error, {sev['warning']} warning, {sev['info']} info"
         + (f", {s['suppressed']} suppressed" if s["suppressed"] else "")
         + f") as of {report.now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
