@@ -116,7 +116,7 @@ def _verdict(report: Report) -> str:
             f"(fail on {s['fail_on']}; as of {format_instant(report.now)})")
 
 
-def _lines(report: Report, root: str | None) -> Iterator[_Line]:
+def _identity_lines(report: Report, root: str | None) -> Iterator[_Line]:
     yield "### Non-human identities", ""
     yield "", ""
     if report.identities:
@@ -124,6 +124,9 @@ def _lines(report: Report, root: str | None) -> Iterator[_Line]:
                           _identity_rows(report, root), "row-identity", ("identity", "identities"))
     else:
         yield "No non-human identities found.", ""
+
+
+def _finding_lines(report: Report, root: str | None) -> Iterator[_Line]:
     for sev in sorted(Severity, reverse=True):
         group = [f for f in report.active if f.severity == sev]
         if not group:
@@ -145,25 +148,33 @@ def _lines(report: Report, root: str | None) -> Iterator[_Line]:
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
-    """The comment body, at most :data:`MAX_CHARS` characters."""
+    """The comment body, at most :data:`MAX_CHARS` characters.
+
+    When it would be longer, the identity table takes at most half of the room (so findings still
+    show), then rows are cut wherever the room ends, with a count of what was left out.
+    """
     options = options or RenderOptions()
     out = [MARKER, _verdict(report), ""]
     size = sum(len(x) + 1 for x in out)
-    is_open = False
-    lines = _lines(report, options.root)
     cut = {"row-identity": 0, "row-finding": 0}
-    for text, kind in lines:
-        if size + len(text) + 1 > MAX_CHARS - _RESERVE:
-            for _, rest_kind in [(text, kind), *lines]:
-                if rest_kind in cut:
-                    cut[rest_kind] += 1
-            break
-        out.append(text)
-        size += len(text) + 1
-        is_open = kind == "open" or (is_open and kind != "close")
+    full = MAX_CHARS - _RESERVE
+    sections = [(_identity_lines(report, options.root), full // 2 if report.findings else full),
+                (_finding_lines(report, options.root), full)]
+    for lines, limit in sections:
+        is_open = False
+        for text, kind in lines:
+            if size + len(text) + 1 > limit:
+                for _, rest_kind in [(text, kind), *lines]:
+                    if rest_kind in cut:
+                        cut[rest_kind] += 1
+                if is_open:
+                    out += ["", "</details>"]
+                    size += len("</details>") + 2
+                break
+            out.append(text)
+            size += len(text) + 1
+            is_open = kind == "open" or (is_open and kind != "close")
     if any(cut.values()):
-        if is_open:
-            out += ["", "</details>"]
         out += ["", f"**Truncated:** {_plural(cut['row-identity'], 'identity row', 'identity rows')} and "
                     f"{_plural(cut['row-finding'], 'finding row')} not shown (a comment holds at most "
                     f"{MAX_CHARS:,} characters). The full report is in {options.artifact_hint}."]
