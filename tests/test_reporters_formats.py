@@ -23,10 +23,9 @@ from conftest import FIXTURES, NOW, REPO
 from nhi_toolkit.cli import main
 from nhi_toolkit.engine import Report
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Resource, Severity
-from nhi_toolkit.reporters import REPORTERS, RenderOptions, render
+from nhi_toolkit.reporters import REPORTERS, RenderOptions, render, sarif
 from nhi_toolkit.reporters import github as gh
 from nhi_toolkit.reporters import markdown as md
-from nhi_toolkit.reporters import sarif
 from nhi_toolkit.rules.docs import render_rules_doc
 from nhi_toolkit.rules.guide import documented_rules
 
@@ -269,8 +268,8 @@ def test_markdown_never_exceeds_the_comment_limit() -> None:
     assert text.count("<details>") == text.count("</details>")
     m = re.search(r"\*\*Truncated:\*\* ([\d,]+) identity rows and ([\d,]+) finding rows not shown", text)
     assert m, text[-500:]
-    shown_idents = sum(1 for line in text.splitlines() if line.startswith("| aws_iam_user") or
-                       line.startswith("| aws\\_iam\\_user"))
+    shown_idents = sum(1 for line in text.splitlines() if line.startswith(("| aws_iam_user",
+                                                                                     "| aws\\_iam\\_user")))
     shown_findings = text.count("](https://")
     assert shown_idents + int(m.group(1).replace(",", "")) == 2000
     assert shown_findings + int(m.group(2).replace(",", "")) == 4000
@@ -455,3 +454,11 @@ def test_every_format_is_registered() -> None:
 def test_text_summary_speaks_in_singular() -> None:
     report = _report([_ident("aws_iam_user.bot")], [_finding("aws_iam_user.bot")])
     assert "\n1 identity, 1 finding (1 error, 0 warning, 0 info)" in render("text", report)
+
+
+def test_pre_commit_hook_checks_the_changed_files_directories() -> None:
+    from nhi_toolkit.commands.precommit import check_args
+
+    assert check_args(["--fail-on", "warning", "infra/a/main.tf", "infra/a/vars.tf", "top.tf"]) == [
+        "check", "--fail-on", "warning", ".", "infra/a"]
+    assert check_args(["--fail-on", "warning"]) is None

@@ -63,7 +63,7 @@ def _where(file: str, line: int | None, root: str | None) -> str:
     return escape(f"{placed.path}:{line}" if line is not None else placed.path)
 
 
-def _table(header: list[str], rows: list[str], kind: str, what: str) -> Iterator[_Line]:
+def _table(header: list[str], rows: list[str], kind: str, what: tuple[str, str]) -> Iterator[_Line]:
     head = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     yield from ((h, "") for h in head)
     for row in rows[:COLLAPSE_AFTER]:
@@ -175,7 +175,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
             size += len(text) + 1
             is_open = kind == "open" or (is_open and kind != "close")
     if any(cut.values()):
-        out += ["", f"**Truncated:** {_plural(cut['row-identity'], 'identity row', 'identity rows')} and "
-                    f"{_plural(cut['row-finding'], 'finding row')} not shown (a comment holds at most "
-                    f"{MAX_CHARS:,} characters). The full report is in {options.artifact_hint}."]
+        out += ["", (f"**Truncated:** {_plural(cut['row-identity'], 'identity row', 'identity rows')} and "
+                     f"{_plural(cut['row-finding'], 'finding row')} not shown (a comment holds at most "
+                     f"{MAX_CHARS:,} characters). The full report is in {options.artifact_hint}.")]
     return "\n".join(out) + "\n"

@@ -133,9 +133,9 @@ def _text(d: dict[str, Any]) -> str:
         lines += ["", f"(owner known after apply): {_count(len(d['unknown_owner']), 'identity', 'identities')}"]
         items(d["unknown_owner"])
     s = d["summary"]
-    lines += ["", f"{_count(s['owners'], 'owner')}: {s['expired']} expired, {s['expiring_soon']} expiring soon, "
-                  f"{s['no_expiry']} with no valid expiry; {_count(s['no_owner'], 'identity', 'identities')} "
-                  f"with no owner, {s['unknown_owner']} with the owner known after apply"]
+    lines += ["", (f"{_count(s['owners'], 'owner')}: {s['expired']} expired, {s['expiring_soon']} expiring soon, "
+                   f"{s['no_expiry']} with no valid expiry; {_count(s['no_owner'], 'identity', 'identities')} "
+                   f"with no owner, {s['unknown_owner']} with the owner known after apply")]
     return "\n".join(lines) + "\n"
 
 
@@ -162,9 +162,9 @@ def _markdown(d: dict[str, Any]) -> str:
             lines += ["", f"### {title} ({len(d[key])})"]
             table(d[key])
     s = d["summary"]
-    lines += ["", f"**{_count(s['owners'], 'owner')}**: {s['expired']} expired, {s['expiring_soon']} expiring "
-                  f"soon, {s['no_expiry']} with no valid expiry; {s['no_owner']} with no owner, "
-                  f"{s['unknown_owner']} with the owner known after apply."]
+    lines += ["", (f"**{_count(s['owners'], 'owner')}**: {s['expired']} expired, {s['expiring_soon']} expiring "
+                   f"soon, {s['no_expiry']} with no valid expiry; {s['no_owner']} with no owner, "
+                   f"{s['unknown_owner']} with the owner known after apply.")]
     return "\n".join(lines) + "\n"
 
 

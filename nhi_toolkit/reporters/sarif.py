@@ -88,7 +88,7 @@ def _unknown_descriptor(finding: Finding) -> dict[str, Any]:
 
 def fingerprint(rule_id: str, address: str, file: str) -> str:
     """Stable identity of an alert: rule, address and source file, never the line."""
-    return hashlib.sha256("\0".join((rule_id, address, file)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{rule_id}\0{address}\0{file}".encode()).hexdigest()
 
 
 def _artifact(file: str, root: str | None) -> tuple[dict[str, Any], str]:
