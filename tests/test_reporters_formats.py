@@ -462,3 +462,20 @@ def test_pre_commit_hook_checks_the_changed_files_directories() -> None:
     assert check_args(["--fail-on", "warning", "infra/a/main.tf", "infra/a/vars.tf", "top.tf"]) == [
         "check", "--fail-on", "warning", ".", "infra/a"]
     assert check_args(["--fail-on", "warning"]) is None
+
+
+def test_text_quiet_and_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = ["check", str(HCL_CASE), "--now", CHECK_NOW]
+    quiet = CliRunner().invoke(main, [*base, "--quiet"]).stdout
+    assert quiet.startswith("Findings:\n") and "IDENTITY" not in quiet
+    assert quiet.rstrip().endswith("as of 2026-12-01T00:00:00Z") and "\033[" not in quiet
+    plain = CliRunner().invoke(main, base).stdout  # not a terminal: no colour
+    assert "\033[" not in plain and "IDENTITY" in plain
+    forced = CliRunner().invoke(main, [*base, "--color"]).stdout
+    assert "\033[31mERROR  \033[0m NHI004 expired" in forced
+    out = CliRunner().invoke(main, [*base, "--color", "-f", "json"]).stdout
+    assert "\033[" not in out  # colour is for text only
+    from nhi_toolkit.commands.check import use_color
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert use_color(None) is False and use_color(True) is True

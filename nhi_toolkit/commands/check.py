@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from nhi_toolkit.engine import Report
     from nhi_toolkit.reporters import RenderOptions
 
-__all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "write_step_summary"]
+__all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "write_step_summary"]
 
 
 @click.command()
@@ -33,6 +34,10 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "write_step_sum
                    "analysis: the n-th --format goes to the n-th --output, one at most to standard output.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), multiple=True,
               help="Write the report to a file instead of standard output (repeatable, paired with --format).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Text: only the unsuppressed findings and the summary line.")
+@click.option("--color/--no-color", default=None,
+              help="Colour severities in text on standard output (default: on a terminal, off under NO_COLOR).")
 @click.option("--sarif-root", type=click.Path(file_okay=False), default=None,
               help="Make file paths in sarif, github and gitlab reports relative to this directory "
                    "(default: the working directory).")
@@ -48,7 +53,8 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "write_step_sum
               help="Append every grant (identity created) and revoke (deleted) seen in a checked plan "
                    "to this hash-chained audit log.")
 @handle_errors
-def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], sarif_root: str | None,
+def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,
+          color: bool | None, sarif_root: str | None,
           now: str | None, fail_on: str | None, config_path: str | None, expiring_soon_days: int | None,
           leavers: str | None, audit_log: str | None) -> None:
     """Check plans, state, synthesized CDKTF or HCL for unowned, unexpiring and expired identities.
@@ -80,9 +86,10 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
         from nhi_toolkit.engine import record_grants
 
         record_grants(report, audit_log)
-    options = RenderOptions(root=sarif_root, rule_ids=enabled_rule_ids(config))
+    options = RenderOptions(root=sarif_root, rule_ids=enabled_rule_ids(config), quiet=quiet)
     for target_fmt, target in targets:
-        text = render(target_fmt, report, options)
+        on_tty = target is None and use_color(color)
+        text = render(target_fmt, report, replace(options, color=on_tty))
         if target:
             write_output(target, text)
         else:
@@ -108,6 +115,13 @@ def pair_outputs(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tup
             raise click.UsageError(f"--output {out} given twice")
         seen.add(key)
     return [(f, outputs[n] if n < len(outputs) else None) for n, f in enumerate(formats)]
+
+
+def use_color(flag: bool | None) -> bool:
+    """--color/--no-color when given; else colour on a terminal unless NO_COLOR is set (no-color.org)."""
+    if flag is not None:
+        return flag
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
 
 def enabled_rule_ids(config: Config) -> tuple[str, ...]:

@@ -33,6 +33,10 @@ class RenderOptions:
     """Ids of the rules that ran (JUnit lists a passing case for each); None: every documented rule."""
     artifact_hint: str = "the SARIF or JSON report artifact"
     """Where the full report is, named when a render has to cut (Markdown's 65,000 characters)."""
+    color: bool = False
+    """Colour severities with ANSI codes (text; the command decides: a TTY, no NO_COLOR, no --no-color)."""
+    quiet: bool = False
+    """Text: only the unsuppressed findings and the summary line, no identity table."""
 
 
 def render(fmt: str, report: Report, options: RenderOptions | None = None) -> str:
