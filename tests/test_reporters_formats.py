@@ -110,7 +110,7 @@ def test_sarif_is_valid_and_round_trips(sarif_schema: dict[str, Any]) -> None:
     doc = json.loads(text)
     _validate(doc, sarif_schema)
     assert doc == sarif.to_sarif(_small(), options)
-    assert json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n" == text
+    assert json.dumps(doc, indent=2, sort_keys=True) + "\n" == text
     assert text == render("sarif", _small(), options)  # deterministic
     (run,) = doc["runs"]
     results = run["results"]
@@ -479,3 +479,21 @@ def test_text_quiet_and_colour(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_color(None) is False and use_color(True) is True
+
+
+@pytest.mark.parametrize("file", ["in\x1b/ma\ud800in.tf", "/abs/\udcff x.tf", "s3://bucket/key x.tfstate"])
+def test_every_ci_format_survives_hostile_text(file: str, sarif_schema: dict[str, Any]) -> None:
+    # Lone surrogates come from JSON escapes and from file names that are not UTF-8.
+    nasty = 'aws_iam_user.x["\ud800 \x1b]0;t\x07 \u202e <b> %0A \r\n::error::x"]'
+    report = _report([_ident(nasty, owner="o\ud800\x1b", file=file)],
+                     [_finding(nasty, message="m\ud800\x1b \r\n", file=file, suppressed="r\ud800 \x1b reason")])
+    for fmt in ("sarif", "junit", "markdown", "github", "gitlab"):
+        out = render(fmt, report, RenderOptions(root=os.getcwd()))
+        out.encode("utf-8")
+        assert "\x1b" not in out and "\x07" not in out, fmt
+    _validate(json.loads(render("sarif", report, RenderOptions(root=os.getcwd()))), sarif_schema)
+    ET.fromstring(render("junit", report))
+    from nhi_toolkit.reporters.owners import render as digest
+
+    for fmt in ("text", "markdown", "json"):
+        assert "\x1b" not in digest(report, 14, fmt).encode("utf-8").decode("utf-8")

@@ -40,7 +40,7 @@ def _issue(f: Finding, report: Report, root: str | None, seen: dict[str, int]) -
         "description": description,
         "categories": ["Security"],
         "severity": "info" if f.suppressed is not None else _SEVERITY[f.severity],
-        "fingerprint": hashlib.md5(key.encode("utf-8"), usedforsecurity=False).hexdigest(),
+        "fingerprint": hashlib.md5(key.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest(),
         "location": {"path": path, "lines": {"begin": loc.line or 1}},
     }
 
@@ -50,4 +50,4 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     seen: dict[str, int] = {}
     issues = [_issue(f, report, options.root, seen) for f in by_severity(report.findings)]
-    return json.dumps(issues, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return json.dumps(issues, indent=2, sort_keys=True) + "\n"

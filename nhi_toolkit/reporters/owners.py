@@ -172,7 +172,7 @@ def render(report: Report, soon_days: int, fmt: str = "text") -> str:
     """The digest in ``text``, ``markdown`` or ``json``."""
     digest = build_digest(report, soon_days)
     if fmt == "json":
-        return json.dumps(digest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        return json.dumps(digest, indent=2, sort_keys=True) + "\n"
     if fmt == "markdown":
         return _markdown(digest)
     return _text(digest)

@@ -88,17 +88,25 @@ def _unknown_descriptor(finding: Finding) -> dict[str, Any]:
 
 def fingerprint(rule_id: str, address: str, file: str) -> str:
     """Stable identity of an alert: rule, address and source file, never the line."""
-    return hashlib.sha256(f"{rule_id}\0{address}\0{file}".encode()).hexdigest()
+    return hashlib.sha256(f"{rule_id}\0{address}\0{file}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _quote(path: str) -> str:
+    """Percent-encode a path; a file name that is not UTF-8 (surrogate-escaped) keeps its bytes."""
+    try:
+        return quote(path, errors="surrogateescape")
+    except UnicodeEncodeError:
+        return quote(path, errors="surrogatepass")
 
 
 def _artifact(file: str, root: str | None) -> tuple[dict[str, Any], str]:
     """The artifactLocation and the path string used in the fingerprint."""
     placed = place(file, root)
     if placed.url:
-        return {"uri": placed.path}, placed.path
+        return {"uri": _quote(placed.path).replace("%3A//", "://", 1)}, placed.path
     if placed.inside:
-        return {"uri": quote(placed.path), "uriBaseId": ROOT_ID}, placed.path
-    return {"uri": Path(placed.path).as_uri()}, placed.path
+        return {"uri": _quote(placed.path), "uriBaseId": ROOT_ID}, placed.path
+    return {"uri": "file://" + _quote(Path(placed.path).as_posix())}, placed.path
 
 
 def _result(f: Finding, index: int, report: Report, root: str | None) -> dict[str, Any]:
@@ -135,7 +143,7 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
             descriptors.append(_unknown_descriptor(f))
     ordered = by_severity(report.findings)
     kept = ordered[:MAX_RESULTS]
-    root_uri = Path(options.root or ".").resolve().as_uri().rstrip("/") + "/"
+    root_uri = "file://" + _quote(Path(options.root or ".").resolve().as_posix()).rstrip("/") + "/"
     invocation: dict[str, Any] = {"executionSuccessful": True, "workingDirectory": {"uri": root_uri}}
     if len(ordered) > len(kept):
         invocation["toolExecutionNotifications"] = [{
@@ -170,6 +178,6 @@ def to_sarif(report: Report, options: RenderOptions) -> dict[str, Any]:
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
-    """SARIF 2.1.0 as deterministic JSON (sorted keys)."""
-    return json.dumps(to_sarif(report, options or RenderOptions()), indent=2, sort_keys=True,
-                      ensure_ascii=False) + "\n"
+    """SARIF 2.1.0 as deterministic JSON (sorted keys, ASCII)."""
+    # ASCII with \u escapes: any input text, even a lone surrogate from a JSON escape, stays valid.
+    return json.dumps(to_sarif(report, options or RenderOptions()), indent=2, sort_keys=True) + "\n"
