@@ -156,7 +156,8 @@ def rules(fmt: str) -> None:
     from nhi_toolkit.rules import ALL_RULES
 
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
-              "description": r.description, "fix": r.fix, "waivable": r.waivable} for r in ALL_RULES]
+              "description": r.description, "fix": r.fix, "waivable": r.waivable,
+              "help_uri": r.help_uri} for r in ALL_RULES]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))
         return
