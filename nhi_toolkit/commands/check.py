@@ -39,8 +39,8 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "w
 @click.option("--color/--no-color", default=None,
               help="Colour severities in text on standard output (default: on a terminal, off under NO_COLOR).")
 @click.option("--sarif-root", type=click.Path(file_okay=False), default=None,
-              help="Make file paths in sarif, github and gitlab reports relative to this directory "
-                   "(default: the working directory).")
+              help="Make file paths in sarif, github, gitlab and markdown reports relative to this "
+                   "directory (default: the working directory).")
 @now_option
 @fail_on_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
