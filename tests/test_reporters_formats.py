@@ -497,3 +497,24 @@ def test_every_ci_format_survives_hostile_text(file: str, sarif_schema: dict[str
 
     for fmt in ("text", "markdown", "json"):
         assert "\x1b" not in digest(report, 14, fmt).encode("utf-8").decode("utf-8")
+
+
+def test_ecosystem_entry_points_agree_with_the_code() -> None:
+    yaml = pytest.importorskip("yaml")
+    action = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+    assert {"working-directory", "plan-args", "fail-on", "now"} <= set(action["inputs"])
+    steps = action["runs"]["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert any(u.startswith("actions/github-script@") for u in uses)
+    script = next(s for s in steps if s.get("uses", "").startswith("actions/github-script@"))["with"]["script"]
+    assert md.MARKER in script
+    check = next(s for s in steps if s.get("id") == "check")["run"]
+    for fmt in ("sarif", "markdown", "github"):
+        assert f"--format {fmt}" in check
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert hook["id"] == "nhi-check" and "nhi_toolkit.commands.precommit" in hook["entry"]
+    gitlab = yaml.safe_load((REPO / "examples" / "ci" / "gitlab-ci.yml").read_text(encoding="utf-8"))
+    job = gitlab["nhi-check"]
+    assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality.json"
+    assert "--format gitlab --output gl-code-quality.json" in " ".join(job["script"])
