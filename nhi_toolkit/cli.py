@@ -20,6 +20,8 @@ from nhi_toolkit import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("nhi_toolkit.commands.check", "check"),
     "rules": ("nhi_toolkit.commands.check", "rules"),
+    "owners": ("nhi_toolkit.commands.owners", "owners"),
+    "explain": ("nhi_toolkit.commands.explain", "explain"),
     "retire": ("nhi_toolkit.commands.retire", "retire"),
     "audit": ("nhi_toolkit.commands.audit", "audit"),
     "verify-live": ("nhi_toolkit.commands.live", "verify_live"),

@@ -122,7 +122,7 @@ def test_fail_on_with_info_only(tmp_path: Path, fail_on: str, code: int) -> None
 def test_clean_input_exits_zero(clean_plan: Path) -> None:
     result = invoke("check", clean_plan, "--now", NOW_TEXT, "--fail-on", "info")
     assert result.exit_code == 0
-    assert "1 identities, 0 findings" in result.stdout
+    assert "1 identity, 0 findings" in result.stdout
 
 
 def test_fail_on_from_config_and_flag_wins(tmp_path: Path, mixed_plan: Path) -> None:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from conftest import NOW_TEXT, change, plan_doc, run_nhi, state_doc, state_resource, write_json
 
 from nhi_toolkit.cli import main
+from nhi_toolkit.reporters import REPORTERS
 
 _COUNTER = iter(range(1, 10_000))
 PLANTED: dict[str, str] = {}
@@ -200,7 +201,7 @@ def test_the_inputs_really_hold_canaries(inputs: dict[str, Path], kind: str) -> 
     assert len(CANARY_RE.findall(text)) >= 3
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("fmt", sorted(REPORTERS))
 @pytest.mark.parametrize("kind", sorted(BUILDERS))
 def test_no_secret_in_any_format(inputs: dict[str, Path], kind: str, fmt: str, tmp_path: Path) -> None:
     out_file = tmp_path / "report.out"
@@ -216,11 +217,16 @@ def test_no_secret_in_any_format(inputs: dict[str, Path], kind: str, fmt: str, t
 
 def test_no_secret_through_the_installed_command(inputs: dict[str, Path]) -> None:
     args = [str(p) for p in inputs.values()]
-    for fmt in ("text", "json"):
+    for fmt in sorted(REPORTERS):
         run = run_nhi(["check", *args, "--now", NOW_TEXT, "--format", fmt])
         assert run.code in (0, 1), run.stderr
         assert_clean(run.stdout, run.stderr)
-    assert "Traceback" not in run.stderr
+        assert "Traceback" not in run.stderr
+    for digest in ("text", "markdown", "json"):
+        run = run_nhi(["owners", *args, "--now", NOW_TEXT, "--format", digest])
+        assert run.code == 0, run.stderr
+        assert_clean(run.stdout, run.stderr)
+    run = run_nhi(["check", *args, "--now", NOW_TEXT, "--format", "json"])
     json.loads(run.stdout)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,15 +19,28 @@ from nhi_toolkit.commands.common import (
 )
 from nhi_toolkit.reporters import REPORTERS
 
-__all__ = ["check", "rules"]
+if TYPE_CHECKING:
+    from nhi_toolkit.config import Config
+    from nhi_toolkit.engine import Report
+    from nhi_toolkit.reporters import RenderOptions
+
+__all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "write_step_summary"]
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "-f", "fmt", type=click.Choice(sorted(REPORTERS)), default="text",
-              show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report to a file instead of standard output.")
+@click.option("--format", "-f", "fmt", type=click.Choice(sorted(REPORTERS)), multiple=True,
+              help="Output format (default text). Repeat with --output for several reports from one "
+                   "analysis: the n-th --format goes to the n-th --output, one at most to standard output.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), multiple=True,
+              help="Write the report to a file instead of standard output (repeatable, paired with --format).")
+@click.option("--quiet", "-q", is_flag=True,
+              help="Text: only the unsuppressed findings and the summary line.")
+@click.option("--color/--no-color", default=None,
+              help="Colour severities in text on standard output (default: on a terminal, off under NO_COLOR).")
+@click.option("--sarif-root", type=click.Path(file_okay=False), default=None,
+              help="Make file paths in sarif, github, gitlab and markdown reports relative to this "
+                   "directory (default: the working directory).")
 @now_option
 @fail_on_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
@@ -37,9 +53,10 @@ __all__ = ["check", "rules"]
               help="Append every grant (identity created) and revoke (deleted) seen in a checked plan "
                    "to this hash-chained audit log.")
 @handle_errors
-def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None, fail_on: str | None,
-          config_path: str | None, expiring_soon_days: int | None, leavers: str | None,
-          audit_log: str | None) -> None:
+def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,
+          color: bool | None, sarif_root: str | None,
+          now: str | None, fail_on: str | None, config_path: str | None, expiring_soon_days: int | None,
+          leavers: str | None, audit_log: str | None) -> None:
     """Check plans, state, synthesized CDKTF or HCL for unowned, unexpiring and expired identities.
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
@@ -54,8 +71,9 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
     # A check builds many small acyclic records once and exits; cyclic collection passes over them
     # cost time that grows with the input, for no memory back.
     gc.disable()
-    from nhi_toolkit.reporters import render
+    from nhi_toolkit.reporters import RenderOptions, render
 
+    targets = pair_outputs(fmt, output)
     config = load_config(config_path, inputs, {"fail_on": fail_on, "expiring_soon_days": expiring_soon_days})
     clock = parse_now_value(now) if now is not None else datetime.now(UTC).replace(microsecond=0)
     leaver_map = None
@@ -68,12 +86,65 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
         from nhi_toolkit.engine import record_grants
 
         record_grants(report, audit_log)
-    text = render(fmt, report)
-    if output:
-        write_output(output, text)
-    else:
-        sys.stdout.write(text)
+    options = RenderOptions(root=sarif_root, rule_ids=enabled_rule_ids(config), quiet=quiet)
+    for target_fmt, target in targets:
+        on_tty = target is None and use_color(color)
+        text = render(target_fmt, report, replace(options, color=on_tty))
+        if target:
+            write_output(target, text)
+        else:
+            sys.stdout.write(text)
+    if any(f == "github" for f, _ in targets):
+        write_step_summary(report, options)
     sys.exit(1 if report.failed() else 0)
+
+
+def pair_outputs(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """Pair each --format with its --output in order; one format at most goes to standard output."""
+    formats = formats or ("text",)
+    if len(outputs) > len(formats):
+        raise click.UsageError(f"{len(outputs)} --output given for {len(formats)} --format; "
+                               "give one --format per --output")
+    if len(formats) - len(outputs) > 1:
+        raise click.UsageError(f"{len(formats)} --format for {len(outputs)} --output: only one report "
+                               "can go to standard output; add an --output for each other --format")
+    seen: set[str] = set()
+    for out in outputs:
+        key = os.path.abspath(out)
+        if key in seen:
+            raise click.UsageError(f"--output {out} given twice")
+        seen.add(key)
+    return [(f, outputs[n] if n < len(outputs) else None) for n, f in enumerate(formats)]
+
+
+def use_color(flag: bool | None) -> bool:
+    """--color/--no-color when given; else colour on a terminal unless NO_COLOR is set (no-color.org)."""
+    if flag is not None:
+        return flag
+    return not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def enabled_rule_ids(config: Config) -> tuple[str, ...]:
+    """Ids of the rules a check runs under this config (the rule-error pseudo-rule included)."""
+    from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID
+
+    off = set(config.disable)
+    return (RULE_ERROR_ID, *(r.id for r in ALL_RULES if r.id not in off and r.name not in off))
+
+
+def write_step_summary(report: Report, options: RenderOptions) -> None:
+    """Append the Markdown report to GitHub's job summary when $GITHUB_STEP_SUMMARY names a file."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    from nhi_toolkit.errors import NhiError
+    from nhi_toolkit.reporters import render
+
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(render("markdown", report, options))
+    except OSError as exc:
+        raise NhiError(path, f"cannot write the job summary ({exc.strerror or type(exc).__name__})") from None
 
 
 @click.command()
@@ -85,7 +156,8 @@ def rules(fmt: str) -> None:
     from nhi_toolkit.rules import ALL_RULES
 
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
-              "description": r.description, "fix": r.fix, "waivable": r.waivable} for r in ALL_RULES]
+              "description": r.description, "fix": r.fix, "waivable": r.waivable,
+              "help_uri": r.help_uri} for r in ALL_RULES]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))
         return

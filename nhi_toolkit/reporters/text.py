@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from nhi_toolkit.engine import Report
-from nhi_toolkit.model import UNKNOWN
+from nhi_toolkit.model import UNKNOWN, Severity
+from nhi_toolkit.reporters import RenderOptions
 
-__all__ = ["render"]
+__all__ = ["TAKES_OPTIONS", "render"]
+
+TAKES_OPTIONS = True
+_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 
 _COLUMNS = ("IDENTITY", "OWNER", "EXPIRES", "STATUS", "FINDING")
 
@@ -32,12 +36,13 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render(report: Report) -> str:
+def render(report: Report, options: RenderOptions | None = None) -> str:
     """Identities with every kind of active finding about them, then every finding with its source.
 
     An identity with several findings takes one line per rule (severity: rule), worst first; the
     continuation lines leave the identity's other cells empty.
     """
+    options = options or RenderOptions()
     rows: list[tuple[str, str, str, str, str]] = []
     for ident in report.identities:
         labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident)))
@@ -50,26 +55,35 @@ def render(report: Report) -> str:
         ))
         rows.extend(("", "", "", "", label) for label in labels[1:])
     lines: list[str] = []
-    if rows:
+    if options.quiet:
+        pass
+    elif rows:
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(_COLUMNS)]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines.append(fmt.format(*_COLUMNS).rstrip())
         lines.extend(fmt.format(*r).rstrip() for r in rows)
     else:
         lines.append("No non-human identities found.")
-    if report.findings:
-        lines.append("")
+    shown = report.active if options.quiet else report.findings
+    if shown:
+        if lines:
+            lines.append("")
         lines.append("Findings:")
-        for f in report.findings:
+        for f in shown:
             mark = f" [suppressed until {f.suppressed_until}: {f.suppressed}]" if f.suppressed else ""
-            lines.append(f"  {f.severity.label.upper():7} {f.rule_id} {f.rule}: {_visible(f.message)}"
+            label = f"{f.severity.label.upper():7}"
+            if options.color:
+                label = f"{_COLORS[f.severity]}{label}\033[0m"
+            lines.append(f"  {label} {f.rule_id} {f.rule}: {_visible(f.message)}"
                          f"{_visible(mark)}")
             lines.append(f"          at {f.source}")
     s = report.summary()
     sev = s["by_severity"]
-    lines.append("")
+    if lines:
+        lines.append("")
     lines.append(
-        f"{s['identities']} identities, {s['findings']} findings "
+        f"{s['identities']} {'identity' if s['identities'] == 1 else 'identities'}, "
+        f"{s['findings']} {'finding' if s['findings'] == 1 else 'findings'} "
         f"({sev['error']} error, {sev['warning']} warning, {sev['info']} info"
         + (f", {s['suppressed']} suppressed" if s["suppressed"] else "")
         + f") as of {report.now.strftime('%Y-%m-%dT%H:%M:%SZ')}"

@@ -11,7 +11,16 @@ from nhi_toolkit.config import Config
 from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import Finding, Identity, Location, Severity
 
-__all__ = ["Context", "Rule"]
+__all__ = ["DOCS_BASE_URL", "Context", "Rule", "help_uri"]
+
+#: The one documentation base every rule's help URI is built from (docs/rules.md, generated from the
+#: registry by ``python -m nhi_toolkit.rules.docs``).
+DOCS_BASE_URL = "https://github.com/nhi-toolkit/nhi-toolkit/blob/main/docs/rules.md"
+
+
+def help_uri(rule_id: str, name: str, base: str = DOCS_BASE_URL) -> str:
+    """Absolute URI of a rule's section in docs/rules.md (its heading is ``NHI004 expired``)."""
+    return f"{base}#{rule_id.lower()}-{name}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,11 @@ class Rule:
     waivable: ClassVar[bool] = True
     #: Judged on identities a plan deletes or forgets too (most rules are not).
     includes_deleted: ClassVar[bool] = False
+
+    @property
+    def help_uri(self) -> str:
+        """Absolute link to this rule's documentation."""
+        return help_uri(self.id, self.name)
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         """Findings for one identity."""

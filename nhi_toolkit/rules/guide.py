@@ -1,0 +1,143 @@
+"""Why each rule matters and how to fix it, in CDKTF and in HCL: one table keyed by rule id.
+
+``nhi explain RULE``, docs/rules.md and the SARIF rule descriptors all read this table. A rule with
+no entry here falls back to its own ``description`` and ``fix``, so a new rule is documented (briefly)
+the moment it is registered in ``ALL_RULES``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nhi_toolkit.model import Severity
+from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Rule
+
+__all__ = ["GUIDES", "RuleError", "RuleGuide", "documented_rules", "find_rule", "guide_for"]
+
+
+@dataclass(frozen=True)
+class RuleGuide:
+    """The explanation of one rule."""
+
+    rationale: str
+    fix_cdktf: str
+    fix_hcl: str
+
+
+class RuleError(Rule):
+    """The pseudo-rule under which a crashed rule is reported (never a silent pass)."""
+
+    id = RULE_ERROR_ID
+    name = "rule-error"
+    severity = Severity.ERROR
+    summary = "A rule crashed on this input"
+    description = ("A rule raised an error while judging this input. The crash is reported as an "
+                   "error-level finding so that it can never turn into a pass.")
+    fix = "Report the input shape that triggers it; check the input with NHI_DEBUG=1 for details."
+    waivable = False
+
+
+_LIFECYCLE_CDKTF = ('AiIntegration(self, "bot", owner="alice@example.com", expires=date(2027, 3, 31), '
+                    '...) sets owner and expiry on every identity it emits.')
+_TAGS_HCL = ('tags = { owner = "alice@example.com", expires_at = "2027-03-31" } on the identity (or its '
+             'parent), or module "nhi-lifecycle" from modules/.')
+
+GUIDES: dict[str, RuleGuide] = {
+    RULE_ERROR_ID: RuleGuide(
+        rationale=("A checker that skips what it cannot judge reports a pass for inputs it never "
+                   "looked at. A crashed rule is therefore an error, and the check fails."),
+        fix_cdktf="Synthesize again (cdktf synth) and check cdktf.out/; report the stack shape if it persists.",
+        fix_hcl="Check the plan JSON (terraform show -json) instead of raw HCL, and report the input shape.",
+    ),
+    "NHI001": RuleGuide(
+        rationale=("An identity nobody owns is never reviewed, rotated or retired: when the use case "
+                   "ends, its access survives. The owner is who gets asked before it is retired."),
+        fix_cdktf=_LIFECYCLE_CDKTF,
+        fix_hcl=_TAGS_HCL + " Untaggable credentials (access keys) inherit from their user.",
+    ),
+    "NHI002": RuleGuide(
+        rationale=("Without an end date an identity lives forever by default. An expiry turns "
+                   "retirement into a scheduled, reviewable event instead of an audit finding."),
+        fix_cdktf=_LIFECYCLE_CDKTF,
+        fix_hcl=_TAGS_HCL,
+    ),
+    "NHI003": RuleGuide(
+        rationale=("An expiry that is not a real date cannot be judged: the identity would silently "
+                   "never expire."),
+        fix_cdktf="Pass expires=date(2027, 3, 31) (a date object, validated at synth).",
+        fix_hcl='expires_at = "2027-03-31" (YYYY-MM-DD, valid through that UTC day) or "2027-03-31T17:00:00Z".',
+    ),
+    "NHI004": RuleGuide(
+        rationale=("The identity outlived its approved use. Every day it stays it is access nobody "
+                   "has agreed to."),
+        fix_cdktf=("Remove the AiIntegration from the stack, or run nhi retire; to keep it, extend "
+                   "expires= with a new approval (approved_by=)."),
+        fix_hcl=("Run nhi retire --terraform-dir DIR (declared expiry through nhi_now), or delete the "
+                 "block; to keep it, raise expires_at with a new approved_by."),
+    ),
+    "NHI005": RuleGuide(
+        rationale="Expiry should never surprise its owner: the warning window leaves time to renew or retire.",
+        fix_cdktf="Agree renewal or retirement with the owner; renewal is a new expires= with approved_by=.",
+        fix_hcl="Agree renewal or retirement with the owner; renewal is a new expires_at with approved_by.",
+    ),
+    "NHI006": RuleGuide(
+        rationale=("A far expiry is no expiry: static keys and passwords should rotate within weeks, "
+                   "principals be re-approved yearly."),
+        fix_cdktf="Choose an expires= within the type's maximum lifetime (the construct checks it at synth).",
+        fix_hcl=("Bring expires_at within the limit, or raise [tool.nhi.max_lifetime_days] for the type "
+                 "with a reason in review."),
+    ),
+    "NHI007": RuleGuide(
+        rationale=("A value known only after apply cannot be judged on the plan; it is reported so the "
+                   "gap is visible, and checked again in state."),
+        fix_cdktf="Pass literal owner= and expires= values rather than tokens from other resources.",
+        fix_hcl="Use literal tag values, variable defaults, tfvars or locals rather than computed attributes.",
+    ),
+    "NHI010": RuleGuide(
+        rationale=("Retirement through Terraform only works for what Terraform can destroy: "
+                   "prevent_destroy, forgotten resources, unmanaged parents and unrotated secret copies "
+                   "keep access alive after the destroy."),
+        fix_cdktf=("Drop lifecycle prevent_destroy, manage the parent in the same stack, and use "
+                   "api_key_secret(..., rotation_days=30, rotation_lambda_arn=...)."),
+        fix_hcl=("Remove prevent_destroy and removed { lifecycle { destroy = false } }, manage the parent, "
+                 "add aws_secretsmanager_secret_rotation, and keep revocation_path truthful."),
+    ),
+    "NHI011": RuleGuide(
+        rationale=("A change made outside Terraform is invisible to review and to retirement: the next "
+                   "apply may undo it, and an orphan is never retired."),
+        fix_cdktf="Restore owner/expiry through the construct and deploy; import or remove orphans deliberately.",
+        fix_hcl="Restore the tags in code and apply; terraform import or remove orphans deliberately.",
+    ),
+    "NHI012": RuleGuide(
+        rationale=("Access owned by someone who left has no one to answer for it. This rule cannot be "
+                   "suppressed."),
+        fix_cdktf="Set owner= to a current owner (with approval), or retire it with nhi retire --leavers.",
+        fix_hcl="Change the owner tag to a current owner (with approval), or run nhi retire --leavers.",
+    ),
+    "NHI013": RuleGuide(
+        rationale=("Revoking a shared identity for one integration breaks the others, so in practice "
+                   "it is never revoked."),
+        fix_cdktf="Give each AiIntegration its own workload_role() and keys.",
+        fix_hcl="Declare one identity per integration (for_each over integrations) instead of sharing one.",
+    ),
+}
+
+
+def documented_rules() -> tuple[Rule, ...]:
+    """Every rule of the registry plus the rule-error pseudo-rule, ordered by id."""
+    return tuple(sorted((RuleError(), *ALL_RULES), key=lambda r: r.id))
+
+
+def find_rule(key: str) -> Rule | None:
+    """A documented rule by id or name (case-insensitive)."""
+    wanted = key.strip().lower()
+    return next((r for r in documented_rules() if wanted in (r.id.lower(), r.name.lower())), None)
+
+
+def guide_for(rule: Rule) -> RuleGuide:
+    """The rule's guide, or one built from its own description and fix when the table has none."""
+    entry = GUIDES.get(rule.id)
+    if entry is not None:
+        return entry
+    fix = rule.fix or "See the rule's description."
+    return RuleGuide(rationale=rule.description or rule.summary, fix_cdktf=fix, fix_hcl=fix)
