@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, NOW, REPO
 
 from nhi_toolkit.cli import main
-from nhi_toolkit.engine import Report
+from nhi_toolkit.engine import Report, _ident_key
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Resource, Severity
 from nhi_toolkit.reporters import REPORTERS, RenderOptions, render, sarif
 from nhi_toolkit.reporters import github as gh
@@ -55,7 +55,7 @@ def _finding(address: str, rule_id: str = "NHI004", rule: str = "expired", sever
 
 
 def _report(identities: list[Identity], findings: list[Finding], statuses: dict[str, str] | None = None) -> Report:
-    keys = {f"{i.address}\0{i.source}": (statuses or {}).get(i.address, "ok") for i in identities}
+    keys = {_ident_key(i): (statuses or {}).get(i.address, "ok") for i in identities}
     return Report(now=NOW, inputs=("infra",), identities=tuple(sorted(identities, key=lambda i: i.address)),
                   findings=tuple(sorted(findings, key=Finding.sort_key)), statuses=keys, fail_on="error")
 
