@@ -7,6 +7,7 @@ resources' tags the way the provider's ``tags_all`` would be.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -14,12 +15,14 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
-from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.expressions import Scope, is_sensitive
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
-__all__ = ["load_hcl_dir", "load_hcl_files"]
+__all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "parse_module"]
 
-_BLOCK_LINE = re.compile(r'^[ \t]*(resource|removed)\b(?:[ \t]+"([^"]+)"[ \t]+"([^"]+)")?', re.MULTILINE)
+_LABEL = r'(?:[ \t]+("(?:[^"\\\n]|\\.)*"|[^\W\d][\w-]*))'
+_BLOCK_LINE = re.compile(rf"^[ \t]*(resource|removed|module){_LABEL}?{_LABEL}?", re.MULTILINE)
 
 
 def _parse(path: str) -> tuple[dict[str, Any], str]:
@@ -59,16 +62,20 @@ def _first_block(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return {}
 
 
-def _line_index(text: str) -> tuple[dict[tuple[str, str], int], list[int]]:
-    resources: dict[tuple[str, str], int] = {}
-    removed: list[int] = []
+def _line_index(text: str) -> dict[tuple[str, str, str], list[int]]:
+    """Lines of block headers by (kind, label, label), in file order (quoted or bare labels)."""
+    index: dict[tuple[str, str, str], list[int]] = {}
     for m in _BLOCK_LINE.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        if m.group(1) == "resource" and m.group(2):
-            resources.setdefault((m.group(2), m.group(3)), line)
-        elif m.group(1) == "removed":
-            removed.append(line)
-    return resources, removed
+        key = (m.group(1), _label(m.group(2)), _label(m.group(3)))
+        index.setdefault(key, []).append(line)
+    return index
+
+
+def _label(text: str | None) -> str:
+    if not text:
+        return ""
+    return text[1:-1] if text.startswith('"') else text
 
 
 def _tfvars(directory: Path) -> dict[str, Any]:
@@ -81,83 +88,100 @@ def _tfvars(directory: Path) -> dict[str, Any]:
     return values
 
 
-def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str | None = None,
-                   tfvars_dir: Path | None = None) -> Document:
-    """Read the given ``.tf`` files as one module."""
-    parsed = [(f, *_parse(f)) for f in files]
-    variables: dict[str, Any] = {}
-    sensitive_vars: set[str] = set()
-    locals_raw: dict[str, Any] = {}
-    default_tags: Any = {}
-    for _, doc, _ in parsed:
+def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]) -> ModuleConfig:
+    """The declarations of one module's ``.tf`` files; duplicate resource or call names are errors."""
+    mod = ModuleConfig(directory, "hcl")
+    seen: dict[tuple[str, str, str], tuple[str, int | None]] = {}
+
+    def place(kind: str, a: str, b: str, path: str, lines: dict[tuple[str, str, str], list[int]]) -> int | None:
+        queue = lines.get((kind, a, b))
+        line = queue.pop(0) if queue else None
+        if kind != "removed":
+            if (kind, a, b) in seen:
+                first, first_line = seen[(kind, a, b)]
+                what = f'resource "{a}" "{b}"' if kind == "resource" else f'module "{a}"'
+                raise InputError(path, f"duplicate {what}: also declared at "
+                                       f"{first}{f':{first_line}' if first_line else ''}", line)
+            seen[(kind, a, b)] = (path, line)
+        return line
+
+    for path in files:
+        doc, text = _parse(path)
+        lines = _line_index(text)
         for block in _blocks(doc, "variable"):
             for name, body in block.items():
                 if isinstance(body, dict):
-                    variables[_unq(name)] = body.get("default", UNKNOWN)
-                    if body.get("sensitive") is True:
-                        sensitive_vars.add(_unq(name))
+                    mod.variables[_unq(name)] = (body.get("default", UNKNOWN),
+                                                 is_sensitive(body.get("sensitive"), "hcl"))
         for block in _blocks(doc, "locals"):
-            locals_raw.update({k: v for k, v in block.items() if not k.startswith("__")})
+            mod.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
+        for block in _blocks(doc, "output"):
+            for name, body in block.items():
+                if isinstance(body, dict):
+                    mod.outputs[_unq(name)] = (body.get("value"), is_sensitive(body.get("sensitive"), "hcl"))
         for block in _blocks(doc, "provider"):
             for name, body in block.items():
-                if _unq(name) == "aws" and isinstance(body, dict) and "alias" not in body:
+                if _unq(name) == "aws" and isinstance(body, dict):
+                    alias = Scope("hcl").resolve(body.get("alias")) if "alias" in body else None
+                    key = "aws" if alias is None else f"aws.{alias}"
                     dt = _first_block(body, "default_tags")
-                    if dt:
-                        default_tags = dt.get("tags", {})
-    if tfvars_dir is not None:
-        variables.update(_tfvars(tfvars_dir))
-    # A sensitive variable's value must never reach a report, whether from its default or tfvars.
-    variables.update(dict.fromkeys(sensitive_vars, UNKNOWN))
-    scope = Scope("hcl", variables, locals_raw)
-    defaults = scope.resolve(default_tags) if default_tags else {}
-
-    out: list[Resource] = []
-    for path, doc, text in parsed:
-        lines, removed_lines = _line_index(text)
+                    mod.providers[key] = dt.get("tags", {}) if dt else {}
+        for block in _blocks(doc, "module"):
+            for name_q, body in block.items():
+                if isinstance(body, dict):
+                    name = _unq(name_q)
+                    mod.calls.append(Block(path, place("module", name, "", path, lines), "module", name, body))
         for block in _blocks(doc, "resource"):
             for rtype_q, named in block.items():
-                rtype = _unq(rtype_q)
-                if not isinstance(named, dict) or not wanted(rtype):
+                if not isinstance(named, dict):
                     continue
+                rtype = _unq(rtype_q)
                 for name_q, body in named.items():
                     if not isinstance(body, dict):
                         continue
                     name = _unq(name_q)
-                    out.append(_resource(path, rtype, name, body, scope, defaults,
-                                         lines.get((rtype, name))))
-        for i, block in enumerate(_blocks(doc, "removed")):
-            rec = _removed(path, block, removed_lines[i] if i < len(removed_lines) else None, wanted)
+                    line = place("resource", rtype, name, path, lines)
+                    if wanted(rtype):
+                        mod.resources.append(Block(path, line, rtype, name, body))
+        for block in _blocks(doc, "removed"):
+            rec = _removed(path, block, place("removed", "", "", path, lines), wanted)
             if rec:
-                out.append(rec)
-    return Document(label or (files[0] if len(files) == 1 else str(Path(files[0]).parent)),
-                    InputKind.HCL, tuple(out))
+                mod.extra.append(rec)
+    return mod
 
 
-_META_KEYS = frozenset({"lifecycle", "provisioner", "connection", "dynamic"})
+def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str | None = None,
+                   tfvars_dir: Path | None = None) -> Document:
+    """Read the given ``.tf`` files as one root module, following its local module calls."""
+    directory = str(Path(files[0]).parent) if files else "."
+    tree = _tree(wanted)
+    mod = parse_module(files, directory, wanted)
+    for call in mod.calls:
+        target = tree.local_target(call, mod)
+        if target is not None:
+            tree.check_cycles([target])
+    return _root_document(tree, mod, label or (files[0] if len(files) == 1 else directory), tfvars_dir)
 
 
-def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: Scope,
-              defaults: Any, line: int | None) -> Resource:
-    values = declared_values(body, scope, _META_KEYS, rtype, defaults)
-    refs: set[str] = set()
-    find_references({k: v for k, v in body.items() if k != "lifecycle"}, refs)
-    targets = declared_targets(refs, f"{rtype}.{name}")
-    lifecycle = _first_block(body, "lifecycle")
-    prevent = scope.resolve(lifecycle.get("prevent_destroy")) is True if lifecycle else False
-    meta: dict[str, Any] = {}
-    if "count" in body or "for_each" in body:
-        meta["expanded"] = "count" if "count" in body else "for_each"
-    return Resource(
-        address=f"{rtype}.{name}",
-        type=rtype,
-        name=name,
-        source=Location(path, line),
-        kind=InputKind.HCL,
-        values=values,
-        references=targets,
-        prevent_destroy=prevent,
-        metadata=meta,
-    )
+def _tree(wanted: Callable[[str], bool]) -> ModuleTree:
+    def parse_dir(d: Path) -> ModuleConfig:
+        files = tf_files(d)
+        if not files:
+            json_files = sorted(str(p) for p in d.glob("*.tf.json") if not p.is_dir())
+            if json_files:
+                from nhi_toolkit.loaders.cdktf_json import json_module
+
+                return json_module(json_files, str(d), wanted)
+        return parse_module(files, str(d), wanted)
+
+    return ModuleTree(wanted, InputKind.HCL, parse_dir)
+
+
+def _root_document(tree: ModuleTree, mod: ModuleConfig, label: str, tfvars_dir: Path | None) -> Document:
+    tfvars = _tfvars(tfvars_dir) if tfvars_dir is not None else {}
+    tree.notes.clear()
+    resources = tree.evaluate_root(mod, tfvars)
+    return Document(label, InputKind.HCL, tuple(resources), notes=tuple(tree.notes))
 
 
 def _removed(path: str, block: Mapping[str, Any], line: int | None,
@@ -185,20 +209,61 @@ def _removed(path: str, block: Mapping[str, Any], line: int | None,
 
 
 def tf_files(directory: Path) -> list[str]:
-    """The ``.tf`` files directly in a directory, sorted."""
-    return sorted(str(p) for p in directory.glob("*.tf") if p.is_file())
+    """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
+    return sorted(str(p) for p in directory.glob("*.tf") if not p.is_dir())
+
+
+def module_dirs(root: Path) -> list[Path]:
+    """Directories under ``root`` (itself included) holding ``.tf`` files; each real directory once.
+
+    Hidden directories (``.terraform``) are skipped; a symlink loop is visited once; a directory
+    that cannot be listed is an error naming it.
+    """
+    out: list[Path] = []
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        real = os.path.realpath(d)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(str(d), f"cannot read this directory ({exc.strerror or type(exc).__name__})") from None
+        has_tf = False
+        subdirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(Path(e.path))
+            elif e.name.endswith(".tf"):
+                has_tf = True
+        if has_tf:
+            out.append(d)
+        stack.extend(reversed(subdirs))
+    return out[:1] + sorted(out[1:]) if out and out[0] == root else sorted(out)
 
 
 def load_hcl_dir(directory: str, wanted: Callable[[str], bool]) -> list[Document]:
-    """Every module directory under ``directory`` (itself included) that holds ``.tf`` files."""
+    """Every root module under ``directory``: a directory with ``.tf`` files no other one calls.
+
+    Local module calls are followed from each root; a directory only ever called as a module is not
+    checked again on its own.
+    """
     root = Path(directory)
+    dirs = module_dirs(root)
+    tree = _tree(wanted)
+    tree.check_cycles(dirs)
+    called = tree.called_dirs(dirs)
     docs = []
-    dirs = [root] + sorted(
-        p for p in root.rglob("*")
-        if p.is_dir() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
     for d in dirs:
-        files = tf_files(d)
-        if files:
-            docs.append(load_hcl_files(files, wanted, label=str(d), tfvars_dir=d))
+        if os.path.realpath(d) not in called:
+            docs.append(_root_document(tree, tree.module(d), str(d), d))
     return docs

@@ -12,6 +12,7 @@ from nhi_toolkit.rules.lifecycle import (
     MissingOwner,
     UnknownUntilApply,
 )
+from nhi_toolkit.rules.modules import ModuleNotFollowed
 from nhi_toolkit.rules.retirement import (
     Drift,
     MissingRevocationPath,
@@ -33,6 +34,7 @@ ALL_RULES: tuple[Rule, ...] = (
     Drift(),
     OwnerOffboarded(),
     SharedIdentity(),
+    ModuleNotFollowed(),
 )
 
 #: A rule that crashed is reported under this id, never swallowed.

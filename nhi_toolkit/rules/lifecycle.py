@@ -135,6 +135,12 @@ class UnknownUntilApply(Rule):
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
                    if v is UNKNOWN]
-        if missing:
-            yield self.finding(identity, f"{identity.address} {' and '.join(missing)} "
-                                         f"{'is' if len(missing) == 1 else 'are'} not known until apply")
+        # A block whose for_each/count is not known statically: judged once at its config address.
+        instances = identity.resource.metadata.get("unknown_instances")
+        parts = [f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not known until apply"
+                 ] if missing else []
+        if instances:
+            parts.append(f"its instances are not known until apply ({instances} is not known "
+                         "statically; judged once at its configuration address)")
+        if parts:
+            yield self.finding(identity, f"{identity.address} {'; '.join(parts)}")
