@@ -189,6 +189,8 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 return keyed, True
         for ref in res.references:
             referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
+            # Inside an expanded module, a reference names the resource of the same module instance.
+            referenced = [c for c in referenced if c.module == res.module] or referenced
             if referenced and (len(referenced) == 1 or unknown_val or not child_vals):
                 return referenced[0], True
         if by_value:

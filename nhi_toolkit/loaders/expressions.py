@@ -267,6 +267,9 @@ class Scope:
             return self.expression(expr[1:-1], depth + 1)
         if len(expr) >= 2 and expr.startswith('"') and expr.endswith('"') and _one_string(expr):
             return self._template(expr[1:-1], depth + 1)
+        operator = self._operators(expr, depth)
+        if operator is not _NO_OPERATOR:
+            return operator
         if expr == "null":
             return None
         if expr in ("true", "false", "True", "False"):  # python-hcl2 writes a parenthesised true as True
@@ -291,6 +294,37 @@ class Scope:
                 return self._for(expr[1:-1], depth, as_object=False)
             return [self.expression(a, depth + 1) for a in _split_args(expr[1:-1])]
         return UNKNOWN
+
+    def _operators(self, expr: str, depth: int) -> Any:
+        """``c ? a : b``, ``||``, ``&&``, ``==``, ``!=`` at the top level of an expression."""
+        q = _find_top(expr, "?")
+        if q > 0:
+            branches = _split_top(expr[q + 1:], ":")
+            if len(branches) != 2:
+                return UNKNOWN
+            cond = as_bool(self.expression(expr[:q], depth + 1))
+            if cond is None:
+                return UNKNOWN
+            return self.expression(branches[0] if cond else branches[1], depth + 1)
+        for op in ("||", "&&"):
+            sides = _split_top(expr, op)
+            if len(sides) == 2:
+                left = as_bool(self.expression(sides[0], depth + 1))
+                # Terraform evaluates both sides, but a known deciding side decides.
+                if left is (op == "||"):
+                    return left
+                right = as_bool(self.expression(sides[1], depth + 1))
+                if right is (op == "||"):
+                    return right
+                return UNKNOWN if left is None or right is None else right
+        for op in ("==", "!="):
+            sides = _split_top(expr, op)
+            if len(sides) == 2:
+                a, b = self.expression(sides[0], depth + 1), self.expression(sides[1], depth + 1)
+                if a is UNKNOWN or b is UNKNOWN or _has_unknown(a) or _has_unknown(b):
+                    return UNKNOWN
+                return (a == b) == (op == "==")
+        return _NO_OPERATOR
 
     def _traversal(self, root: str, steps: str, depth: int) -> Any:
         found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
@@ -443,6 +477,22 @@ class Scope:
             self._resolving.discard(name)
         self._locals[name] = value
         return value
+
+
+_NO_OPERATOR = object()
+
+
+def _has_unknown(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is UNKNOWN:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def as_bool(value: Any) -> bool | None:

@@ -154,7 +154,7 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
                    tfvars_dir: Path | None = None) -> Document:
     """Read the given ``.tf`` files as one root module, following its local module calls."""
     directory = str(Path(files[0]).parent) if files else "."
-    tree = _tree(wanted)
+    tree = _tree(wanted, strict=label is not None)
     mod = parse_module(files, directory, wanted)
     for call in mod.calls:
         target = tree.local_target(call, mod)
@@ -163,7 +163,7 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
     return _root_document(tree, mod, label or (files[0] if len(files) == 1 else directory), tfvars_dir)
 
 
-def _tree(wanted: Callable[[str], bool]) -> ModuleTree:
+def _tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
     def parse_dir(d: Path) -> ModuleConfig:
         files = tf_files(d)
         if not files:
@@ -174,7 +174,7 @@ def _tree(wanted: Callable[[str], bool]) -> ModuleTree:
                 return json_module(json_files, str(d), wanted)
         return parse_module(files, str(d), wanted)
 
-    return ModuleTree(wanted, InputKind.HCL, parse_dir)
+    return ModuleTree(wanted, InputKind.HCL, parse_dir, strict=strict)
 
 
 def _root_document(tree: ModuleTree, mod: ModuleConfig, label: str, tfvars_dir: Path | None) -> Document:

@@ -81,8 +81,11 @@ class ModuleTree:
     """One load: the parsed module cache, notes for the rules, and the instance budget."""
 
     def __init__(self, wanted: Callable[[str], bool], kind: InputKind,
-                 parse_dir: Callable[[Path], ModuleConfig]):
+                 parse_dir: Callable[[Path], ModuleConfig], *, strict: bool = True):
         self.wanted = wanted
+        self.strict = strict
+        """False for a lone file: a missing local source is noted, not an error (its folder is not
+        what was given)."""
         self.kind = kind
         self._parse_dir = parse_dir
         self._cache: dict[str, ModuleConfig] = {}
@@ -111,6 +114,8 @@ class ModuleTree:
             return None
         target = Path(block.file).parent / source
         if not target.is_dir():
+            if not self.strict:
+                return None
             raise InputError(block.file, f"module \"{block.name}\": local source \"{source}\" is not a "
                                          "directory", block.line)
         return target
@@ -247,9 +252,12 @@ class _Instance:
         if target is None:
             source = self.scope.resolve(block.body.get("source"))
             shown = source if isinstance(source, str) else "(not a literal string)"
+            why = ("is not followed: only local module sources are read" if not is_local_source(source)
+                   else "is not followed: that folder is not next to the file given; check the "
+                   "directory instead")
             self.tree.note("module-not-followed", cfg,
-                           f"{cfg} (source {shown}) is not followed: only local module sources are "
-                           "read, so identities declared inside it are not checked here", block)
+                           f"{cfg} (source {shown}) {why}, so identities declared inside it are not "
+                           "checked here", block)
             return _CallResult(UNKNOWN, [])
         real = os.path.realpath(target)
         if real in self.chain:
