@@ -120,8 +120,8 @@ def test_tags_resolve_per_instance_and_default_tags_reach_children() -> None:
 def test_unknown_for_each_is_reported_once_at_the_config_address() -> None:
     _, doc, _ = check(FIX / "tree")
     msgs = [f["message"] for f in doc["findings"] if f["address"] == "aws_iam_role.per_team"]
-    assert msgs == ["aws_iam_role.per_team its instances are not known until apply (for_each is not "
-                    "known statically; judged once at its configuration address)"]
+    assert msgs == [("aws_iam_role.per_team its instances are not known until apply (for_each is not "
+                     "known statically; judged once at its configuration address)")]
 
 
 def test_unknown_module_count_marks_every_child_resource(tmp_path: Path) -> None:
@@ -321,7 +321,7 @@ def test_sensitive_defaults_never_reach_any_output(tmp_path: Path) -> None:
 def test_sensitive_default_never_in_an_error(tmp_path: Path) -> None:
     write(tmp_path, {"main.tf": 'variable "s" {\n  default = "CANARY-IN-ERROR"\n  sensitive = "true"\n}\n'
                                 'module "m" {\n  source = "./${var.s}"\n}\n'})
-    code, _, out = check(tmp_path)
+    _, _, out = check(tmp_path)
     assert "CANARY" not in out
 
 

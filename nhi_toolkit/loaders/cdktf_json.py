@@ -136,7 +136,7 @@ def _objects(doc: Mapping[str, Any], key: str) -> list[tuple[str, Any]]:
     section = doc.get(key)
     if not isinstance(section, dict):
         return []
-    out = []
+    out: list[tuple[str, Any]] = []
     for name, body in section.items():
         if isinstance(body, list):  # JSON syntax allows a list of bodies
             out.extend((name, b) for b in body if isinstance(b, dict))

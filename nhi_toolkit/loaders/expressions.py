@@ -18,7 +18,7 @@ from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["Scope", "as_bool", "is_sensitive", "declared_targets", "declared_values", "find_references", "unquote"]
+__all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_references", "is_sensitive", "unquote"]
 
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _TRAVERSAL = re.compile(r"([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
@@ -28,6 +28,7 @@ _MAX_DEPTH = 20
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
+_OPERATOR_CHARS = re.compile(r"[?|&=!]")
 
 
 def unquote(text: str) -> str:
@@ -297,6 +298,8 @@ class Scope:
 
     def _operators(self, expr: str, depth: int) -> Any:
         """``c ? a : b``, ``||``, ``&&``, ``==``, ``!=`` at the top level of an expression."""
+        if not _OPERATOR_CHARS.search(expr):
+            return _NO_OPERATOR
         q = _find_top(expr, "?")
         if q > 0:
             branches = _split_top(expr[q + 1:], ":")
