@@ -97,8 +97,15 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
             if not isinstance(body, dict):
                 continue
             rec = _resource(path, rtype, name, body, scope, defaults)
-            keys = literal_for_each_keys(body.get("for_each"))
+            keys: list[Any] | None = literal_for_each_keys(body.get("for_each"))
+            if keys is None and "count" in body:
+                n = scope.resolve(body["count"])
+                keys = list(range(n)) if isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 100_000 \
+                    else None
             if keys is None:
+                if "for_each" in body or "count" in body:
+                    # Judged once at its configuration address: the instances are not known statically.
+                    rec = replace(rec, metadata={**rec.metadata, "unknown_instances": rec.metadata["expanded"]})
                 out.append(rec)
             else:
                 out.extend(replace(rec, address=join_address("", "managed", rtype, name, k), index=k)
@@ -205,7 +212,7 @@ def _follow_calls(doc: Mapping[str, Any], path: str,
         target = tree.local_target(call, mod)
         if target is not None:
             tree.check_cycles([target])
-    return tree.evaluate_calls(mod), tuple(tree.notes)
+    return tree.evaluate_calls(mod), tree.take_notes()
 
 
 _META_KEYS = frozenset({"//", "lifecycle", "provisioner", "connection", "depends_on"})

@@ -179,9 +179,9 @@ def _tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
 
 def _root_document(tree: ModuleTree, mod: ModuleConfig, label: str, tfvars_dir: Path | None) -> Document:
     tfvars = _tfvars(tfvars_dir) if tfvars_dir is not None else {}
-    tree.notes.clear()
+    tree.take_notes()
     resources = tree.evaluate_root(mod, tfvars)
-    return Document(label, InputKind.HCL, tuple(resources), notes=tuple(tree.notes))
+    return Document(label, InputKind.HCL, tuple(resources), notes=tree.take_notes())
 
 
 def _removed(path: str, block: Mapping[str, Any], line: int | None,

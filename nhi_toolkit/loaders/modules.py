@@ -180,6 +180,13 @@ class ModuleTree:
             out.extend(inst.call_resources(call.name))
         return out
 
+    def take_notes(self) -> tuple[Note, ...]:
+        """The notes recorded since the last call (one root's), and start afresh."""
+        notes = tuple(self.notes)
+        self.notes.clear()
+        self._noted.clear()
+        return notes
+
     def note(self, rule: str, address: str, message: str, block: Block) -> None:
         """Record something for a rule, once per configuration address."""
         if (rule, address) not in self._noted:
