@@ -333,3 +333,23 @@ def test_scope_expressions() -> None:
     assert s.expression("!false") is True
     with pytest.raises(InputError):
         raise InputError("x", "y")
+
+
+def test_bare_non_ascii_labels_and_resource_provider_alias(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": (
+        'provider "aws" {\n  alias = "west"\n  default_tags {\n'
+        '    tags = { owner = "w@example.com", expires_at = "2026-07-01" }\n  }\n}\n'
+        "# é in a comment\n"
+        'resource aws_iam_user bénédicte {\n  provider = aws.west\n  name = "é"\n}\n'
+        'resource "aws_iam_user" "default_provider" {\n  name = "d"\n}\n')})
+    _, doc, _ = check(tmp_path)
+    got = {i["address"]: (i["owner"], i["source"]["line"]) for i in doc["identities"]}
+    assert got == {"aws_iam_user.bénédicte": ("w@example.com", 8),
+                   "aws_iam_user.default_provider": (None, 12)}
+
+
+def test_unreadable_tfvars_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": "# root\n"})
+    os.symlink("nowhere.tfvars", tmp_path / "terraform.tfvars")
+    code, _, out = check(tmp_path)
+    assert code == 2 and "terraform.tfvars" in out

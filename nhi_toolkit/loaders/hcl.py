@@ -31,8 +31,16 @@ def _parse(path: str) -> tuple[dict[str, Any], str]:
     from lark.exceptions import LarkError, UnexpectedInput
 
     text = decode_text(read_bytes(path), path)
+    options = SerializationOptions(with_comments=False)
     try:
-        doc = hcl2.loads(text, serialization_options=SerializationOptions(with_comments=False))
+        try:
+            doc = hcl2.loads(text, serialization_options=options)
+        except UnexpectedInput:
+            # Terraform identifiers may hold any Unicode letter; python-hcl2 takes ASCII only.
+            masked = _mask_identifiers(text)
+            if masked == text:
+                raise
+            doc = _unmask(hcl2.loads(masked, serialization_options=options))
     except UnexpectedInput as exc:
         line = getattr(exc, "line", None)
         col = getattr(exc, "column", None)
@@ -43,6 +51,50 @@ def _parse(path: str) -> tuple[dict[str, Any], str]:
     if not isinstance(doc, dict):
         raise InputError(path, "cannot parse this HCL")
     return doc, text
+
+
+_MASK = re.compile(r"__nhiu([0-9a-f]{1,6})__")
+
+
+def _mask_identifiers(text: str) -> str:
+    """Non-ASCII identifier letters outside strings and comments as ASCII markers (undone by _unmask)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif ch == "#" or text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(text[i:j])
+            i = j
+        elif ord(ch) > 127 and ("a" + ch).isidentifier():
+            out.append(f"__nhiu{ord(ch):x}__")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _unmask(value: Any) -> Any:
+    if isinstance(value, str):
+        return _MASK.sub(lambda m: chr(int(m.group(1), 16)), value) if "__nhiu" in value else value
+    if isinstance(value, dict):
+        return {_unmask(k): _unmask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unmask(v) for v in value]
+    return value
 
 
 def _unq(label: str) -> str:
@@ -82,7 +134,7 @@ def _tfvars(directory: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     files = [directory / "terraform.tfvars"] + sorted(directory.glob("*.auto.tfvars"))
     for f in files:
-        if f.is_file():
+        if f.is_file() or f.is_symlink():  # a tfvars file that cannot be read is an error, not skipped
             doc, _ = _parse(str(f))
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
     return values
