@@ -353,3 +353,96 @@ def test_unreadable_tfvars_is_an_error(tmp_path: Path) -> None:
     os.symlink("nowhere.tfvars", tmp_path / "terraform.tfvars")
     code, _, out = check(tmp_path)
     assert code == 2 and "terraform.tfvars" in out
+
+
+# -- against Terraform itself -----------------------------------------------------------------------
+
+TF_TREE = {
+    "main.tf": '''variable "bots" {
+  default = {
+    "support-chat" = { n = 2 }
+    "a b"          = { n = 1 }
+    "ü\\"q"         = { n = 0 }
+  }
+}
+
+locals {
+  extra = toset(["x", "y", "x"])
+}
+
+module "bot" {
+  source   = "./bot"
+  for_each = var.bots
+
+  n    = each.value.n
+  name = each.key
+}
+
+module "plain" {
+  source = "./bot"
+  n      = 1
+  name   = "plain"
+}
+
+resource "terraform_data" "root" {
+  for_each = local.extra
+  input    = each.key
+}
+
+resource "terraform_data" "counted" {
+  count = 2
+}
+''',
+    "bot/main.tf": '''variable "n" {}
+variable "name" {}
+
+resource "terraform_data" "this" {
+  count = var.n
+  input = "${var.name}-${count.index}"
+}
+
+module "inner" {
+  source   = "../inner"
+  for_each = { k = var.name, "l m" = var.name }
+  v        = each.value
+}
+''',
+    "inner/main.tf": '''variable "v" {}
+
+resource "terraform_data" "leaf" {
+  input = var.v
+}
+''',
+}
+
+
+@pytest.mark.terraform
+def test_instance_addresses_match_terraform_plan(tmp_path: Path) -> None:
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        tf = find_terraform(timeout=300)
+    except TerraformError as exc:
+        pytest.skip(str(exc))
+    write(tmp_path, TF_TREE)
+    tf.init(tmp_path)
+    plan = tf.plan(tmp_path, out="out.tfplan")
+    shown = tf.show_json(tmp_path, plan.planfile or "")
+    theirs = sorted(rc["address"] for rc in shown["resource_changes"])
+    [doc] = load_document(str(tmp_path))
+    ours = sorted(r.address for r in doc.resources)
+    assert ours == theirs
+    assert 'module.bot["ü\\"q"].module.inner["l m"].terraform_data.leaf' in ours
+
+
+def test_sensitive_child_output_stays_unknown(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "main.tf": 'module "m" {\n  source = "./m"\n}\nresource "aws_iam_user" "u" {\n'
+                   '  tags = { owner = module.m.o, expires_at = module.m.e }\n}\n',
+        "m/main.tf": 'output "o" {\n  value = "CANARY-OUTPUT"\n  sensitive = "true"\n}\n'
+                     'output "e" {\n  value = "2026-07-01"\n}\n',
+    })
+    code, doc, out = check(tmp_path)
+    assert code == 0 and "CANARY" not in out
+    assert owners(doc) == {"aws_iam_user.u": "(unknown)"}
+    assert doc["identities"][0]["expires_at"] == "2026-07-01"
