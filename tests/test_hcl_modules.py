@@ -256,7 +256,7 @@ def test_hidden_directories_stay_skipped(tmp_path: Path) -> None:
 
 
 def test_non_ascii_names_and_deep_nesting(tmp_path: Path) -> None:
-    deep = "{ a = " * 40 + '"x"' + " }" * 40
+    deep = "{ a = " * 500 + '"x"' + " }" * 500  # deeper than Python's default recursion limit
     write(tmp_path, {"main.tf": 'resource "aws_iam_user" "bénédicte" {\n  tags = { owner = "o@example.com", '
                                 f'expires_at = "2026-07-01" }}\n  deep = {deep}\n}}\n'})
     code, doc, _ = check(tmp_path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,13 +36,13 @@ def _parse(path: str) -> tuple[dict[str, Any], str]:
     options = SerializationOptions(with_comments=False)
     try:
         try:
-            doc = hcl2.loads(text, serialization_options=options)
+            doc = _loads(hcl2.loads, text, options)
         except UnexpectedInput:
             # Terraform identifiers may hold any Unicode letter; python-hcl2 takes ASCII only.
             masked = _mask_identifiers(text)
             if masked == text:
                 raise
-            doc = _unmask(hcl2.loads(masked, serialization_options=options))
+            doc = _unmask(_loads(hcl2.loads, masked, options))
     except UnexpectedInput as exc:
         line = getattr(exc, "line", None)
         col = getattr(exc, "column", None)
@@ -51,6 +53,44 @@ def _parse(path: str) -> tuple[dict[str, Any], str]:
     if not isinstance(doc, dict):
         raise InputError(path, "cannot parse this HCL")
     return doc, text
+
+
+_DEEP_STACK = 256 * 1024 * 1024
+_DEEP_RECURSION = 100_000
+
+
+def _loads(loads: Callable[..., Any], text: str, options: Any) -> Any:
+    """python-hcl2's parse; nesting deeper than Python's default recursion limit (Terraform accepts
+    it) is parsed again on a thread with a large stack."""
+    try:
+        return loads(text, serialization_options=options)
+    except Exception as exc:
+        # lark wraps a RecursionError raised inside a transformer callback in a VisitError
+        if not isinstance(exc, RecursionError) and not isinstance(getattr(exc, "orig_exc", None),
+                                                                    RecursionError):
+            raise
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(_DEEP_RECURSION)
+        try:
+            result["doc"] = loads(text, serialization_options=options)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            result["error"] = exc
+        finally:
+            sys.setrecursionlimit(limit)
+
+    old = threading.stack_size(_DEEP_STACK)
+    try:
+        worker = threading.Thread(target=run, name="hcl-deep-parse")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old)
+    if "error" in result:
+        raise result["error"]
+    return result["doc"]
 
 
 _MASK = re.compile(r"__nhiu([0-9a-f]{1,6})__")

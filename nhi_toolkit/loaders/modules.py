@@ -405,6 +405,8 @@ def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Sco
         n = scope.resolve(body["count"])
         if isinstance(n, float) and n.is_integer():
             n = int(n)
+        if isinstance(n, str) and n.isdigit():  # Terraform converts a numeric string
+            n = int(n)
         if isinstance(n, int) and not isinstance(n, bool) and n >= 0:
             tree.spend(n, block)
             return [(i, scope.iteration(count=i)) for i in range(n)]
