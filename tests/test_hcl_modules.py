@@ -341,11 +341,13 @@ def test_bare_non_ascii_labels_and_resource_provider_alias(tmp_path: Path) -> No
         '    tags = { owner = "w@example.com", expires_at = "2026-07-01" }\n  }\n}\n'
         "# é in a comment\n"
         'resource aws_iam_user bénédicte {\n  provider = aws.west\n  name = "é"\n}\n'
-        'resource "aws_iam_user" "default_provider" {\n  name = "d"\n}\n')})
+        'resource "aws_iam_user" "default_provider" {\n  name = "d"\n}\n'
+        'resource "aws_iam_access_key" "k" {\n  user = aws_iam_user.bénédicte.name\n}\n')})
     _, doc, _ = check(tmp_path)
-    got = {i["address"]: (i["owner"], i["source"]["line"]) for i in doc["identities"]}
-    assert got == {"aws_iam_user.bénédicte": ("w@example.com", 8),
-                   "aws_iam_user.default_provider": (None, 12)}
+    got = {i["address"]: (i["owner"], i["source"]["line"], i["parent"]) for i in doc["identities"]}
+    assert got == {"aws_iam_user.bénédicte": ("w@example.com", 8, None),
+                   "aws_iam_user.default_provider": (None, 12, None),
+                   "aws_iam_access_key.k": ("w@example.com", 15, "aws_iam_user.bénédicte")}
 
 
 def test_unreadable_tfvars_is_an_error(tmp_path: Path) -> None:

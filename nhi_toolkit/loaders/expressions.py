@@ -23,7 +23,7 @@ __all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_refe
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _TRAVERSAL = re.compile(r"([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
-_REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)")
+_REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
 _MAX_DEPTH = 20
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s")
@@ -601,4 +601,27 @@ def declared_targets(refs: set[str], own_address: str, module: str = "") -> tupl
     from nhi_toolkit.addresses import reference_target
 
     own = f"{module}.{own_address}" if module else own_address
-    return tuple(sorted({t for r in refs if (t := reference_target(r, module)) and t != own}))
+    return tuple(sorted({t for r in refs if (t := reference_target(r, module) or _unicode_target(r, module))
+                         and t != own}))
+
+
+_UNICODE_REF = re.compile(r"((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
+
+
+def _unicode_target(ref: str, module: str) -> str | None:
+    """A reference to a resource whose name holds non-ASCII letters (valid Terraform identifiers)."""
+    if ref.isascii() or ref.split(".", 1)[0] in _NOT_RESOURCES:
+        return None
+    m = _UNICODE_REF.match(ref)
+    if not m or (m.group(1).startswith("data.") and m.group(1).count(".") < 2):
+        return None
+    target = m.group(1)
+    if target.startswith("data."):
+        rest = ref[5:]
+        m2 = _UNICODE_REF.match(rest)
+        target = f"data.{m2.group(1)}" if m2 else target
+    return f"{module}.{target}" if module else target
+
+
+_NOT_RESOURCES = frozenset({"var", "local", "each", "count", "path", "terraform", "self", "module", "provider",
+                            "ephemeral"})
