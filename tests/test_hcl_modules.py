@@ -448,3 +448,19 @@ def test_sensitive_child_output_stays_unknown(tmp_path: Path) -> None:
     assert code == 0 and "CANARY" not in out
     assert owners(doc) == {"aws_iam_user.u": "(unknown)"}
     assert doc["identities"][0]["expires_at"] == "2026-07-01"
+
+
+def test_repository_module_examples_give_module_addresses() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    docs = load_document(str(repo / "modules"))
+    # nhi-lifecycle, nhi-agents and aws-ai-integration are only called (by the examples): not roots.
+    assert sorted(Path(d.path).relative_to(repo / "modules").as_posix() for d in docs) == [
+        "aws-ai-integration/examples/bedrock-agent", "nhi-agents/examples/basic", "nhi-lifecycle/examples/basic"]
+    _, doc, _ = check(repo / "modules" / "aws-ai-integration")
+    assert owners(doc) == {
+        "module.research_agent.aws_iam_role.workload[0]": "team-research@example.com",
+        'module.research_agent.aws_iam_role_policy_attachment.managed["arn:aws:iam::aws:policy/'
+        'AmazonS3ReadOnlyAccess"]': "team-research@example.com",
+        "module.research_agent.aws_secretsmanager_secret.api_key[0]": "team-research@example.com",
+        "module.research_agent.aws_secretsmanager_secret_rotation.api_key[0]": "team-research@example.com",
+    }

@@ -1,8 +1,10 @@
-"""HCL: the ``.tf`` files of one module directory, read with python-hcl2.
+"""HCL: ``.tf`` files read with python-hcl2, a directory tree evaluated root module by root module.
 
-Tags are resolved statically where they are literal or come from variable defaults, tfvars and
-locals; anything else is UNKNOWN. Provider ``default_tags`` with literal values are merged into AWS
-resources' tags the way the provider's ``tags_all`` would be.
+A root module is a directory with ``.tf`` files that no other directory in the tree calls as a local
+module; its local module calls are followed (see :mod:`nhi_toolkit.loaders.modules`). Tags are
+resolved statically where they are literal or come from variables, tfvars, locals and module
+arguments; anything else is UNKNOWN. Provider ``default_tags`` with literal values are merged into AWS
+resources' tags the way the provider's ``tags_all`` would be, in child modules too.
 """
 
 from __future__ import annotations
