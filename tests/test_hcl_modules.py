@@ -394,6 +394,21 @@ resource "terraform_data" "root" {
 resource "terraform_data" "counted" {
   count = 2
 }
+
+module "counted" {
+  source = "./inner"
+  count  = length(var.bots) > 5 ? 0 : 2
+  v      = "c${count.index}"
+}
+
+resource "terraform_data" "filtered" {
+  for_each = { for k, v in var.bots : upper(k) => v if v.n > 0 }
+  input    = each.value.n
+}
+
+resource "terraform_data" "gated" {
+  count = var.bots["a b"].n == 1 ? 1 : 0
+}
 ''',
     "bot/main.tf": '''variable "n" {}
 variable "name" {}

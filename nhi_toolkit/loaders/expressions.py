@@ -28,7 +28,7 @@ _MAX_DEPTH = 20
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
-_OPERATOR_CHARS = re.compile(r"[?|&=!]")
+_OPERATOR_CHARS = re.compile(r"[?|&=!<>]")
 
 
 def unquote(text: str) -> str:
@@ -320,13 +320,17 @@ class Scope:
                 if right is (op == "||"):
                     return right
                 return UNKNOWN if left is None or right is None else right
-        for op in ("==", "!="):
+        for op in ("==", "!=", ">=", "<=", ">", "<"):
             sides = _split_top(expr, op)
             if len(sides) == 2:
                 a, b = self.expression(sides[0], depth + 1), self.expression(sides[1], depth + 1)
                 if a is UNKNOWN or b is UNKNOWN or _has_unknown(a) or _has_unknown(b):
                     return UNKNOWN
-                return (a == b) == (op == "==")
+                if op in ("==", "!="):
+                    return (a == b) == (op == "==")
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
+                    return UNKNOWN
+                return {">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op]
         return _NO_OPERATOR
 
     def _traversal(self, root: str, steps: str, depth: int) -> Any:
@@ -389,6 +393,8 @@ class Scope:
                 # A set of strings: unique, in Terraform's (lexical) order.
                 return sorted({str(v) for v in arg}) if fn == "toset" else arg
             return arg if fn == "tolist" and isinstance(arg, list) else UNKNOWN
+        if fn == "length":
+            return len(arg) if isinstance(arg, (list, dict, str)) else UNKNOWN
         if fn == "tomap":
             return arg if isinstance(arg, dict) else UNKNOWN
         if fn in ("keys", "values"):
