@@ -479,3 +479,30 @@ def test_repository_module_examples_give_module_addresses() -> None:
         "module.research_agent.aws_secretsmanager_secret.api_key[0]": "team-research@example.com",
         "module.research_agent.aws_secretsmanager_secret_rotation.api_key[0]": "team-research@example.com",
     }
+
+
+@pytest.mark.terraform
+def test_json_configuration_module_addresses_match_terraform_plan(tmp_path: Path) -> None:
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        tf = find_terraform(timeout=300)
+    except TerraformError as exc:
+        pytest.skip(str(exc))
+    config = {
+        "variable": {"names": {"default": ["b", "a"]}},
+        "module": {
+            "each": {"source": "./inner", "for_each": "${toset(var.names)}", "v": "${each.key}"},
+            "counted": {"source": "./inner", "count": 2, "v": "c"},
+            "single": {"source": "./inner", "v": "s"},
+        },
+        "resource": {"terraform_data": {"root": {"count": 3}, "keyed": {"for_each": {"x": 1, "y z": 2}}}},
+    }
+    write(tmp_path, {"main.tf.json": json.dumps(config), "inner/main.tf": TF_TREE["inner/main.tf"]})
+    tf.init(tmp_path)
+    plan = tf.plan(tmp_path, out="out.tfplan")
+    shown = tf.show_json(tmp_path, plan.planfile or "")
+    theirs = sorted(rc["address"] for rc in shown["resource_changes"])
+    docs = load_document(str(tmp_path))
+    ours = sorted(r.address for d in docs for r in d.resources)
+    assert ours == theirs

@@ -354,8 +354,12 @@ def load_hcl_dir(directory: str, wanted: Callable[[str], bool]) -> list[Document
     root = Path(directory)
     dirs = module_dirs(root)
     tree = _tree(wanted)
-    tree.check_cycles(dirs)
-    called = tree.called_dirs(dirs)
+    callers = list(dirs)
+    if root not in dirs and any(p.is_file() for p in root.glob("*.tf.json")):
+        # A Terraform JSON root (read by the JSON loader) calls its modules too.
+        callers.append(root)
+    tree.check_cycles(callers)
+    called = tree.called_dirs(callers)
     docs = []
     for d in dirs:
         if os.path.realpath(d) not in called:
