@@ -506,3 +506,23 @@ def test_json_configuration_module_addresses_match_terraform_plan(tmp_path: Path
     docs = load_document(str(tmp_path))
     ours = sorted(r.address for d in docs for r in d.resources)
     assert ours == theirs
+
+
+def test_unlistable_subdirectory_is_an_error_even_as_root(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # chmod cannot stop root, so the listing failure is injected where the walk lists directories.
+    from nhi_toolkit.loaders import hcl
+
+    write(tmp_path, {"main.tf": "# root\n", "locked/x.tf": "# x\n"})
+    real_scandir = os.scandir
+
+    def scandir(path: Any) -> Any:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)
+
+    monkeypatch.setattr(hcl.os, "scandir", scandir)
+    with pytest.raises(InputError) as err:
+        load_document(str(tmp_path))
+    assert err.value.file == str(tmp_path / "locked")
+    assert "cannot read this directory (Permission denied)" in str(err.value)
