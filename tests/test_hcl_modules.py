@@ -526,3 +526,13 @@ def test_unlistable_subdirectory_is_an_error_even_as_root(tmp_path: Path,
         load_document(str(tmp_path))
     assert err.value.file == str(tmp_path / "locked")
     assert "cannot read this directory (Permission denied)" in str(err.value)
+
+
+def test_credentials_in_a_module_source_are_not_shown(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": 'module "a" {\n  source = "git::https://bot:CANARY-PAT@example.com/m.git?ref=v1"\n}\n'
+                                'module "b" {\n  source = "s3::https://b.s3.amazonaws.com/m.zip?X-Amz-Signature=CANARY-SIG"\n}\n'})
+    _, doc, out = check(tmp_path)
+    assert "CANARY" not in out
+    msgs = sorted(f["message"] for f in doc["findings"])
+    assert "git::https://***@example.com/m.git?ref=v1" in msgs[0]
+    assert "X-Amz-Signature=***" in msgs[1]

@@ -13,6 +13,7 @@ budget, and cycles are errors.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +201,15 @@ class _CallResult:
     resources: list[Resource]
 
 
+_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
+_SECRET_QUERY = re.compile(r"(?i)([?&][^=&]*(?:token|secret|password|passwd|key|sig|credential)[^=&]*=)[^&]*")
+
+
+def _redact_source(source: str) -> str:
+    """A module source as shown in a finding: credentials in a URL (user:token@, ?token=) hidden."""
+    return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", source))
+
+
 def _provider_ref(raw: Any) -> str:
     ref = _unwrap(raw)
     return ref if ref else "aws"
@@ -258,7 +268,7 @@ class _Instance:
         target = self.tree.local_target(block, self.mod)
         if target is None:
             source = self.scope.resolve(block.body.get("source"))
-            shown = source if isinstance(source, str) else "(not a literal string)"
+            shown = _redact_source(source) if isinstance(source, str) else "(not a literal string)"
             why = ("is not followed: only local module sources are read" if not is_local_source(source)
                    else "is not followed: that folder is not next to the file given; check the "
                    "directory instead")
