@@ -536,3 +536,15 @@ def test_credentials_in_a_module_source_are_not_shown(tmp_path: Path) -> None:
     msgs = sorted(f["message"] for f in doc["findings"])
     assert "git::https://***@example.com/m.git?ref=v1" in msgs[0]
     assert "X-Amz-Signature=***" in msgs[1]
+
+
+def test_child_outside_the_checked_directory_is_followed(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "live/main.tf": 'module "m" {\n  source = "../shared/m"\n}\n',
+        "shared/m/main.tf": 'resource "aws_iam_user" "u" {\n  tags = { owner = "o@example.com", '
+                            'expires_at = "2026-07-01" }\n}\n',
+    })
+    _, doc, _ = check(tmp_path / "live")
+    [ident] = doc["identities"]
+    assert ident["address"] == "module.m.aws_iam_user.u"
+    assert ident["source"] == {"file": str(tmp_path / "shared" / "m" / "main.tf"), "line": 1}

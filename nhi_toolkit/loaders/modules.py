@@ -113,7 +113,7 @@ class ModuleTree:
         source = Scope(mod.syntax).resolve(block.body.get("source"))
         if not is_local_source(source):
             return None
-        target = Path(block.file).parent / source
+        target = Path(os.path.normpath(Path(block.file).parent / source))  # lexically, as Terraform does
         if not target.is_dir():
             if not self.strict:
                 return None
