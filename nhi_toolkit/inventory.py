@@ -243,6 +243,8 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 return keyed, True
         for ref in res.references:
             referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
+            # Inside an expanded module, a reference names the resource of the same module instance.
+            referenced = [c for c in referenced if c.module == res.module] or referenced
             # A value unknown until apply names no instance: several candidates stay ambiguous.
             if referenced and (len(referenced) == 1 or (not child_vals and not unknown_val)):
                 return referenced[0], True

@@ -14,12 +14,19 @@ from typing import Any
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document
-from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.common import Document, Note
+from nhi_toolkit.loaders.expressions import (
+    Scope,
+    declared_targets,
+    declared_values,
+    find_references,
+    is_sensitive,
+)
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 
-__all__ = ["is_json_config", "load_json_config"]
+__all__ = ["is_json_config", "json_module", "load_json_config"]
 
 
 def is_json_config(doc: Mapping[str, Any]) -> bool:
@@ -72,8 +79,8 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
     if isinstance(raw_vars, dict):
         for name, body in raw_vars.items():
             if isinstance(body, dict):
-                # A sensitive variable's value must never reach a report.
-                sensitive = body.get("sensitive") is True
+                # A sensitive variable's value must never reach a report ("true" counts, as in Terraform).
+                sensitive = is_sensitive(body.get("sensitive"), "json")
                 variables[name] = body["default"] if "default" in body and not sensitive else UNKNOWN
     locals_raw = doc.get("locals") if isinstance(doc.get("locals"), dict) else {}
     scope = Scope("json", variables, locals_raw)
@@ -91,19 +98,122 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
             if not isinstance(body, dict):
                 continue
             rec = _resource(path, rtype, name, body, scope, defaults)
-            keys = literal_for_each_keys(body.get("for_each"))
+            keys: list[Any] | None = literal_for_each_keys(body.get("for_each"))
+            if keys is None and "count" in body:
+                n = scope.resolve(body["count"])
+                keys = list(range(n)) if isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= 100_000 \
+                    else None
             if keys is None:
+                if "for_each" in body or "count" in body:
+                    # Judged once at its configuration address: the instances are not known statically.
+                    rec = replace(rec, metadata={**rec.metadata, "unknown_instances": rec.metadata["expanded"]})
                 out.append(rec)
             else:
                 out.extend(replace(rec, address=join_address("", "managed", rtype, name, k), index=k)
                            for k in keys)
+    notes: tuple[Note, ...] = ()
+    if isinstance(doc.get("module"), dict) and doc["module"]:
+        module_resources, notes = _follow_calls(doc, path, wanted)
+        out.extend(module_resources)
     stack_meta = doc.get("//")
     stack = None
     if isinstance(stack_meta, dict):
         md = stack_meta.get("metadata")
         if isinstance(md, dict) and isinstance(md.get("stackName"), str):
             stack = md["stackName"]
-    return Document(path, InputKind.CDKTF, tuple(out), metadata={"stack": stack} if stack else {})
+    return Document(path, InputKind.CDKTF, tuple(out), metadata={"stack": stack} if stack else {},
+                    notes=notes)
+
+
+def json_module(files: list[str], directory: str, wanted: Callable[[str], bool]) -> ModuleConfig:
+    """A module written in Terraform JSON syntax (``*.tf.json`` files), for the module evaluator."""
+    from nhi_toolkit.loaders.common import check_depth, decode_text, parse_json, read_bytes
+
+    mod = ModuleConfig(directory, "json")
+    seen: dict[tuple[str, str], str] = {}
+    for path in files:
+        doc = parse_json(decode_text(read_bytes(path), path), path)
+        check_depth(doc, path)
+        if not isinstance(doc, dict):
+            raise InputError(path, "expected a JSON object")
+        _declarations(doc, path, wanted, mod, seen)
+    return mod
+
+
+def _objects(doc: Mapping[str, Any], key: str) -> list[tuple[str, Any]]:
+    section = doc.get(key)
+    if not isinstance(section, dict):
+        return []
+    out: list[tuple[str, Any]] = []
+    for name, body in section.items():
+        if isinstance(body, list):  # JSON syntax allows a list of bodies
+            out.extend((name, b) for b in body if isinstance(b, dict))
+        elif isinstance(body, dict):
+            out.append((name, body))
+    return out
+
+
+def _declarations(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], mod: ModuleConfig,
+                  seen: dict[tuple[str, str], str]) -> None:
+    for name, body in _objects(doc, "variable"):
+        mod.variables[name] = (body.get("default", UNKNOWN), is_sensitive(body.get("sensitive"), "json"))
+    if isinstance(doc.get("locals"), dict):
+        mod.locals.update(doc["locals"])
+    for name, body in _objects(doc, "output"):
+        mod.outputs[name] = (body.get("value"), is_sensitive(body.get("sensitive"), "json"))
+    for name, body in _objects(doc, "provider"):
+        if name == "aws":
+            alias = body.get("alias")
+            dt = body.get("default_tags")
+            if isinstance(dt, list):
+                dt = dt[0] if dt else {}
+            tags = dt.get("tags", {}) if isinstance(dt, dict) else {}
+            mod.providers["aws" if not isinstance(alias, str) else f"aws.{alias}"] = tags
+    for name, body in _objects(doc, "module"):
+        if ("module", name) in seen:
+            raise InputError(path, f'duplicate module "{name}": also declared in {seen[("module", name)]}')
+        seen[("module", name)] = path
+        mod.calls.append(Block(path, None, "module", name, body))
+    resources = doc.get("resource")
+    for rtype, named in (resources.items() if isinstance(resources, dict) else ()):
+        for name, body in _named(named):
+            if (rtype, name) in seen:
+                raise InputError(path, f'duplicate resource "{rtype}" "{name}": also declared in '
+                                       f'{seen[(rtype, name)]}')
+            seen[(rtype, name)] = path
+            if wanted(rtype):
+                mod.resources.append(Block(path, None, rtype, name, body))
+
+
+def _named(named: Any) -> list[tuple[str, Any]]:
+    return _objects({"x": named}, "x")
+
+
+def _follow_calls(doc: Mapping[str, Any], path: str,
+                  wanted: Callable[[str], bool]) -> tuple[list[Resource], tuple[Note, ...]]:
+    """Resources of the stack's module calls: local sources relative to the stack folder."""
+    from pathlib import Path
+
+    from nhi_toolkit.loaders.hcl import tf_files
+
+    directory = str(Path(path).parent)
+    mod = ModuleConfig(directory, "json")
+    _declarations({k: v for k, v in doc.items() if k != "resource"}, path, wanted, mod, {})
+
+    def parse_dir(d: Path) -> ModuleConfig:
+        from nhi_toolkit.loaders.hcl import parse_module
+
+        files = tf_files(d)
+        if files:
+            return parse_module(files, str(d), wanted)
+        return json_module(sorted(str(p) for p in d.glob("*.tf.json") if not p.is_dir()), str(d), wanted)
+
+    tree = ModuleTree(wanted, InputKind.CDKTF, parse_dir)
+    for call in mod.calls:
+        target = tree.local_target(call, mod)
+        if target is not None:
+            tree.check_cycles([target])
+    return tree.evaluate_calls(mod), tree.take_notes()
 
 
 _META_KEYS = frozenset({"//", "lifecycle", "provisioner", "connection", "depends_on"})

@@ -9,12 +9,22 @@ from typing import Any
 
 from nhi_toolkit.catalog import SECRET_FIELDS, secret_fields_for
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.model import UNKNOWN, InputKind, Resource
+from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
-__all__ = ["Document", "clean_values", "decode_text", "parse_json", "read_bytes"]
+__all__ = ["Document", "Note", "clean_values", "decode_text", "parse_json", "read_bytes"]
 
 #: Deeper than any real plan or state; beyond it input is refused rather than risking the stack.
 MAX_DEPTH = 200
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a loader could not evaluate and a rule must report (e.g. a module not followed)."""
+
+    rule: str
+    address: str
+    message: str
+    source: Location
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class Document:
     refresh_only: bool = False
     terraform_version: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    notes: tuple[Note, ...] = ()
+    """What the loader left unevaluated, for the rules to report (module-not-followed)."""
 
 
 def read_bytes(path: str) -> bytes:

@@ -10,19 +10,25 @@ expressions are wrapped as ``${...}``) and Terraform JSON syntax (every string i
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["Scope", "declared_targets", "declared_values", "find_references", "unquote"]
+__all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_references", "is_sensitive", "unquote"]
 
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
-_TRAVERSAL = re.compile(r"(var|local)\.([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
+_TRAVERSAL = re.compile(r"([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
-_REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*)")
+_REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
 _MAX_DEPTH = 20
+_CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
+_FOR = re.compile(r"\s*for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s")
+_MAX_ITEMS = 10_000
+_OPERATOR_CHARS = re.compile(r"[?|&=!<>]")
 
 
 def unquote(text: str) -> str:
@@ -138,17 +144,47 @@ def find_references(value: Any, into: set[str]) -> None:
             stack.extend(item)
 
 
+ModuleLookup = Callable[[str], Any]
+
+
 class Scope:
-    """Variables and locals of one module, resolved lazily."""
+    """Variables and locals of one module (instance), resolved lazily.
+
+    ``values`` are variables already resolved by the caller (a module call's arguments); ``variables``
+    hold raw defaults and tfvars. ``modules`` looks up a child module call's outputs by call name.
+    ``each``/``count`` are set inside an expanded resource or module instance.
+    """
 
     def __init__(
-        self, syntax: str, variables: Mapping[str, Any] | None = None, locals_: Mapping[str, Any] | None = None
+        self, syntax: str, variables: Mapping[str, Any] | None = None, locals_: Mapping[str, Any] | None = None,
+        *, values: Mapping[str, Any] | None = None, modules: ModuleLookup | None = None,
     ):
         self.syntax = syntax
         self.variables: dict[str, Any] = dict(variables or {})
+        self.values: dict[str, Any] = dict(values or {})
         self.locals_raw: dict[str, Any] = dict(locals_ or {})
+        self.modules = modules
+        self.each: tuple[Any, Any] | None = None
+        self.count: int | None = None
+        self.bindings: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._resolving: set[str] = set()
+
+    def iteration(self, *, each: tuple[Any, Any] | None = None, count: int | None = None,
+                  unknown: bool = False) -> Scope:
+        """The same module scope inside one instance (``each.key``/``count.index``); locals are shared.
+
+        ``unknown``: the instance's key is not known statically (each/count resolve to UNKNOWN).
+        """
+        inner = copy.copy(self)
+        inner.each = (UNKNOWN, UNKNOWN) if unknown else each
+        inner.count = -1 if unknown else count
+        return inner
+
+    def _bind(self, names: dict[str, Any]) -> Scope:
+        inner = copy.copy(self)
+        inner.bindings = {**self.bindings, **names}
+        return inner
 
     # -- values -------------------------------------------------------------------------------
     def resolve(self, raw: Any, depth: int = 0) -> Any:
@@ -232,55 +268,207 @@ class Scope:
             return self.expression(expr[1:-1], depth + 1)
         if len(expr) >= 2 and expr.startswith('"') and expr.endswith('"') and _one_string(expr):
             return self._template(expr[1:-1], depth + 1)
-        if expr in ("null",):
+        operator = self._operators(expr, depth)
+        if operator is not _NO_OPERATOR:
+            return operator
+        if expr == "null":
             return None
-        if expr in ("true", "false"):
-            return expr == "true"
+        if expr in ("true", "false", "True", "False"):  # python-hcl2 writes a parenthesised true as True
+            return expr in ("true", "True")
+        if expr.isdigit():
+            return int(expr)
+        if expr.startswith("!") and not expr.startswith("!="):
+            v = as_bool(self.expression(expr[1:], depth + 1))
+            return UNKNOWN if v is None else not v
         m = _TRAVERSAL.fullmatch(expr)
         if m:
-            kind, name, steps = m.groups()
-            base = self._var(name, depth) if kind == "var" else self._local(name, depth)
-            for sm in _STEP.finditer(steps):
-                if base is UNKNOWN:
+            return self._traversal(m.group(1), m.group(2), depth)
+        call = _CALL.fullmatch(expr)
+        if call and _balanced(call.group(2)):
+            return self._call(call.group(1), call.group(2), depth)
+        if expr.startswith("{") and expr.endswith("}"):
+            if _FOR.match(expr[1:]):
+                return self._for(expr[1:-1], depth, as_object=True)
+            return self._object_or_expr(expr, depth + 1)
+        if expr.startswith("[") and expr.endswith("]") and _balanced(expr[1:-1]):
+            if _FOR.match(expr[1:]):
+                return self._for(expr[1:-1], depth, as_object=False)
+            return [self.expression(a, depth + 1) for a in _split_args(expr[1:-1])]
+        return UNKNOWN
+
+    def _operators(self, expr: str, depth: int) -> Any:
+        """``c ? a : b``, ``||``, ``&&``, ``==``, ``!=`` at the top level of an expression."""
+        if not _OPERATOR_CHARS.search(expr):
+            return _NO_OPERATOR
+        q = _find_top(expr, "?")
+        if q > 0:
+            branches = _split_top(expr[q + 1:], ":")
+            if len(branches) != 2:
+                return UNKNOWN
+            cond = as_bool(self.expression(expr[:q], depth + 1))
+            if cond is None:
+                return UNKNOWN
+            return self.expression(branches[0] if cond else branches[1], depth + 1)
+        for op in ("||", "&&"):
+            sides = _split_top(expr, op)
+            if len(sides) == 2:
+                left = as_bool(self.expression(sides[0], depth + 1))
+                # Terraform evaluates both sides, but a known deciding side decides.
+                if left is (op == "||"):
+                    return left
+                right = as_bool(self.expression(sides[1], depth + 1))
+                if right is (op == "||"):
+                    return right
+                return UNKNOWN if left is None or right is None else right
+        for op in ("==", "!=", ">=", "<=", ">", "<"):
+            sides = _split_top(expr, op)
+            if len(sides) == 2:
+                a, b = self.expression(sides[0], depth + 1), self.expression(sides[1], depth + 1)
+                if a is UNKNOWN or b is UNKNOWN or _has_unknown(a) or _has_unknown(b):
                     return UNKNOWN
-                key: Any = sm.group(1) if sm.group(1) is not None else (
-                    sm.group(2) if sm.group(2) is not None else int(sm.group(3)))
-                if isinstance(base, dict) and isinstance(key, str):
-                    if key not in base:
-                        return UNKNOWN
-                    base = base[key]
-                elif isinstance(base, list) and isinstance(key, int) and key < len(base):
-                    base = base[key]
-                else:
+                if op in ("==", "!="):
+                    return (a == b) == (op == "==")
+                if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
                     return UNKNOWN
-            return base
-        if expr.startswith("merge(") and expr.endswith(")"):
+                return {">=": a >= b, "<=": a <= b, ">": a > b, "<": a < b}[op]
+        return _NO_OPERATOR
+
+    def _traversal(self, root: str, steps: str, depth: int) -> Any:
+        found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
+        keys: list[Any] = [a if a is not None else (b if b is not None else int(c)) for a, b, c in found]
+        if root in self.bindings:
+            base = self.bindings[root]
+        elif root in ("var", "local", "module", "each", "count"):
+            if not keys or not isinstance(keys[0], str) or not found[0][0]:
+                return UNKNOWN
+            name, keys = keys[0], keys[1:]
+            if root == "var":
+                base = self._var(name, depth)
+            elif root == "local":
+                base = self._local(name, depth)
+            elif root == "module":
+                base = self.modules(name) if self.modules else UNKNOWN
+            elif root == "each":
+                if self.each is None or name not in ("key", "value"):
+                    return UNKNOWN
+                base = self.each[0] if name == "key" else self.each[1]
+            else:
+                if self.count is None or name != "index" or self.count < 0:
+                    return UNKNOWN
+                base = self.count
+        else:
+            return UNKNOWN
+        for key in keys:
+            if base is UNKNOWN:
+                return UNKNOWN
+            if isinstance(base, dict) and isinstance(key, str):
+                if key not in base:
+                    return UNKNOWN
+                base = base[key]
+            elif isinstance(base, list) and isinstance(key, int) and not isinstance(key, bool) \
+                    and key < len(base):
+                base = base[key]
+            else:
+                return UNKNOWN
+        return base
+
+    def _call(self, fn: str, inner: str, depth: int) -> Any:
+        args = [self._object_or_expr(a, depth + 1) for a in _split_args(inner)]
+        if any(a is UNKNOWN for a in args):
+            return UNKNOWN
+        if fn == "merge":
             merged: dict[str, Any] = {}
-            for arg in _split_args(expr[6:-1]):
-                v = self._object_or_expr(arg, depth + 1)
+            for v in args:
+                if v is None:
+                    continue
                 if not isinstance(v, dict):
                     return UNKNOWN
                 merged.update(v)
             return merged
-        if expr.startswith("{") and expr.endswith("}"):
-            return self._object_or_expr(expr, depth + 1)
+        if len(args) != 1:
+            return UNKNOWN
+        (arg,) = args
+        if fn in ("toset", "tolist"):
+            if isinstance(arg, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in arg):
+                # A set of strings: unique, in Terraform's (lexical) order.
+                return sorted({str(v) for v in arg}) if fn == "toset" else arg
+            return arg if fn == "tolist" and isinstance(arg, list) else UNKNOWN
+        if fn == "length":
+            return len(arg) if isinstance(arg, (list, dict, str)) else UNKNOWN
+        if fn == "tomap":
+            return arg if isinstance(arg, dict) else UNKNOWN
+        if fn in ("keys", "values"):
+            if not isinstance(arg, dict):
+                return UNKNOWN
+            return sorted(arg) if fn == "keys" else [arg[k] for k in sorted(arg)]
+        if fn in ("tostring", "lower", "upper", "trimspace"):
+            if not isinstance(arg, str):
+                return UNKNOWN
+            return {"tostring": arg, "lower": arg.lower(), "upper": arg.upper(),
+                    "trimspace": arg.strip()}[fn]
         return UNKNOWN
+
+    def _for(self, body: str, depth: int, as_object: bool) -> Any:
+        m = _FOR.match(body)
+        if not m:
+            return UNKNOWN
+        first, second, rest = m.group(1), m.group(2), body[m.end():]
+        parts = _split_top(rest, ":")
+        if len(parts) != 2:
+            return UNKNOWN
+        source = self.expression(parts[0], depth + 1)
+        result_text, cond = parts[1], None
+        pos = _find_top(result_text, " if ")
+        if pos >= 0:
+            result_text, cond = result_text[:pos], result_text[pos + 4:]
+        key_text = None
+        if as_object:
+            kv = _split_top(result_text, "=>")
+            if len(kv) != 2:
+                return UNKNOWN
+            key_text, result_text = kv
+            if result_text.rstrip().endswith("..."):
+                return UNKNOWN
+        if isinstance(source, dict):
+            items = [(k, source[k]) for k in sorted(source)]
+        elif isinstance(source, list):
+            items = list(enumerate(source))
+        else:
+            return UNKNOWN
+        if len(items) > _MAX_ITEMS:
+            return UNKNOWN
+        out_map: dict[str, Any] = {}
+        out_list: list[Any] = []
+        for k, v in items:
+            inner = self._bind({first: k, second: v} if second else {first: v})
+            if cond is not None:
+                keep = as_bool(inner.expression(cond, depth + 1))
+                if keep is None:
+                    return UNKNOWN
+                if not keep:
+                    continue
+            value = inner.expression(result_text, depth + 1)
+            if key_text is None:
+                out_list.append(value)
+                continue
+            key = inner.expression(key_text, depth + 1)
+            if not isinstance(key, str) or key in out_map:
+                return UNKNOWN
+            out_map[key] = value
+        return out_map if as_object else out_list
 
     def _object_or_expr(self, arg: str, depth: int) -> Any:
         arg = arg.strip()
-        if arg.startswith("{"):
+        if arg.startswith("{") and not _FOR.match(arg[1:]):
             if self.syntax != "hcl":
                 return UNKNOWN
-            try:
-                import hcl2
-
-                parsed = hcl2.loads(f"x = {arg}\n")
-            except Exception:  # noqa: BLE001 - any parse failure only means "not statically known"
-                return UNKNOWN
-            return self.resolve(parsed.get("x"), depth + 1)
+            parsed = _parse_object(arg)
+            return UNKNOWN if parsed is UNKNOWN else self.resolve(parsed, depth + 1)
         return self.expression(arg, depth)
 
     def _var(self, name: str, depth: int) -> Any:
+        if name in self.values:
+            return self.values[name]
         if name not in self.variables:
             return UNKNOWN
         v = self.variables[name]
@@ -298,6 +486,75 @@ class Scope:
             self._resolving.discard(name)
         self._locals[name] = value
         return value
+
+
+_NO_OPERATOR = object()
+
+
+def _has_unknown(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is UNKNOWN:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def as_bool(value: Any) -> bool | None:
+    """A value as Terraform converts it to bool (``"true"``/``"false"`` strings too); None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    return None
+
+
+def is_sensitive(raw: Any, syntax: str) -> bool:
+    """A ``sensitive`` argument as Terraform reads it; anything not clearly false counts as sensitive."""
+    if raw is None:
+        return False
+    value = Scope(syntax).resolve(raw)
+    return value is not None and as_bool(value) is not False
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_object(text: str) -> Any:
+    try:
+        import hcl2
+
+        return hcl2.loads(f"x = {text}\n").get("x", UNKNOWN)
+    except Exception:  # noqa: BLE001 - any parse failure only means "not statically known"
+        return UNKNOWN
+
+
+def _find_top(text: str, token: str) -> int:
+    depth, in_str, i = 0, False, 0
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(token, i):
+            return i
+        i += 1
+    return -1
+
+
+def _split_top(text: str, token: str) -> list[str]:
+    pos = _find_top(text, token)
+    return [text] if pos < 0 else [text[:pos], text[pos + len(token):]]
 
 
 def _balanced(text: str) -> bool:
@@ -342,8 +599,36 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
     return values
 
 
-def declared_targets(refs: set[str], own_address: str) -> tuple[str, ...]:
-    """The resources a block refers to (config addresses), itself excluded, sorted."""
+def declared_targets(refs: set[str], own_address: str, module: str = "") -> tuple[str, ...]:
+    """The resources a block refers to (config addresses), itself excluded, sorted.
+
+    ``module`` is the configuration path of the module the block is in (``module.a.module.b``):
+    references inside a module name resources of that module.
+    """
     from nhi_toolkit.addresses import reference_target
 
-    return tuple(sorted({t for r in refs if (t := reference_target(r)) and t != own_address}))
+    own = f"{module}.{own_address}" if module else own_address
+    return tuple(sorted({t for r in refs if (t := reference_target(r, module) or _unicode_target(r, module))
+                         and t != own}))
+
+
+_UNICODE_REF = re.compile(r"((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
+
+
+def _unicode_target(ref: str, module: str) -> str | None:
+    """A reference to a resource whose name holds non-ASCII letters (valid Terraform identifiers)."""
+    if ref.isascii() or ref.split(".", 1)[0] in _NOT_RESOURCES:
+        return None
+    m = _UNICODE_REF.match(ref)
+    if not m or (m.group(1).startswith("data.") and m.group(1).count(".") < 2):
+        return None
+    target = m.group(1)
+    if target.startswith("data."):
+        rest = ref[5:]
+        m2 = _UNICODE_REF.match(rest)
+        target = f"data.{m2.group(1)}" if m2 else target
+    return f"{module}.{target}" if module else target
+
+
+_NOT_RESOURCES = frozenset({"var", "local", "each", "count", "path", "terraform", "self", "module", "provider",
+                            "ephemeral"})

@@ -1,26 +1,32 @@
-"""HCL: the ``.tf`` files of one module directory, read with python-hcl2.
+"""HCL: ``.tf`` files read with python-hcl2, a directory tree evaluated root module by root module.
 
-Tags are resolved statically where they are literal or come from variable defaults, tfvars and
-locals; anything else is UNKNOWN. Provider ``default_tags`` with literal values are merged into AWS
-resources' tags the way the provider's ``tags_all`` would be.
+A root module is a directory with ``.tf`` files that no other directory in the tree calls as a local
+module; its local module calls are followed (see :mod:`nhi_toolkit.loaders.modules`). Tags are
+resolved statically where they are literal or come from variables, tfvars, locals and module
+arguments; anything else is UNKNOWN. Provider ``default_tags`` with literal values are merged into AWS
+resources' tags the way the provider's ``tags_all`` would be, in child modules too.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
-from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.expressions import Scope, is_sensitive
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
-from nhi_toolkit.native_expiry import native_expressions
 
-__all__ = ["load_hcl_dir", "load_hcl_files"]
+__all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "parse_module"]
 
-_BLOCK_LINE = re.compile(r'^[ \t]*(resource|removed)\b(?:[ \t]+"([^"]+)"[ \t]+"([^"]+)")?', re.MULTILINE)
+_LABEL = r'(?:[ \t]+("(?:[^"\\\n]|\\.)*"|[^\W\d][\w-]*))'
+_BLOCK_LINE = re.compile(rf"^[ \t]*(resource|removed|module){_LABEL}?{_LABEL}?", re.MULTILINE)
 
 
 def _parse(path: str) -> tuple[dict[str, Any], str]:
@@ -29,8 +35,16 @@ def _parse(path: str) -> tuple[dict[str, Any], str]:
     from lark.exceptions import LarkError, UnexpectedInput
 
     text = decode_text(read_bytes(path), path)
+    options = SerializationOptions(with_comments=False)
     try:
-        doc = hcl2.loads(text, serialization_options=SerializationOptions(with_comments=False))
+        try:
+            doc = _loads(hcl2.loads, text, options)
+        except UnexpectedInput:
+            # Terraform identifiers may hold any Unicode letter; python-hcl2 takes ASCII only.
+            masked = _mask_identifiers(text)
+            if masked == text:
+                raise
+            doc = _unmask(_loads(hcl2.loads, masked, options))
     except UnexpectedInput as exc:
         line = getattr(exc, "line", None)
         col = getattr(exc, "column", None)
@@ -41,6 +55,88 @@ def _parse(path: str) -> tuple[dict[str, Any], str]:
     if not isinstance(doc, dict):
         raise InputError(path, "cannot parse this HCL")
     return doc, text
+
+
+_DEEP_STACK = 256 * 1024 * 1024
+_DEEP_RECURSION = 100_000
+
+
+def _loads(loads: Callable[..., Any], text: str, options: Any) -> Any:
+    """python-hcl2's parse; nesting deeper than Python's default recursion limit (Terraform accepts
+    it) is parsed again on a thread with a large stack."""
+    try:
+        return loads(text, serialization_options=options)
+    except Exception as exc:
+        # lark wraps a RecursionError raised inside a transformer callback in a VisitError
+        if not isinstance(exc, RecursionError) and not isinstance(getattr(exc, "orig_exc", None),
+                                                                    RecursionError):
+            raise
+    result: dict[str, Any] = {}
+
+    def run() -> None:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(_DEEP_RECURSION)
+        try:
+            result["doc"] = loads(text, serialization_options=options)
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the calling thread
+            result["error"] = exc
+        finally:
+            sys.setrecursionlimit(limit)
+
+    old = threading.stack_size(_DEEP_STACK)
+    try:
+        worker = threading.Thread(target=run, name="hcl-deep-parse")
+        worker.start()
+        worker.join()
+    finally:
+        threading.stack_size(old)
+    if "error" in result:
+        raise result["error"]
+    return result["doc"]
+
+
+_MASK = re.compile(r"__nhiu([0-9a-f]{1,6})__")
+
+
+def _mask_identifiers(text: str) -> str:
+    """Non-ASCII identifier letters outside strings and comments as ASCII markers (undone by _unmask)."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif ch == "#" or text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(text[i:j])
+            i = j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(text[i:j])
+            i = j
+        elif ord(ch) > 127 and ("a" + ch).isidentifier():
+            out.append(f"__nhiu{ord(ch):x}__")
+            i += 1
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def _unmask(value: Any) -> Any:
+    if isinstance(value, str):
+        return _MASK.sub(lambda m: chr(int(m.group(1), 16)), value) if "__nhiu" in value else value
+    if isinstance(value, dict):
+        return {_unmask(k): _unmask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unmask(v) for v in value]
+    return value
 
 
 def _unq(label: str) -> str:
@@ -60,106 +156,126 @@ def _first_block(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return {}
 
 
-def _line_index(text: str) -> tuple[dict[tuple[str, str], int], list[int]]:
-    resources: dict[tuple[str, str], int] = {}
-    removed: list[int] = []
+def _line_index(text: str) -> dict[tuple[str, str, str], list[int]]:
+    """Lines of block headers by (kind, label, label), in file order (quoted or bare labels)."""
+    index: dict[tuple[str, str, str], list[int]] = {}
     for m in _BLOCK_LINE.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        if m.group(1) == "resource" and m.group(2):
-            resources.setdefault((m.group(2), m.group(3)), line)
-        elif m.group(1) == "removed":
-            removed.append(line)
-    return resources, removed
+        key = (m.group(1), _label(m.group(2)), _label(m.group(3)))
+        index.setdefault(key, []).append(line)
+    return index
+
+
+def _label(text: str | None) -> str:
+    if not text:
+        return ""
+    return text[1:-1] if text.startswith('"') else text
 
 
 def _tfvars(directory: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     files = [directory / "terraform.tfvars"] + sorted(directory.glob("*.auto.tfvars"))
     for f in files:
-        if f.is_file():
+        if f.is_file() or f.is_symlink():  # a tfvars file that cannot be read is an error, not skipped
             doc, _ = _parse(str(f))
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
     return values
 
 
-def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str | None = None,
-                   tfvars_dir: Path | None = None) -> Document:
-    """Read the given ``.tf`` files as one module."""
-    parsed = [(f, *_parse(f)) for f in files]
-    variables: dict[str, Any] = {}
-    sensitive_vars: set[str] = set()
-    locals_raw: dict[str, Any] = {}
-    default_tags: Any = {}
-    for _, doc, _ in parsed:
+def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]) -> ModuleConfig:
+    """The declarations of one module's ``.tf`` files; duplicate resource or call names are errors."""
+    mod = ModuleConfig(directory, "hcl")
+    seen: dict[tuple[str, str, str], tuple[str, int | None]] = {}
+
+    def place(kind: str, a: str, b: str, path: str, lines: dict[tuple[str, str, str], list[int]]) -> int | None:
+        queue = lines.get((kind, a, b))
+        line = queue.pop(0) if queue else None
+        if kind != "removed":
+            if (kind, a, b) in seen:
+                first, first_line = seen[(kind, a, b)]
+                what = f'resource "{a}" "{b}"' if kind == "resource" else f'module "{a}"'
+                raise InputError(path, f"duplicate {what}: also declared at "
+                                       f"{first}{f':{first_line}' if first_line else ''}", line)
+            seen[(kind, a, b)] = (path, line)
+        return line
+
+    for path in files:
+        doc, text = _parse(path)
+        lines = _line_index(text)
         for block in _blocks(doc, "variable"):
             for name, body in block.items():
                 if isinstance(body, dict):
-                    variables[_unq(name)] = body.get("default", UNKNOWN)
-                    if body.get("sensitive") is True:
-                        sensitive_vars.add(_unq(name))
+                    mod.variables[_unq(name)] = (body.get("default", UNKNOWN),
+                                                 is_sensitive(body.get("sensitive"), "hcl"))
         for block in _blocks(doc, "locals"):
-            locals_raw.update({k: v for k, v in block.items() if not k.startswith("__")})
+            mod.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
+        for block in _blocks(doc, "output"):
+            for name, body in block.items():
+                if isinstance(body, dict):
+                    mod.outputs[_unq(name)] = (body.get("value"), is_sensitive(body.get("sensitive"), "hcl"))
         for block in _blocks(doc, "provider"):
             for name, body in block.items():
-                if _unq(name) == "aws" and isinstance(body, dict) and "alias" not in body:
+                if _unq(name) == "aws" and isinstance(body, dict):
+                    alias = Scope("hcl").resolve(body.get("alias")) if "alias" in body else None
+                    key = "aws" if alias is None else f"aws.{alias}"
                     dt = _first_block(body, "default_tags")
-                    if dt:
-                        default_tags = dt.get("tags", {})
-    if tfvars_dir is not None:
-        variables.update(_tfvars(tfvars_dir))
-    # A sensitive variable's value must never reach a report, whether from its default or tfvars.
-    variables.update(dict.fromkeys(sensitive_vars, UNKNOWN))
-    scope = Scope("hcl", variables, locals_raw)
-    defaults = scope.resolve(default_tags) if default_tags else {}
-
-    out: list[Resource] = []
-    for path, doc, text in parsed:
-        lines, removed_lines = _line_index(text)
+                    mod.providers[key] = dt.get("tags", {}) if dt else {}
+        for block in _blocks(doc, "module"):
+            for name_q, body in block.items():
+                if isinstance(body, dict):
+                    name = _unq(name_q)
+                    mod.calls.append(Block(path, place("module", name, "", path, lines), "module", name, body))
         for block in _blocks(doc, "resource"):
             for rtype_q, named in block.items():
-                rtype = _unq(rtype_q)
-                if not isinstance(named, dict) or not wanted(rtype):
+                if not isinstance(named, dict):
                     continue
+                rtype = _unq(rtype_q)
                 for name_q, body in named.items():
                     if not isinstance(body, dict):
                         continue
                     name = _unq(name_q)
-                    out.append(_resource(path, rtype, name, body, scope, defaults,
-                                         lines.get((rtype, name))))
-        for i, block in enumerate(_blocks(doc, "removed")):
-            rec = _removed(path, block, removed_lines[i] if i < len(removed_lines) else None, wanted)
+                    line = place("resource", rtype, name, path, lines)
+                    if wanted(rtype):
+                        mod.resources.append(Block(path, line, rtype, name, body))
+        for block in _blocks(doc, "removed"):
+            rec = _removed(path, block, place("removed", "", "", path, lines), wanted)
             if rec:
-                out.append(rec)
-    return Document(label or (files[0] if len(files) == 1 else str(Path(files[0]).parent)),
-                    InputKind.HCL, tuple(out))
+                mod.extra.append(rec)
+    return mod
 
 
-_META_KEYS = frozenset({"lifecycle", "provisioner", "connection", "dynamic"})
+def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str | None = None,
+                   tfvars_dir: Path | None = None) -> Document:
+    """Read the given ``.tf`` files as one root module, following its local module calls."""
+    directory = str(Path(files[0]).parent) if files else "."
+    tree = _tree(wanted, strict=label is not None)
+    mod = parse_module(files, directory, wanted)
+    for call in mod.calls:
+        target = tree.local_target(call, mod)
+        if target is not None:
+            tree.check_cycles([target])
+    return _root_document(tree, mod, label or (files[0] if len(files) == 1 else directory), tfvars_dir)
 
 
-def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: Scope,
-              defaults: Any, line: int | None) -> Resource:
-    values = declared_values(body, scope, _META_KEYS, rtype, defaults)
-    refs: set[str] = set()
-    find_references({k: v for k, v in body.items() if k != "lifecycle"}, refs)
-    targets = declared_targets(refs, f"{rtype}.{name}")
-    lifecycle = _first_block(body, "lifecycle")
-    prevent = scope.resolve(lifecycle.get("prevent_destroy")) is True if lifecycle else False
-    meta: dict[str, Any] = {}
-    if "count" in body or "for_each" in body:
-        meta["expanded"] = "count" if "count" in body else "for_each"
-    meta.update(native_expressions(rtype, body))
-    return Resource(
-        address=f"{rtype}.{name}",
-        type=rtype,
-        name=name,
-        source=Location(path, line),
-        kind=InputKind.HCL,
-        values=values,
-        references=targets,
-        prevent_destroy=prevent,
-        metadata=meta,
-    )
+def _tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
+    def parse_dir(d: Path) -> ModuleConfig:
+        files = tf_files(d)
+        if not files:
+            json_files = sorted(str(p) for p in d.glob("*.tf.json") if not p.is_dir())
+            if json_files:
+                from nhi_toolkit.loaders.cdktf_json import json_module
+
+                return json_module(json_files, str(d), wanted)
+        return parse_module(files, str(d), wanted)
+
+    return ModuleTree(wanted, InputKind.HCL, parse_dir, strict=strict)
+
+
+def _root_document(tree: ModuleTree, mod: ModuleConfig, label: str, tfvars_dir: Path | None) -> Document:
+    tfvars = _tfvars(tfvars_dir) if tfvars_dir is not None else {}
+    tree.take_notes()
+    resources = tree.evaluate_root(mod, tfvars)
+    return Document(label, InputKind.HCL, tuple(resources), notes=tree.take_notes())
 
 
 def _removed(path: str, block: Mapping[str, Any], line: int | None,
@@ -187,20 +303,65 @@ def _removed(path: str, block: Mapping[str, Any], line: int | None,
 
 
 def tf_files(directory: Path) -> list[str]:
-    """The ``.tf`` files directly in a directory, sorted."""
-    return sorted(str(p) for p in directory.glob("*.tf") if p.is_file())
+    """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
+    return sorted(str(p) for p in directory.glob("*.tf") if not p.is_dir())
+
+
+def module_dirs(root: Path) -> list[Path]:
+    """Directories under ``root`` (itself included) holding ``.tf`` files; each real directory once.
+
+    Hidden directories (``.terraform``) are skipped; a symlink loop is visited once; a directory
+    that cannot be listed is an error naming it.
+    """
+    out: list[Path] = []
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        real = os.path.realpath(d)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(str(d), f"cannot read this directory ({exc.strerror or type(exc).__name__})") from None
+        has_tf = False
+        subdirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(Path(e.path))
+            elif e.name.endswith(".tf"):
+                has_tf = True
+        if has_tf:
+            out.append(d)
+        stack.extend(reversed(subdirs))
+    return out[:1] + sorted(out[1:]) if out and out[0] == root else sorted(out)
 
 
 def load_hcl_dir(directory: str, wanted: Callable[[str], bool]) -> list[Document]:
-    """Every module directory under ``directory`` (itself included) that holds ``.tf`` files."""
+    """Every root module under ``directory``: a directory with ``.tf`` files no other one calls.
+
+    Local module calls are followed from each root; a directory only ever called as a module is not
+    checked again on its own.
+    """
     root = Path(directory)
+    dirs = module_dirs(root)
+    tree = _tree(wanted)
+    callers = list(dirs)
+    if root not in dirs and any(p.is_file() for p in root.glob("*.tf.json")):
+        # A Terraform JSON root (read by the JSON loader) calls its modules too.
+        callers.append(root)
+    tree.check_cycles(callers)
+    called = tree.called_dirs(callers)
     docs = []
-    dirs = [root] + sorted(
-        p for p in root.rglob("*")
-        if p.is_dir() and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
     for d in dirs:
-        files = tf_files(d)
-        if files:
-            docs.append(load_hcl_files(files, wanted, label=str(d), tfvars_dir=d))
+        if os.path.realpath(d) not in called:
+            docs.append(_root_document(tree, tree.module(d), str(d), d))
     return docs

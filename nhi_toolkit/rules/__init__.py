@@ -13,6 +13,7 @@ from nhi_toolkit.rules.lifecycle import (
     MissingOwner,
     UnknownUntilApply,
 )
+from nhi_toolkit.rules.modules import ModuleNotFollowed
 from nhi_toolkit.rules.platform import PlatformManaged
 from nhi_toolkit.rules.retirement import (
     Drift,
@@ -36,6 +37,7 @@ ALL_RULES: tuple[Rule, ...] = (
     Drift(),
     OwnerOffboarded(),
     SharedIdentity(),
+    ModuleNotFollowed(),
     PlatformManaged(),
 )
 

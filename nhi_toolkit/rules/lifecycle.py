@@ -174,11 +174,19 @@ class UnknownUntilApply(Rule):
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
                    if v is UNKNOWN]
+        # A block whose for_each/count is not known statically: judged once at its config address.
+        instances = identity.resource.metadata.get("unknown_instances")
+        parts = []
         if missing:
             why = f" ({identity.native_attr} counts from creation)" if identity.expires is UNKNOWN and \
                 identity.expiry_source == "native" else ""
-            yield self.finding(identity, f"{identity.address} {' and '.join(missing)} "
-                                         f"{'is' if len(missing) == 1 else 'are'} not known until apply{why}")
+            parts.append(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not known "
+                         f"until apply{why}")
+        if instances:
+            parts.append(f"its instances are not known until apply ({instances} is not known "
+                         "statically; judged once at its configuration address)")
+        if parts:
+            yield self.finding(identity, f"{identity.address} {'; '.join(parts)}")
 
 
 class ExpiryMismatch(Rule):

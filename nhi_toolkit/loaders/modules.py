@@ -1,0 +1,427 @@
+"""Terraform module trees, expanded statically the way Terraform expands them.
+
+A root module's ``module`` calls with a local source (``./x``, ``../x``) are followed: the call's
+arguments become the child's variables (child defaults where not passed), child locals and outputs
+resolve, and ``for_each``/``count`` expand on module calls and resources wherever the collection is
+known statically. Each instance gets the address Terraform writes
+(``module.bot["k"].aws_iam_role.this[0]``). A call with a registry or git source is noted for rule
+``module-not-followed``; a block whose ``for_each``/``count`` is not known stays one resource at its
+configuration address, marked ``unknown_instances``. Evaluation is bounded: module depth, instance
+budget, and cycles are errors.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nhi_toolkit.addresses import format_key, join_address
+from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.common import Note
+from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.native_expiry import native_expressions
+
+__all__ = ["Block", "ModuleConfig", "ModuleTree", "is_local_source"]
+
+MAX_DEPTH = 32
+"""Nested module calls deeper than this are refused (no real tree comes close)."""
+MAX_INSTANCES = 500_000
+"""Resource and module instances one load may expand to before it is refused."""
+
+_CALL_META = frozenset({"source", "version", "for_each", "count", "providers", "depends_on", "lifecycle"})
+_RESOURCE_META = frozenset({"lifecycle", "provisioner", "connection", "dynamic", "for_each", "count",
+                            "provider", "depends_on", "//"})
+
+
+@dataclass
+class Block:
+    """One ``resource`` or ``module`` block: where it is, its labels and its raw body."""
+
+    file: str
+    line: int | None
+    type: str
+    name: str
+    body: Mapping[str, Any]
+
+
+@dataclass
+class ModuleConfig:
+    """One module directory's declarations, raw (evaluated per instance)."""
+
+    directory: str
+    syntax: str
+    variables: dict[str, tuple[Any, bool]] = field(default_factory=dict)
+    """name -> (raw default or UNKNOWN, sensitive)."""
+    locals: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, tuple[Any, bool]] = field(default_factory=dict)
+    providers: dict[str, Any] = field(default_factory=dict)
+    """``aws`` / ``aws.alias`` -> raw ``default_tags.tags`` of that provider configuration."""
+    resources: list[Block] = field(default_factory=list)
+    calls: list[Block] = field(default_factory=list)
+    extra: list[Resource] = field(default_factory=list)
+    """Records the evaluator does not expand (``removed`` blocks), root module only."""
+
+
+def is_local_source(source: Any) -> bool:
+    """Terraform's rule: a local path starts with ``./`` or ``../`` (``.\\`` on Windows too)."""
+    return isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
+
+
+def _unwrap(raw: Any) -> str | None:
+    if not isinstance(raw, str):
+        return None
+    text = raw[2:-1] if raw.startswith("${") and raw.endswith("}") else raw
+    return text.strip().strip('"')
+
+
+class ModuleTree:
+    """One load: the parsed module cache, notes for the rules, and the instance budget."""
+
+    def __init__(self, wanted: Callable[[str], bool], kind: InputKind,
+                 parse_dir: Callable[[Path], ModuleConfig], *, strict: bool = True):
+        self.wanted = wanted
+        self.strict = strict
+        """False for a lone file: a missing local source is noted, not an error (its folder is not
+        what was given)."""
+        self.kind = kind
+        self._parse_dir = parse_dir
+        self._cache: dict[str, ModuleConfig] = {}
+        self.notes: list[Note] = []
+        self._noted: set[tuple[str, str]] = set()
+        self.budget = MAX_INSTANCES
+
+    def module(self, directory: Path) -> ModuleConfig:
+        """The parsed module in a directory (each directory is read once per load)."""
+        real = os.path.realpath(directory)
+        if real not in self._cache:
+            self._cache[real] = self._parse_dir(directory)
+        return self._cache[real]
+
+    def spend(self, n: int, block: Block) -> None:
+        """Count instances against the budget; refuse a tree that expands beyond it."""
+        self.budget -= n
+        if self.budget < 0:
+            raise InputError(block.file, f"expanding {block.type} \"{block.name}\" exceeds {MAX_INSTANCES} "
+                                         "instances in one load", block.line)
+
+    def local_target(self, block: Block, mod: ModuleConfig) -> Path | None:
+        """The directory a local module call names (an error when missing); None when not local."""
+        source = Scope(mod.syntax).resolve(block.body.get("source"))
+        if not is_local_source(source):
+            return None
+        target = Path(os.path.normpath(Path(block.file).parent / source))  # lexically, as Terraform does
+        if not target.is_dir():
+            if not self.strict:
+                return None
+            raise InputError(block.file, f"module \"{block.name}\": local source \"{source}\" is not a "
+                                         "directory", block.line)
+        return target
+
+    def check_cycles(self, dirs: list[Path]) -> None:
+        """Refuse a cycle of local module calls anywhere reachable from ``dirs``, naming the call."""
+        done: set[str] = set()
+        for start in dirs:
+            if os.path.realpath(start) in done:
+                continue
+            path: list[str] = []
+            on_path: set[str] = set()
+            stack: list[tuple[Path, int]] = [(start, 0)]
+            while stack:
+                d, i = stack.pop()
+                real = os.path.realpath(d)
+                mod = self.module(d)
+                if i == 0:
+                    path.append(real)
+                    on_path.add(real)
+                if i >= len(mod.calls):
+                    on_path.discard(path.pop())
+                    done.add(real)
+                    continue
+                stack.append((d, i + 1))
+                call = mod.calls[i]
+                target = self.local_target(call, mod)
+                if target is None:
+                    continue
+                t_real = os.path.realpath(target)
+                if t_real in on_path:
+                    raise InputError(call.file, f"module \"{call.name}\" calls {target}, which calls it "
+                                                "back: a cycle of module calls", call.line)
+                if t_real not in done:
+                    if len(path) > MAX_DEPTH:
+                        raise InputError(call.file, f"module calls nest deeper than {MAX_DEPTH} levels",
+                                         call.line)
+                    stack.append((target, 0))
+
+    def called_dirs(self, dirs: list[Path]) -> set[str]:
+        """Real paths of every directory some module in ``dirs`` calls as a local source."""
+        out: set[str] = set()
+        for d in dirs:
+            mod = self.module(d)
+            for call in mod.calls:
+                target = self.local_target(call, mod)
+                if target is not None:
+                    out.add(os.path.realpath(target))
+        return out
+
+    def evaluate_root(self, mod: ModuleConfig, tfvars: Mapping[str, Any]) -> list[Resource]:
+        """Every resource instance of a root module and the modules it calls."""
+        inst = _Instance(self, mod, "", "", {}, None, (os.path.realpath(mod.directory),), None,
+                         tfvars=tfvars)
+        return inst.evaluate()
+
+    def evaluate_calls(self, mod: ModuleConfig) -> list[Resource]:
+        """Only the module calls of a root (its own resources are read elsewhere)."""
+        inst = _Instance(self, mod, "", "", {}, None, (os.path.realpath(mod.directory),), None)
+        out: list[Resource] = []
+        for call in mod.calls:
+            out.extend(inst.call_resources(call.name))
+        return out
+
+    def take_notes(self) -> tuple[Note, ...]:
+        """The notes recorded since the last call (one root's), and start afresh."""
+        notes = tuple(self.notes)
+        self.notes.clear()
+        self._noted.clear()
+        return notes
+
+    def note(self, rule: str, address: str, message: str, block: Block) -> None:
+        """Record something for a rule, once per configuration address."""
+        if (rule, address) not in self._noted:
+            self._noted.add((rule, address))
+            self.notes.append(Note(rule, address, message, Location(block.file, block.line)))
+
+
+@dataclass
+class _CallResult:
+    value: Any
+    resources: list[Resource]
+
+
+_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
+_SECRET_QUERY = re.compile(r"(?i)([?&][^=&]*(?:token|secret|password|passwd|key|sig|credential)[^=&]*=)[^&]*")
+
+
+def _redact_source(source: str) -> str:
+    """A module source as shown in a finding: credentials in a URL (user:token@, ?token=) hidden."""
+    return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", source))
+
+
+def _provider_ref(raw: Any) -> str:
+    ref = _unwrap(raw)
+    return ref if ref else "aws"
+
+
+class _Instance:
+    """One instance of a module: its scope, lazily evaluated child calls and resources."""
+
+    def __init__(self, tree: ModuleTree, mod: ModuleConfig, addr: str, cfg: str, values: dict[str, Any],
+                 providers: dict[str, Any] | None, chain: tuple[str, ...], unknown: str | None,
+                 tfvars: Mapping[str, Any] | None = None):
+        self.tree, self.mod, self.addr, self.cfg, self.chain, self.unknown = (
+            tree, mod, addr, cfg, chain, unknown)
+        raw_vars: dict[str, Any] = {name: default for name, (default, _) in mod.variables.items()}
+        raw_vars.update(tfvars or {})
+        given = {k: v for k, v in values.items() if k in mod.variables}
+        for name, (_, sensitive) in mod.variables.items():
+            if sensitive:  # a sensitive value never reaches a report, whatever its origin
+                raw_vars[name] = UNKNOWN
+                given.pop(name, None)
+        self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value)
+        own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
+        if providers is None:
+            self.providers = own
+        else:
+            self.providers = {**providers, **own}
+        self.calls = {c.name: c for c in mod.calls}
+        self.results: dict[str, _CallResult] = {}
+        self._running: set[str] = set()
+
+    # -- module calls ----------------------------------------------------------------------------
+    def _module_value(self, name: str) -> Any:
+        result = self._call(name)
+        return result.value if result else UNKNOWN
+
+    def call_resources(self, name: str) -> list[Resource]:
+        """The resources a module call (all its instances) declares."""
+        result = self._call(name)
+        return result.resources if result else []
+
+    def _call(self, name: str) -> _CallResult | None:
+        if name in self.results:
+            return self.results[name]
+        if name not in self.calls or name in self._running:
+            return None
+        self._running.add(name)
+        try:
+            result = self._run_call(self.calls[name])
+        finally:
+            self._running.discard(name)
+        self.results[name] = result
+        return result
+
+    def _run_call(self, block: Block) -> _CallResult:
+        cfg = f"{self.cfg}.module.{block.name}" if self.cfg else f"module.{block.name}"
+        target = self.tree.local_target(block, self.mod)
+        if target is None:
+            source = self.scope.resolve(block.body.get("source"))
+            shown = _redact_source(source) if isinstance(source, str) else "(not a literal string)"
+            why = ("is not followed: only local module sources are read" if not is_local_source(source)
+                   else "is not followed: that folder is not next to the file given; check the "
+                   "directory instead")
+            self.tree.note("module-not-followed", cfg,
+                           f"{cfg} (source {shown}) {why}, so identities declared inside it are not "
+                           "checked here", block)
+            return _CallResult(UNKNOWN, [])
+        real = os.path.realpath(target)
+        if real in self.chain:
+            raise InputError(block.file, f"module \"{block.name}\" calls {target}, which calls it back: "
+                                         "a cycle of module calls", block.line)
+        if len(self.chain) > MAX_DEPTH:
+            raise InputError(block.file, f"module calls nest deeper than {MAX_DEPTH} levels", block.line)
+        child = self.tree.module(target)
+        providers = self._child_providers(block)
+        expansion = _expand(block, self.scope, self.tree)
+        resources: list[Resource] = []
+        if isinstance(expansion, str):
+            unknown = self.unknown or f"{expansion} of {cfg}"
+            inst = self._child(child, block, cfg, None, self.scope.iteration(unknown=True), providers, unknown)
+            return _CallResult(UNKNOWN, inst.evaluate())
+        outputs: dict[Any, Any] = {}
+        for key, scope in expansion:
+            inst = self._child(child, block, cfg, key, scope, providers, self.unknown)
+            resources.extend(inst.evaluate())
+            outputs[key] = inst.outputs()
+        if "for_each" in block.body:
+            value: Any = outputs
+        elif "count" in block.body:
+            value = [outputs[k] for k in sorted(outputs)]
+        else:
+            value = outputs.get(None, UNKNOWN)
+        return _CallResult(value, resources)
+
+    def _child(self, child: ModuleConfig, block: Block, cfg: str, key: Any, scope: Scope,
+               providers: dict[str, Any], unknown: str | None) -> _Instance:
+        step = f"module.{block.name}{format_key(key)}"
+        addr = f"{self.addr}.{step}" if self.addr else step
+        values = {k: scope.resolve(v) for k, v in block.body.items()
+                  if k not in _CALL_META and not k.startswith("__")}
+        return _Instance(self.tree, child, addr, cfg, values, providers,
+                         (*self.chain, os.path.realpath(child.directory)), unknown)
+
+    def _child_providers(self, block: Block) -> dict[str, Any]:
+        mapping = block.body.get("providers")
+        if isinstance(mapping, list) and mapping and isinstance(mapping[0], dict):
+            mapping = mapping[0]
+        if not isinstance(mapping, dict):
+            # Only default (unaliased) provider configurations pass implicitly.
+            return {k: v for k, v in self.providers.items() if "." not in k}
+        out: dict[str, Any] = {}
+        for k, v in mapping.items():
+            child_key, parent_ref = _unwrap(k), _unwrap(v)
+            if child_key and parent_ref:
+                out[child_key] = self.providers.get(parent_ref, {})
+        return out
+
+    # -- resources and outputs -------------------------------------------------------------------
+    def evaluate(self) -> list[Resource]:
+        """Resources of this instance, then of each call in declaration order."""
+        out: list[Resource] = []
+        for block in self.mod.resources:
+            if self.tree.wanted(block.type):
+                out.extend(self._resource_instances(block))
+        if not self.addr:
+            out.extend(self.mod.extra)
+        for call in self.mod.calls:
+            out.extend(self.call_resources(call.name))
+        return out
+
+    def outputs(self) -> dict[str, Any]:
+        """This instance's outputs; sensitive ones stay UNKNOWN."""
+        out: dict[str, Any] = {}
+        for name, (raw, sensitive) in self.mod.outputs.items():
+            out[name] = UNKNOWN if sensitive else self.scope.resolve(raw)
+        return out
+
+    def _resource_instances(self, block: Block) -> list[Resource]:
+        expansion = _expand(block, self.scope, self.tree)
+        if isinstance(expansion, str):
+            unknown = self.unknown or expansion
+            return [self._resource(block, None, self.scope.iteration(unknown=True), unknown)]
+        return [self._resource(block, key, scope, self.unknown) for key, scope in expansion]
+
+    def _resource(self, block: Block, key: Any, scope: Scope, unknown: str | None) -> Resource:
+        body = block.body
+        defaults = self.providers.get(_provider_ref(body.get("provider")), {}) \
+            if block.type.startswith("aws_") else {}
+        values = declared_values(body, scope, _RESOURCE_META, block.type, defaults)
+        refs: set[str] = set()
+        find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
+        deps = body.get("depends_on")
+        if isinstance(deps, list):
+            refs.update(d for d in (_unwrap(x) for x in deps) if d)
+        targets = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
+        lifecycle = body.get("lifecycle")
+        if isinstance(lifecycle, list):
+            lifecycle = lifecycle[0] if lifecycle and isinstance(lifecycle[0], dict) else {}
+        prevent = isinstance(lifecycle, dict) and scope.resolve(lifecycle.get("prevent_destroy")) is True
+        meta: dict[str, Any] = {}
+        if "count" in body or "for_each" in body:
+            meta["expanded"] = "count" if "count" in body else "for_each"
+        if unknown:
+            meta["unknown_instances"] = unknown
+        comment = body.get("//")
+        if isinstance(comment, dict):
+            md = comment.get("metadata")
+            if isinstance(md, dict) and isinstance(md.get("path"), str):
+                meta["construct_path"] = md["path"]
+            if isinstance(comment.get("nhi"), dict):
+                meta["nhi"] = comment["nhi"]
+        meta.update(native_expressions(block.type, body))
+        return Resource(
+            address=join_address(self.addr, "managed", block.type, block.name, key),
+            type=block.type,
+            name=block.name,
+            source=Location(block.file, block.line),
+            kind=self.tree.kind,
+            module=self.addr,
+            index=key,
+            values=values,
+            references=targets,
+            prevent_destroy=prevent,
+            metadata=meta,
+        )
+
+
+def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Scope]] | str:
+    """The instances of a block: (key, scope inside it); the meta-argument's name when unknown."""
+    body = block.body
+    if "for_each" in body and "count" in body:
+        raise InputError(block.file, f"{block.type} \"{block.name}\" sets both count and for_each",
+                         block.line)
+    if "for_each" in body:
+        coll = scope.resolve(body["for_each"])
+        if isinstance(coll, dict):
+            tree.spend(len(coll), block)
+            return [(k, scope.iteration(each=(k, coll[k]))) for k in sorted(coll)]
+        if isinstance(coll, list) and all(isinstance(v, str) for v in coll):
+            keys = sorted(set(coll))
+            tree.spend(len(keys), block)
+            return [(k, scope.iteration(each=(k, k))) for k in keys]
+        return "for_each"
+    if "count" in body:
+        n = scope.resolve(body["count"])
+        if isinstance(n, float) and n.is_integer():
+            n = int(n)
+        if isinstance(n, str) and n.isdigit():  # Terraform converts a numeric string
+            n = int(n)
+        if isinstance(n, int) and not isinstance(n, bool) and n >= 0:
+            tree.spend(n, block)
+            return [(i, scope.iteration(count=i)) for i in range(n)]
+        return "count"
+    tree.spend(1, block)
+    return [(None, scope)]
