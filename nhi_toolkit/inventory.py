@@ -154,6 +154,8 @@ class _Index:
     """Lookups that keep parent resolution linear in the number of identities."""
 
     def __init__(self, resources: list[tuple[Resource, IdentityType]]):
+        self.own_tags: Mapping[str, Any] = {}
+        """address -> the identity's own (tags, partial), filled in before parents are resolved."""
         self.by_config: dict[str, list[Resource]] = defaultdict(list)
         self.by_key: dict[tuple[str, str, Any], Resource] = {}
         self.by_value: dict[tuple[str, str, Any], list[Resource]] = defaultdict(list)
@@ -211,6 +213,12 @@ def link_values(values: Mapping[str, Any], link: ParentLink) -> tuple[list[Any],
     return out, unknown
 
 
+def _same_tags(candidates: list[Resource], index: _Index) -> bool:
+    first = index.own_tags.get(candidates[0].address)
+    return first is not None and first[0] is not None and all(
+        index.own_tags.get(c.address) == first for c in candidates[1:])
+
+
 def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
     """Return (parent, parent_expected): parent_expected is True when the type has a parent link.
 
@@ -245,8 +253,10 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
             referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
             # Inside an expanded module, a reference names the resource of the same module instance.
             referenced = [c for c in referenced if c.module == res.module] or referenced
-            # A value unknown until apply names no instance: several candidates stay ambiguous.
-            if referenced and (len(referenced) == 1 or (not child_vals and not unknown_val)):
+            # A value unknown until apply names no instance: several candidates stay ambiguous,
+            # unless they all carry the same tags, so that any of them gives the same verdict.
+            if referenced and (len(referenced) == 1 or (not child_vals and not unknown_val)
+                               or _same_tags(referenced, index)):
                 return referenced[0], True
         if by_value:
             return by_value[0], True
@@ -265,6 +275,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
     own: dict[str, tuple[dict[str, Any] | Unknown | None, bool]] = {
         res.address: read_tags(res.values, itype) for res, itype in members
     }
+    index.own_tags = own
     parents: dict[str, tuple[Resource | None, bool]] = {
         res.address: _find_parent(res, itype, index) for res, itype in members
     }
