@@ -20,7 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("nhi_toolkit.commands.check", "rules"),
     "retire": ("nhi_toolkit.commands.retire", "retire"),
     "audit": ("nhi_toolkit.commands.audit", "audit"),
-    "verify-live": ("nhi_toolkit.commands.live", "verify_live"),
+    "verify": ("nhi_toolkit.commands.verify", "verify"),
+    "inventory": ("nhi_toolkit.commands.inventory", "inventory"),
 }
 
 

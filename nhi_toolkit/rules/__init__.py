@@ -12,6 +12,15 @@ from nhi_toolkit.rules.lifecycle import (
     MissingOwner,
     UnknownUntilApply,
 )
+from nhi_toolkit.rules.live import (
+    CredentialOutsideTerraform,
+    Dormant,
+    KeyActivePastExpiry,
+    KeyInactiveNotDeleted,
+    KeyTooOld,
+    LiveLookupDenied,
+    Unmanaged,
+)
 from nhi_toolkit.rules.retirement import (
     Drift,
     MissingRevocationPath,
@@ -33,6 +42,13 @@ ALL_RULES: tuple[Rule, ...] = (
     Drift(),
     OwnerOffboarded(),
     SharedIdentity(),
+    KeyActivePastExpiry(),
+    KeyInactiveNotDeleted(),
+    KeyTooOld(),
+    Dormant(),
+    CredentialOutsideTerraform(),
+    Unmanaged(),
+    LiveLookupDenied(),
 )
 
 #: A rule that crashed is reported under this id, never swallowed.

@@ -1,0 +1,167 @@
+"""Inventory of many states at once: each state is loaded, reduced to a few rows per identity, and
+dropped, so memory stays flat however many states there are. States are read concurrently by a
+bounded thread pool; ``--shard I/N`` splits the work deterministically across machines and JSON parts
+are merged afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from nhi_toolkit.config import Config
+from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.common import Document
+from nhi_toolkit.model import UNKNOWN
+
+__all__ = ["FORMAT", "ROW_FIELDS", "bounded_map", "in_shard", "inventory_rows", "merge_parts", "parse_shard",
+           "render_inventory", "rows_of"]
+
+FORMAT = "nhi-inventory/1"
+ROW_FIELDS = ("identity", "type", "state", "workspace", "owner", "expires_at", "status")
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``I/N`` with 0 <= I < N."""
+    try:
+        i, n = (int(p) for p in text.split("/"))
+    except ValueError:
+        raise ValueError("use I/N, e.g. 0/4") from None
+    if n < 1 or not 0 <= i < n:
+        raise ValueError("use I/N with 0 <= I < N")
+    return i, n
+
+
+def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    """Deterministic split of a listing: ``(i, n)`` keeps the keys whose hash is i modulo n."""
+    if shard is None:
+        return True
+    i, n = shard
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % n == i
+
+
+def _plain(value: Any) -> Any:
+    return "(known after apply)" if value is UNKNOWN else value
+
+
+def rows_of(doc: Document, config: Config, now: Any) -> list[dict[str, Any]]:
+    """The inventory rows of one document (then the document can go)."""
+    from nhi_toolkit.engine import identity_status
+    from nhi_toolkit.inventory import build_inventory
+
+    meta = doc.metadata or {}
+    rows = []
+    for ident in build_inventory(doc, config):
+        rows.append({"identity": ident.address, "type": ident.type, "state": meta.get("state_key", doc.path),
+                     "workspace": meta.get("workspace", "default"), "owner": _plain(ident.owner),
+                     "expires_at": _plain(ident.expires),
+                     "status": identity_status(ident, now, config.expiring_soon_days)})
+    return rows
+
+
+def bounded_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
+    """``fn`` over items on a thread pool with at most ``2 * workers`` in flight, results in order."""
+    pending: list[Future[Any]] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for item in items:
+            pending.append(pool.submit(fn, item))
+            if len(pending) >= 2 * workers:
+                yield pending.pop(0).result()
+        while pending:
+            yield pending.pop(0).result()
+
+
+def _tasks(sources: Sequence[str], shard: tuple[int, int] | None) -> Iterator[tuple[str, Any]]:
+    for src in sources:
+        if src.startswith("s3://"):
+            from nhi_toolkit.aws.s3 import list_states
+
+            objects = list_states(src, shard=shard)
+            if not objects and shard is None:
+                raise InputError(src, "no Terraform state (*.tfstate) under this prefix")
+            for obj in objects:
+                yield ("s3", obj)
+        elif in_shard(src, shard):
+            yield ("path", src)
+
+
+def inventory_rows(sources: Sequence[str], config: Config, now: Any, *, shard: tuple[int, int] | None = None,
+                   workers: int = 8) -> tuple[list[dict[str, Any]], int]:
+    """Rows for every identity in every state of the sources, and how many states were read."""
+    wanted = config.catalog.__contains__
+
+    def one(task: tuple[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+        kind, item = task
+        if kind == "s3":
+            from nhi_toolkit.aws.s3 import read_object
+            from nhi_toolkit.loaders.s3 import document_from_bytes
+
+            doc = document_from_bytes(read_object(item), item.url, wanted,
+                                      {"workspace": item.workspace, "state_key": item.url})
+            return 1, rows_of(doc, config, now)
+        from nhi_toolkit.loaders import load_document
+
+        docs = load_document(item, wanted)
+        return len(docs), [r for d in docs for r in rows_of(d, config, now)]
+
+    rows: list[dict[str, Any]] = []
+    states = 0
+    for count, part in bounded_map(one, _tasks(sources, shard), workers):
+        states += count
+        rows.extend(part)
+    rows.sort(key=lambda r: (r["state"], r["identity"]))
+    return rows, states
+
+
+def merge_parts(paths: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
+    """Join the JSON parts of a sharded inventory (one per shard)."""
+    from nhi_toolkit.loaders.common import decode_text, parse_json, read_bytes
+
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    states = 0
+    for path in paths:
+        doc = parse_json(decode_text(read_bytes(path), path), path)
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT or not isinstance(doc.get("rows"), list):
+            raise InputError(path, f"not an inventory part ({FORMAT}; write one with --format json)")
+        states += int(doc.get("states") or 0)
+        for row in doc["rows"]:
+            if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("identity", "state")):
+                raise InputError(path, "an inventory row lacks identity or state")
+            rows[(row["state"], row["identity"])] = {k: row.get(k) for k in ROW_FIELDS}
+    return [rows[k] for k in sorted(rows)], states
+
+
+def render_inventory(rows: Sequence[dict[str, Any]], fmt: str, *, states: int, now: str,
+                     shard: str | None = None) -> str:
+    """table, json (mergeable parts) or csv; deterministic."""
+    if fmt == "json":
+        doc = {"format": FORMAT, "now": now, "shard": shard, "states": states, "rows": list(rows)}
+        return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=ROW_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in ROW_FIELDS})
+        return buf.getvalue()
+    from nhi_toolkit.reporters.text import _cell
+
+    cols = ("IDENTITY", "WORKSPACE", "STATE", "OWNER", "EXPIRES", "STATUS")
+    table = [(_cell(r["identity"]), _cell(r["workspace"]), _cell(r["state"]), _cell(r["owner"]),
+              _cell(r["expires_at"]), _cell(r["status"])) for r in rows]
+    lines = []
+    if table:
+        widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
+        fmt_line = "  ".join(f"{{:<{w}}}" for w in widths)
+        lines.append(fmt_line.format(*cols).rstrip())
+        lines.extend(fmt_line.format(*t).rstrip() for t in table)
+    else:
+        lines.append("No non-human identities found.")
+    lines.append("")
+    lines.append(f"{len(rows)} identities in {states} states as of {now}")
+    return "\n".join(lines) + "\n"
