@@ -326,11 +326,11 @@ class _Inspector:
                 "last_used_date": _fmt(last_used),
                 "last_used_service": last.get("ServiceName") if last.get("ServiceName") != "N/A" else None,
                 "last_used_region": last.get("Region") if last.get("Region") != "N/A" else None,
-                "arn": f"{self._user_arn_prefix()}user/{user}" if self._user_arn_prefix() else None}, out
+                "arn": self._user_arn(user)}, out
 
-    def _user_arn_prefix(self) -> str:
-        m = re.match(r"(arn:[^:]+:iam::\d+:)", self.caller)
-        return m.group(1) if m else ""
+    def _user_arn(self, user: str) -> str | None:
+        parts = self.caller.split(":")
+        return f"arn:{parts[1]}:iam::{parts[4]}:user/{user}" if len(parts) > 4 and parts[4] else None
 
     def dormancy(self, identity: Identity, what: str, created: datetime | None, last_used: datetime | None,
                  freshness: str, out: list[Finding], *, role: bool = False) -> None:
@@ -366,8 +366,8 @@ class _Inspector:
         deleted = _date(got.get("DeletedDate"))
         if deleted is not None:
             out.append(_rule("drift").finding(
-                identity, f"{identity.address}: the secret is scheduled for deletion in AWS (since "
-                          f"{_fmt(deleted)}), outside Terraform"))
+                identity, f"{identity.address}: the secret is scheduled for deletion in AWS "
+                          f"(deletion date {_fmt(deleted)}), outside Terraform"))
         self.tag_drift(identity, _tag_map(got.get("Tags") or ()), out)
         return {"arn": got.get("ARN"), "status": "pending-deletion" if deleted else "present",
                 "create_date": _fmt(_date(got.get("CreatedDate"))),
@@ -415,8 +415,9 @@ def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Co
         result.unmanaged = items
         rule = _rule("unmanaged")
         account = _account_of(insp.caller)
-        for item in items:
+        for rank, item in enumerate(items, 1):
             why = f"; AI-likeness {item.score}: {', '.join(item.reasons)}" if item.score else "; no AI signs"
+            why += f" (rank {rank} of {len(items)})"
             result.findings.append(rule.finding(
                 None, f"{item.kind} {item.name} exists in the account but no input manages it"
                       f"{item.details}{why}",
@@ -441,8 +442,8 @@ _PROVIDER_SECRET = re.compile(r"(openai|anthropic|claude|cohere|mistral|gemini|h
                               r"api[-_]?key|llm|model[-_]provider)", re.IGNORECASE)
 _AI_SERVICES = ("bedrock.amazonaws.com", "sagemaker.amazonaws.com", "lambda.amazonaws.com",
                 "bedrock-agentcore.amazonaws.com")
-_AI_POLICY = re.compile(r"(AmazonBedrock|AmazonSageMaker|AmazonQ|ComprehendFull|AmazonKendra|"
-                        r"AmazonTextract|AmazonRekognition|AmazonPolly|AmazonTranscribe|AmazonLex)",
+_AI_POLICY = re.compile(r"(Bedrock|SageMaker|AmazonQ|Comprehend|Kendra|Textract|Rekognition|"
+                        r"AmazonPolly|Transcribe|AmazonLex|OpenSearchServerless)",
                         re.IGNORECASE)
 
 
