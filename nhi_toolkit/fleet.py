@@ -7,9 +7,11 @@ are merged afterwards.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -20,7 +22,7 @@ from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN
 
 __all__ = ["FORMAT", "ROW_FIELDS", "bounded_map", "in_shard", "inventory_rows", "merge_parts", "parse_shard",
-           "render_inventory", "rows_of"]
+           "iter_render", "render_inventory", "rows_of"]
 
 FORMAT = "nhi-inventory/1"
 ROW_FIELDS = ("identity", "type", "state", "workspace", "owner", "expires_at", "status")
@@ -49,19 +51,26 @@ def _plain(value: Any) -> Any:
     return "(known after apply)" if value is UNKNOWN else value
 
 
-def rows_of(doc: Document, config: Config, now: Any) -> list[dict[str, Any]]:
+Row = tuple[Any, ...]
+"""One inventory row: the values of ROW_FIELDS in order (tuples of interned strings keep a large
+fleet's rows small)."""
+
+
+def _i(value: Any) -> Any:
+    return sys.intern(value) if isinstance(value, str) else value
+
+
+def rows_of(doc: Document, config: Config, now: Any) -> list[Row]:
     """The inventory rows of one document (then the document can go)."""
     from nhi_toolkit.engine import identity_status
     from nhi_toolkit.inventory import build_inventory
 
     meta = doc.metadata or {}
-    rows = []
-    for ident in build_inventory(doc, config):
-        rows.append({"identity": ident.address, "type": ident.type, "state": meta.get("state_key", doc.path),
-                     "workspace": meta.get("workspace", "default"), "owner": _plain(ident.owner),
-                     "expires_at": _plain(ident.expires),
-                     "status": identity_status(ident, now, config.expiring_soon_days)})
-    return rows
+    state = meta.get("state_key", doc.path)
+    workspace = _i(meta.get("workspace", "default"))
+    return [(_i(ident.address), _i(ident.type), state, workspace, _i(_plain(ident.owner)),
+             _i(_plain(ident.expires)), _i(identity_status(ident, now, config.expiring_soon_days)))
+            for ident in build_inventory(doc, config)]
 
 
 def bounded_map(fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> Iterator[Any]:
@@ -91,11 +100,11 @@ def _tasks(sources: Sequence[str], shard: tuple[int, int] | None) -> Iterator[tu
 
 
 def inventory_rows(sources: Sequence[str], config: Config, now: Any, *, shard: tuple[int, int] | None = None,
-                   workers: int = 8) -> tuple[list[dict[str, Any]], int]:
+                   workers: int = 8) -> tuple[list[Row], int]:
     """Rows for every identity in every state of the sources, and how many states were read."""
     wanted = config.catalog.__contains__
 
-    def one(task: tuple[str, Any]) -> tuple[int, list[dict[str, Any]]]:
+    def one(task: tuple[str, Any]) -> tuple[int, list[Row]]:
         kind, item = task
         if kind == "s3":
             from nhi_toolkit.aws.s3 import read_object
@@ -109,20 +118,22 @@ def inventory_rows(sources: Sequence[str], config: Config, now: Any, *, shard: t
         docs = load_document(item, wanted)
         return len(docs), [r for d in docs for r in rows_of(d, config, now)]
 
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     states = 0
     for count, part in bounded_map(one, _tasks(sources, shard), workers):
         states += count
         rows.extend(part)
-    rows.sort(key=lambda r: (r["state"], r["identity"]))
+        if states % 256 == 0 and not gc.isenabled():
+            gc.collect()  # the caller switched automatic collection off for speed; cycles still go
+    rows.sort(key=lambda r: (r[2], r[0]))
     return rows, states
 
 
-def merge_parts(paths: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
+def merge_parts(paths: Sequence[str]) -> tuple[list[Row], int]:
     """Join the JSON parts of a sharded inventory (one per shard)."""
     from nhi_toolkit.loaders.common import decode_text, parse_json, read_bytes
 
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    rows: dict[tuple[str, str], Row] = {}
     states = 0
     for path in paths:
         doc = parse_json(decode_text(read_bytes(path), path), path)
@@ -132,28 +143,44 @@ def merge_parts(paths: Sequence[str]) -> tuple[list[dict[str, Any]], int]:
         for row in doc["rows"]:
             if not isinstance(row, dict) or not all(isinstance(row.get(k), str) for k in ("identity", "state")):
                 raise InputError(path, "an inventory row lacks identity or state")
-            rows[(row["state"], row["identity"])] = {k: row.get(k) for k in ROW_FIELDS}
+            rows[(row["state"], row["identity"])] = tuple(_i(row.get(k)) for k in ROW_FIELDS)
     return [rows[k] for k in sorted(rows)], states
 
 
-def render_inventory(rows: Sequence[dict[str, Any]], fmt: str, *, states: int, now: str,
+def render_inventory(rows: Sequence[Row], fmt: str, *, states: int, now: str,
                      shard: str | None = None) -> str:
-    """table, json (mergeable parts) or csv; deterministic."""
+    """table, json (mergeable parts, one row per line) or csv; deterministic."""
+    return "".join(iter_render(rows, fmt, states=states, now=now, shard=shard))
+
+
+def iter_render(rows: Sequence[Row], fmt: str, *, states: int, now: str,
+                shard: str | None = None) -> Iterator[str]:
+    """:func:`render_inventory` in pieces, so a large inventory is written without one big string."""
     if fmt == "json":
-        doc = {"format": FORMAT, "now": now, "shard": shard, "states": states, "rows": list(rows)}
-        return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        head = {"format": FORMAT, "now": now, "shard": shard, "states": states}
+        yield "{\n" + "".join(f" {json.dumps(k)}: {json.dumps(v)},\n" for k, v in sorted(head.items()))
+        yield ' "rows": ['
+        # One row per line through the C encoder: a pretty-printed dump of a large fleet is slow.
+        for n, r in enumerate(rows):
+            yield ("\n  " if n == 0 else ",\n  ") + json.dumps(dict(zip(ROW_FIELDS, r, strict=True)),
+                                                              sort_keys=True, ensure_ascii=False)
+        yield "\n ]\n}\n"
+        return
+    yield _render_rest(rows, fmt, states=states, now=now)
+
+
+def _render_rest(rows: Sequence[Row], fmt: str, *, states: int, now: str) -> str:
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=ROW_FIELDS, lineterminator="\n")
-        writer.writeheader()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(ROW_FIELDS)
         for row in rows:
-            writer.writerow({k: "" if row.get(k) is None else row.get(k) for k in ROW_FIELDS})
+            writer.writerow(["" if v is None else v for v in row])
         return buf.getvalue()
     from nhi_toolkit.reporters.text import _cell
 
     cols = ("IDENTITY", "WORKSPACE", "STATE", "OWNER", "EXPIRES", "STATUS")
-    table = [(_cell(r["identity"]), _cell(r["workspace"]), _cell(r["state"]), _cell(r["owner"]),
-              _cell(r["expires_at"]), _cell(r["status"])) for r in rows]
+    table = [tuple(_cell(r[i]) for i in (0, 3, 2, 4, 5, 6)) for r in rows]
     lines = []
     if table:
         widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
