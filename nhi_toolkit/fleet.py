@@ -21,8 +21,18 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["FORMAT", "ROW_FIELDS", "bounded_map", "in_shard", "inventory_rows", "merge_parts", "parse_shard",
-           "iter_render", "render_inventory", "rows_of"]
+__all__ = [
+    "FORMAT",
+    "ROW_FIELDS",
+    "bounded_map",
+    "in_shard",
+    "inventory_rows",
+    "iter_render",
+    "merge_parts",
+    "parse_shard",
+    "render_inventory",
+    "rows_of",
+]
 
 FORMAT = "nhi-inventory/1"
 ROW_FIELDS = ("identity", "type", "state", "workspace", "owner", "expires_at", "status")

@@ -72,7 +72,7 @@ class StateObject:
 
 def parse_s3_url(url: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` -> (bucket, prefix)."""
-    rest = url[len("s3://"):] if url.startswith("s3://") else url
+    rest = url.removeprefix("s3://")
     bucket, _, prefix = rest.partition("/")
     if not bucket:
         raise InputError(url, "an S3 input needs a bucket: s3://BUCKET/PREFIX/")

@@ -515,11 +515,12 @@ def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[
     items: list[UnmanagedItem] = []
     iam = "iam"
 
-    def opt(action: str, target: str, fn: Callable[[Any], Any], default: Any) -> Any:
+    def opt(action: str, operation: str, key: str, **params: str) -> list[Any]:
+        """A per-identity listing; a denial or failure leaves it empty (the scan goes on)."""
         try:
-            return session.call(iam, action, target, fn)
+            return list(session.call(iam, action, str(params), lambda c: list(paginate(c, operation, key, **params))))
         except botocore.exceptions.ClientError:
-            return default
+            return []
 
     users = session.require(iam, "ListUsers", "the account",
                             lambda c: list(paginate(c, "list_users", "Users")))
@@ -527,12 +528,10 @@ def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[
         name = str(user.get("UserName"))
         if name in managed["aws_iam_user"]:
             continue
-        tags = opt("ListUserTags", name, lambda c, n=name: _tag_map(paginate(c, "list_user_tags", "Tags",
-                                                                              UserName=n)), {})
-        pols = opt("ListAttachedUserPolicies", name, lambda c, n=name: [
-            p["PolicyArn"] for p in paginate(c, "list_attached_user_policies", "AttachedPolicies", UserName=n)], [])
-        keys = opt("ListAccessKeys", name, lambda c, n=name: list(
-            paginate(c, "list_access_keys", "AccessKeyMetadata", UserName=n)), [])
+        tags = _tag_map(opt("ListUserTags", "list_user_tags", "Tags", UserName=name))
+        pols = [p["PolicyArn"] for p in opt("ListAttachedUserPolicies", "list_attached_user_policies",
+                                            "AttachedPolicies", UserName=name)]
+        keys = opt("ListAccessKeys", "list_access_keys", "AccessKeyMetadata", UserName=name)
         score, reasons = ai_likeness(name=name, tags=tags, policies=pols)
         if keys:
             score += 1
@@ -545,10 +544,9 @@ def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[
         name, path = str(role.get("RoleName")), str(role.get("Path", "/"))
         if name in managed["aws_iam_role"] or path.startswith(("/aws-service-role/", "/aws-reserved/")):
             continue
-        tags = opt("ListRoleTags", name, lambda c, n=name: _tag_map(paginate(c, "list_role_tags", "Tags",
-                                                                              RoleName=n)), {})
-        pols = opt("ListAttachedRolePolicies", name, lambda c, n=name: [
-            p["PolicyArn"] for p in paginate(c, "list_attached_role_policies", "AttachedPolicies", RoleName=n)], [])
+        tags = _tag_map(opt("ListRoleTags", "list_role_tags", "Tags", RoleName=name))
+        pols = [p["PolicyArn"] for p in opt("ListAttachedRolePolicies", "list_attached_role_policies",
+                                            "AttachedPolicies", RoleName=name)]
         score, reasons = ai_likeness(name=name, tags=tags, policies=pols,
                                      trusted=_trusted_services(role.get("AssumeRolePolicyDocument")))
         items.append(UnmanagedItem("IAM role", str(role.get("Arn")), name, score, reasons))

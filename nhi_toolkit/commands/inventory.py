@@ -37,12 +37,12 @@ def inventory(inputs: tuple[str, ...], fmt: str, output: str | None, shard: str 
 
     Exit 0 listed, 2 bad input, 4 AWS could not be asked.
     """
-    from nhi_toolkit.config import load_config
-    from nhi_toolkit.expiry import format_instant
-    from nhi_toolkit.errors import NhiError
-    from nhi_toolkit.fleet import inventory_rows, iter_render, merge_parts, parse_shard
-
     import gc
+
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.errors import NhiError
+    from nhi_toolkit.expiry import format_instant
+    from nhi_toolkit.fleet import inventory_rows, iter_render, merge_parts, parse_shard
 
     # Loading builds many small acyclic records; automatic cyclic collection over them costs time
     # that grows with the input (inventory_rows still collects every 256 states).

@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import click
 
-from nhi_toolkit.commands.common import fail_on_option, handle_errors, now_option, parse_now_value, write_output
+from nhi_toolkit.commands.common import (
+    fail_on_option,
+    handle_errors,
+    now_option,
+    parse_now_value,
+    write_output,
+)
 from nhi_toolkit.reporters import REPORTERS
 
 __all__ = ["aws_options", "verify"]
