@@ -267,6 +267,16 @@ def test_denied_identity_is_a_finding_denied_account_is_exit_4(aws: str, tmp_pat
     assert whole.code == 4 and whole.stdout == ""
     assert "iam:ListUsers" in whole.stderr and "Traceback" not in whole.stderr
 
+    iam.create_role(RoleName="side-bot", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))
+    proxy = FaultProxy(aws, lambda a: (403, "AccessDenied") if a == "ListRoleTags" else None).start()
+    try:
+        partial = verify(proxy.url, state, "--now", "2026-06-01", "--format", "json")
+    finally:
+        proxy.stop()
+    unmanaged = {f["address"]: f for f in by_rule(json.loads(partial.stdout))["unmanaged"]}
+    side = unmanaged["arn:aws:iam::123456789012:role/side-bot"]
+    assert "not fully read (iam:ListRoleTags denied)" in side["message"]
+
 
 def test_no_credentials_and_unreachable_endpoint_exit_4(aws: str, tmp_path: Path) -> None:  # noqa: F811
     state = write_json(tmp_path / "s.tfstate", state_doc())

@@ -515,12 +515,21 @@ def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[
     items: list[UnmanagedItem] = []
     iam = "iam"
 
+    unread: list[str] = []
+
     def opt(action: str, operation: str, key: str, **params: str) -> list[Any]:
-        """A per-identity listing; a denial or failure leaves it empty (the scan goes on)."""
+        """A per-identity listing; a denial or failure leaves it empty and is named in the finding
+        (the scan goes on)."""
         try:
             return list(session.call(iam, action, str(params), lambda c: list(paginate(c, operation, key, **params))))
-        except botocore.exceptions.ClientError:
+        except botocore.exceptions.ClientError as exc:
+            unread.append(f"iam:{action} {'denied' if is_denied(exc) else 'failed'}")
             return []
+
+    def unreadable() -> str:
+        text = f"; not fully read ({', '.join(unread)}), so its AI-likeness may be understated" if unread else ""
+        unread.clear()
+        return text
 
     users = session.require(iam, "ListUsers", "the account",
                             lambda c: list(paginate(c, "list_users", "Users")))
@@ -538,7 +547,7 @@ def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[
             reasons = (*reasons, f"{len(keys)} static access key(s)")
         details = "".join(f"; access key {k.get('AccessKeyId')} {k.get('Status')}" for k in
                           sorted(keys, key=lambda k: str(k.get("AccessKeyId"))))
-        items.append(UnmanagedItem("IAM user", str(user.get("Arn")), name, score, reasons, details))
+        items.append(UnmanagedItem("IAM user", str(user.get("Arn")), name, score, reasons, details + unreadable()))
     roles = session.require(iam, "ListRoles", "the account", lambda c: list(paginate(c, "list_roles", "Roles")))
     for role in roles:
         name, path = str(role.get("RoleName")), str(role.get("Path", "/"))
@@ -549,7 +558,7 @@ def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[
                                             "AttachedPolicies", RoleName=name)]
         score, reasons = ai_likeness(name=name, tags=tags, policies=pols,
                                      trusted=_trusted_services(role.get("AssumeRolePolicyDocument")))
-        items.append(UnmanagedItem("IAM role", str(role.get("Arn")), name, score, reasons))
+        items.append(UnmanagedItem("IAM role", str(role.get("Arn")), name, score, reasons, unreadable()))
     secrets = session.require("secretsmanager", "ListSecrets", "the account",
                               lambda c: list(paginate(c, "list_secrets", "SecretList")))
     for sec in secrets:

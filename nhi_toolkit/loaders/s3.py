@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.errors import InputError
+
+if TYPE_CHECKING:
+    from nhi_toolkit.aws.s3 import StateObject
 from nhi_toolkit.loaders.common import Document, decode_text, parse_json
 
 __all__ = ["document_from_bytes", "iter_s3_documents", "load_s3"]
@@ -30,16 +33,21 @@ def document_from_bytes(data: bytes, path: str, wanted: Callable[[str], bool],
 
 
 def iter_s3_documents(url: str, wanted: Callable[[str], bool], *,
-                      shard: tuple[int, int] | None = None) -> Iterator[Document]:
+                      shard: tuple[int, int] | None = None, workers: int = 8) -> Iterator[Document]:
     """Each state under the URL, read and loaded one after the other."""
     from nhi_toolkit.aws.s3 import list_states, read_object
 
     objects = list_states(url, shard=shard)
     if not objects and shard is None:
         raise InputError(url, "no Terraform state (*.tfstate) under this prefix")
-    for obj in objects:
-        yield document_from_bytes(read_object(obj), obj.url, wanted,
-                                  {"workspace": obj.workspace, "state_key": obj.key})
+    from nhi_toolkit.fleet import bounded_map
+
+    def load(obj: StateObject) -> Document:
+        return document_from_bytes(read_object(obj), obj.url, wanted,
+                                   {"workspace": obj.workspace, "state_key": obj.key})
+
+    # Objects are fetched by a few threads at once; documents come back in key order.
+    yield from bounded_map(load, objects, workers)
 
 
 def load_s3(url: str, wanted: Callable[[str], bool]) -> list[Document]:
