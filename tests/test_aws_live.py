@@ -330,3 +330,23 @@ def test_only_the_aws_package_imports_boto3(tmp_path: Path) -> None:
             "sys.exit(code)\n")
     proc = subprocess.run([sys.executable, "-c", code, str(state)], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_plan_creates_are_not_looked_up_and_undeployed_declarations_are_info(aws: str, tmp_path: Path) -> None:  # noqa: F811
+    from tests.conftest import change, plan_doc
+
+    tags = {"owner": OWNER, "expires_at": "2999-01-01"}
+    plan = write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_user.new", {"name": "brand-new", "tags": tags, "tags_all": tags})))
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(
+        'resource "aws_iam_role" "r" {\n  name = "not-applied"\n  assume_role_policy = "{}"\n'
+        '  tags = { owner = "alice@example.com", expires_at = "2999-01-01" }\n}\n')
+    run = verify(aws, plan, tmp_path / "infra", "--now", "2026-06-01", "--format", "json", "--no-unmanaged")
+    doc = json.loads(run.stdout)
+    assert run.code == 0, run.stdout + run.stderr
+    (drift,) = by_rule(doc)["drift"]
+    assert drift["address"] == "aws_iam_role.r" and drift["severity"] == "info"
+    assert "not applied yet" in drift["message"]
+    idents = {i["address"]: i for i in doc["identities"]}
+    assert "live" not in idents["aws_iam_user.new"]

@@ -20,7 +20,7 @@ import botocore.exceptions
 from nhi_toolkit.aws.session import AwsSession, access_denied, error_code, is_denied, is_missing, paginate
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import format_instant, is_expired
-from nhi_toolkit.model import UNKNOWN, Finding, Identity, Location, Severity
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.rules import rule_by_key
 from nhi_toolkit.rules.base import Rule
 
@@ -153,8 +153,14 @@ class _Inspector:
                                                             "(changed outside Terraform)"))
 
     def gone(self, identity: Identity, what: str, out: list[Finding]) -> dict[str, Any]:
-        out.append(_rule("drift").finding(identity, f"{identity.address}: {what} does not exist in AWS "
-                                                    "(deleted outside Terraform)"))
+        if identity.resource.kind in (InputKind.HCL, InputKind.CDKTF):
+            # Only declared, never seen applied: it may simply not be applied yet.
+            out.append(_rule("drift").finding(identity, f"{identity.address}: {what} is declared but does not "
+                                                        "exist in AWS (not applied yet, or deleted outside "
+                                                        "Terraform)", severity=Severity.INFO))
+        else:
+            out.append(_rule("drift").finding(identity, f"{identity.address}: {what} does not exist in AWS "
+                                                        "(deleted outside Terraform)"))
         return {"status": "missing"}
 
     def outside(self, identity: Identity, what: str, out: list[Finding]) -> None:
@@ -399,8 +405,13 @@ def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Co
     insp = _Inspector(session, identities, config, now, dormant_days)
     groups: dict[tuple[str, str], list[Identity]] = {}
     for ident in identities:
-        if ident.type in _LIVE_TYPES and not ident.resource.deleted and (k := _aws_key(ident)) is not None:
+        res = ident.resource
+        # A plan's creates do not exist yet; data sources are not managed here.
+        if ident.type in _LIVE_TYPES and not res.deleted and res.action != "create" and res.mode == "managed" \
+                and (k := _aws_key(ident)) is not None:
             groups.setdefault(k, []).append(ident)
+    for members in groups.values():  # look up through what was applied (state) before declarations
+        members.sort(key=lambda i: (i.resource.kind in (InputKind.HCL, InputKind.CDKTF), i.address, str(i.source)))
     keys = sorted(groups)
     result = LiveResult(caller=insp.caller)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
