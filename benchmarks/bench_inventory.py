@@ -120,6 +120,14 @@ def main() -> None:
             secs, mib = measure(NHI + ["inventory", str(big), "--format", "json", "--now", "2026-12-01"], env)
             print(f"{'one local state (' + str(big.stat().st_size // 1_000_000) + ' MB)':<36} {1:>6} "
                   f"{16667 * 3:>9} {secs:>7.2f} {mib:>9.0f}")
+            import boto3
+
+            s3 = boto3.client("s3", endpoint_url=url, region_name="us-east-1",
+                              aws_access_key_id="bench", aws_secret_access_key="bench")
+            s3.create_bucket(Bucket="big")
+            s3.upload_file(str(big), "big", "one/terraform.tfstate")
+            secs, mib = measure(NHI + ["inventory", "s3://big/one/", "--format", "json", "--now", "2026-12-01"], env)
+            print(f"{'the same state in S3':<36} {1:>6} {16667 * 3:>9} {secs:>7.2f} {mib:>9.0f}")
             secs, mib = measure([sys.executable, "-c", f"import json; json.load(open({str(big)!r}))"], env)
             print(f"{'  bare json.load of it':<36} {'':>6} {'':>9} {secs:>7.2f} {mib:>9.0f}")
     finally:
