@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py
+	$(BIN)/python benchmarks/bench_inventory.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info cdktf.out .pytest_cache

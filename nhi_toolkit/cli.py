@@ -24,7 +24,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("nhi_toolkit.commands.explain", "explain"),
     "retire": ("nhi_toolkit.commands.retire", "retire"),
     "audit": ("nhi_toolkit.commands.audit", "audit"),
-    "verify-live": ("nhi_toolkit.commands.live", "verify_live"),
+    "verify": ("nhi_toolkit.commands.verify", "verify"),
+    "inventory": ("nhi_toolkit.commands.inventory", "inventory"),
 }
 
 

@@ -108,6 +108,8 @@ class Config:
     integration_keys: tuple[str, ...] = DEFAULT_INTEGRATION_KEYS
     revocation_keys: tuple[str, ...] = DEFAULT_REVOCATION_KEYS
     expiring_soon_days: int = 14
+    dormant_days: int = 90
+    """nhi verify: an identity unused for longer than this is dormant (--dormant-days)."""
     max_lifetime_days: Mapping[str, int] = field(default_factory=dict)
     """Per resource type or category overrides of the catalog's maximum lifetime."""
     fail_on: str = "error"
@@ -262,6 +264,11 @@ def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Confi
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise ConfigError(where, "'expiring_soon_days' must be a whole number of days")
         kw["expiring_soon_days"] = v
+    if "dormant_days" in data:
+        v = data["dormant_days"]
+        if not isinstance(v, int) or isinstance(v, bool) or v <= 0:
+            raise ConfigError(where, "'dormant_days' must be a positive whole number of days")
+        kw["dormant_days"] = v
     if "max_lifetime_days" in data:
         v = data["max_lifetime_days"]
         if not isinstance(v, dict) or not all(

@@ -120,5 +120,10 @@ def load_inputs(paths: Iterable[str], wanted: Wanted = _everything) -> list[Docu
     """Load every input in order."""
     docs: list[Document] = []
     for path in paths:
+        if path.startswith("s3://"):  # a remote state fleet (boto3 lives in nhi_toolkit.aws)
+            from nhi_toolkit.loaders.s3 import load_s3
+
+            docs.extend(load_s3(path, wanted))
+            continue
         docs.extend(load_document(path, wanted))
     return docs

@@ -21,7 +21,7 @@ def _plain(value: Any) -> Any:
 def identity_json(identity: Identity, report: Report) -> dict[str, Any]:
     """One entry of ``identities``."""
     unknown = [k for k, v in (("owner", identity.owner), ("expires_at", identity.expires)) if v is UNKNOWN]
-    return {
+    doc = {
         "address": identity.address,
         "type": identity.type,
         "category": identity.category,
@@ -40,6 +40,10 @@ def identity_json(identity: Identity, report: Report) -> dict[str, Any]:
         "declaration": _declaration(identity),
         "native_expiry": _native(identity),
     }
+    live = getattr(report, "live_of", None)  # nhi verify: what the cloud says (nhi_toolkit.live)
+    if live is not None and (obj := live(identity)) is not None:
+        doc["live"] = dict(obj)
+    return doc
 
 
 def _declaration(identity: Identity) -> dict[str, Any] | None:

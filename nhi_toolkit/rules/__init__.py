@@ -15,6 +15,15 @@ from nhi_toolkit.rules.lifecycle import (
 )
 from nhi_toolkit.rules.modules import ModuleNotFollowed
 from nhi_toolkit.rules.platform import PlatformManaged
+from nhi_toolkit.rules.live import (
+    CredentialOutsideTerraform,
+    Dormant,
+    KeyActivePastExpiry,
+    KeyInactiveNotDeleted,
+    KeyTooOld,
+    LiveLookupDenied,
+    Unmanaged,
+)
 from nhi_toolkit.rules.retirement import (
     Drift,
     MissingRevocationPath,
@@ -39,6 +48,13 @@ ALL_RULES: tuple[Rule, ...] = (
     SharedIdentity(),
     ModuleNotFollowed(),
     PlatformManaged(),
+    KeyActivePastExpiry(),
+    KeyInactiveNotDeleted(),
+    KeyTooOld(),
+    Dormant(),
+    CredentialOutsideTerraform(),
+    Unmanaged(),
+    LiveLookupDenied(),
 )
 
 #: A rule that crashed is reported under this id, never swallowed.
