@@ -13,8 +13,6 @@ from nhi_toolkit.rules.lifecycle import (
     MissingOwner,
     UnknownUntilApply,
 )
-from nhi_toolkit.rules.modules import ModuleNotFollowed
-from nhi_toolkit.rules.platform import PlatformManaged
 from nhi_toolkit.rules.live import (
     CredentialOutsideTerraform,
     Dormant,
@@ -24,6 +22,8 @@ from nhi_toolkit.rules.live import (
     LiveLookupDenied,
     Unmanaged,
 )
+from nhi_toolkit.rules.modules import ModuleNotFollowed
+from nhi_toolkit.rules.platform import PlatformManaged
 from nhi_toolkit.rules.retirement import (
     Drift,
     MissingRevocationPath,
