@@ -8,11 +8,14 @@ from datetime import UTC, datetime
 import click
 
 from nhi_toolkit.commands.common import (
+    apply_input_limit,
     fail_on_option,
     handle_errors,
+    max_input_option,
     now_option,
     parse_now_value,
     write_output,
+    write_stdout,
 )
 from nhi_toolkit.reporters import REPORTERS
 
@@ -36,15 +39,16 @@ __all__ = ["check", "rules"]
 @click.option("--audit-log", type=click.Path(dir_okay=False),
               help="Append every grant (identity created) and revoke (deleted) seen in a checked plan "
                    "to this hash-chained audit log.")
+@max_input_option
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None, fail_on: str | None,
           config_path: str | None, expiring_soon_days: int | None, leavers: str | None,
-          audit_log: str | None) -> None:
+          audit_log: str | None, max_input_mb: float | None) -> None:
     """Check plans, state, synthesized CDKTF or HCL for unowned, unexpiring and expired identities.
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
-    files, .tf files or directories of them. Exit 0 clean, 1 findings at or above --fail-on, 2 bad
-    input.
+    files, .tf files or directories of them; each a regular file or a directory (no FIFO or device),
+    at most --max-input-mb. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
     """
     import gc
 
@@ -57,6 +61,7 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
     from nhi_toolkit.reporters import render
 
     config = load_config(config_path, inputs, {"fail_on": fail_on, "expiring_soon_days": expiring_soon_days})
+    apply_input_limit(max_input_mb, config)
     clock = parse_now_value(now) if now is not None else datetime.now(UTC).replace(microsecond=0)
     leaver_map = None
     if leavers:
@@ -72,7 +77,7 @@ def check(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None
     if output:
         write_output(output, text)
     else:
-        sys.stdout.write(text)
+        write_stdout(text)
     sys.exit(1 if report.failed() else 0)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nhi_toolkit.engine import Report
+from nhi_toolkit.errors import printable
 from nhi_toolkit.model import UNKNOWN, Severity
 
 __all__ = ["render"]
@@ -10,9 +11,9 @@ __all__ = ["render"]
 _COLUMNS = ("IDENTITY", "OWNER", "EXPIRES", "STATUS", "FINDING")
 
 
-def _visible(text: str) -> str:
-    """Control characters (terminal escapes) from tag values are shown escaped, never sent raw."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+# Every string from an input (addresses, tag values, messages quoting them, file names) goes through
+# this: control and format characters (terminal escapes, bidi overrides) are shown escaped, never raw.
+_visible = printable
 
 
 def _cell(value: object) -> str:
@@ -38,7 +39,7 @@ def render(report: Report) -> str:
     for ident in report.identities:
         sev_rule = worst.get(ident.address)
         rows.append((
-            _clip(ident.address, 96),
+            _clip(_visible(ident.address), 96),
             _clip(_cell(ident.owner), 32),
             _clip(_cell(ident.expires), 26),
             report.status_of(ident),
@@ -59,7 +60,7 @@ def render(report: Report) -> str:
             mark = f" [suppressed until {f.suppressed_until}: {f.suppressed}]" if f.suppressed else ""
             lines.append(f"  {f.severity.label.upper():7} {f.rule_id} {f.rule}: {_visible(f.message)}"
                          f"{_visible(mark)}")
-            lines.append(f"          at {f.source}")
+            lines.append(f"          at {_visible(str(f.source))}")
     s = report.summary()
     sev = s["by_severity"]
     lines.append("")
