@@ -92,12 +92,15 @@ def write_output(path: str, text: str) -> None:
 
 
 def write_stdout(text: str) -> None:
-    """Write a report to stdout; characters the stream cannot encode (a lone surrogate from an
-    undecodable file name) are written as backslash escapes instead of failing the run."""
+    """Write a report to stdout as the stream's encoding; what it cannot encode (a lone surrogate
+    from an undecodable file name) is written as a backslash escape, which JSON reads back as the
+    same character, instead of failing the run or emitting bytes that are not valid UTF-8."""
     stream = sys.stdout
-    try:
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
         stream.write(text)
-    except UnicodeEncodeError:
-        # The whole string is encoded before any byte is written, so nothing was written yet.
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.flush()
+    buffer.write(text.encode(encoding, "backslashreplace"))
+    buffer.flush()
