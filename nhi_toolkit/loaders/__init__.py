@@ -90,7 +90,7 @@ def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
             return _load_dir(p, wanted)
         kind = file_kind(mode)
         if kind is not None:
-            raise InputError(path, f"{kind}: an input must be a file or a directory")
+            raise InputError(path, f"{kind}: an input must be a regular file or a directory")
         if p.suffix == ".tf":
             from nhi_toolkit.loaders.hcl import load_hcl_files
 

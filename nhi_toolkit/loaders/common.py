@@ -104,7 +104,7 @@ def _too_big(path: str, limit_mb: float) -> InputError:
 
 
 def _not_a_file(path: str, kind: str) -> InputError:
-    return InputError(path, f"{kind}, not a regular file: give a plan, state or configuration file")
+    return InputError(path, f"{kind}, not a regular file")
 
 
 def read_bytes(path: str, max_mb: float | None = None) -> bytes:
