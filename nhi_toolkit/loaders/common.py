@@ -229,57 +229,75 @@ def _int_digits_limit() -> int:
     return int(getter()) if getter is not None else 0
 
 
-def _locate_problem(text: str) -> tuple[str, int] | None:
-    """Find the first thing in well-formed JSON text that Terraform never writes: a duplicate key, a
-    number out of range, a NaN/Infinity literal, an integer too long to convert.
+_STRICT = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_float=_finite_float,
+                           parse_constant=_reject_constant)
 
-    Returns (message, offset), or None. Iterative (no recursion, whatever the nesting) and run only
-    after the fast decoder has refused the text, to say where.
+
+def _scalar_problem(text: str, pos: int, digits: int) -> str | None:
+    if text.startswith(("NaN", "Infinity", "-Infinity"), pos):
+        return "NaN and Infinity are not allowed in JSON"
+    m = NUMBER_RE.match(text, pos)
+    if m is None:
+        return None
+    integer, frac, exp = m.groups()
+    if frac or exp:
+        return "a number is out of range (larger than a 64-bit float can hold)"
+    if digits and len(integer.lstrip("-")) > digits:
+        return f"an integer has more than {digits} digits"
+    return "a number is out of range"
+
+
+def _locate_problem(text: str) -> tuple[str, int] | None:
+    """Say what and where, in JSON text the strict decoder refused with a ValueError: a duplicate
+    key, a number out of range, a NaN/Infinity literal or an integer too long to convert.
+
+    Runs only on that error path. It walks down from the top value: the members of an object (or the
+    items of an array) are each decoded by the C scanner with the same strict hooks, keys compared
+    on the way, and the first member that fails is the one descended into. Each level decodes at most
+    its parent's text once, so finding the spot costs a few decodes of the file, at C speed, whatever
+    its size; and the walk is a loop, not recursion. Returns (message, offset) or None.
     """
+    scan = _STRICT.scan_once
     digits = _int_digits_limit()
-    stack: list[set[str] | None] = []  # the keys seen so far in each open object; None for arrays
-    pos, end = 0, len(text)
-    while True:
-        pos = _skip_ws(text, pos)
-        if pos >= end:
+    pos = _skip_ws(text, 0)
+    while pos < len(text):
+        opener = text[pos]
+        if opener not in "{[":
+            problem = _scalar_problem(text, pos, digits)
+            return (problem, pos) if problem else None
+        closer = "}" if opener == "{" else "]"
+        keys: set[str] = set()
+        i = _skip_ws(text, pos + 1)
+        failing = None
+        while failing is None and text[i:i + 1] != closer:
+            if opener == "{":
+                if text[i:i + 1] != '"':
+                    return None
+                key, after = scanstring(text, i + 1)
+                if key in keys:
+                    return (f"duplicate key {_key_label(key)} in an object (Terraform never writes "
+                            "one; a reader would silently keep only the last)"), i
+                keys.add(key)
+                colon = _skip_ws(text, after)
+                if text[colon:colon + 1] != ":":
+                    return None
+                i = _skip_ws(text, colon + 1)
+            try:
+                _, end = scan(text, i)
+            except json.JSONDecodeError:
+                return None
+            except ValueError:
+                failing = i
+                break
+            except (StopIteration, RecursionError):
+                return None
+            i = _skip_ws(text, end)
+            if text[i:i + 1] == ",":
+                i = _skip_ws(text, i + 1)
+        if failing is None:
             return None
-        ch = text[pos]
-        if ch == "{":
-            stack.append(set())
-            pos += 1
-        elif ch == "[":
-            stack.append(None)
-            pos += 1
-        elif ch in "}]":
-            if stack:
-                stack.pop()
-            pos += 1
-        elif ch in ",:":
-            pos += 1
-        elif ch == '"':
-            value, after = scanstring(text, pos + 1)
-            keys = stack[-1] if stack else None
-            colon = _skip_ws(text, after)
-            if keys is not None and text[colon:colon + 1] == ":":
-                if value in keys:
-                    return (f"duplicate key {_key_label(value)} in an object (Terraform never writes "
-                            "one; a reader would silently keep only the last)"), pos
-                keys.add(value)
-            pos = after
-        elif text.startswith(("NaN", "Infinity", "-Infinity"), pos):
-            return "NaN and Infinity are not allowed in JSON", pos
-        else:
-            m = NUMBER_RE.match(text, pos)
-            if m is None:
-                pos += 1  # true, false, null: letters that start nothing above
-                continue
-            integer, frac, exp = m.groups()
-            if frac or exp:
-                if math.isinf(float(m.group())):
-                    return "a number is out of range (larger than a 64-bit float can hold)", pos
-            elif digits and len(integer.lstrip("-")) > digits:
-                return f"an integer has more than {digits} digits", pos
-            pos = m.end()
+        pos = failing
+    return None
 
 
 def _line_col(text: str, pos: int) -> tuple[int, int]:
@@ -320,7 +338,7 @@ def parse_json(text: str, path: str) -> Any:
         # Ours (duplicate key, out of range, NaN) or int()'s digit limit; say which, and where.
         try:
             found = _locate_problem(text)
-        except (ValueError, RecursionError, MemoryError):
+        except (ValueError, RecursionError, MemoryError, IndexError):
             found = None
         if found is not None:
             message, pos = found
