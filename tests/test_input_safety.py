@@ -495,3 +495,11 @@ def test_config_error_names_are_escaped(tmp_path: Path, plan: Path) -> None:
     assert_one_clean_line(r.stderr)
     assert "t\\x1b[2J\\u202e" in r.stderr
 
+
+
+def test_cap_set_by_one_command_does_not_outlive_it(plan: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(plan), "--now", NOW_TEXT, "--max-input-mb", "0.0001"])
+    assert result.exit_code == 2 and "larger than the input size limit" in result.output
+    assert read_bytes(str(plan))  # the default cap is back
+    again = CliRunner().invoke(main, ["check", str(plan), "--now", NOW_TEXT])
+    assert again.exit_code == 0, again.output
