@@ -7,9 +7,12 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from nhi_toolkit.config import Config
 
 __all__ = [
     "apply_input_limit", "fail_on_option", "handle_errors", "max_input_option", "now_option",
@@ -32,12 +35,14 @@ max_input_option = click.option(
          "else 2048).")
 
 
-def apply_input_limit(flag: float | None, config: Any) -> None:
-    """Cap every input read for the rest of this command: the flag, else the config's max_input_mb."""
+def apply_input_limit(flag: float | None, config: Config) -> None:
+    """Cap every input read for the rest of this command: the flag, else the config's max_input_mb.
+
+    The cap is lifted when the command's click context closes (``with_resource``).
+    """
     from nhi_toolkit.loaders.common import input_limit
 
-    limit = flag if flag is not None else getattr(config, "max_input_mb", None)
-    click.get_current_context().with_resource(input_limit(limit))
+    click.get_current_context().with_resource(input_limit(flag if flag is not None else config.max_input_mb))
 
 
 def parse_now_value(text: str) -> datetime:
