@@ -120,6 +120,8 @@ class Config:
     suppressions: tuple[Suppression, ...] = ()
     declarations: tuple[Declaration, ...] = ()
     """``[[tool.nhi.declarations]]``: owner and expiry for identities that cannot carry tags."""
+    max_input_mb: float = 2048
+    """Largest input file read, in MiB (``--max-input-mb``); a larger one is an error, not a stall."""
     source: str | None = None
     """The config file these settings came from, if any."""
 
@@ -296,15 +298,25 @@ def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Confi
         kw["suppressions"] = parse_suppressions(data["suppress"], where)
     if "declarations" in data:
         kw["declarations"] = parse_declarations(data["declarations"], where)
+    if "max_input_mb" in data:
+        v = data["max_input_mb"]
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not 0 < v < float("inf"):
+            raise ConfigError(where, "'max_input_mb' must be a positive number of MiB")
+        kw["max_input_mb"] = v
     return Config(**kw, source=where if where != "config" else None)
 
 
 def _read_table(path: Path) -> Mapping[str, Any] | None:
+    from nhi_toolkit.errors import InputError
+    from nhi_toolkit.loaders.common import read_bytes
+
     try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except OSError as exc:
-        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        # Through the loaders' reader: a FIFO or device named as the config is refused, not read.
+        doc = tomllib.loads(read_bytes(str(path)).decode("utf-8"))
+    except InputError as exc:
+        raise ConfigError(str(path), exc.message) from None
+    except UnicodeDecodeError:
+        raise ConfigError(str(path), "not valid TOML (not UTF-8 text)") from None
     except tomllib.TOMLDecodeError as exc:
         # The decoder's message names line and column, never the text.
         raise ConfigError(str(path), f"not valid TOML ({exc})") from None
@@ -350,7 +362,7 @@ def load_config(
     path = Path(explicit) if explicit else find_config_file(inputs)
     config = Config()
     if path is not None:
-        if explicit and not path.is_file():
+        if explicit and not path.exists():
             raise ConfigError(str(path), "config file not found")
         table = _read_table(path)
         if table is None and path.name == "nhi.toml":

@@ -311,8 +311,8 @@ def test_decode_text_refusals(data: bytes, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message", "line"),
-    [('{"a": ', "ends early", 1), ("{\n\n  x", "not valid JSON", 3), ('{"a": NaN}', "NaN", None),
-     ('{"a": -Infinity}', "NaN", None), ("[" * 100000 + "]" * 100000, "too deep", None)],
+    [('{"a": ', "ends early", 1), ("{\n\n  x", "not valid JSON", 3), ('{"a": NaN}', "NaN", 1),
+     ('{"a": -Infinity}', "NaN", 1), ("[" * 100000 + "]" * 100000, "too deep", None)],
 )
 def test_parse_json_refusals(text: str, message: str, line: int | None) -> None:
     with pytest.raises(InputError, match=message) as info:

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING
 import click
 
 from nhi_toolkit.commands.common import (
+    apply_input_limit,
     fail_on_option,
     handle_errors,
+    max_input_option,
     now_option,
     parse_now_value,
     write_output,
+    write_stdout,
 )
 from nhi_toolkit.reporters import REPORTERS
 
@@ -52,16 +55,17 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "w
 @click.option("--audit-log", type=click.Path(dir_okay=False),
               help="Append every grant (identity created) and revoke (deleted) seen in a checked plan "
                    "to this hash-chained audit log.")
+@max_input_option
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,
           color: bool | None, sarif_root: str | None,
           now: str | None, fail_on: str | None, config_path: str | None, expiring_soon_days: int | None,
-          leavers: str | None, audit_log: str | None) -> None:
+          leavers: str | None, audit_log: str | None, max_input_mb: float | None) -> None:
     """Check plans, state, synthesized CDKTF or HCL for unowned, unexpiring and expired identities.
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
-    files, .tf files or directories of them. Exit 0 clean, 1 findings at or above --fail-on, 2 bad
-    input.
+    files, .tf files or directories of them; each a regular file or a directory (no FIFO or device),
+    at most --max-input-mb. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
     """
     import gc
 
@@ -75,6 +79,7 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
 
     targets = pair_outputs(fmt, output)
     config = load_config(config_path, inputs, {"fail_on": fail_on, "expiring_soon_days": expiring_soon_days})
+    apply_input_limit(max_input_mb, config)
     clock = parse_now_value(now) if now is not None else datetime.now(UTC).replace(microsecond=0)
     leaver_map = None
     if leavers:
@@ -93,7 +98,7 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
         if target:
             write_output(target, text)
         else:
-            sys.stdout.write(text)
+            write_stdout(text)
     if any(f == "github" for f, _ in targets):
         write_step_summary(report, options)
     sys.exit(1 if report.failed() else 0)

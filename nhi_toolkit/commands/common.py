@@ -7,11 +7,17 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-__all__ = ["fail_on_option", "handle_errors", "now_option", "parse_now_value", "write_output"]
+if TYPE_CHECKING:
+    from nhi_toolkit.config import Config
+
+__all__ = [
+    "apply_input_limit", "fail_on_option", "handle_errors", "max_input_option", "now_option",
+    "parse_now_value", "write_output", "write_stdout",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -22,6 +28,21 @@ now_option = click.option(
 fail_on_option = click.option(
     "--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
     help="Exit 1 when a finding is at or above this severity (default: error).")
+
+max_input_option = click.option(
+    "--max-input-mb", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MIB",
+    help="Refuse any input file larger than this many MiB (default: max_input_mb in [tool.nhi], "
+         "else 2048).")
+
+
+def apply_input_limit(flag: float | None, config: Config) -> None:
+    """Cap every input read for the rest of this command: the flag, else the config's max_input_mb.
+
+    The cap is lifted when the command's click context closes (``with_resource``).
+    """
+    from nhi_toolkit.loaders.common import input_limit
+
+    click.get_current_context().with_resource(input_limit(flag if flag is not None else config.max_input_mb))
 
 
 def parse_now_value(text: str) -> datetime:
@@ -44,6 +65,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except NhiError as exc:
+            # str(exc) shows file and message through errors.printable: no raw control characters.
             click.echo(f"nhi: error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
@@ -68,7 +90,23 @@ def write_output(path: str, text: str) -> None:
     from nhi_toolkit.errors import NhiError
 
     try:
-        with open(path, "w", encoding="utf-8") as fh:
+        # backslashreplace: a lone surrogate (an undecodable file name) is written as its escape.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
     except OSError as exc:
         raise NhiError(path, f"cannot write the report ({exc.strerror or type(exc).__name__})") from None
+
+
+def write_stdout(text: str) -> None:
+    """Write a report to stdout as the stream's encoding; what it cannot encode (a lone surrogate
+    from an undecodable file name) is written as a backslash escape, which JSON reads back as the
+    same character, instead of failing the run or emitting bytes that are not valid UTF-8."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:
+        stream.write(text)
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    stream.flush()
+    buffer.write(text.encode(encoding, "backslashreplace"))
+    buffer.flush()

@@ -16,7 +16,13 @@ from typing import Any
 
 import click
 
-from nhi_toolkit.commands.common import handle_errors, now_option, parse_now_value
+from nhi_toolkit.commands.common import (
+    apply_input_limit,
+    handle_errors,
+    max_input_option,
+    now_option,
+    parse_now_value,
+)
 
 __all__ = ["retire"]
 
@@ -90,11 +96,13 @@ def _ask(manifest: Any, digest: str) -> bool:
               help="With --apply on an interactive terminal: do not ask for confirmation before the "
                    "destroy (also NHI_ASSUME_YES=1). Non-interactive runs never ask.")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary.")
+@max_input_option
 @handle_errors
 def retire(terraform_dir: str | None, state_file: str | None, now: str | None, leavers: str | None,
            integrations: tuple[str, ...], manifest_path: str | None, summary_path: str | None,
            plan_out: str | None, audit_log: str | None, terraform_bin: str | None, route: str,
-           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool, quiet: bool) -> None:
+           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool, quiet: bool,
+           max_input_mb: float | None = None) -> None:
     """Retire expired identities (and those of leavers or named integrations) with a verified
     Terraform destroy plan.
 
@@ -123,6 +131,7 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
 
         leaver_map = load_leavers(leavers)
     config = load_config(config_path, [terraform_dir or state_file or "."])
+    apply_input_limit(max_input_mb, config)
     settings = Settings(
         terraform_dir=terraform_dir, state_file=state_file, manifest_path=manifest_path,
         summary_path=summary_path, plan_out=plan_out, audit_log=audit_log, terraform_bin=terraform_bin,

@@ -7,12 +7,20 @@ them. Every failure is an :class:`~nhi_toolkit.errors.InputError` naming the fil
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, decode_text, parse_json, read_bytes
+from nhi_toolkit.loaders.common import (
+    Document,
+    decode_text,
+    file_kind,
+    parse_json,
+    read_bytes,
+    stat_input,
+)
 
 __all__ = ["Document", "load_document", "load_inputs", "sniff_json"]
 
@@ -70,13 +78,19 @@ def _load_json_file(path: str, wanted: Wanted, *, optional: bool = False) -> Doc
 
 
 def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
-    """Load one path (file or directory) into one or more Documents."""
+    """Load one path (file or directory) into one or more Documents.
+
+    A named path must be a regular file or a directory (symbolic links followed): a FIFO, socket or
+    device is refused by name before it is opened, never read.
+    """
     p = Path(path)
     try:
-        if p.is_dir():
+        mode = stat_input(path).st_mode
+        if stat.S_ISDIR(mode):
             return _load_dir(p, wanted)
-        if not p.exists():
-            raise InputError(path, "no such file or directory")
+        kind = file_kind(mode)
+        if kind is not None:
+            raise InputError(path, f"{kind}: an input must be a regular file or a directory")
         if p.suffix == ".tf":
             from nhi_toolkit.loaders.hcl import load_hcl_files
 
@@ -99,10 +113,15 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
     from nhi_toolkit.loaders.hcl import load_hcl_dir
 
     docs = load_hcl_dir(path, wanted)
-    json_files = sorted(
-        f for f in p.iterdir()
-        if f.is_file() and (f.suffix in (".tfstate", ".json") or f.name.endswith(".tf.json"))
-    )
+    # Chosen by name, not by "is a regular file": a FIFO, device or dangling link that looks like a
+    # plan or state is an error naming it (read_bytes refuses it unopened), never a silent skip.
+    try:
+        json_files = sorted(
+            f for f in p.iterdir()
+            if (f.suffix in (".tfstate", ".json") or f.name.endswith(".tf.json")) and not f.is_dir()
+        )
+    except OSError as exc:
+        raise InputError(path, f"cannot list this directory ({exc.strerror or type(exc).__name__})") from None
     for f in json_files:
         loaded = _load_json_file(str(f), wanted, optional=f.suffix == ".json")
         if loaded is not None:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from json.scanner import NUMBER_RE
 from typing import Any
 
 from nhi_toolkit.catalog import SECRET_FIELDS, secret_fields_for
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
-__all__ = ["Document", "Note", "clean_values", "decode_text", "parse_json", "read_bytes"]
+__all__ = [
+    "DEFAULT_MAX_INPUT_MB", "Document", "Note", "clean_values", "decode_text", "file_kind", "input_limit",
+    "parse_json", "read_bytes", "stat_input",
+]
 
 #: Deeper than any real plan or state; beyond it input is refused rather than risking the stack.
 MAX_DEPTH = 200
@@ -43,19 +55,125 @@ class Document:
     """What the loader left unevaluated, for the rules to report (module-not-followed)."""
 
 
-def read_bytes(path: str) -> bytes:
-    """Read a file, turning OS errors into a clean InputError."""
+#: Default cap on one input's size (``max_input_mb``, ``--max-input-mb``), in MiB.
+DEFAULT_MAX_INPUT_MB = 2048
+_MIB = 1024 * 1024
+_max_input_mb: ContextVar[float] = ContextVar("max_input_mb", default=DEFAULT_MAX_INPUT_MB)
+
+
+@contextmanager
+def input_limit(max_mb: float | None) -> Iterator[None]:
+    """Within the block, :func:`read_bytes` refuses inputs larger than ``max_mb`` MiB (None: default)."""
+    token = _max_input_mb.set(DEFAULT_MAX_INPUT_MB if max_mb is None else max_mb)
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        yield
+    finally:
+        _max_input_mb.reset(token)
+
+
+def _mb(value: float) -> str:
+    return f"{value:g} MiB"
+
+
+_KINDS = (
+    (stat.S_ISDIR, "is a directory"),
+    (stat.S_ISFIFO, "is a FIFO (named pipe)"),
+    (stat.S_ISCHR, "is a character device"),
+    (stat.S_ISBLK, "is a block device"),
+    (stat.S_ISSOCK, "is a socket"),
+)
+
+
+def file_kind(mode: int) -> str | None:
+    """None for a regular file, else what it is instead ("is a FIFO (named pipe)", ...)."""
+    if stat.S_ISREG(mode):
+        return None
+    for test, label in _KINDS:
+        if test(mode):
+            return label
+    return "is not a regular file"
+
+
+def stat_input(path: str) -> os.stat_result:
+    """``os.stat`` of a named input (symbolic links followed), OS errors as a clean InputError."""
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise InputError(path, "is a broken symbolic link (its target does not exist)") from None
+        raise InputError(path, "no such file or directory") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror or type(exc).__name__})") from None
+    except ValueError:  # an embedded NUL
+        raise InputError(path, "not a valid file name") from None
+
+
+def _too_big(path: str, limit_mb: float) -> InputError:
+    return InputError(path, f"is larger than the input size limit of {_mb(limit_mb)} "
+                            "(raise it with --max-input-mb or max_input_mb in [tool.nhi])")
+
+
+def _not_a_file(path: str, kind: str) -> InputError:
+    return InputError(path, f"{kind}, not a regular file")
+
+
+def read_bytes(path: str, max_mb: float | None = None) -> bytes:
+    """Read a regular file of at most ``max_mb`` MiB (default: the ``input_limit`` in force).
+
+    Anything else is refused before a byte is read: a FIFO would block forever and a device like
+    ``/dev/zero`` never ends. The path is checked with ``stat`` first, then opened non-blocking (a
+    FIFO swapped in meanwhile cannot block the open) and the opened descriptor checked again, so what
+    is read is the regular file that was checked. The read stops one byte past the cap whatever the
+    size reported, so a file that grows while it is read cannot exhaust memory either.
+    """
+    limit_mb = _max_input_mb.get() if max_mb is None else max_mb
+    cap = max(1, int(limit_mb * _MIB))
+    kind = file_kind(stat_input(path).st_mode)
+    if kind is not None:
+        raise _not_a_file(path, kind)
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        st = os.fstat(fd)
+        kind = file_kind(st.st_mode)
+        if kind is not None:
+            raise _not_a_file(path, kind)
+        if st.st_size > cap:
+            raise _too_big(path, limit_mb)
+        with open(fd, "rb", closefd=False) as fh:
+            # One read of the announced size (plus one byte, to see whether the file ends there);
+            # files that report no size or grow are read on in chunks, never past the cap.
+            data = fh.read(st.st_size + 1)
+            if len(data) <= st.st_size:
+                return data
+            chunks = [data]
+            total = len(data)
+            while total <= cap:
+                chunk = fh.read(min(cap + 1 - total, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        if total > cap:
+            raise _too_big(path, limit_mb)
+        return b"".join(chunks)
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror or type(exc).__name__})") from None
+    finally:
+        os.close(fd)
 
 
 def decode_text(data: bytes, path: str) -> str:
@@ -81,8 +199,143 @@ def decode_text(data: bytes, path: str) -> str:
         raise InputError(path, "not text: expected UTF-8 or UTF-16 JSON or HCL") from None
 
 
+class _NotTerraformJson(ValueError):
+    """Raised by the decoder hooks: well-formed JSON that Terraform never writes."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError("NaN and Infinity are not JSON")
+    raise _NotTerraformJson("NaN and Infinity are not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value == math.inf or value == -math.inf:
+        raise _NotTerraformJson("number out of range")
+    return value
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]], dict: type[dict[str, Any]] = dict,
+                  len: Callable[[Any], int] = len) -> dict[str, Any]:
+    # Called by the C decoder once per object; the length comparison is the whole duplicate check.
+    # Builtins bound as defaults: measured, this hook then costs no more than object_pairs_hook=dict.
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        _check_duplicates(pairs)
+    return obj
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON values (``true`` is not ``1``, as it is to Python's ``==``)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _check_duplicates(pairs: list[tuple[str, Any]]) -> None:
+    # A key repeated with the same value is unambiguous (hand-edited fixtures do this); a key
+    # repeated with another value is not: the last would silently win, and could hide identities.
+    first: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in first and not _same_json(first[key], value):
+            raise _NotTerraformJson("duplicate key with different values")
+        first.setdefault(key, value)
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    m = _WS.match(text, pos)
+    return m.end() if m is not None else pos
+_KEY_SHOWN = 40
+
+
+def _key_label(key: str) -> str:
+    shown = key if len(key) <= _KEY_SHOWN else key[:_KEY_SHOWN] + "..."
+    return json.dumps(shown)
+
+
+def _int_digits_limit() -> int:
+    getter = getattr(sys, "get_int_max_str_digits", None)
+    return int(getter()) if getter is not None else 0
+
+
+_STRICT = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_float=_finite_float,
+                           parse_constant=_reject_constant)
+
+
+def _scalar_problem(text: str, pos: int, digits: int) -> str | None:
+    if text.startswith(("NaN", "Infinity", "-Infinity"), pos):
+        return "NaN and Infinity are not allowed in JSON"
+    m = NUMBER_RE.match(text, pos)
+    if m is None:
+        return None
+    integer, frac, exp = m.groups()
+    if frac or exp:
+        return "a number is out of range (larger than a 64-bit float can hold)"
+    if digits and len(integer.lstrip("-")) > digits:
+        return f"an integer has more than {digits} digits"
+    return "a number is out of range"
+
+
+def _locate_problem(text: str) -> tuple[str, int] | None:
+    """Say what and where, in JSON text the strict decoder refused with a ValueError: a duplicate
+    key, a number out of range, a NaN/Infinity literal or an integer too long to convert.
+
+    Runs only on that error path. It walks down from the top value: the members of an object (or the
+    items of an array) are each decoded by the C scanner with the same strict hooks, keys compared
+    on the way, and the first member that fails is the one descended into. Each level decodes at most
+    its parent's text once, so finding the spot costs a few decodes of the file, at C speed, whatever
+    its size; and the walk is a loop, not recursion. Returns (message, offset) or None.
+    """
+    scan = _STRICT.scan_once  # type: ignore[attr-defined]
+    digits = _int_digits_limit()
+    pos = _skip_ws(text, 0)
+    while pos < len(text):
+        opener = text[pos]
+        if opener not in "{[":
+            problem = _scalar_problem(text, pos, digits)
+            return (problem, pos) if problem else None
+        closer = "}" if opener == "{" else "]"
+        keys: dict[str, Any] = {}
+        i = _skip_ws(text, pos + 1)
+        failing = None
+        while failing is None and text[i:i + 1] != closer:
+            key = None
+            key_at = i
+            if opener == "{":
+                if text[i:i + 1] != '"':
+                    return None
+                key, after = scanstring(text, i + 1)
+                colon = _skip_ws(text, after)
+                if text[colon:colon + 1] != ":":
+                    return None
+                i = _skip_ws(text, colon + 1)
+            try:
+                value, end = scan(text, i)
+                if key is not None:
+                    if key in keys and not _same_json(keys[key], value):
+                        return (f"duplicate key {_key_label(key)} with different values in an object "
+                                "(Terraform never writes one; a reader would silently keep only the "
+                                "last)"), key_at
+                    keys.setdefault(key, value)
+            except json.JSONDecodeError:
+                return None
+            except ValueError:
+                failing = i
+                break
+            except (StopIteration, RecursionError):
+                return None
+            i = _skip_ws(text, end)
+            if text[i:i + 1] == ",":
+                i = _skip_ws(text, i + 1)
+        if failing is None:
+            return None
+        pos = failing
+    return None
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
 def _depth_ok(obj: Any) -> bool:
@@ -99,18 +352,34 @@ def _depth_ok(obj: Any) -> bool:
 
 
 def parse_json(text: str, path: str) -> Any:
-    """Strict JSON: no NaN/Infinity, bounded nesting; errors name line and column, never text."""
+    """Strict JSON: no NaN/Infinity, no number out of range, no duplicate key, bounded nesting.
+
+    Errors name line and column, never text: a duplicate is named by its key (escaped, truncated),
+    never by a value.
+    """
     try:
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = json.loads(text, object_pairs_hook=_unique_pairs, parse_float=_finite_float,
+                         parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         # An unterminated string always runs to the end of the text: the file was cut off inside it.
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise InputError(path, "JSON ends early (truncated file?)", exc.lineno, exc.colno) from None
         raise InputError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    except ValueError:
-        raise InputError(path, "not valid JSON: NaN and Infinity are not allowed") from None
     except RecursionError:
         raise InputError(path, "JSON nesting is too deep") from None
+    except ValueError as exc:
+        # Ours (duplicate key, out of range, NaN) or int()'s digit limit; say which, and where.
+        try:
+            found = _locate_problem(text)
+        except (ValueError, RecursionError, MemoryError, IndexError):
+            found = None
+        if found is not None:
+            message, pos = found
+            line, col = _line_col(text, pos)
+            raise InputError(path, f"not valid Terraform JSON: {message}", line, col) from None
+        if isinstance(exc, _NotTerraformJson):
+            raise InputError(path, f"not valid Terraform JSON: {exc}") from None
+        raise InputError(path, "not valid Terraform JSON: a number is out of range") from None
     return doc
 
 

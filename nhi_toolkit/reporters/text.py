@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nhi_toolkit.engine import Report
+from nhi_toolkit.errors import printable
 from nhi_toolkit.model import UNKNOWN, Severity
 from nhi_toolkit.reporters import RenderOptions
 
@@ -14,9 +15,9 @@ _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.IN
 _COLUMNS = ("IDENTITY", "OWNER", "EXPIRES", "STATUS", "FINDING")
 
 
-def _visible(text: str) -> str:
-    """Control characters (terminal escapes) from tag values are shown escaped, never sent raw."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+# Every string from an input (addresses, tag values, messages quoting them, file names) goes through
+# this: control and format characters (terminal escapes, bidi overrides) are shown escaped, never raw.
+_visible = printable
 
 
 def _cell(value: object) -> str:
@@ -47,7 +48,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     for ident in report.identities:
         labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident)))
         rows.append((
-            _clip(ident.address, 96),
+            _clip(_visible(ident.address), 96),
             _clip(_cell(ident.owner), 32) + _mark(ident.owner_source),
             _clip(_cell(ident.expires), 26) + _mark(ident.expiry_source),
             report.status_of(ident),
@@ -76,7 +77,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
                 label = f"{_COLORS[f.severity]}{label}\033[0m"
             lines.append(f"  {label} {f.rule_id} {f.rule}: {_visible(f.message)}"
                          f"{_visible(mark)}")
-            lines.append(f"          at {f.source}")
+            lines.append(f"          at {_visible(str(f.source))}")
     s = report.summary()
     sev = s["by_severity"]
     if lines:
