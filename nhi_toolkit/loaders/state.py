@@ -244,7 +244,7 @@ def _load_legacy_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str]
                     module=module,
                     index=index,
                     provider=provider if isinstance(provider, str) else "",
-                    values=clean_values(values),
+                    values=clean_values(values, rtype=rtype),
                     references=tuple(sorted(refs)),
                 )
             )
