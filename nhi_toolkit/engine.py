@@ -109,11 +109,12 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
     if identity.expiry_error:
         return "invalid-expiry"
     soon = False
-    if identity.expires_at is not None:
-        if is_expired(identity.expires_at, now):
+    deadline = identity.deadline  # the earlier of the effective and the claimed expiry
+    if deadline is not None:
+        if is_expired(deadline, now):
             return "expired"
         # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
-        soon = (identity.expires_at - now).total_seconds() <= soon_days * 86400
+        soon = (deadline - now).total_seconds() <= soon_days * 86400
     if identity.platform_managed and (identity.expires is None or identity.owner is None):
         return "platform-managed"
     if identity.owner is None:

@@ -121,8 +121,9 @@ def _own_reasons(identity: Identity, criteria: Criteria, config: Config) -> list
     # Inherited values are judged on the parent; the child comes along through expansion.
     if identity.inherited:
         return out
-    if identity.expires_at is not None and is_expired(identity.expires_at, criteria.now):
-        out.append(Reason("expired", f"expired at {format_instant(identity.expires_at)}"))
+    deadline = identity.deadline  # a tag or declaration earlier than the credential's own expiry counts
+    if deadline is not None and is_expired(deadline, criteria.now):
+        out.append(Reason("expired", f"expired at {format_instant(deadline)}"))
     if criteria.leavers and isinstance(identity.owner, str):
         entry = leaver_match(identity.owner, criteria.leavers)
         if entry is not None:
