@@ -209,6 +209,20 @@ class ExpiryMismatch(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         native, claimed = identity.native_expires_at, identity.claimed_expires_at
+        lifetime, tagged = identity.native_lifetime, identity.expires_at
+        if native is None and lifetime is not None and tagged is not None and not identity.expiry_error \
+                and identity.expiry_source != "native":
+            # Created at apply, it lives at least this long from now: past the tag, it outlives it.
+            try:
+                least = ctx.now + lifetime
+            except OverflowError:
+                least = None
+            if least is None or least > tagged:
+                yield self.finding(identity, f"{identity.address} expiry says {identity.expires}"
+                                             f"{_whose(identity)} but its {identity.native_attr} keeps the "
+                                             f"credential {lifetime.total_seconds() / 86400:g} days from "
+                                             "creation: the credential outlives the retirement its tag promises")
+            return
         if native is None or claimed is None or identity.expiry_error:
             return
         raw = identity.claimed_expires
