@@ -189,3 +189,33 @@ def test_a_relative_lifetime_within_the_tag_is_no_mismatch(tmp_path: Path) -> No
     code, report = check(plan)
     assert active_rules(report, "azuread_application_password.p") == []
     assert code == 0
+
+
+# -- joined inputs ----------------------------------------------------------------------------
+
+def _owner_removing_plan(tmp_path: Path) -> Path:
+    """An update dropping the owner from tags; default_tags is an expression, so tags_all is unknown."""
+    return write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_user.u", {"name": "u", "tags": {"expires_at": "2027-01-01"}, "tags_all": None},
+               actions=["update"], before={"name": "u", "tags": {"owner": "a@example.com",
+                                                                 "expires_at": "2027-01-01"}},
+               after_unknown={"tags_all": True}),
+        configuration={
+            "provider_config": {"aws": {"name": "aws", "expressions": {
+                "default_tags": [{"tags": {"references": ["var.default_tags"]}}]}}},
+            "root_module": {"resources": [{"address": "aws_iam_user.u", "type": "aws_iam_user", "name": "u",
+                                           "provider_config_key": "aws", "expressions": {}}]}}))
+
+
+def test_state_owner_does_not_stand_in_for_one_the_plan_removes(tmp_path: Path) -> None:
+    plan = _owner_removing_plan(tmp_path)
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(state_resource("aws_iam_user", "u", {
+        "name": "u", "tags": {"owner": "a@example.com", "expires_at": "2027-01-01"},
+        "tags_all": {"owner": "a@example.com", "expires_at": "2027-01-01"}})))
+    _, alone = check(plan)
+    for order in ((plan, state), (state, plan)):
+        _, joined = check(*order)
+        rec = ident(joined, "aws_iam_user.u")
+        # The plan alone says the owner is known only after apply; the old state must not make it ok.
+        assert (rec["owner"], rec["status"], rec["unknown"]) == (None, "unknown", ["owner"])
+        assert active_rules(joined, "aws_iam_user.u") == active_rules(alone, "aws_iam_user.u")
