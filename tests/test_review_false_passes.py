@@ -219,3 +219,20 @@ def test_state_owner_does_not_stand_in_for_one_the_plan_removes(tmp_path: Path) 
         # The plan alone says the owner is known only after apply; the old state must not make it ok.
         assert (rec["owner"], rec["status"], rec["unknown"]) == (None, "unknown", ["owner"])
         assert active_rules(joined, "aws_iam_user.u") == active_rules(alone, "aws_iam_user.u")
+
+
+def test_v4_state_flat_attributes_are_decoded_not_dropped(tmp_path: Path) -> None:
+    # A v4 state migrated from 0.11 and not yet refreshed keeps attributes_flat: its tags count.
+    def flat(rtype: str, name: str, attrs: dict[str, str]) -> dict[str, Any]:
+        res = state_resource(rtype, name, {})
+        res["instances"] = [{"schema_version": 0, "attributes_flat": attrs}]
+        return res
+
+    state = state_doc(
+        flat("aws_iam_user", "u", {"name": "u", "tags.%": "2", "tags.owner": "a@example.com",
+                                   "tags.expires_at": "2026-06-01"}),
+        flat("aws_iam_access_key", "k", {"user": "u", "secret": "CANARY-flat-secret-zq"}))
+    code, report = check(write_json(tmp_path / "terraform.tfstate", state))
+    rec = ident(report, "aws_iam_user.u")
+    assert (rec["owner"], rec["status"]) == ("a@example.com", "expired")
+    assert code == 1 and "CANARY" not in repr(report)
