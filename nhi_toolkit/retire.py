@@ -526,7 +526,7 @@ def _explain_extra(
     ident = identities.get(address)
     if ident is not None:
         exp = format_instant(ident.expires_at) if ident.expires_at else "no expiry"
-        fresh = ident.expires_at is not None and now is not None and not is_expired(ident.expires_at, now)
+        fresh = ident.deadline is not None and now is not None and not is_expired(ident.deadline, now)
         text += f" ({'not expired: ' if fresh else ''}owner {ident.owner or 'none'}, expires {exp})"
     by_config: dict[str, list[str]] = {}
     for w in wanted:
