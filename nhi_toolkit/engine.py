@@ -109,11 +109,12 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
     if identity.expiry_error:
         return "invalid-expiry"
     soon = False
-    if identity.expires_at is not None:
-        if is_expired(identity.expires_at, now):
+    deadline = identity.deadline  # the earlier of the effective and the claimed expiry
+    if deadline is not None:
+        if is_expired(deadline, now):
             return "expired"
         # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
-        soon = (identity.expires_at - now).total_seconds() <= soon_days * 86400
+        soon = (deadline - now).total_seconds() <= soon_days * 86400
     if identity.platform_managed and (identity.expires is None or identity.owner is None):
         return "platform-managed"
     if identity.owner is None:
@@ -197,25 +198,35 @@ _VIEW = {InputKind.PLAN: 0, InputKind.STATE: 1, InputKind.SHOW_STATE: 1, InputKi
          InputKind.HCL: 2}
 
 
+#: Plan actions after which the resource differs from what state records.
+_CHANGING = ("create", "update", "replace")
+
+
 def _merge(members: Sequence[tuple[int, Identity]]) -> Identity:
     """One identity from its views in several inputs (``members`` in argument order).
 
     The highest view (plan > state > declared) gives the resource, action and category. Owner and
     expiry are each taken from the highest view where they are known (absent counts as known;
     unknown until apply does not), so a value known in one input is never hidden by another's
-    unknown. The record keeps the location of the first input in argument order.
+    unknown; but state never fills what a plan that creates, updates or replaces the resource
+    knows only after apply (state holds the value before apply). The record keeps the location of
+    the first input in argument order.
     """
     ranked = [i for _, i in sorted(members, key=lambda m: (_VIEW[m[1].resource.kind], m[0]))]
     win = ranked[0]
     first = members[0][1]
-    owner_src = next((i for i in ranked if i.owner is not UNKNOWN), win)
-    exp_src = next((i for i in ranked if i.expires is not UNKNOWN), win)
+    # State is what exists before apply: where the plan changes the resource, a value the plan knows
+    # only after apply is not the state's (a plan removing the owner tag must not pass on the old one).
+    changing = win.resource.kind is InputKind.PLAN and win.resource.action in _CHANGING
+    fillers = [i for i in ranked if not (changing and _VIEW[i.resource.kind] == _VIEW[InputKind.STATE])]
+    owner_src = next((i for i in fillers if i.owner is not UNKNOWN), win)
+    exp_src = next((i for i in fillers if i.expires is not UNKNOWN), win)
     tags = dict(win.tags)
     for src, key in ((owner_src, owner_src.owner_key), (exp_src, exp_src.expiry_key)):
         if key is not None:
             tags[key] = src.tags.get(key)
     if win.tags_unknown:
-        for other in ranked[1:]:
+        for other in fillers[1:]:
             for k, v in other.tags.items():
                 if v is not UNKNOWN:
                     tags.setdefault(k, v)

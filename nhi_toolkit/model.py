@@ -183,6 +183,16 @@ class Identity:
     platform_managed: bool = False
     """The platform owns its lifecycle (an AWS service-linked role): no owner or expiry is required."""
 
+    @property
+    def deadline(self) -> datetime | None:
+        """When the identity is due for retirement: its effective expiry, or the expiry its tag or
+        declaration claims when that is earlier. A credential that runs longer than the approval is
+        still past its approved life (``expired``), whatever ``expiry-mismatch`` says about it."""
+        claimed = self.claimed_expires_at
+        if claimed is not None and (self.expires_at is None or claimed < self.expires_at):
+            return claimed
+        return self.expires_at
+
     def tag(self, keys: tuple[str, ...]) -> Any:
         """The first of ``keys`` present in the identity's (possibly inherited) tags."""
         for key in keys:

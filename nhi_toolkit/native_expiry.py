@@ -250,7 +250,7 @@ def native_expiry(res: Resource, helpers: Mapping[str, Resource] | None = None
                 found.append((at, field.attr))
             continue
         length = parse_duration(raw)
-        if length is None:
+        if not length:  # unreadable, or zero: Vault's "no maximum" / "the mount's default"
             continue
         created = _creation(res, spec)
         if isinstance(created, datetime):
@@ -290,7 +290,8 @@ def native_lifetime(res: Resource) -> timedelta | None:
         length = parse_duration(raw) if field.form == "duration" else None
         if length is None:
             return None
-        lengths.append(length)
+        if length:  # zero sets no bound (Vault: no maximum, or the mount's default)
+            lengths.append(length)
     return min(lengths) if lengths else None
 
 

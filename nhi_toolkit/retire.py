@@ -123,8 +123,9 @@ def _own_reasons(identity: Identity, criteria: Criteria, config: Config) -> list
     # Inherited values are judged on the parent; the child comes along through expansion.
     if identity.inherited:
         return out
-    if identity.expires_at is not None and is_expired(identity.expires_at, criteria.now):
-        out.append(Reason("expired", f"expired at {format_instant(identity.expires_at)}"))
+    deadline = identity.deadline  # a tag or declaration earlier than the credential's own expiry counts
+    if deadline is not None and is_expired(deadline, criteria.now):
+        out.append(Reason("expired", f"expired at {format_instant(deadline)}"))
     if criteria.leavers and isinstance(identity.owner, str):
         entry = leaver_match(identity.owner, criteria.leavers)
         if entry is not None:
@@ -572,7 +573,7 @@ def _explain_extra(
     ident = identities.get(address)
     if ident is not None:
         exp = format_instant(ident.expires_at) if ident.expires_at else "no expiry"
-        fresh = ident.expires_at is not None and now is not None and not is_expired(ident.expires_at, now)
+        fresh = ident.deadline is not None and now is not None and not is_expired(ident.deadline, now)
         text += f" ({'not expired: ' if fresh else ''}owner {ident.owner or 'none'}, expires {exp})"
         if _own_lifecycle(ident) and (fresh or ident.expires_at is None):
             text = (f"{text}: a live identity with its own owner or expiry; retire it explicitly, "

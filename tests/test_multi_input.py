@@ -110,7 +110,8 @@ def test_source_is_the_first_input_in_argument_order(plan_and_state: tuple[Path,
     assert (bot[0]["owner"], bot[0]["status"]) == (OWNER, "ok")
 
 
-def test_state_known_value_fills_a_plan_unknown(tmp_path: Path) -> None:
+def test_state_value_does_not_fill_what_the_plan_changes(tmp_path: Path) -> None:
+    # The update sets the expiry to a value known only after apply: the one in state is the old one.
     plan = write_json(tmp_path / "plan.json", plan_doc(change(
         "aws_iam_user.bot", {"name": "bot", "tags": {"owner": OWNER, "expires_at": None}},
         actions=["update"], after_unknown={"tags": {"expires_at": True}, "tags_all": True})))
@@ -118,8 +119,8 @@ def test_state_known_value_fills_a_plan_unknown(tmp_path: Path) -> None:
         state_resource("aws_iam_user", "bot", {"name": "bot", "tags": {"owner": OWNER, "expires_at": "2026-01-01"}})))
     report = check(plan, state).json()
     (bot,) = report["identities"]
-    assert bot["expires_at"] == "2026-01-01" and bot["status"] == "expired"
-    assert [f["rule"] for f in report["findings"]] == ["expired"]
+    assert bot["expires_at"] is None and bot["unknown"] == ["expires_at"] and bot["status"] == "unknown"
+    assert [f["rule"] for f in report["findings"]] == ["unknown-until-apply"]
 
 
 # -- plan + HCL -------------------------------------------------------------------------------------

@@ -151,10 +151,10 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
 
 
 def _from_flat(flat: Any) -> dict[str, Any]:
-    # Pre-0.12 flatmap attributes only carry strings; keep the top-level scalars.
+    """Pre-0.12 flatmap attributes kept in a v4 state (not yet upgraded by a refresh), decoded."""
     if not isinstance(flat, dict):
         return {}
-    return {k: v for k, v in flat.items() if "." not in k and isinstance(v, str)}
+    return _unflatten({k: v for k, v in flat.items() if isinstance(k, str) and isinstance(v, str)})
 
 
 def _unflatten(flat: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -244,7 +244,7 @@ def _load_legacy_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str]
                     module=module,
                     index=index,
                     provider=provider if isinstance(provider, str) else "",
-                    values=clean_values(values),
+                    values=clean_values(values, rtype=rtype),
                     references=tuple(sorted(refs)),
                 )
             )

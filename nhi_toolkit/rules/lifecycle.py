@@ -30,6 +30,18 @@ def _whose(identity: Identity) -> str:
     return f" (inherited from {identity.parent})" if identity.inherited and identity.parent else ""
 
 
+def _whose_deadline(identity: Identity) -> str:
+    """Where the deadline a message names came from: the claimed expiry when it is the earlier."""
+    if identity.native_expires_at is None or identity.deadline == identity.expires_at:
+        return _whose(identity)
+    declared = identity.declaration is not None and identity.declaration.expires_at == identity.claimed_expires
+    what = "declared in [[tool.nhi.declarations]]" if declared else (
+        f"its expiry tag, inherited from {identity.parent}" if identity.inherited and identity.parent
+        else "its expiry tag")
+    return (f" ({what}; the credential's own {identity.native_attr} runs to "
+            f"{format_instant(identity.native_expires_at)})")
+
+
 def _untaggable(identity: Identity, ctx: Context) -> bool:
     itype = ctx.config.catalog.get(identity.type)
     return itype is not None and not itype.taggable
@@ -109,9 +121,10 @@ class Expired(Rule):
     fix = "Retire it with 'nhi retire', or extend the expiry with a new approval."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if identity.expires_at is not None and is_expired(identity.expires_at, ctx.now):
+        at = identity.deadline
+        if at is not None and is_expired(at, ctx.now):
             yield self.finding(identity, f"{identity.address} expired at "
-                                         f"{format_instant(identity.expires_at)}{_whose(identity)}")
+                                         f"{format_instant(at)}{_whose_deadline(identity)}")
 
 
 class ExpiringSoon(Rule):
@@ -123,14 +136,14 @@ class ExpiringSoon(Rule):
     fix = "Plan its retirement or renewal with its owner."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        at = identity.expires_at
+        at = identity.deadline
         if at is None or is_expired(at, ctx.now):
             return
         # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
         if (at - ctx.now).total_seconds() <= ctx.config.expiring_soon_days * 86400:
             days = (at - ctx.now).total_seconds() / 86400
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, "
-                                         f"in {days:.1f} days{_whose(identity)}")
+                                         f"in {days:.1f} days{_whose_deadline(identity)}")
 
 
 class ExpiryTooFar(Rule):
@@ -204,6 +217,20 @@ class ExpiryMismatch(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         native, claimed = identity.native_expires_at, identity.claimed_expires_at
+        lifetime, tagged = identity.native_lifetime, identity.expires_at
+        if native is None and lifetime is not None and tagged is not None and not identity.expiry_error \
+                and identity.expiry_source != "native":
+            # Created at apply, it lives at least this long from now: past the tag, it outlives it.
+            try:
+                least = ctx.now + lifetime
+            except OverflowError:
+                least = None
+            if least is None or least > tagged:
+                yield self.finding(identity, f"{identity.address} expiry says {identity.expires}"
+                                             f"{_whose(identity)} but its {identity.native_attr} keeps the "
+                                             f"credential {lifetime.total_seconds() / 86400:g} days from "
+                                             "creation: the credential outlives the retirement its tag promises")
+            return
         if native is None or claimed is None or identity.expiry_error:
             return
         raw = identity.claimed_expires
