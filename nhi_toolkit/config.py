@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -17,11 +17,21 @@ from typing import Any
 from nhi_toolkit.catalog import CATEGORIES, PHASE_PRINCIPAL, IdentityType, ParentLink, build_catalog
 from nhi_toolkit.errors import ConfigError
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
+from nhi_toolkit.model import Location
+from nhi_toolkit.suppress import (
+    DEFAULT_UNWAIVABLE,
+    ENTRY_KEYS,
+    InvalidSuppression,
+    Suppression,
+    file_matches,
+    make_suppression,
+)
 
 __all__ = [
     "Config",
     "Declaration",
     "Suppression",
+    "did_you_mean",
     "find_config_file",
     "load_config",
     "parse_declarations",
@@ -49,25 +59,6 @@ DEFAULT_REVOCATION_KEYS = ("revocation_path", "RevocationPath", "nhi:revocation_
 
 
 @dataclass(frozen=True)
-class Suppression:
-    """A waiver: one rule (or ``*``) on addresses matching a glob, with a reason and an end date."""
-
-    rule: str
-    address: str
-    reason: str
-    until: str
-    until_at: datetime
-
-    def matches(self, rule_id: str, rule_name: str, address: str) -> bool:
-        """True when this waiver covers the rule (by id or name) on this address."""
-        from fnmatch import fnmatchcase
-
-        return self.rule in ("*", rule_id, rule_name) and (
-            self.address == address or fnmatchcase(address, self.address)
-        )
-
-
-@dataclass(frozen=True)
 class Declaration:
     """Owner and expiry given in config to identities that carry no tags of their own.
 
@@ -90,11 +81,7 @@ class Declaration:
 
         if not (self.address == address or fnmatchcase(address, self.address)):
             return False
-        if self.file is None:
-            return True
-        norm = file.replace("\\", "/")
-        want = self.file.replace("\\", "/")
-        return norm == want or fnmatchcase(norm, want) or norm.endswith("/" + want.lstrip("/"))
+        return self.file is None or file_matches(self.file, file)
 
 
 @dataclass(frozen=True)
@@ -118,6 +105,8 @@ class Config:
     disable: tuple[str, ...] = ()
     identity_types: Mapping[str, IdentityType] = field(default_factory=dict)
     suppressions: tuple[Suppression, ...] = ()
+    unwaivable: tuple[str, ...] = DEFAULT_UNWAIVABLE
+    """Rules (ids or names) no suppression or baseline can waive."""
     declarations: tuple[Declaration, ...] = ()
     """``[[tool.nhi.declarations]]``: owner and expiry for identities that cannot carry tags."""
     max_input_mb: float = 2048
@@ -160,7 +149,8 @@ def _identity_type(name: str, raw: Any, where: str) -> IdentityType:
                "parent_match", "max_lifetime_days", "summary"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
-        raise ConfigError(where, f"identity_types.{name}: unknown key '{unknown[0]}'")
+        raise ConfigError(where, f"identity_types.{name}: unknown key '{unknown[0]}'"
+                                 f"{did_you_mean(unknown[0], allowed)}")
     category = raw.get("category", "custom")
     if category not in CATEGORIES:
         raise ConfigError(where, f"identity_types.{name}.category must be one of {', '.join(CATEGORIES)}")
@@ -191,29 +181,52 @@ def _identity_type(name: str, raw: Any, where: str) -> IdentityType:
 
 
 def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
-    """Validate ``suppress`` entries (config file or CDKTF metadata): rule, reason (10+ characters), until."""
+    """Validate ``suppress`` entries: rule, address, file, reason (10+ characters), until.
+
+    The fields are checked by :func:`nhi_toolkit.suppress.make_suppression`, as inline and CDKTF
+    waivers are; whether the rule exists and may be waived is reported by the check (NHI008, NHI022).
+    """
     if not isinstance(raw, list):
         raise ConfigError(where, "'suppress' must be an array of tables")
+    origin = Location(where) if where != "config" else None
+    lines = _entry_lines(where, "suppress") if origin is not None else []
     out = []
     for i, item in enumerate(raw, 1):
         if not isinstance(item, dict):
             raise ConfigError(where, f"suppress entry {i} must be a table")
-        rule, address = item.get("rule"), item.get("address", "*")
-        reason, until = item.get("reason"), item.get("until")
-        if not isinstance(rule, str) or not rule:
-            raise ConfigError(where, f"suppress entry {i} needs a 'rule'")
-        if not isinstance(address, str) or not address:
-            raise ConfigError(where, f"suppress entry {i}: 'address' must be a string")
-        if not isinstance(reason, str) or len(reason.strip()) < 10:
-            raise ConfigError(where, f"suppress entry {i} needs a 'reason' of at least 10 characters")
-        if isinstance(until, (date, datetime)):
-            until = until.isoformat()  # TOML dates arrive as datetime.date
+        unknown = sorted(set(item) - set(ENTRY_KEYS))
+        if unknown:
+            raise ConfigError(where, f"suppress entry {i}: unknown key '{unknown[0]}'"
+                                     f"{did_you_mean(unknown[0], ENTRY_KEYS)}")
+        if origin is not None and len(lines) == len(raw):
+            origin = Location(where, lines[i - 1])
         try:
-            until_at = expiry_instant(until)
-        except InvalidExpiry:
-            raise ConfigError(where, f"suppress entry {i} needs an 'until' date (YYYY-MM-DD)") from None
-        out.append(Suppression(rule, address, reason.strip(), str(until), until_at))
+            out.append(make_suppression(item.get("rule"), item.get("reason"), item.get("until"),
+                                        address=item.get("address", "*"), file=item.get("file"),
+                                        origin=origin))
+        except InvalidSuppression as exc:
+            raise ConfigError(where, f"suppress entry {i} {exc}") from None
     return tuple(out)
+
+
+def _entry_lines(where: str, table: str) -> list[int]:
+    """Lines of the ``[[tool.nhi.TABLE]]`` headers in a config file (empty when unreadable)."""
+    import re
+
+    pattern = re.compile(rf"^\s*\[\[\s*tool\s*\.\s*nhi\s*\.\s*{table}\s*\]\]")
+    try:
+        text = Path(where).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
+    return [n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)]
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` naming the closest known key, or empty when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 _DECLARATION_KEYS = ("address", "owner", "expires_at", "reason", "file")
@@ -229,7 +242,8 @@ def parse_declarations(raw: Any, where: str) -> tuple[Declaration, ...]:
             raise ConfigError(where, f"declarations entry {i} must be a table")
         unknown = sorted(set(item) - set(_DECLARATION_KEYS))
         if unknown:
-            raise ConfigError(where, f"declarations entry {i}: unknown key '{unknown[0]}'")
+            raise ConfigError(where, f"declarations entry {i}: unknown key '{unknown[0]}'"
+                                     f"{did_you_mean(unknown[0], _DECLARATION_KEYS)}")
         address, owner, reason = item.get("address"), item.get("owner"), item.get("reason")
         expires, file = item.get("expires_at"), item.get("file")
         if not isinstance(address, str) or not address.strip():
@@ -253,11 +267,23 @@ def parse_declarations(raw: Any, where: str) -> tuple[Declaration, ...]:
     return tuple(out)
 
 
+def _unwaivable(value: Any, where: str) -> tuple[str, ...]:
+    from nhi_toolkit.rules import ALL_RULES, rule_by_key
+
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(where, "'unwaivable' must be a list of rule ids or names")
+    for v in value:
+        if rule_by_key(v) is None:
+            names = [r.name for r in ALL_RULES] + [r.id for r in ALL_RULES]
+            raise ConfigError(where, f"'unwaivable' names no rule '{v}'{did_you_mean(v, names)}")
+    return tuple(value)
+
+
 def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Config:
     """Build a Config from the ``[tool.nhi]`` table (already parsed)."""
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
-        raise ConfigError(where, f"unknown setting '{unknown[0]}' in [tool.nhi]")
+        raise ConfigError(where, f"unknown setting '{unknown[0]}' in [tool.nhi]{did_you_mean(unknown[0], _KNOWN)}")
     kw: dict[str, Any] = {}
     for key in _KEY_LISTS & set(data):
         kw[key] = _str_list(data[key], key, where)
@@ -296,6 +322,8 @@ def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Confi
         kw["identity_types"] = {name: _identity_type(name, raw, where) for name, raw in v.items()}
     if "suppress" in data:
         kw["suppressions"] = parse_suppressions(data["suppress"], where)
+    if "unwaivable" in data:
+        kw["unwaivable"] = _unwaivable(data["unwaivable"], where)
     if "declarations" in data:
         kw["declarations"] = parse_declarations(data["declarations"], where)
     if "max_input_mb" in data:

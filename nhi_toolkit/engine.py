@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nhi_toolkit.config import Config, Suppression
+from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import is_expired
 from nhi_toolkit.inventory import build_inventory
 from nhi_toolkit.loaders import Document, load_inputs
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.native_expiry import HELPER_TYPES
-from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule, rule_by_key
+from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
+from nhi_toolkit.suppress import Suppressor
+
+if TYPE_CHECKING:
+    from nhi_toolkit.baseline import Baseline
 
 __all__ = ["STATUS_PRECEDENCE", "Report", "check_documents", "check_paths", "identity_status"]
 
@@ -146,40 +150,11 @@ def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
                         source=Location(ctx.document.path))]
 
 
-def _metadata_suppressions(identity: Identity) -> list[Suppression]:
-    """Suppressions recorded in synthesized CDKTF metadata (``//.nhi.suppress``)."""
-    from nhi_toolkit.config import parse_suppressions
-    from nhi_toolkit.errors import ConfigError
-
-    nhi = identity.resource.metadata.get("nhi")
-    raw = nhi.get("suppress") if isinstance(nhi, dict) else None
-    if not raw:
-        return []
-    items = [dict(item, address=identity.address) for item in raw if isinstance(item, dict)]
-    try:
-        return list(parse_suppressions(items, identity.source.file))
-    except ConfigError:
-        return []
-
-
 def _apply_suppressions(findings: Iterable[Finding], config: Config, now: datetime,
                         by_address: Mapping[str, Identity]) -> list[Finding]:
-    out = []
-    for f in findings:
-        rule = rule_by_key(f.rule_id)
-        if rule is None or not rule.waivable:
-            out.append(f)
-            continue
-        candidates = list(config.suppressions)
-        ident = by_address.get(f.address)
-        if ident is not None:
-            candidates += _metadata_suppressions(ident)
-        waiver = next((s for s in candidates if s.matches(f.rule_id, f.rule, f.address)
-                       and not is_expired(s.until_at, now)), None)
-        if waiver is not None:
-            f = replace(f, suppressed=waiver.reason, suppressed_until=waiver.until)
-        out.append(f)
-    return out
+    """Waive what a live suppression covers (see :mod:`nhi_toolkit.suppress`); for later findings
+    (nhi verify) judged against a report's identities."""
+    return Suppressor(config, now).apply(findings, by_address.values())
 
 
 def _rules(config: Config) -> list[Rule]:
@@ -285,14 +260,17 @@ def _join(inventories: Sequence[list[Identity]]) -> tuple[dict[str, Identity], d
 def check_documents(
     docs: Sequence[Document], config: Config, now: datetime,
     leavers: Mapping[str, date | None] | None = None, inputs: Sequence[str] = (),
+    baseline: Baseline | None = None,
 ) -> Report:
     """Run every enabled rule over every document, one row per identity.
 
     The same address read from a plan, a state and a configuration is one identity (see
     :func:`_join`); the findings about it come from the rule context of the input whose view won,
-    so inputs never contradict each other in the report.
+    so inputs never contradict each other in the report. Suppressions are applied and judged
+    (:mod:`nhi_toolkit.suppress`), then the ``baseline`` when given (:mod:`nhi_toolkit.baseline`).
     """
     rules = _rules(config)
+    suppressor = Suppressor(config, now)
     inventories = [build_inventory(doc, config) for doc in docs]
     joined, winner, joined_sources = _join(inventories)
     identities: list[Identity] = []
@@ -305,11 +283,15 @@ def check_documents(
             doc_findings.extend(_run_rule(rule, ctx))
         doc_findings = [_severity(f, config) for f in doc_findings
                         if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
-        findings.extend(_apply_suppressions(doc_findings, config, now, ctx.by_address))
+        findings.extend(suppressor.apply(doc_findings, view))
         for ident in view:
             if winner.get(ident.address, n) == n:
                 identities.append(ident)
     findings.extend(_declared_vs_state(docs, config, rules))
+    enabled = {r.id for r in rules}
+    findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
+    if baseline is not None:
+        findings = baseline.apply(findings, config, now)
     identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
     keys = [_ident_key(i) for i in identities]
@@ -370,12 +352,12 @@ def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rul
 
 
 def check_paths(paths: Sequence[str], config: Config, now: datetime,
-                leavers: Mapping[str, date | None] | None = None) -> Report:
+                leavers: Mapping[str, date | None] | None = None, baseline: Baseline | None = None) -> Report:
     """Load the inputs and check them."""
     catalog = config.catalog
     # time_rotating/time_offset are read too: a credential's native expiry may reference them.
     docs = load_inputs(paths, wanted=lambda t: t in catalog or t in HELPER_TYPES)
-    return check_documents(docs, config, now, leavers, inputs=paths)
+    return check_documents(docs, config, now, leavers, inputs=paths, baseline=baseline)
 
 
 #: Plan actions that hand out access, and those that take it away.

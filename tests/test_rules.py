@@ -358,4 +358,4 @@ def test_suppression_needs_reason_and_lapses_at_its_end_date() -> None:
     assert report.active == () and report.findings[0].suppressed == "legacy role, ticket OPS-1"
     assert not report.failed()
     later = run(res, config=config, now=datetime.fromisoformat("2026-06-02T00:00:00+00:00"))
-    assert rules_of(later) == ["missing-expiry"]
+    assert rules_of(later) == ["missing-expiry", "suppression-expired"]

@@ -184,23 +184,26 @@ NHI_NOW_INSTANT_EXPRESSION = (
 
 
 def suppression_entry(path: str, rule: object, reason: object, until: object) -> dict[str, Any]:
-    """A ``//.nhi.suppress`` entry, validated as the checker's config validates ``[[tool.nhi.suppress]]``."""
+    """A ``//.nhi.suppress`` entry, validated as ``nhi check`` validates every suppression
+    (:func:`nhi_toolkit.suppress.make_suppression`); refused at once when the rule is unknown or
+    listed in ``unwaivable`` (the config ``nhi check`` finds from the current directory)."""
+    from nhi_toolkit.cdktf.integration import default_config
     from nhi_toolkit.rules import rule_by_key
+    from nhi_toolkit.suppress import InvalidSuppression, is_unwaivable, make_suppression
 
     if not isinstance(rule, str) or not rule.strip():
         raise DeclarationError(f"{path}: a suppression needs a rule id or name")
     found = rule_by_key(rule.strip())
     if found is None:
         raise DeclarationError(f"{path}: unknown rule {rule!r} (see 'nhi rules')")
-    if not found.waivable:
-        raise DeclarationError(f"{path}: rule {found.name} cannot be suppressed")
-    if not isinstance(reason, str) or len(reason.strip()) < _MIN_REASON:
-        raise DeclarationError(f"{path}: a suppression of {found.name} needs a reason of at least "
-                               f"{_MIN_REASON} characters")
+    if is_unwaivable(found, default_config()):
+        raise DeclarationError(f"{path}: rule {found.name} cannot be suppressed (unwaivable)")
     try:
         until_text = expiry_text(until)
-        expiry_instant(until_text)
     except InvalidExpiry:
-        raise DeclarationError(f"{path}: a suppression of {found.name} needs an end date "
-                               "('until', e.g. 2027-01-31)") from None
-    return {"rule": found.name, "reason": reason.strip(), "until": until_text}
+        until_text = None
+    try:
+        waiver = make_suppression(found.name, reason, until_text)
+    except InvalidSuppression as exc:
+        raise DeclarationError(f"{path}: a suppression of {found.name} {exc}") from None
+    return {"rule": found.name, "reason": waiver.reason, "until": waiver.until}

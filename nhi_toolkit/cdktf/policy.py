@@ -5,7 +5,9 @@ Aspect has run, so tags added by other Aspects and escape hatches count) it take
 Terraform JSON exactly as it will be written, reads it with the ``nhi check`` loader and runs
 :func:`nhi_toolkit.engine.check_documents`. Error-level findings fail synth, all of them listed with
 their construct paths; ``expired`` and ``expiring-soon`` (and warning-level findings) are warnings;
-suppressed findings stay visible as info. The clock is ``NHI_NOW`` when set, as for ``nhi check``.
+suppressed findings stay visible as info. Suppressions are those of ``nhi check`` (one mechanism,
+:mod:`nhi_toolkit.suppress`: config, ``//.nhi.suppress`` metadata); one that cannot be honoured is an
+``invalid-suppression`` warning naming why, and an expired one a ``suppression-expired`` warning. The clock is ``NHI_NOW`` when set, as for ``nhi check``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from nhi_toolkit.cdktf._runtime import cdk
 from nhi_toolkit.cdktf.declaration import clock
 from nhi_toolkit.config import Config
 from nhi_toolkit.model import Finding, Severity
+from nhi_toolkit.suppress import suppression_label
 
 __all__ = ["SYNTH_WARNING_RULES", "NhiPolicy", "PolicyMessage"]
 
@@ -54,9 +57,7 @@ def _text(finding: Finding, paths: Mapping[str, str]) -> str:
     text = f"{finding.rule_id} {finding.rule}: {finding.message}"
     if where:
         text += f" (construct {where})"
-    if finding.suppressed is not None:
-        text += f" [suppressed until {finding.suppressed_until}: {finding.suppressed}]"
-    return text
+    return text + suppression_label(finding)
 
 
 @jsii.implements(IValidation)

@@ -55,17 +55,25 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "w
 @click.option("--audit-log", type=click.Path(dir_okay=False),
               help="Append every grant (identity created) and revoke (deleted) seen in a checked plan "
                    "to this hash-chained audit log.")
+@click.option("--baseline", "baseline_path", type=click.Path(dir_okay=False),
+              help="Report only findings not in this earlier JSON report (matched by rule, address and "
+                   "file); those it holds are shown as suppressed and do not fail the check.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False, writable=True),
+              help="Also write this run's JSON report as a baseline (needs --baseline-until).")
+@click.option("--baseline-until", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="End date of the baseline written (YYYY-MM-DD); after it the baseline hides nothing.")
 @max_input_option
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,
           color: bool | None, sarif_root: str | None,
           now: str | None, fail_on: str | None, config_path: str | None, expiring_soon_days: int | None,
-          leavers: str | None, audit_log: str | None, max_input_mb: float | None) -> None:
+          leavers: str | None, audit_log: str | None, baseline_path: str | None,
+          write_baseline: str | None, baseline_until: datetime | None, max_input_mb: float | None) -> None:
     """Check plans, state, synthesized CDKTF or HCL for unowned, unexpiring and expired identities.
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
     files, .tf files or directories of them; each a regular file or a directory (no FIFO or device),
-    at most --max-input-mb. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
+    at most --max-input-mb; '-' reads one plan, state or CDKTF JSON from standard input. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
     """
     import gc
 
@@ -78,6 +86,10 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
     from nhi_toolkit.reporters import RenderOptions, render
 
     targets = pair_outputs(fmt, output)
+    if (write_baseline is None) != (baseline_until is None):
+        raise click.UsageError("--write-baseline and --baseline-until go together: a baseline needs an end date")
+    if list(inputs).count("-") > 1:
+        raise click.UsageError("'-' (standard input) can be given once")
     config = load_config(config_path, inputs, {"fail_on": fail_on, "expiring_soon_days": expiring_soon_days})
     apply_input_limit(max_input_mb, config)
     clock = parse_now_value(now) if now is not None else datetime.now(UTC).replace(microsecond=0)
@@ -86,7 +98,16 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
         from nhi_toolkit.leavers import load_leavers
 
         leaver_map = load_leavers(leavers)
-    report = check_paths(list(inputs), config, clock, leaver_map)
+    baseline = None
+    if baseline_path:
+        from nhi_toolkit.baseline import load_baseline
+
+        baseline = load_baseline(baseline_path)
+    report = check_paths(list(inputs), config, clock, leaver_map, baseline=baseline)
+    if write_baseline and baseline_until is not None:
+        from nhi_toolkit.baseline import baseline_document
+
+        write_output(write_baseline, baseline_document(report, baseline_until.date()))
     if audit_log:
         from nhi_toolkit.engine import record_grants
 
@@ -158,10 +179,13 @@ def rules(fmt: str) -> None:
     """List every rule with its id, name, severity and summary."""
     import json
 
+    from nhi_toolkit.config import Config
     from nhi_toolkit.rules import ALL_RULES
+    from nhi_toolkit.suppress import is_unwaivable
 
+    defaults = Config()
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
-              "description": r.description, "fix": r.fix, "waivable": r.waivable,
+              "description": r.description, "fix": r.fix, "waivable": not is_unwaivable(r, defaults),
               "help_uri": r.help_uri} for r in ALL_RULES]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))

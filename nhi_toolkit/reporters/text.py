@@ -6,6 +6,7 @@ from nhi_toolkit.engine import Report
 from nhi_toolkit.errors import printable
 from nhi_toolkit.model import UNKNOWN, Severity
 from nhi_toolkit.reporters import RenderOptions
+from nhi_toolkit.suppress import suppression_label
 
 __all__ = ["TAKES_OPTIONS", "render"]
 
@@ -71,7 +72,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
             lines.append("")
         lines.append("Findings:")
         for f in shown:
-            mark = f" [suppressed until {f.suppressed_until}: {f.suppressed}]" if f.suppressed else ""
+            mark = suppression_label(f)
             label = f"{f.severity.label.upper():7}"
             if options.color:
                 label = f"{_COLORS[f.severity]}{label}\033[0m"

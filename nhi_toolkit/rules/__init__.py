@@ -30,6 +30,13 @@ from nhi_toolkit.rules.retirement import (
     OwnerOffboarded,
     SharedIdentity,
 )
+from nhi_toolkit.rules.suppressions import (
+    BaselineExpired,
+    InvalidSuppressionRule,
+    SuppressionExpired,
+    SuppressionStale,
+    SuppressionUnwaivable,
+)
 
 __all__ = ["ALL_RULES", "RULE_ERROR_ID", "Context", "Rule", "rule_by_key"]
 
@@ -41,6 +48,7 @@ ALL_RULES: tuple[Rule, ...] = (
     ExpiringSoon(),
     ExpiryTooFar(),
     UnknownUntilApply(),
+    InvalidSuppressionRule(),
     ExpiryMismatch(),
     MissingRevocationPath(),
     Drift(),
@@ -48,6 +56,10 @@ ALL_RULES: tuple[Rule, ...] = (
     SharedIdentity(),
     ModuleNotFollowed(),
     PlatformManaged(),
+    SuppressionExpired(),
+    SuppressionStale(),
+    SuppressionUnwaivable(),
+    BaselineExpired(),
     KeyActivePastExpiry(),
     KeyInactiveNotDeleted(),
     KeyTooOld(),

@@ -14,6 +14,10 @@ __all__ = ["render_rules_doc"]
 
 def render_rules_doc() -> str:
     """The whole docs/rules.md text."""
+    from nhi_toolkit.config import Config
+    from nhi_toolkit.suppress import is_unwaivable
+
+    defaults = Config()
     rules = documented_rules()
     lines = [
         "# Rules",
@@ -35,7 +39,8 @@ def render_rules_doc() -> str:
             f"## {r.id} {r.name}",
             "",
             f"**{r.summary}.** Severity: {r.severity.label}."
-            + ("" if r.waivable else " Cannot be suppressed."),
+            + ("" if not is_unwaivable(r, defaults) else " Cannot be suppressed"
+               + ("." if not r.waivable else " (default `unwaivable` in `[tool.nhi]`).")),
             "",
         ]
         if r.description:

@@ -110,9 +110,41 @@ GUIDES: dict[str, RuleGuide] = {
     ),
     "NHI012": RuleGuide(
         rationale=("Access owned by someone who left has no one to answer for it. This rule cannot be "
-                   "suppressed."),
+                   "suppressed (it is in the default unwaivable list)."),
         fix_cdktf="Set owner= to a current owner (with approval), or retire it with nhi retire --leavers.",
         fix_hcl="Change the owner tag to a current owner (with approval), or run nhi retire --leavers.",
+    ),
+    "NHI008": RuleGuide(
+        rationale=("A waiver that cannot be honoured is ignored, so the finding it aimed at stays "
+                   "active; saying why keeps the author from believing the risk is accepted."),
+        fix_cdktf=('suppress(construct, "missing-expiry", reason="vendor key, ticket SEC-12", '
+                   'until=date(2027, 1, 31)): a known rule, 10+ characters of reason, an end date.'),
+        fix_hcl=('# nhi:ignore[NHI002] until=2027-01-31 reason="vendor key, ticket SEC-12" on the '
+                 "block's first line or the line above it."),
+    ),
+    "NHI020": RuleGuide(
+        rationale=("An accepted risk is accepted for a while: when the end date passes the waiver "
+                   "stops, the finding counts again, and this warning says which waiver lapsed."),
+        fix_cdktf="Fix the finding and drop the suppress() call, or renew it with a new until= and reason.",
+        fix_hcl="Fix the finding and delete the nhi:ignore comment or config entry, or renew its until.",
+    ),
+    "NHI021": RuleGuide(
+        rationale=("A waiver that matches nothing is dead weight, and a trap: it may match an unrelated "
+                   "identity later under a reused name."),
+        fix_cdktf="Remove the suppress() call.",
+        fix_hcl="Remove the nhi:ignore comment or the [[tool.nhi.suppress]] entry (or fix its address/file).",
+    ),
+    "NHI022": RuleGuide(
+        rationale=("Some findings must never be waived (by default expired and owner-offboarded): "
+                   "access past its approval or without an owner is retired, not accepted."),
+        fix_cdktf="Retire the identity or give it a current owner and a new expires= with approval.",
+        fix_hcl="Retire the identity (nhi retire) or renew expires_at/owner with approval; drop the waiver.",
+    ),
+    "NHI023": RuleGuide(
+        rationale=("A baseline accepts existing findings to adopt the checker gradually; without an end "
+                   "date it would accept them forever."),
+        fix_cdktf="Fix the findings, or write a new baseline: nhi check ... --write-baseline FILE --baseline-until DATE.",
+        fix_hcl="Fix the findings, or write a new baseline: nhi check ... --write-baseline FILE --baseline-until DATE.",
     ),
     "NHI013": RuleGuide(
         rationale=("Revoking a shared identity for one integration breaks the others, so in practice "

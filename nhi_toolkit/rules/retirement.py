@@ -169,7 +169,6 @@ class OwnerOffboarded(Rule):
     summary = "Identity's owner has left"
     description = "The owner appears in the leavers list (--leavers) with a leaving date at or before now."
     fix = "Hand the identity to a current owner through Terraform, or retire it (nhi retire --leavers)."
-    waivable = False
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         if not ctx.leavers or not isinstance(identity.owner, str):
