@@ -268,10 +268,12 @@ class Suppressor:
                                                 address=ident.address, origin=where, kind="metadata"))
                 except InvalidSuppression as exc:
                     self._problems[(ident.address, where, f"{label}: {exc}")] = None
-        if src.line is not None and src.file.endswith(".tf"):
-            lines = self._file_lines(src.file)
+        lines = ident.resource.metadata.get("source_lines")  # .tf text read from standard input
+        if src.line is not None and (lines is not None or src.file.endswith(".tf")):
+            if lines is None:
+                lines = self._file_lines(src.file)
             if lines is not None:
-                found, problems = inline_suppressions(lines, src.line, ident.address, src.file)
+                found, problems = inline_suppressions(list(lines), src.line, ident.address, src.file)
                 own += found
                 for where, why in problems:
                     self._problems[(ident.address, where, f"nhi:ignore comment: {why}")] = None

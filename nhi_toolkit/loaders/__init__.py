@@ -14,15 +14,17 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import (
+    STDIN,
     Document,
     decode_text,
     file_kind,
     parse_json,
     read_bytes,
+    read_stdin,
     stat_input,
 )
 
-__all__ = ["Document", "load_document", "load_inputs", "sniff_json"]
+__all__ = ["Document", "load_document", "load_inputs", "load_stdin", "sniff_json"]
 
 Wanted = Callable[[str], bool]
 
@@ -135,10 +137,62 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
     return docs
 
 
+def load_stdin(wanted: Wanted = _everything, stream: Any = None) -> Document:
+    """One input read from standard input (``-``), size-capped like a file: JSON (plan, state,
+    CDKTF) is sniffed as usual; anything else is read as the text of one ``.tf`` file."""
+    import dataclasses
+    import tempfile
+
+    text = decode_text(read_stdin(stream=stream), STDIN)
+    if text.lstrip()[:1] in ("{", "["):
+        doc = parse_json(text, STDIN)
+        loader = _json_loader(sniff_json(doc, STDIN))
+        return loader(doc, STDIN, wanted)
+    from nhi_toolkit.loaders.hcl import load_hcl_files
+
+    with tempfile.TemporaryDirectory(prefix="nhi-stdin-") as tmp:
+        path = str(Path(tmp) / "stdin.tf")
+        Path(path).write_text(text, encoding="utf-8")
+        try:
+            loaded = load_hcl_files([path], wanted, label=STDIN)
+        except InputError as exc:
+            if exc.file != path:
+                raise
+            raise InputError(STDIN, exc.message, exc.line, exc.column) from None
+
+    lines = tuple(text.splitlines())  # kept for inline nhi:ignore comments (nhi_toolkit.suppress)
+
+    def here(res: Any) -> Any:
+        src = res.source
+        if src.file != path:
+            return res
+        return dataclasses.replace(res, source=dataclasses.replace(src, file=STDIN),
+                                   metadata={**res.metadata, "source_lines": lines})
+
+    return dataclasses.replace(loaded, path=STDIN, resources=tuple(here(r) for r in loaded.resources),
+                               drift=tuple(here(r) for r in loaded.drift),
+                               notes=tuple(dataclasses.replace(n, source=dataclasses.replace(
+                                   n.source, file=STDIN)) if n.source.file == path else n
+                                   for n in loaded.notes))
+
+
+def _json_loader(kind: str) -> Callable[[Any, str, Wanted], Document]:
+    from nhi_toolkit.loaders.cdktf_json import load_json_config
+    from nhi_toolkit.loaders.plan import load_plan
+    from nhi_toolkit.loaders.state import load_raw_state, load_show_state
+
+    loaders: dict[str, Callable[[Any, str, Wanted], Document]] = {
+        "plan": load_plan, "state": load_raw_state, "show-state": load_show_state, "cdktf": load_json_config}
+    return loaders[kind]
+
+
 def load_inputs(paths: Iterable[str], wanted: Wanted = _everything) -> list[Document]:
-    """Load every input in order."""
+    """Load every input in order (``-``: standard input, once)."""
     docs: list[Document] = []
     for path in paths:
+        if path == STDIN:
+            docs.append(load_stdin(wanted))
+            continue
         if path.startswith("s3://"):  # a remote state fleet (boto3 lives in nhi_toolkit.aws)
             from nhi_toolkit.loaders.s3 import load_s3
 

@@ -21,9 +21,12 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
 __all__ = [
-    "DEFAULT_MAX_INPUT_MB", "Document", "Note", "clean_values", "decode_text", "file_kind", "input_limit",
-    "parse_json", "read_bytes", "stat_input",
+    "DEFAULT_MAX_INPUT_MB", "STDIN", "Document", "Note", "clean_values", "decode_text", "file_kind", "input_limit",
+    "parse_json", "read_bytes", "read_stdin", "stat_input",
 ]
+
+#: The input name that reads standard input, as it appears in reports and messages.
+STDIN = "-"
 
 #: Deeper than any real plan or state; beyond it input is refused rather than risking the stack.
 MAX_DEPTH = 200
@@ -174,6 +177,31 @@ def read_bytes(path: str, max_mb: float | None = None) -> bytes:
         raise InputError(path, f"cannot read ({exc.strerror or type(exc).__name__})") from None
     finally:
         os.close(fd)
+
+
+def read_stdin(max_mb: float | None = None, stream: Any = None) -> bytes:
+    """Read standard input (or ``stream``) to its end, at most ``max_mb`` MiB (default: the
+    ``input_limit`` in force, as for files); more is refused once the cap is passed, never buffered."""
+    limit_mb = _max_input_mb.get() if max_mb is None else max_mb
+    cap = max(1, int(limit_mb * _MIB))
+    if stream is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError(STDIN, "standard input is a terminal: pipe a plan, state or .tf text into it")
+        stream = sys.stdin.buffer
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total <= cap:
+            chunk = stream.read(min(cap + 1 - total, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise InputError(STDIN, f"cannot read standard input ({exc.strerror or type(exc).__name__})") from None
+    if total > cap:
+        raise _too_big(STDIN, limit_mb)
+    return b"".join(chunks)
 
 
 def decode_text(data: bytes, path: str) -> str:
