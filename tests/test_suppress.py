@@ -57,8 +57,8 @@ INLINE_CASES = [
      UNOWNED.replace("{\n", f'{{ # nhi:ignore[NHI001] until=2027-01-31 reason="{REASON}"\n', 1), [],
      {"missing-owner": "suppressed"}),
     ("several rules, comma-separated, over several comment lines",
-     f'# a vendor bot\n// nhi:ignore[NHI001, missing-expiry] until=2027-01-31 reason="{REASON}"\n'
-     'resource "aws_iam_user" "u" {\n  name = "u"\n}\n', [],
+     (f'# a vendor bot\n// nhi:ignore[NHI001, missing-expiry] until=2027-01-31 reason="{REASON}"\n'
+     'resource "aws_iam_user" "u" {\n  name = "u"\n}\n'), [],
      {"missing-owner": "suppressed", "missing-expiry": "suppressed"}),
     ("a blank line breaks the tie to the block",
      f'# nhi:ignore[NHI001] until=2027-01-31 reason="{REASON}"\n\n' + UNOWNED, [],
