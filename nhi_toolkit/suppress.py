@@ -231,8 +231,8 @@ class Suppressor:
         out = []
         for f in findings:
             rule = rule_by_key(f.rule_id)
-            ident = by_address.get(f.address)
-            candidates = list(self.config.suppressions) + (self._own_of(ident) if ident else [])
+            about = by_address.get(f.address)
+            candidates = list(self.config.suppressions) + (self._own_of(about) if about else [])
             waiver = None
             for s in candidates:
                 if not s.matches(f.rule_id, f.rule, f.address, f.source.file):
