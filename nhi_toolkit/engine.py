@@ -273,6 +273,11 @@ def check_documents(
     suppressor = Suppressor(config, now)
     inventories = [build_inventory(doc, config) for doc in docs]
     joined, winner, joined_sources = _join(inventories)
+    members: dict[str, list[Identity]] = {}
+    for inv in inventories:
+        for ident in inv:
+            if ident.address in joined:
+                members.setdefault(ident.address, []).append(ident)
     identities: list[Identity] = []
     findings: list[Finding] = []
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
@@ -283,7 +288,7 @@ def check_documents(
             doc_findings.extend(_run_rule(rule, ctx))
         doc_findings = [_severity(f, config) for f in doc_findings
                         if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
-        findings.extend(suppressor.apply(doc_findings, view))
+        findings.extend(suppressor.apply(doc_findings, view, members))
         for ident in view:
             if winner.get(ident.address, n) == n:
                 identities.append(ident)

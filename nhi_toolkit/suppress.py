@@ -220,19 +220,26 @@ class Suppressor:
         for s in self.config.suppressions:
             self._seen[s] = None
 
-    def apply(self, findings: Iterable[Finding], identities: Iterable[Identity]) -> list[Finding]:
-        """``findings`` with those a live suppression covers marked suppressed (reason, until)."""
+    def apply(self, findings: Iterable[Finding], identities: Iterable[Identity],
+              joined: Mapping[str, Iterable[Identity]] | None = None) -> list[Finding]:
+        """``findings`` with those a live suppression covers marked suppressed (reason, until).
+
+        ``joined`` maps the address of an identity joined from several inputs to its view in each:
+        a waiver written in any of them (an inline comment in the ``.tf`` file beside the plan)
+        applies to the joined identity.
+        """
         from nhi_toolkit.rules import rule_by_key
 
-        by_address: dict[str, Identity] = {}
+        own: dict[str, list[Suppression]] = {}
         for ident in identities:
-            by_address.setdefault(ident.address, ident)
-            self._own_of(ident)
+            if ident.address not in own:
+                own[ident.address] = list(self._own_of(ident))
+                for member in (joined or {}).get(ident.address, ()):
+                    own[ident.address] += [s for s in self._own_of(member) if s not in own[ident.address]]
         out = []
         for f in findings:
             rule = rule_by_key(f.rule_id)
-            about = by_address.get(f.address)
-            candidates = list(self.config.suppressions) + (self._own_of(about) if about else [])
+            candidates = list(self.config.suppressions) + own.get(f.address, [])
             waiver = None
             for s in candidates:
                 if not s.matches(f.rule_id, f.rule, f.address, f.source.file):

@@ -290,3 +290,19 @@ def test_cdktf_policy_honours_config_suppressions_and_reports_lapsed_ones(
                f"[suppressed until 2027-01-31: {REASON}]" in t for t in texts)
     assert any(t.startswith("NHI020 suppression-expired") and "aws_iam_user.lapsed" in t
                for t in (m.text for m in policy.warnings()))
+
+
+def test_inline_waiver_applies_when_the_identity_is_joined_with_state(tmp_path: Path) -> None:
+    state = {"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "l", "outputs": {},
+             "resources": [{"mode": "managed", "type": "aws_iam_user", "name": "u",
+                            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                            "instances": [{"schema_version": 0,
+                                           "attributes": {"name": "u", "tags": {"expires_at": "2027-01-31"}}}]}]}
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(state), encoding="utf-8")
+    (tmp_path / "hcl").mkdir()
+    (tmp_path / "hcl" / "main.tf").write_text(
+        f'# nhi:ignore[NHI001] until=2027-01-31 reason="{REASON}"\n' + UNOWNED, encoding="utf-8")
+    # State first: the joined row is located in the state, the waiver is read from the .tf file.
+    report = check_paths([str(tmp_path / "terraform.tfstate"), str(tmp_path / "hcl")], config_from_mapping({}), NOW)
+    assert len(report.identities) == 1
+    assert _verdict(report) == {"missing-owner": "suppressed"}
