@@ -147,3 +147,22 @@ def test_corpus_plans_baseline_round_trip(tmp_path: Path) -> None:
     assert summary["findings"] + summary["suppressed"] == before["summary"]["findings"] + before["summary"]["suppressed"]
     active = [f for f in doc["findings"] if not f["suppressed"]]  # type: ignore[union-attr]
     assert all(f["rule"] in ("expired", "owner-offboarded") for f in active)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "junit", "markdown", "github", "gitlab"])
+def test_baselined_and_waived_findings_stay_visible_in_every_format(tmp_path: Path, fmt: str) -> None:
+    from nhi_toolkit.baseline import Baseline, finding_key
+    from nhi_toolkit.config import config_from_mapping
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.expiry import parse_now
+    from nhi_toolkit.reporters import RenderOptions, render
+
+    (tmp_path / "main.tf").write_text(
+        '# nhi:ignore[NHI002] until=2027-01-31 reason="vendor key, ticket SEC-12"\n'
+        'resource "aws_iam_user" "u" {\n  name = "u"\n}\n', encoding="utf-8")
+    main = str(tmp_path / "main.tf")
+    base = Baseline("base.json", frozenset({finding_key("NHI001", "aws_iam_user.u", main)}), "2027-03-01")
+    report = check_paths([str(tmp_path)], config_from_mapping({}), parse_now(NOW), baseline=base)
+    assert not report.failed() and report.active == ()
+    text = render(fmt, report, RenderOptions(root=str(tmp_path)))
+    assert "in baseline base.json" in text and "vendor key, ticket SEC-12" in text
