@@ -44,6 +44,7 @@ __all__ = [
     "is_unwaivable",
     "make_suppression",
     "suppression_label",
+    "waivable_by_default",
 ]
 
 #: A waiver's reason is at least this long (as cdk-nag asks).
@@ -126,6 +127,11 @@ def make_suppression(rule: Any, reason: Any, until: Any, *, address: Any = "*", 
 def is_unwaivable(rule: Rule, config: Config) -> bool:
     """True when no suppression or baseline may waive ``rule`` (``unwaivable``, or a pseudo-rule)."""
     return not rule.waivable or rule.id in config.unwaivable or rule.name in config.unwaivable
+
+
+def waivable_by_default(rule: Rule) -> bool:
+    """Whether a suppression may waive ``rule`` under the default ``unwaivable`` list (rule docs)."""
+    return rule.waivable and rule.id not in DEFAULT_UNWAIVABLE and rule.name not in DEFAULT_UNWAIVABLE
 
 
 def suppression_label(finding: Finding) -> str:

@@ -179,13 +179,11 @@ def rules(fmt: str) -> None:
     """List every rule with its id, name, severity and summary."""
     import json
 
-    from nhi_toolkit.config import Config
     from nhi_toolkit.rules import ALL_RULES
-    from nhi_toolkit.suppress import is_unwaivable
+    from nhi_toolkit.suppress import waivable_by_default
 
-    defaults = Config()
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
-              "description": r.description, "fix": r.fix, "waivable": not is_unwaivable(r, defaults),
+              "description": r.description, "fix": r.fix, "waivable": waivable_by_default(r),
               "help_uri": r.help_uri} for r in ALL_RULES]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))

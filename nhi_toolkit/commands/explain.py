@@ -13,6 +13,7 @@ __all__ = ["explain", "explain_text"]
 def explain_text(key: str) -> str:
     """The explanation of one rule (by id or name); a usage error naming close matches otherwise."""
     from nhi_toolkit.rules.guide import documented_rules, find_rule, guide_for
+    from nhi_toolkit.suppress import waivable_by_default
 
     rule = find_rule(key)
     if rule is None:
@@ -26,7 +27,7 @@ def explain_text(key: str) -> str:
         return [title, *textwrap.wrap(text, 96, initial_indent="  ", subsequent_indent="  "), ""]
 
     lines = [f"{rule.id} {rule.name} ({rule.severity.label}"
-             + ("" if rule.waivable else ", cannot be suppressed") + f"): {rule.summary}", ""]
+             + ("" if waivable_by_default(rule) else ", cannot be suppressed") + f"): {rule.summary}", ""]
     if rule.description:
         lines += para("What it checks", rule.description)
     lines += para("Why it matters", guide.rationale)

@@ -23,6 +23,7 @@ from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import SEVERITY_WORD, by_severity, finding_location, place, visible
 from nhi_toolkit.rules.base import Rule
 from nhi_toolkit.rules.guide import documented_rules, guide_for
+from nhi_toolkit.suppress import waivable_by_default
 
 __all__ = ["FINGERPRINT_KEY", "MAX_RESULTS", "SCHEMA_URI", "TAKES_OPTIONS", "fingerprint", "render"]
 
@@ -64,7 +65,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
             "tags": ["security", "non-human-identity", "terraform", rule.name],
             "precision": "very-high",
             "nhi-rule": rule.name,
-            "waivable": rule.waivable,
+            "waivable": waivable_by_default(rule),
         },
     }
 

@@ -14,10 +14,8 @@ __all__ = ["render_rules_doc"]
 
 def render_rules_doc() -> str:
     """The whole docs/rules.md text."""
-    from nhi_toolkit.config import Config
-    from nhi_toolkit.suppress import is_unwaivable
+    from nhi_toolkit.suppress import waivable_by_default
 
-    defaults = Config()
     rules = documented_rules()
     lines = [
         "# Rules",
@@ -39,7 +37,7 @@ def render_rules_doc() -> str:
             f"## {r.id} {r.name}",
             "",
             f"**{r.summary}.** Severity: {r.severity.label}."
-            + ("" if not is_unwaivable(r, defaults) else " Cannot be suppressed"
+            + ("" if waivable_by_default(r) else " Cannot be suppressed"
                + ("." if not r.waivable else " (default `unwaivable` in `[tool.nhi]`).")),
             "",
         ]
