@@ -113,13 +113,13 @@ def make_suppression(rule: Any, reason: Any, until: Any, *, address: Any = "*", 
     if file is not None and (not isinstance(file, str) or not file.strip()):
         raise InvalidSuppression("'file' must be a path or glob")
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
-        raise InvalidSuppression(f"needs a 'reason' of at least {MIN_REASON} characters")
+        raise InvalidSuppression(f"needs a reason of at least {MIN_REASON} characters ('reason')")
     if isinstance(until, (date, datetime)):
         until = until.isoformat()  # TOML dates arrive as datetime.date
     try:
         until_at = expiry_instant(until)
     except InvalidExpiry:
-        raise InvalidSuppression("needs an 'until' end date (YYYY-MM-DD)") from None
+        raise InvalidSuppression("needs an end date ('until', YYYY-MM-DD)") from None
     return Suppression(rule.strip(), address.strip(), reason.strip(), str(until).strip(), until_at,
                        file.strip() if file else None, origin, kind)
 

@@ -155,10 +155,10 @@ def test_unwaivable_names_a_known_rule() -> None:
 
 
 @pytest.mark.parametrize(("comment", "why"), [
-    ('# nhi:ignore[NHI001] until=2027-01-31', "needs a 'reason' of at least 10 characters"),
-    ('# nhi:ignore[NHI001] until=2027-01-31 reason="short"', "needs a 'reason' of at least 10 characters"),
-    (f'# nhi:ignore[NHI001] until=2027-02-30 reason="{REASON}"', "needs an 'until' end date"),
-    (f'# nhi:ignore[NHI001] reason="{REASON}"', "needs an 'until' end date"),
+    ('# nhi:ignore[NHI001] until=2027-01-31', "needs a reason of at least 10 characters"),
+    ('# nhi:ignore[NHI001] until=2027-01-31 reason="short"', "needs a reason of at least 10 characters"),
+    (f'# nhi:ignore[NHI001] until=2027-02-30 reason="{REASON}"', "needs an end date"),
+    (f'# nhi:ignore[NHI001] reason="{REASON}"', "needs an end date"),
     (f'// nhi:ignore[NHI001] until=2027-01-31 reason="{REASON}" ticket=X', "unknown field 'ticket'"),
     (f'# nhi:ignore NHI001 until=2027-01-31 reason="{REASON}"', "nhi:ignore[RULE,...]"),
     (f'# nhi:ignore[NHI999] until=2027-01-31 reason="{REASON}"', "no rule 'NHI999'"),
@@ -207,8 +207,8 @@ def _cdktf(tmp_path: Path, suppress: list[Any]) -> Path:
 @pytest.mark.parametrize(("entry", "verdict", "why"), [
     ({"rule": "missing-owner", "reason": REASON, "until": "2027-01-31"}, "suppressed", None),
     ({"rule": "missing-owner", "reason": "short", "until": "2027-01-31"}, "active",
-     "needs a 'reason' of at least 10 characters"),
-    ({"rule": "missing-owner", "reason": REASON, "until": "someday"}, "active", "needs an 'until' end date"),
+     "needs a reason of at least 10 characters"),
+    ({"rule": "missing-owner", "reason": REASON, "until": "someday"}, "active", "needs an end date"),
     ("missing-owner", "active", "must be an object"),
 ])
 def test_cdktf_metadata_suppression(tmp_path: Path, entry: Any, verdict: str, why: str | None) -> None:
