@@ -19,7 +19,7 @@ finding is active again), ``suppression-stale`` (NHI021: it matches nothing) and
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from fnmatch import fnmatchcase
@@ -174,7 +174,7 @@ def _parse_inline(text: str) -> tuple[list[str], dict[str, str]]:
     return rules, fields
 
 
-def inline_suppressions(lines: list[str], line: int, address: str, file: str,
+def inline_suppressions(lines: Sequence[str], line: int, address: str, file: str,
                         ) -> tuple[list[Suppression], list[tuple[Location, str]]]:
     """Waivers written on the block's first line (1-based ``line``) or the comments right above it.
 
@@ -220,7 +220,7 @@ class Suppressor:
     _used: set[Suppression] = field(default_factory=set)
     _problems: dict[tuple[str, Location, str], None] = field(default_factory=dict)
     _own: dict[tuple[str, str, int | None], list[Suppression]] = field(default_factory=dict)
-    _lines: dict[str, list[str] | None] = field(default_factory=dict)
+    _lines: dict[str, Sequence[str] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for s in self.config.suppressions:
@@ -286,7 +286,7 @@ class Suppressor:
             if lines is None:
                 lines = self._file_lines(src.file)
             if lines is not None:
-                found, problems = inline_suppressions(list(lines), src.line, ident.address, src.file)
+                found, problems = inline_suppressions(lines, src.line, ident.address, src.file)
                 own += found
                 for where, why in problems:
                     self._problems[(ident.address, where, f"nhi:ignore comment: {why}")] = None
@@ -295,7 +295,7 @@ class Suppressor:
         self._own[key] = own
         return own
 
-    def _file_lines(self, path: str) -> list[str] | None:
+    def _file_lines(self, path: str) -> Sequence[str] | None:
         if path not in self._lines:
             from nhi_toolkit.errors import NhiError
             from nhi_toolkit.loaders.common import decode_text, read_bytes
