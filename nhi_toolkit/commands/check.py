@@ -73,7 +73,8 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
     files, .tf files or directories of them; each a regular file or a directory (no FIFO or device),
-    at most --max-input-mb; '-' reads one input (JSON, or the text of a .tf file) from standard input. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
+    at most --max-input-mb; '-' reads one input (JSON, or the text of a .tf file) from standard
+    input. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
     """
     import gc
 
