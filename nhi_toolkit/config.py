@@ -21,6 +21,7 @@ from nhi_toolkit.model import Location
 from nhi_toolkit.suppress import (
     DEFAULT_UNWAIVABLE,
     ENTRY_KEYS,
+    MIN_REASON,
     InvalidSuppression,
     Suppression,
     file_matches,
@@ -250,8 +251,8 @@ def parse_declarations(raw: Any, where: str) -> tuple[Declaration, ...]:
             raise ConfigError(where, f"declarations entry {i} needs an 'address' (exact or glob)")
         if not isinstance(owner, str) or not owner.strip():
             raise ConfigError(where, f"declarations entry {i} needs an 'owner'")
-        if not isinstance(reason, str) or len(reason.strip()) < 10:
-            raise ConfigError(where, f"declarations entry {i} needs a 'reason' of at least 10 characters")
+        if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
+            raise ConfigError(where, f"declarations entry {i} needs a 'reason' of at least {MIN_REASON} characters")
         if file is not None and (not isinstance(file, str) or not file.strip()):
             raise ConfigError(where, f"declarations entry {i}: 'file' must be a path or glob")
         if isinstance(expires, (date, datetime)):

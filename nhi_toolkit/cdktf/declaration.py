@@ -40,7 +40,6 @@ NHI_NOW_LOCAL = "nhi_now_instant"
 # AWS tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @
 _TAG_VALUE = re.compile(r"[\w .:/=+\-@]{1,256}")
 _INTEGRATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,62}")
-_MIN_REASON = 10
 
 
 class DeclarationError(ValueError):
