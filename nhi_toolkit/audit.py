@@ -199,6 +199,8 @@ class Event(enum.StrEnum):
     """A checked plan deletes an identity or narrows its access."""
     APPLYING = "applying"
     """A step's destroy is about to be applied (written before the destroy, so none goes unlogged)."""
+    CONFIRMED_LIVE = "confirmed-live"
+    """After apply, the cloud was asked whether the identity is gone (address, result, confirmed)."""
 
 
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
