@@ -379,3 +379,62 @@ def test_verify_live_cloud_unreachable_fails_the_run(tmp_path: Path) -> None:
 def test_verify_live_needs_apply(tmp_path: Path) -> None:
     run = run_nhi(["retire", "--terraform-dir", tmp_path, "--verify-live"])
     assert run.code == 2 and "--verify-live needs --apply" in run.stderr
+
+
+# --- the hook in a real retirement (terraform_data identities: no AWS types to confirm) -----------
+
+
+@pytest.fixture()
+def tf():  # type: ignore[no-untyped-def]
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        return find_terraform()
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")
+
+
+@pytest.mark.terraform
+def test_after_apply_hook_runs_once_state_confirms_and_can_fail_the_run(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from nhi_toolkit.audit import iter_entries
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.expiry import parse_now
+    from nhi_toolkit.retire import Criteria, Settings, review
+    from tests.test_retire_e2e import EXAMPLE, EXPIRED, FRESH, deploy, state_addresses
+
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    seen: list[tuple[set[str], tuple[str, ...], set[str]]] = []
+
+    def hook(identities, manifest, audit):  # type: ignore[no-untyped-def]
+        seen.append(({i.address for i in identities}, manifest.addresses, state_addresses(tf, work)))
+        audit("confirmed-live", address=manifest.addresses[0], result="present", confirmed=False)
+        return "nhi retire: still there in the cloud"
+
+    log = tmp_path / "audit.jsonl"
+    settings = Settings(terraform_dir=str(work), audit_log=str(log), after_apply=hook)
+    config = load_config(str(work / "nhi.toml"), [str(work)])
+    outcome = review(settings, Criteria(parse_now("2026-12-01")), config, apply=True)
+    assert (outcome.exit_code, outcome.message) == (4, "nhi retire: still there in the cloud")
+    ((known, retired, left),) = seen
+    assert set(retired) == EXPIRED and left == FRESH and EXPIRED <= known  # called after the apply
+    events = [(e.event, e.data.get("outcome")) for e in iter_entries(log)]
+    assert events[-2:] == [("confirmed-live", None), ("run-finished", "failed")]
+
+
+@pytest.mark.terraform
+def test_retire_cli_verify_live_with_an_s3_audit_log(tf, aws: str, tmp_path: Path,  # type: ignore[no-untyped-def]  # noqa: F811
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from nhi_toolkit.audit import verify
+    from tests.test_retire_e2e import EXAMPLE, FRESH, deploy, retire, state_addresses
+
+    client(aws, "s3").create_bucket(Bucket=BUCKET)
+    work = deploy(tf, EXAMPLE, tmp_path / "infra")
+    code, stdout, stderr = retire(work, "--now", "2026-12-01", "--config", str(work / "nhi.toml"), "--apply",
+                                  "--yes", "-q", "--verify-live", "--endpoint-url", aws,
+                                  "--audit-log", f"s3://{BUCKET}/retire/")
+    assert code == 0, stderr
+    assert "4 addresses confirmed gone" in stdout
+    assert state_addresses(tf, work) == FRESH
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    result = verify(f"s3://{BUCKET}/retire/")
+    assert result.ok and result.entries > 10
