@@ -1008,12 +1008,16 @@ def _scan(handle: BinaryIO, where: Path) -> Iterator[AuditEntry]:
 
 
 def iter_entries(path: str | os.PathLike[str]) -> Iterator[AuditEntry]:
-    """Yield the entries of the log at ``path`` in order, each checked against the chain.
+    """Yield the entries of the log at ``path`` (a file, or ``s3://bucket/prefix/``) in order, each
+    checked against the chain.
 
     Raises :class:`ChainBroken` at the first line that breaks it (entries already yielded are
     intact) and :class:`AuditLogAccessError` when the file cannot be read or is not a regular file.
     A shared lock is held while reading, so a concurrent append is never seen half-written.
     """
+    if is_remote(path):
+        yield from _remote(path).entries()
+        return
     where = Path(path)
     handle = _open_read(where)
     with handle:
@@ -1049,7 +1053,7 @@ def verify(path: str | os.PathLike[str], expect_head: str | ExpectedHead | None 
         found = 0
     entries, head = 0, ZERO_HASH
     try:
-        for entry in _remote(path).entries() if is_remote(path) else iter_entries(path):
+        for entry in iter_entries(path):
             entries, head = entry.seq, entry.hash
             if (
                 want is not None

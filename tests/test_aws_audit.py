@@ -54,6 +54,8 @@ def test_append_writes_one_object_per_entry_and_verifies(aws: str, s3_log: str) 
 
     run = run_nhi(["audit", "verify", s3_log], env=_env(aws))
     assert (run.code, run.stdout.strip()) == (0, f"ok: 2 entries, head {second.hash}")
+    run = run_nhi(["audit", "show", s3_log, "--format", "json"], env=_env(aws))
+    assert run.code == 0 and [e["hash"] for e in run.json()] == [first.hash, second.hash]
 
 
 def test_prefix_without_slash_and_other_keys_ignored(aws: str, s3_log: str) -> None:  # noqa: F811

@@ -107,23 +107,24 @@ def verify(ctx: click.Context, file: str, expect_head: audit_log.ExpectedHead | 
 
 
 @audit.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path())
 @click.option("--run-id", help="Only the entries of this run.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
-def show(ctx: click.Context, file: Path, run_id: str | None, fmt: str) -> None:
-    """Print the entries of FILE up to the first broken one (exit 1 if there is one)."""
+def show(ctx: click.Context, file: str, run_id: str | None, fmt: str) -> None:
+    """Print the entries of FILE (or s3://BUCKET/PREFIX/) up to the first broken one (exit 1 if there
+    is one)."""
     entries: list[audit_log.AuditEntry] = []
     broken: audit_log.ChainBroken | None = None
     try:
-        for entry in audit_log.iter_entries(file):
+        for entry in audit_log.iter_entries(file if audit_log.is_remote(file) else Path(file)):
             if run_id is None or entry.run_id == run_id:
                 entries.append(entry)
     except audit_log.ChainBroken as exc:
         broken = exc
-    except audit_log.AuditError as exc:
+    except NhiError as exc:
         click.echo(f"error: {exc}", err=True)
-        ctx.exit(2)
+        ctx.exit(exc.exit_code)
     if fmt == "json":
         click.echo(json.dumps([e.to_json() for e in entries], sort_keys=True, indent=2))
     else:
