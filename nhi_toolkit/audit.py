@@ -1263,38 +1263,50 @@ class RemoteAuditLog:
         pending = _prepare(items, run_id, now, show_path(self.path))
         written: list[AuditEntry] = []
         conflicts = 0
+        head: tuple[int, str] | None = None  # (seq, hash) of the last entry, while known
         while pending:
-            if skip is not None:
-                seq, prev, seen = 0, ZERO_HASH, set()
-                for entry in self.entries():
-                    key = skip(entry.event, entry.data)
-                    if key is not None:
-                        seen.add(key)
-                    seq, prev = entry.seq, entry.hash
-                kept = []
-                for name, payload in pending:
-                    key = skip(name, payload)
-                    if key is not None:
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                    kept.append((name, payload))
-                pending = kept
-                if not pending:
-                    break
-            else:
-                seq, prev = self._last()
-            (entry, line), = _chain(pending[:1], seq, prev, run_id, _stamp(self.clock))
+            if head is None:
+                if skip is None:
+                    head = self._last()
+                else:
+                    # The whole verified chain, read again only after losing a race.
+                    head, pending = self._unrecorded(pending, skip)
+                    if not pending:
+                        break
+            (entry, line), = _chain(pending[:1], head[0], head[1], run_id, _stamp(self.clock))
             if self.store.create(entry.seq, line, entry.at):
                 written.append(entry)
                 pending = pending[1:]
+                head = (entry.seq, entry.hash)
+                conflicts = 0
                 continue
+            head = None
             conflicts += 1
             if conflicts > MAX_CONFLICTS:
                 raise AuditWriteError(self.path, f"entry {entry.seq} was taken by another writer "
                                                  f"{conflicts} times in a row; nothing more was recorded "
                                                  f"({len(written)} entries were)", True)
         return written
+
+    def _unrecorded(self, pending: list[tuple[str, dict[str, Any]]], skip: SkipKey
+                    ) -> tuple[tuple[int, str], list[tuple[str, dict[str, Any]]]]:
+        """The head of the verified chain, and the items whose skip key no entry (nor an earlier
+        item) has."""
+        head, seen = (0, ZERO_HASH), set()
+        for entry in self.entries():
+            key = skip(entry.event, entry.data)
+            if key is not None:
+                seen.add(key)
+            head = (entry.seq, entry.hash)
+        kept = []
+        for name, payload in pending:
+            key = skip(name, payload)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append((name, payload))
+        return head, kept
 
     def _last(self) -> tuple[int, str]:
         """The last entry's ``seq`` and ``hash``, checking only that it is a valid entry in place."""

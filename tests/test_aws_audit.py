@@ -66,6 +66,20 @@ def test_prefix_without_slash_and_other_keys_ignored(aws: str, s3_log: str) -> N
     assert verify(s3_log).entries == 1
 
 
+def test_extend_with_skip_records_each_key_once(aws: str, s3_log: str) -> None:  # noqa: F811
+    from nhi_toolkit.audit import open_log, verify
+
+    def key(event: str, data: Any) -> Any:
+        return data.get("address")
+
+    items = [("grant", {"address": f"a{n}"}) for n in (1, 2, 1, 3)]
+    log = open_log(s3_log)
+    assert [e.data["address"] for e in log.extend(items, run_id="r", skip=key)] == ["a1", "a2", "a3"]
+    assert log.extend(items, run_id="r", skip=key) == []
+    assert [e.seq for e in log.extend([("grant", {"address": "a4"})], run_id="r", skip=key)] == [4]
+    assert verify(s3_log).entries == 4
+
+
 def test_tampered_object_is_detected(aws: str, s3_log: str) -> None:  # noqa: F811
     from nhi_toolkit.audit import open_log, verify
 
