@@ -72,6 +72,10 @@ lock, against the whole verified chain). :func:`verify` holds a shared lock whil
 never sees half of a line being appended. ``flock`` is advisory and meant for local file systems:
 do not share one log between hosts over a network file system.
 
+A log kept in S3 (``s3://bucket/prefix/``, :class:`RemoteAuditLog`) holds the same entries, one
+object each, and takes the place of the lock with conditional writes: a new entry's object is created
+only if absent, and a writer that finds it taken re-reads the head and chains after it.
+
 Append refuses to extend a log whose last line is incomplete or is not a valid entry
 (:class:`AuditLogCorrupt`): an audit trail that was damaged is evidence to look at, not to bury.
 
