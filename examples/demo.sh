@@ -5,6 +5,8 @@
 #   3. nhi check the HCL modules' examples and the offline retirement example
 #   4. the retirement manifest of the expired example integration (meeting-summarizer)
 #   5. a complete offline retirement with real Terraform: plan, verification, apply, confirmation, audit
+#   6. nhi verify against a local AWS-compatible endpoint (moto, started here on 127.0.0.1 and stopped
+#      at exit; dummy credentials): a key deleted outside Terraform, a dormant key, an undeclared AI role
 # Output lands in demo-out/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,5 +60,36 @@ echo "-- nhi check on the state after retirement:"
 nhi check "$out/infra/terraform.tfstate" --config "$out/infra/nhi.toml"
 echo "-- audit trail:"
 nhi audit verify "$out/audit.jsonl"
+
+step "6. Verify live: what AWS says about examples/verify-live (a local moto endpoint, never AWS)"
+# Dummy credentials and no profile or config file: nothing here can reach a real account.
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 \
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN
+port=$(python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+python -m moto.server -H 127.0.0.1 -p "$port" >"$out/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+python - "$AWS_ENDPOINT_URL" <<'PY'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(sys.argv[1] + "/moto-api/", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit("the local moto endpoint did not start; see demo-out/moto.log")
+PY
+mkdir -p "$out/verify-live"
+live_now=$(python examples/verify-live/setup_moto.py "$AWS_ENDPOINT_URL" examples/verify-live/terraform.tfstate \
+  "$out/verify-live/terraform.tfstate" 30)
+echo "moto at $AWS_ENDPOINT_URL: user, keys and role created as declared; key 'rotated' deleted outside"
+echo "Terraform, key 'spare' never used, role bedrock-agent-sandbox created by hand (trusts Bedrock)."
+echo "-- nhi verify, 30 days and an hour after the keys were created (--now $live_now):"
+nhi verify "$out/verify-live/terraform.tfstate" --endpoint-url "$AWS_ENDPOINT_URL" --now "$live_now" \
+  --dormant-days 30 --fail-on never
+kill "$moto_pid" 2>/dev/null || true
 
 printf '\nDone. Manifests, audit log and synthesized stacks are in %s/.\n' "$out"

@@ -72,6 +72,10 @@ lock, against the whole verified chain). :func:`verify` holds a shared lock whil
 never sees half of a line being appended. ``flock`` is advisory and meant for local file systems:
 do not share one log between hosts over a network file system.
 
+A log kept in S3 (``s3://bucket/prefix/``, :class:`RemoteAuditLog`) holds the same entries, one
+object each, and takes the place of the lock with conditional writes: a new entry's object is created
+only if absent, and a writer that finds it taken re-reads the head and chains after it.
+
 Append refuses to extend a log whose last line is incomplete or is not a valid entry
 (:class:`AuditLogCorrupt`): an audit trail that was damaged is evidence to look at, not to bury.
 
@@ -118,7 +122,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 from nhi_toolkit.errors import NhiError
 from nhi_toolkit.expiry import InvalidExpiry, parse_now
@@ -137,16 +141,20 @@ __all__ = [
     "AuditNotRecorded",
     "AuditWriteError",
     "ChainBroken",
+    "ChainStore",
     "Event",
     "ExpectedHead",
+    "RemoteAuditLog",
     "Repair",
     "SecretInAuditData",
     "VerifyResult",
     "apply_repair",
     "check_no_secrets",
     "format_at",
+    "is_remote",
     "iter_entries",
     "new_run_id",
+    "open_log",
     "parse_expected_head",
     "plan_repair",
     "show_path",
@@ -195,6 +203,8 @@ class Event(enum.StrEnum):
     """A checked plan deletes an identity or narrows its access."""
     APPLYING = "applying"
     """A step's destroy is about to be applied (written before the destroy, so none goes unlogged)."""
+    CONFIRMED_LIVE = "confirmed-live"
+    """After apply, the cloud was asked whether the identity is gone (address, result, confirmed)."""
 
 
 _EVENT_NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
@@ -630,6 +640,58 @@ SkipKey = Callable[[str, Mapping[str, Any]], Hashable | None]
 """For :meth:`AuditLog.extend`: an entry's de-duplication key from its event and data, or None."""
 
 
+def _prepare(items: Iterable[AuditItem], run_id: str, now: datetime | str | None,
+             shown: str) -> list[tuple[str, dict[str, Any]]]:
+    """Validate a run id and items before anything is written: event names, the secret guard, JSON
+    form, ``data.now``. Shared by every backend, so each refuses the same things."""
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
+        raise ValueError("run_id must be 1-128 letters, digits or ._:- starting with a letter or digit")
+    stamped_now = _format_instant_arg(now, "now") if now is not None else None
+    prepared: list[tuple[str, dict[str, Any]]] = []
+    for event, data in items:
+        try:
+            name = Event(event).value
+        except ValueError:
+            raise ValueError(f"unknown audit event {event!r}; known: {', '.join(Event)}") from None
+        payload: Any = {} if data is None else data
+        if not isinstance(payload, Mapping):
+            raise TypeError("data must be a mapping")
+        check_no_secrets(payload, file=shown)
+        try:
+            # A round trip fixes the stored form (tuples become lists) before it is hashed.
+            payload = json.loads(_canonical(payload))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"data is not JSON-serialisable: {type(exc).__name__}") from None
+        if stamped_now is not None:
+            payload.setdefault("now", stamped_now)
+        prepared.append((name, payload))
+    return prepared
+
+
+def _chain(prepared: Iterable[tuple[str, dict[str, Any]]], seq: int, prev: str, run_id: str,
+           stamp: str) -> list[tuple[AuditEntry, bytes]]:
+    """The entries (and their canonical lines, newline included) that extend a chain whose last
+    entry is ``seq`` with hash ``prev``."""
+    out: list[tuple[AuditEntry, bytes]] = []
+    for name, payload in prepared:
+        seq += 1
+        body: dict[str, Any] = {"seq": seq, "at": stamp, "event": name, "run_id": run_id,
+                                "data": payload, "prev": prev}
+        body["hash"] = _digest(body)
+        out.append((AuditEntry(seq=seq, at=stamp, event=name, run_id=run_id,
+                               data=json.loads(_canonical(payload)), prev=prev, hash=body["hash"]),
+                    (_canonical(body) + "\n").encode("ascii")))
+        prev = body["hash"]
+    return out
+
+
+def _stamp(clock: Callable[[], datetime] | None) -> str:
+    try:
+        return format_at((clock or CLOCK)())
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"the audit clock gave no valid instant: {exc}") from None
+
+
 class AuditLog:
     """An append-only, hash-chained JSON Lines log at ``path`` (created with its directory on first
     append). Safe to share between processes on one host; see the module notes.
@@ -686,28 +748,7 @@ class AuditLog:
         ``skip(event, data)`` gives a key that an entry already in the log (or an earlier item)
         gave; None never matches. Nothing is created when nothing is to be written.
         """
-        if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id):
-            raise ValueError("run_id must be 1-128 letters, digits or ._:- starting with a letter or digit")
-        stamped_now = _format_instant_arg(now, "now") if now is not None else None
-        shown = show_path(self.path)
-        prepared: list[tuple[str, dict[str, Any]]] = []
-        for event, data in items:
-            try:
-                name = Event(event).value
-            except ValueError:
-                raise ValueError(f"unknown audit event {event!r}; known: {', '.join(Event)}") from None
-            payload: Any = {} if data is None else data
-            if not isinstance(payload, Mapping):
-                raise TypeError("data must be a mapping")
-            check_no_secrets(payload, file=shown)
-            try:
-                # A round trip fixes the stored form (tuples become lists) before it is hashed.
-                payload = json.loads(_canonical(payload))
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"data is not JSON-serialisable: {type(exc).__name__}") from None
-            if stamped_now is not None:
-                payload.setdefault("now", stamped_now)
-            prepared.append((name, payload))
+        prepared = _prepare(items, run_id, now, show_path(self.path))
         if not prepared and (skip is None or not os.path.lexists(self.path)):
             return []
 
@@ -728,25 +769,9 @@ class AuditLog:
                 seq, prev = self._last(fd)
             if not prepared:
                 return []
-            stamp = self._stamp()
-            lines: list[str] = []
-            written: list[AuditEntry] = []
-            for name, payload in prepared:
-                seq += 1
-                body: dict[str, Any] = {
-                    "seq": seq,
-                    "at": stamp,
-                    "event": name,
-                    "run_id": run_id,
-                    "data": payload,
-                    "prev": prev,
-                }
-                body["hash"] = _digest(body)
-                lines.append(_canonical(body) + "\n")
-                written.append(AuditEntry(seq=seq, at=stamp, event=name, run_id=run_id,
-                                          data=json.loads(_canonical(payload)), prev=prev, hash=body["hash"]))
-                prev = body["hash"]
-            self._write(fd, "".join(lines).encode("ascii"), new_file=written[0].seq == 1)
+            chained = _chain(prepared, seq, prev, run_id, _stamp(self.clock))
+            written = [entry for entry, _line in chained]
+            self._write(fd, b"".join(line for _entry, line in chained), new_file=written[0].seq == 1)
         finally:
             os.close(fd)  # also releases the lock
         return written
@@ -764,13 +789,6 @@ class AuditLog:
             raise AuditLogAccessError(self.path, f"cannot read the audit log ({_why(exc)})") from None
         finally:
             os.close(fd)
-
-    def _stamp(self) -> str:
-        clock = self.clock or CLOCK
-        try:
-            return format_at(clock())
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"the audit clock gave no valid instant: {exc}") from None
 
     def _open_locked(self, *, create: bool = True) -> int:
         """Open the log for appending and hold its exclusive lock.
@@ -994,12 +1012,16 @@ def _scan(handle: BinaryIO, where: Path) -> Iterator[AuditEntry]:
 
 
 def iter_entries(path: str | os.PathLike[str]) -> Iterator[AuditEntry]:
-    """Yield the entries of the log at ``path`` in order, each checked against the chain.
+    """Yield the entries of the log at ``path`` (a file, or ``s3://bucket/prefix/``) in order, each
+    checked against the chain.
 
     Raises :class:`ChainBroken` at the first line that breaks it (entries already yielded are
     intact) and :class:`AuditLogAccessError` when the file cannot be read or is not a regular file.
     A shared lock is held while reading, so a concurrent append is never seen half-written.
     """
+    if is_remote(path):
+        yield from _remote(path).entries()
+        return
     where = Path(path)
     handle = _open_read(where)
     with handle:
@@ -1020,7 +1042,8 @@ def parse_expected_head(text: str) -> ExpectedHead:
 
 
 def verify(path: str | os.PathLike[str], expect_head: str | ExpectedHead | None = None) -> VerifyResult:
-    """Verify the chain of the log at ``path``, and that it still holds ``expect_head`` if given.
+    """Verify the chain of the log at ``path`` (a file, or an ``s3://`` log: see
+    :class:`RemoteAuditLog`), and that it still holds ``expect_head`` if given.
 
     ``expect_head`` is a head recorded earlier (``HASH`` or ``SEQ:HASH``, see
     :func:`parse_expected_head`); entries appended after it are fine. Raises
@@ -1166,3 +1189,167 @@ def apply_repair(path: str | os.PathLike[str], planned: Repair) -> VerifyResult:
 def _write_all_at(fd: int, data: bytes, offset: int) -> None:
     if os.pwrite(fd, data, offset) != len(data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+# --- remote logs: one object per entry --------------------------------------------------------------
+
+
+class ChainStore(Protocol):
+    """Where a remote log keeps its entries: one object per entry, named by its ``seq``.
+
+    The store knows nothing of the chain; :class:`RemoteAuditLog` builds and checks it with the same
+    code as the file log. ``aws.audit_store.S3ChainStore`` is the S3 implementation.
+    """
+
+    url: str
+    """Shown in messages (``s3://bucket/prefix/``)."""
+
+    def names(self) -> list[int]:
+        """The ``seq`` numbers of the objects present, ascending."""
+
+    def read(self, seq: int) -> bytes:
+        """The bytes of the object holding entry ``seq``."""
+
+    def create(self, seq: int, blob: bytes, at: str) -> bool:
+        """Write entry ``seq`` only if no object holds it yet (a conditional write); False when one
+        does (another writer won). ``at`` is the entry's stamp, for retention."""
+
+
+MAX_CONFLICTS = 20
+"""How often a remote append re-reads the head after losing a race before giving up."""
+
+
+class RemoteAuditLog:
+    """The hash-chained log kept in a :class:`ChainStore` (``--audit-log s3://bucket/prefix/``).
+
+    Entries and their chain are exactly those of the file log: the object holding entry ``seq`` has
+    the entry's canonical line as its content, so :func:`verify` checks it with the same code. An
+    append reads the last entry and creates the next object with a conditional write; a writer that
+    loses the race (the object exists) re-reads the head and chains after the winner, so two runners
+    never fork the chain. :meth:`extend` writes its entries one object at a time: entries of other
+    runners may come between them, and a run stopped midway leaves the entries before the stop.
+    """
+
+    def __init__(self, store: ChainStore, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.store = store
+        self.path = store.url
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"RemoteAuditLog({self.path!r})"
+
+    def entries(self) -> Iterator[AuditEntry]:
+        """Every entry in order, each checked against the chain (:class:`ChainBroken` at the first
+        break, naming the entry)."""
+        names = self.store.names()
+        # An object removed leaves its successor in its place, which breaks the chain there as a
+        # removed line would in a file; the name is checked too, as conditional writes rely on it.
+        lines = (self.store.read(seq) for seq in names)
+        for position, entry in enumerate(_scan(lines, self.path), start=1):  # type: ignore[arg-type]
+            if names[position - 1] != entry.seq:
+                raise ChainBroken(self.path, position, f"the object named {names[position - 1]} holds "
+                                                       f"entry {entry.seq}", position - 1, entry.prev)
+            yield entry
+
+    def check(self) -> list[AuditEntry]:
+        """The verified entries (a broken chain raises :class:`ChainBroken`)."""
+        return list(self.entries())
+
+    def append(self, event: Event | str, *, run_id: str, data: Mapping[str, Any] | None = None,
+               now: datetime | str | None = None) -> AuditEntry:
+        """Append one entry, as :meth:`AuditLog.append`."""
+        return self.extend([(event, data)], run_id=run_id, now=now)[0]
+
+    def extend(self, items: Iterable[AuditItem], *, run_id: str, now: datetime | str | None = None,
+               skip: SkipKey | None = None) -> list[AuditEntry]:
+        """Append entries, as :meth:`AuditLog.extend` (``skip`` checks against the whole verified
+        chain), each with its own conditional write."""
+        pending = _prepare(items, run_id, now, show_path(self.path))
+        written: list[AuditEntry] = []
+        conflicts = 0
+        head: tuple[int, str] | None = None  # (seq, hash) of the last entry, while known
+        while pending:
+            if head is None:
+                if skip is None:
+                    head = self._last()
+                else:
+                    # The whole verified chain, read again only after losing a race.
+                    head, pending = self._unrecorded(pending, skip)
+                    if not pending:
+                        break
+            (entry, line), = _chain(pending[:1], head[0], head[1], run_id, _stamp(self.clock))
+            if self.store.create(entry.seq, line, entry.at):
+                written.append(entry)
+                pending = pending[1:]
+                head = (entry.seq, entry.hash)
+                conflicts = 0
+                continue
+            head = None
+            conflicts += 1
+            if conflicts > MAX_CONFLICTS:
+                raise AuditWriteError(self.path, f"entry {entry.seq} was taken by another writer "
+                                                 f"{conflicts} times in a row; nothing more was recorded "
+                                                 f"({len(written)} entries were)", True)
+        return written
+
+    def _unrecorded(self, pending: list[tuple[str, dict[str, Any]]], skip: SkipKey
+                    ) -> tuple[tuple[int, str], list[tuple[str, dict[str, Any]]]]:
+        """The head of the verified chain, and the items whose skip key no entry (nor an earlier
+        item) has."""
+        head, seen = (0, ZERO_HASH), set()
+        for entry in self.entries():
+            key = skip(entry.event, entry.data)
+            if key is not None:
+                seen.add(key)
+            head = (entry.seq, entry.hash)
+        kept = []
+        for name, payload in pending:
+            key = skip(name, payload)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+            kept.append((name, payload))
+        return head, kept
+
+    def _last(self) -> tuple[int, str]:
+        """The last entry's ``seq`` and ``hash``, checking only that it is a valid entry in place."""
+        names = self.store.names()
+        if not names:
+            return 0, ZERO_HASH
+        seq = names[-1]
+        raw = self.store.read(seq)
+        try:
+            if not raw.endswith(b"\n"):
+                raise _BadLine("the entry lacks its final newline")
+            last = _parse_line(raw[:-1])
+        except _BadLine as exc:
+            raise AuditLogCorrupt(self.path, f"the audit log has a damaged last entry ({seq}: {exc}); "
+                                             f"run 'nhi audit verify {show_path(self.path)}' on it") from None
+        if last.seq != seq or len(names) != seq:
+            raise AuditLogCorrupt(self.path, f"the audit log's last object ({seq}) does not hold entry "
+                                             f"{len(names)} in place; run 'nhi audit verify "
+                                             f"{show_path(self.path)}' on it")
+        return last.seq, last.hash
+
+
+def is_remote(target: str | os.PathLike[str]) -> bool:
+    """True for a log kept in object storage (``s3://bucket/prefix/``)."""
+    return isinstance(target, str) and target.startswith("s3://")
+
+
+def _remote(target: str | os.PathLike[str]) -> RemoteAuditLog:
+    from nhi_toolkit.aws.audit_store import S3ChainStore
+
+    return RemoteAuditLog(S3ChainStore(str(target)))
+
+
+def open_log(target: str | os.PathLike[str], *,
+             clock: Callable[[], datetime] | None = None) -> AuditLog | RemoteAuditLog:
+    """The log at ``target``: :class:`RemoteAuditLog` for ``s3://bucket/prefix/`` (the AWS package
+    does the I/O), else the file log :class:`AuditLog`."""
+    if is_remote(target):
+        log = _remote(target)
+        log.clock = clock
+        return log
+    return AuditLog(target, clock=clock)

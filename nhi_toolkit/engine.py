@@ -385,7 +385,7 @@ def record_grants(report: Report, log_path: str) -> int:
     input (``-``) has no file to hash: its entries carry no ``plan_sha256`` and are recorded on every
     run. Returns how many entries were written.
     """
-    from nhi_toolkit.audit import AuditLog, Event, format_at, new_run_id
+    from nhi_toolkit.audit import Event, format_at, new_run_id, open_log
 
     hashes: dict[str, str | None] = {}
     items: list[tuple[Event, dict[str, Any]]] = []
@@ -403,7 +403,7 @@ def record_grants(report: Report, log_path: str) -> int:
             "expires": ident.expires if isinstance(ident.expires, str) else None,
             "input": source, "plan_sha256": hashes[source],
         }))
-    written = AuditLog(log_path).extend(items, run_id=new_run_id(), now=format_at(report.now),
+    written = open_log(log_path).extend(items, run_id=new_run_id(), now=format_at(report.now),
                                         skip=_grant_key)
     return len(written)
 

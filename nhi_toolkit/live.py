@@ -36,13 +36,26 @@ def with_live(report: Report, findings: Iterable[Finding], live: Mapping[str, Ma
               config: Config) -> LiveReport:
     """A new report: ``report`` plus live findings (severity overrides and suppressions applied,
     disabled rules dropped) and per-identity ``live`` objects."""
-    from nhi_toolkit.engine import _apply_suppressions, _rules, _severity
+    from nhi_toolkit.engine import (
+        _apply_suppressions,
+        _findings_by_identity,
+        _ident_key,
+        _rules,
+        _severity,
+        identity_status,
+    )
 
     enabled = {r.id for r in _rules(config)}
     extra = [_severity(f, config) for f in findings if f.rule_id in enabled]
     by_address = {i.address: i for i in report.identities}
     extra = _apply_suppressions(extra, config, report.now, by_address)
     merged = sorted(set(report.findings) | set(extra), key=Finding.sort_key)
+    # Statuses and per-identity findings again, with the live findings: a key deleted outside
+    # Terraform must not show "ok" in the table next to its drift finding.
+    keys = [_ident_key(i) for i in report.identities]
+    about = _findings_by_identity(report.identities, keys, merged, report.sources)
+    statuses = {key: identity_status(ident, report.now, config.expiring_soon_days, about.get(key, ()))
+                for key, ident in zip(keys, report.identities, strict=True)}
     return LiveReport(now=report.now, inputs=report.inputs, identities=report.identities,
-                      findings=tuple(merged), statuses=report.statuses, fail_on=report.fail_on,
-                      live=dict(live))
+                      findings=tuple(merged), statuses=statuses, fail_on=report.fail_on,
+                      sources=report.sources, identity_findings=about, live=dict(live))

@@ -740,9 +740,9 @@ class _Audit:
     """
 
     def __init__(self, path: str | None, now: datetime, mode: str) -> None:
-        from nhi_toolkit.audit import AuditLog, format_at, new_run_id
+        from nhi_toolkit.audit import format_at, new_run_id, open_log
 
-        self.log = AuditLog(path) if path else None
+        self.log = open_log(path) if path else None
         self.path = path
         self.at = now
         self.now = format_at(now)
@@ -793,6 +793,10 @@ class Settings:
     echo: Callable[[str], None] = field(default=lambda _m: None, compare=False)
     confirm: Callable[[Manifest, str], bool] | None = field(default=None, compare=False)
     """Asked (manifest, plan sha256) right before the destroy; None proceeds (pipelines, --yes)."""
+    after_apply: Callable[[Sequence[Identity], Manifest, Callable[..., None]], str | None] | None = field(
+        default=None, compare=False)
+    """Called (identities read before the apply, manifest, audit recorder) once the apply is confirmed
+    from state; a message it returns fails the run (exit 4). ``--verify-live`` asks AWS here."""
 
 
 def _read_state(settings: Settings, tf: Any) -> tuple[Any, tuple[str, int] | None]:
@@ -1037,7 +1041,7 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
                                         f"{len(manifest.addresses)} addresses of "
                                         f"{len(manifest.groups)} identities; review it, then apply "
                                         "with --apply")
-        return _apply(tf, settings, manifest, plan_path, digest, audit)
+        return _apply(tf, settings, manifest, plan_path, digest, audit, identities)
 
 
 @contextlib.contextmanager
@@ -1093,7 +1097,7 @@ def _refuse(settings: Settings, manifest: Manifest, problems: Sequence[Problem],
 
 
 def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, digest: str,
-           audit: _Audit) -> Outcome:
+           audit: _Audit, identities: Sequence[Identity] = ()) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
     assert settings.terraform_dir is not None
@@ -1133,6 +1137,10 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
         return Outcome(EXIT_FAILED, manifest, f"nhi retire: apply failed: {len(remaining)} of "
                                     f"{len(manifest.addresses)} addresses still in state; run retire "
                                     f"again to resume{detail}", remaining=remaining)
+    failure = settings.after_apply(identities, manifest, audit) if settings.after_apply else None
+    if failure:
+        audit("run-finished", outcome="failed", stage="confirm-live", plan_sha256=digest)
+        return Outcome(EXIT_FAILED, manifest, failure)
     audit("run-finished", outcome="retired", addresses=len(manifest.addresses), plan_sha256=digest)
     return Outcome(0, manifest, f"nhi retire: retired {manifest.identity_count} identities; "
                                 f"{len(manifest.addresses)} addresses confirmed gone from state")
@@ -1235,4 +1243,4 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
         return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
     for addr in reviewed.addresses:
         audit("verified", address=addr, plan_sha256=digest)
-    return _apply(tf, settings, reviewed, plan_path, digest, audit)
+    return _apply(tf, settings, reviewed, plan_path, digest, audit, identities)

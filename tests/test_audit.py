@@ -167,7 +167,7 @@ def test_invalid_arguments_write_nothing(log_path: Path, kwargs: dict[str, objec
 def test_event_names() -> None:
     assert [e.value for e in Event] == [
         "run-started", "planned", "verified", "refused", "applied", "confirmed",
-        "failed", "retried", "run-finished", "grant", "revoke", "applying",
+        "failed", "retried", "run-finished", "grant", "revoke", "applying", "confirmed-live",
     ]  # fmt: skip
 
 

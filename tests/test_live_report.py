@@ -58,3 +58,14 @@ def test_with_live_drops_disabled_rules() -> None:
     out = with_live(report, _findings(), {}, config)
     assert {f.rule for f in out.findings} == {f.rule for f in report.findings}
     assert replace(out, live={}).findings == report.findings
+
+
+def test_with_live_status_counts_live_findings() -> None:
+    """A live finding counts in the identity's status word (never "ok" next to a drift finding)."""
+    config = config_from_mapping({"severity": {"dormant": "error"}})
+    report = _report(config)
+    key = next(i for i in report.identities if i.address == "aws_iam_access_key.k")
+    assert report.status_of(key) != "error"
+    out = with_live(report, _findings(), {}, config)
+    assert out.status_of(key) == "error"
+    assert any(f.rule == "dormant" for f in out.findings_of(key))

@@ -8,15 +8,23 @@ counts, with its deletion date. Anything else (present, denied, failed) is not c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
 
-from nhi_toolkit.aws.session import AwsSession, access_denied, error_code, is_denied, is_missing, paginate
+from nhi_toolkit.aws.session import (
+    AwsSession,
+    CloudUnavailable,
+    access_denied,
+    error_code,
+    is_denied,
+    is_missing,
+    paginate,
+)
 
-__all__ = ["CONFIRMABLE_TYPES", "Confirmation", "confirm_retired", "retirement_targets"]
+__all__ = ["CONFIRMABLE_TYPES", "Confirmation", "confirm_retired", "live_confirmation", "retirement_targets"]
 
 CONFIRMABLE_TYPES = ("aws_iam_access_key", "aws_iam_user", "aws_iam_role", "aws_secretsmanager_secret")
 
@@ -112,3 +120,42 @@ def confirm_retired(manifest_entries: Sequence[Mapping[str, Any]], session: AwsS
     Raises CloudUnavailable (exit 4) when AWS cannot be asked at all.
     """
     return [_confirm_one(e, session) for e in manifest_entries if e.get("type") in CONFIRMABLE_TYPES]
+
+
+def live_confirmation(session: AwsSession, echo: Callable[[str], None] = lambda _m: None
+                      ) -> Callable[[Sequence[Any], Any, Callable[..., None]], str | None]:
+    """The ``after_apply`` hook of ``nhi retire --apply --verify-live``.
+
+    After the apply is confirmed from state, ask AWS about every retired address of a confirmable
+    type (:data:`CONFIRMABLE_TYPES`), with what the identities read before the apply say about them
+    (:func:`retirement_targets`); record one ``confirmed-live`` audit entry per address (address,
+    type, result, confirmed, detail, deletion date; never a secret); return a message naming every
+    address not confirmed gone (the run fails, exit 4), or None when all are.
+    """
+
+    def hook(identities: Sequence[Any], manifest: Any, audit: Callable[..., None]) -> str | None:
+        steps = [s for s in manifest.to_json().get("revocation_order") or ()
+                 if isinstance(s, Mapping) and s.get("type") in CONFIRMABLE_TYPES
+                 and isinstance(s.get("address"), str)]
+        found = {t["address"]: t for t in retirement_targets(identities, [s["address"] for s in steps])}
+        # A retired address the state read did not describe still gets an entry: it ends 'unchecked'.
+        entries = [found.get(s["address"], {"address": s["address"], "type": s["type"]}) for s in steps]
+        try:
+            results = confirm_retired(entries, session)
+        except CloudUnavailable as exc:
+            audit("failed", stage="confirm-live", error=exc.message)
+            return f"nhi retire: applied, but AWS could not be asked to confirm it: {exc.message}"
+        for r in results:
+            audit("confirmed-live", address=r.address, type=r.type, result=r.state, confirmed=r.confirmed,
+                  detail=r.detail, deletion_date=r.deletion_date)
+            when = f", deletion on {r.deletion_date}" if r.deletion_date else ""
+            echo(f"nhi retire: AWS {'confirms' if r.confirmed else 'does NOT confirm'} {r.address}: "
+                 f"{r.state}{when}")
+        missed = [r for r in results if not r.confirmed]
+        if not missed:
+            return None
+        names = "; ".join(f"{r.address} ({r.state}: {r.detail})" for r in missed)
+        return (f"nhi retire: applied and gone from state, but {len(missed)} of {len(results)} retired "
+                f"identities are not confirmed gone in AWS: {names}")
+
+    return hook

@@ -2,7 +2,8 @@
 
 Exit codes: 0 the log is intact (and holds the expected head), or repair mended it or found nothing
 to mend; 1 the chain is broken or the expected head is missing, or repair was declined or cannot
-mend the break; 2 the file cannot be read (or is not a regular file) or an option is invalid.
+mend the break; 2 the file cannot be read (or is not a regular file) or an option is invalid;
+4 a log kept in S3 (``s3://bucket/prefix/``) cannot be read (no bucket, denied, unreachable).
 Every error names the file.
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 
 from nhi_toolkit import audit as audit_log
+from nhi_toolkit.errors import NhiError
 
 FORMATS = ("text", "json")
 PREVIEW_BYTES = 240
@@ -44,7 +46,7 @@ def _escape_text(text: str) -> str:
     return "".join(_escape_char(c) for c in text)
 
 
-def render_verify(result: audit_log.VerifyResult, fmt: str, file: Path | None = None) -> str:
+def render_verify(result: audit_log.VerifyResult, fmt: str, file: Path | str | None = None) -> str:
     """The report of ``nhi audit verify`` as text or JSON (deterministic; no entry content)."""
     if fmt == "json":
         return json.dumps(result.to_json(), sort_keys=True, indent=2)
@@ -53,7 +55,9 @@ def render_verify(result: audit_log.VerifyResult, fmt: str, file: Path | None = 
             f"broken at entry {result.first_broken} (line {result.first_broken}): {result.reason}\n"
             f"intact prefix: {result.entries} entries, head {result.head}"
         )
-        if file is not None:
+        if file is not None and audit_log.is_remote(file):
+            text += f"\nwhere: {audit_log.show_path(file)}, object {result.first_broken:020d}"
+        elif file is not None:
             shown = audit_log.show_path(file)
             text += f"\nwhere: {shown}, line {result.first_broken}, byte offset {result.first_broken_offset}"
             if result.repair == "cut":
@@ -79,7 +83,7 @@ def audit() -> None:
 
 
 @audit.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path())
 @click.option(
     "--expect-head",
     metavar="[SEQ:]HASH",
@@ -89,36 +93,38 @@ def audit() -> None:
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
-def verify(ctx: click.Context, file: Path, expect_head: audit_log.ExpectedHead | None, fmt: str) -> None:
+def verify(ctx: click.Context, file: str, expect_head: audit_log.ExpectedHead | None, fmt: str) -> None:
     """Check the hash chain of FILE and print its head; name the first broken entry (line and byte
-    offset) and exit 1. FILE must be a regular file."""
+    offset) and exit 1. FILE must be a regular file, or s3://BUCKET/PREFIX/ for a log kept in S3
+    (exit 4 when S3 cannot be read)."""
     try:
-        result = audit_log.verify(file, expect_head)
-    except audit_log.AuditError as exc:
+        result = audit_log.verify(file if audit_log.is_remote(file) else Path(file), expect_head)
+    except NhiError as exc:
         click.echo(f"error: {exc}", err=True)
-        ctx.exit(2)
+        ctx.exit(exc.exit_code)
     click.echo(render_verify(result, fmt, file))
     ctx.exit(0 if result.ok else 1)
 
 
 @audit.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path())
 @click.option("--run-id", help="Only the entries of this run.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
-def show(ctx: click.Context, file: Path, run_id: str | None, fmt: str) -> None:
-    """Print the entries of FILE up to the first broken one (exit 1 if there is one)."""
+def show(ctx: click.Context, file: str, run_id: str | None, fmt: str) -> None:
+    """Print the entries of FILE (or s3://BUCKET/PREFIX/) up to the first broken one (exit 1 if there
+    is one)."""
     entries: list[audit_log.AuditEntry] = []
     broken: audit_log.ChainBroken | None = None
     try:
-        for entry in audit_log.iter_entries(file):
+        for entry in audit_log.iter_entries(file if audit_log.is_remote(file) else Path(file)):
             if run_id is None or entry.run_id == run_id:
                 entries.append(entry)
     except audit_log.ChainBroken as exc:
         broken = exc
-    except audit_log.AuditError as exc:
+    except NhiError as exc:
         click.echo(f"error: {exc}", err=True)
-        ctx.exit(2)
+        ctx.exit(exc.exit_code)
     if fmt == "json":
         click.echo(json.dumps([e.to_json() for e in entries], sort_keys=True, indent=2))
     else:

@@ -77,7 +77,8 @@ def _ask(manifest: Any, digest: str) -> bool:
                    "holds prior state, so secrets: never publish it. If Terraform fails, its full "
                    "output goes to FILE.log (0600).")
 @click.option("--audit-log", type=click.Path(dir_okay=False),
-              help="Append every step to this hash-chained audit log.")
+              help="Append every step to this hash-chained audit log (a file, or s3://BUCKET/PREFIX/: "
+                   "one object per entry, written with conditional puts).")
 @click.option("--terraform-bin", metavar="PATH",
               help="Terraform executable (default: terraform or tofu on PATH, else the embedded one; "
                    "'embedded' forces it).")
@@ -95,13 +96,22 @@ def _ask(manifest: Any, digest: str) -> bool:
 @click.option("--yes", "-y", "assume_yes", is_flag=True, envvar="NHI_ASSUME_YES",
               help="With --apply on an interactive terminal: do not ask for confirmation before the "
                    "destroy (also NHI_ASSUME_YES=1). Non-interactive runs never ask.")
+@click.option("--verify-live", is_flag=True,
+              help="With --apply: once the apply is confirmed from state, confirm in AWS that every "
+                   "retired key, user, role and secret is gone (a secret pending deletion counts) and "
+                   "record each answer in the audit log; anything still there fails the run (exit 4).")
+@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile for --verify-live and an s3:// "
+                                                      "--audit-log (default: the standard credentials chain).")
+@click.option("--region", help="AWS region (default: from the profile or environment).")
+@click.option("--endpoint-url", help="An AWS-compatible endpoint (a local test server).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not print the summary.")
 @max_input_option
 @handle_errors
 def retire(terraform_dir: str | None, state_file: str | None, now: str | None, leavers: str | None,
            integrations: tuple[str, ...], manifest_path: str | None, summary_path: str | None,
            plan_out: str | None, audit_log: str | None, terraform_bin: str | None, route: str,
-           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool, quiet: bool,
+           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool, verify_live: bool,
+           profile: str | None, region: str | None, endpoint_url: str | None, quiet: bool,
            max_input_mb: float | None = None) -> None:
     """Retire expired identities (and those of leavers or named integrations) with a verified
     Terraform destroy plan.
@@ -109,12 +119,13 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
     Without --apply: select, expand, order, write the manifest, make the plan file and verify it.
     With --apply: apply exactly the verified plan and confirm the identities are gone; on an
     interactive terminal it first lists what is about to be destroyed and asks (unless --yes).
+    With --apply --verify-live: then confirm in AWS too (read-only calls).
 
     Exit codes: 0 retired, verified for review, or nothing to retire; 2 bad input or usage (also an
     --integration naming no identity, a --terraform-dir without state); 3 refused, nothing destroyed
     (a live identity depends on one being retired, the plan over-reaches or is stale, not confirmed);
-    4 could not complete: Terraform or the cloud failed; nothing, or only what the audit log records,
-    was done.
+    4 could not complete: Terraform or the cloud failed, or (--verify-live) AWS still holds a
+    retired identity; nothing, or only what the audit log records, was done.
     """
     from nhi_toolkit.config import load_config
     from nhi_toolkit.retire import Criteria, Settings, apply_reviewed, render_summary, review
@@ -123,6 +134,19 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
         raise click.UsageError("give exactly one of --terraform-dir or --state")
     if state_file and (plan_out or do_apply):
         raise click.UsageError("--plan-out and --apply need --terraform-dir")
+    if verify_live and not do_apply:
+        raise click.UsageError("--verify-live needs --apply")
+    after_apply = None
+    if verify_live or (audit_log or "").startswith("s3://"):
+        # Only then is boto3 loaded: a retirement without AWS needs none of it.
+        from nhi_toolkit.aws.audit_store import set_audit_options
+        from nhi_toolkit.aws.retirement import live_confirmation
+        from nhi_toolkit.aws.session import AwsOptions, AwsSession
+
+        options = AwsOptions(profile=profile, region=region, endpoint_url=endpoint_url)
+        set_audit_options(options)
+        if verify_live:
+            after_apply = live_confirmation(AwsSession(options), lambda m: click.echo(m, err=True))
     explicit_now = parse_now_value(now) if now else None
     clock = explicit_now or datetime.now(UTC).replace(microsecond=0)
     leaver_map = None
@@ -137,6 +161,7 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
         summary_path=summary_path, plan_out=plan_out, audit_log=audit_log, terraform_bin=terraform_bin,
         route=route, init=do_init, echo=lambda m: click.echo(m, err=True),
         confirm=_ask if do_apply and not assume_yes and _stdin_is_terminal() else None,
+        after_apply=after_apply,
     )
     criteria = Criteria(clock, leaver_map, tuple(integrations))
     # --apply with an existing manifest is the second run of a reviewed retirement: it applies that
