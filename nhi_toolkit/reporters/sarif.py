@@ -151,7 +151,7 @@ def _result(f: Finding, index: int, report: Report, root: str | None) -> dict[st
     location: dict[str, Any] = {
         "physicalLocation": {"artifactLocation": artifact, "region": _region(loc.line, loc.column)},
     }
-    logical = []
+    logical: list[dict[str, Any]] = []
     if f.address:
         logical.append({"fullyQualifiedName": f.address, "kind": "resource"})
     if loc.construct_path:
