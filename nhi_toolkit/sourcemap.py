@@ -25,7 +25,7 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
 from nhi_toolkit.model import InputKind, Location, Resource
 
-__all__ = ["declared_locations", "default_source_dir", "map_documents"]
+__all__ = ["MAPPED_KINDS", "declared_locations", "default_source_dir", "map_documents", "shown_path"]
 
 #: Inputs that name resources by address only, so their location is worth mapping.
 MAPPED_KINDS = (InputKind.PLAN, InputKind.STATE, InputKind.SHOW_STATE)
