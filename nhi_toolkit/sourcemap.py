@@ -15,7 +15,9 @@ CDKTF resources carry their construct path (synthesized ``//.metadata.path``) in
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -66,11 +68,13 @@ def _construct_path(body: Mapping[str, Any]) -> str | None:
     return path if isinstance(path, str) else None
 
 
-class _Columns:
-    """Block columns: the header keyword starts the line after indentation (as the reader finds it)."""
+class _Positions:
+    """Where blocks start: a ``.tf`` block's column (its header keyword starts the line after the
+    indentation, as the reader finds it) and a JSON block's line and column."""
 
     def __init__(self) -> None:
         self._lines: dict[str, list[str]] = {}
+        self._json: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
 
     def column(self, file: str, line: int | None) -> int | None:
         if line is None or not file.endswith(".tf"):
@@ -82,6 +86,59 @@ class _Columns:
             return None
         text = lines[line - 1]
         return len(text) - len(text.lstrip(" \t")) + 1
+
+    def json_block(self, file: str, rtype: str, name: str) -> tuple[int | None, int | None]:
+        if not file.endswith(".json"):
+            return None, None
+        if file not in self._json:
+            self._json[file] = json_block_positions(decode_text(read_bytes(file), file))
+        return self._json[file].get((rtype, name), (None, None))
+
+    def block(self, file: str, line: int | None, rtype: str, name: str) -> tuple[int | None, int | None]:
+        if line is None:
+            return self.json_block(file, rtype, name)
+        return line, self.column(file, line)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+def json_block_positions(text: str) -> dict[tuple[str, str], tuple[int, int]]:
+    """(type, name) -> (line, column) of each ``resource`` block's key in Terraform JSON
+    configuration (``cdk.tf.json``); the text was already parsed as JSON by the loader, so only the
+    structure is followed here (strings and brackets; numbers and literals are skipped)."""
+    out: dict[tuple[str, str], tuple[int, int]] = {}
+    path: list[str | None] = []
+    key: str | None = None
+    key_at = 0
+    last: tuple[str, int] | None = None
+    for m in _JSON_TOKEN.finditer(text):
+        tok = m.group()
+        if tok[0] == '"':
+            last = (tok, m.start())
+        elif tok == ":" and last is not None:
+            try:
+                key, key_at = json.loads(last[0]), last[1]
+            except ValueError:
+                key = None
+        elif tok in "{[":
+            if tok == "{" and key is not None and len(path) == 3 and path[1] == "resource" and path[0] is None:
+                type_name = (path[2] or "", key)
+                out.setdefault(type_name, _line_column(text, key_at))
+            path.append(key if tok == "{" else None)
+            key = None
+        elif tok in "}]":
+            if path:
+                path.pop()
+            key = None
+        else:
+            key = None
+    return out
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, len(text[start:offset].encode("utf-16-le")) // 2 + 1
 
 
 def declared_locations(directory: str, wanted: Callable[[str], bool]) -> dict[str, Location]:
@@ -95,7 +152,7 @@ def declared_locations(directory: str, wanted: Callable[[str], bool]) -> dict[st
     from nhi_toolkit.loaders.modules import MAX_DEPTH
 
     tree = module_tree(wanted, strict=False)
-    columns = _Columns()
+    positions = _Positions()
     out: dict[str, Location] = {}
     root = Path(directory)
     stack: list[tuple[Path, str, tuple[Location, ...], tuple[str, ...]]] = [
@@ -107,8 +164,9 @@ def declared_locations(directory: str, wanted: Callable[[str], bool]) -> dict[st
             local = f"{block.type}.{block.name}"
             address = f"{prefix}.{local}" if prefix else local
             if address not in out:
-                out[address] = Location(shown_path(block.file), block.line, columns.column(block.file, block.line),
-                                        calls or None, _construct_path(block.body))
+                line, column = positions.block(block.file, block.line, block.type, block.name)
+                out[address] = Location(shown_path(block.file), line, column, calls or None,
+                                        _construct_path(block.body))
         for call in reversed(mod.calls):
             target = tree.local_target(call, mod)
             if target is None or len(chain) > MAX_DEPTH:
@@ -144,6 +202,19 @@ def _with_construct(res: Resource) -> Resource:
     return replace(res, source=replace(res.source, construct_path=path))
 
 
+def _in_json(res: Resource, positions: _Positions) -> Resource:
+    """A synthesized resource located at its block's key in the JSON file (line and column)."""
+    if res.source.line is not None:
+        return res
+    try:
+        line, column = positions.json_block(res.source.file, res.type, res.name)
+    except InputError:
+        return res
+    if line is None:
+        return res
+    return replace(res, source=replace(res.source, line=line, column=column))
+
+
 def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
                   source_dir: str | None = None) -> list[Document]:
     """Documents with plan and state resources located at their declaring blocks (see the module doc).
@@ -170,6 +241,9 @@ def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
                 table = tables[key]
             doc = replace(doc, resources=tuple(_mapped(r, table) for r in doc.resources),
                           drift=tuple(_mapped(r, table) for r in doc.drift))
+        elif doc.kind is InputKind.CDKTF:
+            positions = _Positions()
+            doc = replace(doc, resources=tuple(_in_json(_with_construct(r), positions) for r in doc.resources))
         elif any(_metadata_path(r) for r in doc.resources):
             doc = replace(doc, resources=tuple(_with_construct(r) for r in doc.resources))
         out.append(doc)

@@ -412,8 +412,13 @@ def test_example_stacks_carry_construct_paths(synthesized: Path, tmp_path: Path)
     for ident in doc["identities"]:  # the stack's own name, then the constructs down to the resource
         stack = Path(ident["source"]["file"]).parent.name
         assert ident["source"]["construct_path"].startswith(stack + "/"), ident["address"]
+    for ident in doc["identities"]:  # the line and column of the resource's key in cdk.tf.json
+        src = ident["source"]
+        header = Path(src["file"]).read_text(encoding="utf-8").splitlines()[src["line"] - 1]
+        assert header[src["column"] - 1:].startswith(f'"{ident["address"].split(".")[1].split("[")[0]}": {{')
     results = json.loads(sarif_out.read_text(encoding="utf-8"))["runs"][0]["results"]
     assert results
+    assert all(r["locations"][0]["physicalLocation"]["region"]["startLine"] > 1 for r in results)
     for r in results:
         logical = r["locations"][0]["logicalLocations"]
         address = logical[0]["fullyQualifiedName"]
@@ -425,3 +430,30 @@ def test_example_stacks_carry_construct_paths(synthesized: Path, tmp_path: Path)
 
         jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))).validate(
             json.loads(sarif_out.read_text(encoding="utf-8")))
+
+
+def test_plan_of_a_stack_maps_into_its_synthesized_json(synthesized: Path, tmp_path: Path) -> None:
+    """A plan made in a stack folder (next to cdk.tf.json) is located at the synthesized block,
+    with the construct path."""
+    stack = tmp_path / "coding-agent"
+    shutil.copytree(synthesized / "stacks" / "coding-agent", stack)
+    synth = json.loads((stack / "cdk.tf.json").read_text(encoding="utf-8"))
+    name = min(synth["resource"]["aws_iam_role"])
+    path = synth["resource"]["aws_iam_role"][name]["//"]["metadata"]["path"]
+    write_json(stack / "plan.json", plan_doc(change(f'aws_iam_role.{name}["coding-agent"]',
+                                                    {"name": "x", "tags": TAGGED, "tags_all": TAGGED})))
+    (stack / "nhi.toml").write_text("[tool.nhi]\n", encoding="utf-8")
+    _, doc = _json(stack, "plan.json")
+    (ident,) = doc["identities"]
+    src = ident["source"]
+    assert (src["file"], src["input"], src["construct_path"]) == ("cdk.tf.json", "plan.json", path)
+    header = (stack / "cdk.tf.json").read_text(encoding="utf-8").splitlines()[src["line"] - 1]
+    assert header[src["column"] - 1:].startswith(f'"{name}": {{')
+
+
+def test_json_block_positions_follow_structure_not_text() -> None:
+    from nhi_toolkit.sourcemap import json_block_positions
+
+    text = ('{"variable": {"b": {}}, "resource": {"t": {"a": {"x": {"b": {}}, "s": "\\"b\\": {"},\n'
+            '  "b": {}}}, "output": {"resource": {"t": {"b": {}}}}}')
+    assert json_block_positions(text) == {("t", "a"): (1, text.index('"a"') + 1), ("t", "b"): (2, 3)}
