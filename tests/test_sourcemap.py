@@ -457,3 +457,18 @@ def test_json_block_positions_follow_structure_not_text() -> None:
     text = ('{"variable": {"b": {}}, "resource": {"t": {"a": {"x": {"b": {}}, "s": "\\"b\\": {"},\n'
             '  "b": {}}}, "output": {"resource": {"t": {"b": {}}}}}')
     assert json_block_positions(text) == {("t", "a"): (1, text.index('"a"') + 1), ("t", "b"): (2, 3)}
+
+
+def test_audit_grants_name_the_plan_not_the_block(small: Path) -> None:
+    """A mapped identity's grant is recorded against the plan it came from, with that plan's hash."""
+    import hashlib
+
+    from nhi_toolkit.audit import iter_entries
+
+    plan = write_json(small / "plan.json", plan_doc(change("module.svc[0].aws_iam_user.u",
+                                                           {"name": "x", "tags": TAGGED, "tags_all": TAGGED})))
+    code, _ = _check(small, "plan.json", "--source-dir", "infra", "--audit-log", "audit.jsonl", "--fail-on", "never")
+    assert code == 0
+    (entry,) = iter_entries(small / "audit.jsonl")
+    assert (entry.data["input"], entry.data["plan_sha256"]) == (
+        "plan.json", hashlib.sha256(plan.read_bytes()).hexdigest())
