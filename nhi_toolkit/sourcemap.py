@@ -202,6 +202,18 @@ def _with_construct(res: Resource) -> Resource:
     return replace(res, source=replace(res.source, construct_path=path))
 
 
+def _with_column(res: Resource, positions: _Positions) -> Resource:
+    """A resource read from ``.tf`` (already at its block's line) given the block's column; one from
+    Terraform JSON configuration given its line and column."""
+    if res.source.line is None:
+        return _in_json(res, positions)
+    try:
+        column = positions.column(res.source.file, res.source.line)
+    except InputError:
+        return res
+    return res if column is None else replace(res, source=replace(res.source, column=column))
+
+
 def _in_json(res: Resource, positions: _Positions) -> Resource:
     """A synthesized resource located at its block's key in the JSON file (line and column)."""
     if res.source.line is not None:
@@ -244,6 +256,9 @@ def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
         elif doc.kind is InputKind.CDKTF:
             positions = _Positions()
             doc = replace(doc, resources=tuple(_in_json(_with_construct(r), positions) for r in doc.resources))
+        elif doc.kind is InputKind.HCL:
+            positions = _Positions()
+            doc = replace(doc, resources=tuple(_with_column(_with_construct(r), positions) for r in doc.resources))
         elif any(_metadata_path(r) for r in doc.resources):
             doc = replace(doc, resources=tuple(_with_construct(r) for r in doc.resources))
         out.append(doc)

@@ -144,8 +144,8 @@ def test_plan_and_hcl_join_and_the_known_value_wins(hcl_dir: Path, plan_for_hcl:
     # HCL cannot resolve var.owner; the plan knows it: no crossed unknown-until-apply finding.
     assert (role["owner"], role["status"], role["unknown"]) == (OWNER, "ok", [])
     assert findings(report, "aws_iam_role.r") == []
-    assert role["source"] == {"file": str(hcl_dir / "main.tf"), "line": 5, **UNMAPPED}
-    assert role["sources"] == [{"file": str(hcl_dir / "main.tf"), "line": 5, **UNMAPPED},
+    assert role["source"] == {"file": str(hcl_dir / "main.tf"), "line": 5, **UNMAPPED, "column": 1}
+    assert role["sources"] == [{"file": str(hcl_dir / "main.tf"), "line": 5, **UNMAPPED, "column": 1},
                                {"file": str(plan_for_hcl), "line": None, **UNMAPPED}]
     assert role["action"] == "create"
     # prevent_destroy is only in the configuration; it survives the join. One finding per rule.
