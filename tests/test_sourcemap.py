@@ -474,10 +474,15 @@ def test_audit_grants_name_the_plan_not_the_block(small: Path) -> None:
         "plan.json", hashlib.sha256(plan.read_bytes()).hexdigest())
 
 
-def test_hcl_input_blocks_carry_their_column(tmp_path: Path) -> None:
-    """The same tree checked as .tf: the evaluator's lines, the blocks' columns."""
+def test_hcl_input_blocks_carry_their_column_and_calls(tmp_path: Path) -> None:
+    """The same tree checked as .tf: the evaluator's lines and call sites, the blocks' columns."""
     _config(tmp_path / "infra", {"main.tf": ROOT_TF, "modules/team/main.tf": TEAM_TF, "modules/bot/main.tf": BOT_TF})
     (tmp_path / "nhi.toml").write_text(CONFIG, encoding="utf-8")
     _, out = _check(tmp_path, "infra", "-f", "github")
     for cfg, (file, line, column, _) in EXPECTED.items():
         assert f"file={file},line={line},col={column}," in out, cfg
+    _, text = _check(tmp_path, "infra", "-f", "json")
+    for f in json.loads(text)["findings"]:  # the evaluator records the module calls on the way
+        calls = _where(f["address"])[3]
+        assert f["source"]["module_call"] == (None if calls is None else [{"file": c, "line": n} for c, n in calls])
+        assert f["source"]["input"] is None
