@@ -149,7 +149,7 @@ def declared_locations(directory: str, wanted: Callable[[str], bool]) -> dict[st
     made, so Terraform read it elsewhere); a file that cannot be parsed is an InputError.
     """
     from nhi_toolkit.loaders.hcl import module_tree
-    from nhi_toolkit.loaders.modules import MAX_DEPTH
+    from nhi_toolkit.loaders.modules import MAX_DEPTH, MAX_INSTANCES
 
     tree = module_tree(wanted, strict=False)
     positions = _Positions()
@@ -157,9 +157,13 @@ def declared_locations(directory: str, wanted: Callable[[str], bool]) -> dict[st
     root = Path(directory)
     stack: list[tuple[Path, str, tuple[Location, ...], tuple[str, ...]]] = [
         (root, "", (), (os.path.realpath(root),))]
+    budget = MAX_INSTANCES  # a diamond of calls grows exponentially with depth: bound the walk
     while stack:
         folder, prefix, calls, chain = stack.pop()
         mod = tree.module(folder)
+        budget -= 1 + len(mod.resources)
+        if budget < 0:
+            raise InputError(directory, f"the module calls reach more than {MAX_INSTANCES} blocks")
         for block in mod.resources:
             local = f"{block.type}.{block.name}"
             address = f"{prefix}.{local}" if prefix else local

@@ -486,3 +486,23 @@ def test_hcl_input_blocks_carry_their_column_and_calls(tmp_path: Path) -> None:
         calls = _where(f["address"])[3]
         assert f["source"]["module_call"] == (None if calls is None else [{"file": c, "line": n} for c, n in calls])
         assert f["source"]["input"] is None
+
+
+def test_exponential_module_calls_are_bounded(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each level calls the next twice: the walk stops at the instance budget instead of running on."""
+    from nhi_toolkit.loaders import modules
+
+    monkeypatch.setattr(modules, "MAX_INSTANCES", 1_000)
+    files = {f"infra/m{n}/main.tf": f'module "a" {{\n  source = "../m{n + 1}"\n}}\n'
+                                    f'module "b" {{\n  source = "../m{n + 1}"\n}}\n' for n in range(20)}
+    files["infra/m20/main.tf"] = 'resource "aws_iam_user" "u" {\n  name = "x"\n}\n'
+    files["infra/main.tf"] = 'module "top" {\n  source = "./m0"\n}\n'
+    shutil.rmtree(small / "infra")
+    for rel, text in files.items():
+        _config(small, {rel: text})
+    write_json(small / "infra" / "plan.json", plan_doc(change("module.top.module.a.module.b.aws_iam_user.u",
+                                                              {"name": "x", "tags": TAGGED, "tags_all": TAGGED})))
+    code, _ = _check(small, "infra/plan.json", "--source-dir", "infra")
+    assert code == 2
+    code, doc = _json(small, "infra/plan.json")  # the default directory: quietly unmapped
+    assert code == 0 and doc["identities"][0]["source"]["input"] is None
