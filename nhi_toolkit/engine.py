@@ -88,7 +88,9 @@ class Report:
 
 def _ident_key(identity: Identity) -> str:
     res = identity.resource
-    return f"{res.address}\0{res.source.file}\0{res.source.line}"
+    key = f"{res.address}\0{res.source.file}\0{res.source.line}"
+    # Two plans mapped to one .tf block are still two rows: the input tells them apart.
+    return key if res.source.input is None else f"{key}\0{res.source.input}"
 
 
 #: Status words, most important first; an identity shows the first that applies (README "Status").
@@ -321,7 +323,7 @@ def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], f
         cands = rows.get(f.address, [])
         if len(cands) > 1:
             cands = [(k, i) for k, i in cands
-                     if any(s.file == f.source.file for s in sources.get(k, (i.source,)))]
+                     if any(s.origin == f.source.origin for s in sources.get(k, (i.source,)))]
         for key, _ in cands[:1]:
             out.setdefault(key, []).append(f)
     return {k: tuple(v) for k, v in out.items()}
@@ -357,11 +359,24 @@ def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rul
 
 
 def check_paths(paths: Sequence[str], config: Config, now: datetime,
-                leavers: Mapping[str, date | None] | None = None, baseline: Baseline | None = None) -> Report:
-    """Load the inputs and check them."""
+                leavers: Mapping[str, date | None] | None = None, *, map_sources: bool = False,
+                source_dir: str | None = None, baseline: Baseline | None = None) -> Report:
+    """Load the inputs and check them.
+
+    With ``map_sources``, plan and state identities are located at the ``.tf`` block declaring them
+    (:mod:`nhi_toolkit.sourcemap`): in ``source_dir``, or by default each input's own directory.
+    """
     catalog = config.catalog
     # time_rotating/time_offset are read too: a credential's native expiry may reference them.
-    docs = load_inputs(paths, wanted=lambda t: t in catalog or t in HELPER_TYPES)
+
+    def wanted(rtype: str) -> bool:
+        return rtype in catalog or rtype in HELPER_TYPES
+
+    docs = load_inputs(paths, wanted=wanted)
+    if map_sources:
+        from nhi_toolkit.sourcemap import map_documents
+
+        docs = map_documents(docs, wanted, source_dir)
     return check_documents(docs, config, now, leavers, inputs=paths, baseline=baseline)
 
 
@@ -393,7 +408,7 @@ def record_grants(report: Report, log_path: str) -> int:
         res = ident.resource
         if res.kind is not InputKind.PLAN or res.action not in GRANT_ACTIONS + REVOKE_ACTIONS:
             continue
-        source = res.source.file
+        source = res.source.origin
         if source not in hashes:
             hashes[source] = _plan_sha256(source)
         event = Event.GRANT if res.action in GRANT_ACTIONS else Event.REVOKE

@@ -81,14 +81,32 @@ class InputKind(str, enum.Enum):
 
 @dataclass(frozen=True, order=True)
 class Location:
-    """Where a resource was read from; ``line`` is None when the input has no line numbers."""
+    """Where a resource was read from; ``line`` is None when the input has no line numbers.
+
+    For a plan or state identity mapped to its configuration (``nhi check --source-dir``), ``file``,
+    ``line`` and ``column`` name the declaring ``resource`` block, ``module_call`` the ``module`` blocks
+    on the way to it (outermost first) and ``input`` the plan or state file it was read from.
+    ``construct_path`` is a CDKTF construct's path (synthesized ``//.metadata.path``).
+    """
 
     file: str
     line: int | None = None
+    column: int | None = field(default=None, compare=False)
+    module_call: tuple[Location, ...] | None = field(default=None, compare=False)
+    construct_path: str | None = field(default=None, compare=False)
+    input: str | None = None
+    """The input file when ``file`` was mapped to the declaring block; None when ``file`` is the input."""
+
+    @property
+    def origin(self) -> str:
+        """The input this location was read from (the plan or state when mapped, else ``file``)."""
+        return self.input if self.input is not None else self.file
 
     def to_json(self) -> dict[str, Any]:
         """The ``source`` object of the JSON contract."""
-        return {"file": self.file, "line": self.line}
+        calls = None if self.module_call is None else [{"file": c.file, "line": c.line} for c in self.module_call]
+        return {"file": self.file, "line": self.line, "column": self.column, "module_call": calls,
+                "construct_path": self.construct_path, "input": self.input}
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line is not None else self.file

@@ -314,7 +314,8 @@ def settle(identity: Identity, config: Config, helpers: Mapping[str, Resource] |
     declaration = None
     if owner is None or expires is None:
         declaration = next((d for d in config.declarations
-                            if d.matches(identity.address, identity.source.file)), None)
+                            if d.matches(identity.address, identity.source.origin)
+                            or d.matches(identity.address, identity.source.file)), None)
         if declaration is not None:
             if owner is None:
                 owner, owner_source = declaration.owner, "declaration"

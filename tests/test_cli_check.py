@@ -17,8 +17,14 @@ from nhi_toolkit.cli import main
 OWNER = "alice@example.com"
 
 #: The documented ``--format json`` contract (version 1).
-SOURCE = {"type": "object", "required": ["file", "line"], "properties": {
-    "file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1}}}
+SOURCE = {"type": "object",
+          "required": ["file", "line", "column", "module_call", "construct_path", "input"], "properties": {
+    "file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1},
+    "column": {"type": ["integer", "null"], "minimum": 1},
+    "module_call": {"type": ["array", "null"], "items": {
+        "type": "object", "required": ["file", "line"],
+        "properties": {"file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1}}}},
+    "construct_path": {"type": ["string", "null"]}, "input": {"type": ["string", "null"]}}}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["version", "now", "inputs", "identities", "findings", "summary"],
@@ -83,7 +89,8 @@ def test_json_contract(mixed_plan: Path) -> None:
     by_addr = {i["address"]: i for i in doc["identities"]}
     agent = by_addr['module.bots.aws_iam_user.agent["team \\"x\\" bot"]']
     assert agent["type"] == "aws_iam_user" and agent["status"] == "ok"
-    assert agent["source"] == {"file": str(mixed_plan), "line": None}
+    assert agent["source"] == {"file": str(mixed_plan), "line": None, "column": None, "module_call": None,
+                               "construct_path": None, "input": None}
     rules = {(f["address"], f["rule"], f["severity"]) for f in doc["findings"]}
     assert rules == {("aws_iam_role.no_owner", "missing-owner", "error"),
                      ("aws_iam_role.soon", "expiring-soon", "warning"),

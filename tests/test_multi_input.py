@@ -41,6 +41,9 @@ resource "aws_iam_user" "kept" {
 }
 """
 
+#: The fields a source has beyond file and line when it was not mapped to a .tf block.
+UNMAPPED = {"column": None, "module_call": None, "construct_path": None, "input": None}
+
 
 def check(*paths: Path, fmt: str = "json") -> Run:
     run = run_nhi(["check", *paths, "--now", NOW_TEXT, "--format", fmt])
@@ -94,8 +97,8 @@ def test_plan_and_state_join_into_one_row_each(plan_and_state: tuple[Path, Path]
     assert (bot["owner"], bot["expires_at"], bot["status"], bot["action"]) == (OWNER, "2026-06-20", "ok", "update")
     assert old["status"] == "deleting"
     assert report["findings"] == []
-    assert bot["source"] == {"file": str(plan), "line": None}
-    assert bot["sources"] == [{"file": str(plan), "line": None}, {"file": str(state), "line": None}]
+    assert bot["source"] == {"file": str(plan), "line": None, **UNMAPPED}
+    assert bot["sources"] == [{"file": str(plan), "line": None, **UNMAPPED}, {"file": str(state), "line": None, **UNMAPPED}]
     assert report["summary"]["identities"] == 2
 
 
@@ -104,8 +107,8 @@ def test_source_is_the_first_input_in_argument_order(plan_and_state: tuple[Path,
     report = check(state, plan).json()
     bot = rows(report, "aws_iam_user.bot")
     assert len(bot) == 1
-    assert bot[0]["source"] == {"file": str(state), "line": None}
-    assert bot[0]["sources"] == [{"file": str(state), "line": None}, {"file": str(plan), "line": None}]
+    assert bot[0]["source"] == {"file": str(state), "line": None, **UNMAPPED}
+    assert bot[0]["sources"] == [{"file": str(state), "line": None, **UNMAPPED}, {"file": str(plan), "line": None, **UNMAPPED}]
     # Which view wins does not depend on the order.
     assert (bot[0]["owner"], bot[0]["status"]) == (OWNER, "ok")
 
@@ -141,9 +144,9 @@ def test_plan_and_hcl_join_and_the_known_value_wins(hcl_dir: Path, plan_for_hcl:
     # HCL cannot resolve var.owner; the plan knows it: no crossed unknown-until-apply finding.
     assert (role["owner"], role["status"], role["unknown"]) == (OWNER, "ok", [])
     assert findings(report, "aws_iam_role.r") == []
-    assert role["source"] == {"file": str(hcl_dir / "main.tf"), "line": 5}
-    assert role["sources"] == [{"file": str(hcl_dir / "main.tf"), "line": 5},
-                               {"file": str(plan_for_hcl), "line": None}]
+    assert role["source"] == {"file": str(hcl_dir / "main.tf"), "line": 5, **UNMAPPED, "column": 1}
+    assert role["sources"] == [{"file": str(hcl_dir / "main.tf"), "line": 5, **UNMAPPED, "column": 1},
+                               {"file": str(plan_for_hcl), "line": None, **UNMAPPED}]
     assert role["action"] == "create"
     # prevent_destroy is only in the configuration; it survives the join. One finding per rule.
     assert user["status"] == "no-owner"

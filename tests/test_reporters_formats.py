@@ -512,6 +512,7 @@ def test_ecosystem_entry_points_agree_with_the_code() -> None:
     check = next(s for s in steps if s.get("id") == "check")["run"]
     for fmt in ("sarif", "markdown", "github"):
         assert f"--format {fmt}" in check
+    assert '--source-dir "$SOURCE_DIR"' in check  # findings point at the planned root's .tf lines
     (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == "nhi-check" and "nhi_toolkit.commands.precommit" in hook["entry"]
     gitlab = yaml.safe_load((REPO / "examples" / "ci" / "gitlab-ci.yml").read_text(encoding="utf-8"))

@@ -44,6 +44,10 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "w
 @click.option("--sarif-root", type=click.Path(file_okay=False), default=None,
               help="Make file paths in sarif, github, gitlab and markdown reports relative to this "
                    "directory (default: the working directory).")
+@click.option("--source-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Terraform configuration that plan and state inputs were made from: each identity is "
+                   "located at the .tf block declaring it, through local module calls (default: the "
+                   "plan's or state's own directory when it holds .tf files).")
 @now_option
 @fail_on_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
@@ -65,7 +69,7 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "w
 @max_input_option
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,
-          color: bool | None, sarif_root: str | None,
+          color: bool | None, sarif_root: str | None, source_dir: str | None,
           now: str | None, fail_on: str | None, config_path: str | None, expiring_soon_days: int | None,
           leavers: str | None, audit_log: str | None, baseline_path: str | None,
           write_baseline: str | None, baseline_until: datetime | None, max_input_mb: float | None) -> None:
@@ -104,7 +108,8 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
         from nhi_toolkit.baseline import load_baseline
 
         baseline = load_baseline(baseline_path)
-    report = check_paths(list(inputs), config, clock, leaver_map, baseline=baseline)
+    report = check_paths(list(inputs), config, clock, leaver_map, baseline=baseline,
+                         map_sources=True, source_dir=source_dir)
     if write_baseline and baseline_until is not None:
         from nhi_toolkit.baseline import baseline_document
 

@@ -23,7 +23,7 @@ from nhi_toolkit.loaders.expressions import Scope, is_sensitive
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
-__all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "parse_module"]
+__all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "module_tree", "parse_module"]
 
 _LABEL = r'(?:[ \t]+("(?:[^"\\\n]|\\.)*"|[^\W\d][\w-]*))'
 _BLOCK_LINE = re.compile(rf"^[ \t]*(resource|removed|module){_LABEL}?{_LABEL}?", re.MULTILINE)
@@ -269,6 +269,12 @@ def _tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
         return parse_module(files, str(d), wanted)
 
     return ModuleTree(wanted, InputKind.HCL, parse_dir, strict=strict)
+
+
+def module_tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
+    """A module tree reading directories as the loader does (``.tf``, else ``.tf.json``), for callers
+    that walk declarations without evaluating them (source mapping)."""
+    return _tree(wanted, strict)
 
 
 def _root_document(tree: ModuleTree, mod: ModuleConfig, label: str, tfvars_dir: Path | None) -> Document:

@@ -221,9 +221,11 @@ class _Instance:
 
     def __init__(self, tree: ModuleTree, mod: ModuleConfig, addr: str, cfg: str, values: dict[str, Any],
                  providers: dict[str, Any] | None, chain: tuple[str, ...], unknown: str | None,
-                 tfvars: Mapping[str, Any] | None = None):
+                 tfvars: Mapping[str, Any] | None = None, calls: tuple[Location, ...] = ()):
         self.tree, self.mod, self.addr, self.cfg, self.chain, self.unknown = (
             tree, mod, addr, cfg, chain, unknown)
+        self.call_sites = calls
+        """The ``module`` blocks on the way to this instance, outermost first (source mapping)."""
         raw_vars: dict[str, Any] = {name: default for name, (default, _) in mod.variables.items()}
         raw_vars.update(tfvars or {})
         given = {k: v for k, v in values.items() if k in mod.variables}
@@ -311,7 +313,8 @@ class _Instance:
         values = {k: scope.resolve(v) for k, v in block.body.items()
                   if k not in _CALL_META and not k.startswith("__")}
         return _Instance(self.tree, child, addr, cfg, values, providers,
-                         (*self.chain, os.path.realpath(child.directory)), unknown)
+                         (*self.chain, os.path.realpath(child.directory)), unknown,
+                         calls=(*self.call_sites, Location(block.file, block.line)))
 
     def _child_providers(self, block: Block) -> dict[str, Any]:
         mapping = block.body.get("providers")
@@ -386,7 +389,7 @@ class _Instance:
             address=join_address(self.addr, "managed", block.type, block.name, key),
             type=block.type,
             name=block.name,
-            source=Location(block.file, block.line),
+            source=Location(block.file, block.line, module_call=self.call_sites or None),
             kind=self.tree.kind,
             module=self.addr,
             index=key,

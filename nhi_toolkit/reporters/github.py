@@ -36,9 +36,10 @@ def _plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
-def _where(f: Finding, report: Report, root: str | None) -> tuple[str, int]:
+def _where(f: Finding, report: Report, root: str | None) -> tuple[str, int, int]:
     loc = finding_location(f, report)
-    return place(loc.file, root).path, loc.line or 1
+    column = loc.column if loc.line is not None and loc.column is not None else 1
+    return place(loc.file, root).path, loc.line or 1, column
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:
@@ -48,12 +49,12 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     shown = {sev: 0 for sev in Severity}
     hidden = 0
     for f in by_severity(report.active):
-        file, line = _where(f, report, options.root)
+        file, line, col = _where(f, report, options.root)
         title = f"{f.rule_id} {f.rule}"
         message = f"{f.message} [{f.address}]" if f.address and f.address not in f.message else f.message
         if shown[f.severity] < PER_LEVEL:
             shown[f.severity] += 1
-            lines.append(f"::{_COMMAND[f.severity]} file={escape_property(file)},line={line},col=1,"
+            lines.append(f"::{_COMMAND[f.severity]} file={escape_property(file)},line={line},col={col},"
                          f"title={escape_property(title)}::{escape_data(message)}")
         else:
             hidden += 1
@@ -61,7 +62,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
                          f"{visible(message)}")
     for f in report.findings:
         if f.suppressed is not None:
-            file, line = _where(f, report, options.root)
+            file, line, _ = _where(f, report, options.root)
             lines.append(f"nhi: suppressed until {visible(f.suppressed_until or '-')}: {visible(file)}:{line}: "
                          f"{f.rule_id} {f.rule}: {visible(f.message)} (reason: {visible(f.suppressed)})")
     s = report.summary()

@@ -64,7 +64,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
     grouped: dict[tuple[str, str, str], list[Finding]] = defaultdict(list)
     for f in report.findings:
-        grouped[(f.rule_id, f.address, f.source.file)].append(f)
+        grouped[(f.rule_id, f.address, f.source.origin)].append(f)
     counts: dict[str, int] = defaultdict(int)
     for ident in report.identities:
         counts[ident.address] += 1
@@ -79,7 +79,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
         for ident in report.identities if per_identity else ():
             if _skip(ident, rule):
                 continue
-            key = (rid, ident.address, ident.source.file)
+            key = (rid, ident.address, ident.source.origin)
             used.add(key)
             label = ident.address if counts[ident.address] == 1 else f"{ident.address} ({ident.source})"
             fa, sk = _case(suite, label, classname, ident.source.file, ident.source.line,

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from nhi_toolkit import __version__
 from nhi_toolkit.engine import Report
 from nhi_toolkit.expiry import format_instant
-from nhi_toolkit.model import Finding, Severity
+from nhi_toolkit.model import Finding, Location, Severity
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import SEVERITY_WORD, by_severity, finding_location, place, visible
 from nhi_toolkit.rules.base import Rule
@@ -110,14 +110,56 @@ def _artifact(file: str, root: str | None) -> tuple[dict[str, Any], str]:
     return {"uri": "file://" + _quote(Path(placed.path).as_posix())}, placed.path
 
 
+def _region(line: int | None, column: int | None) -> dict[str, int]:
+    region = {"startLine": line or 1}
+    if line is not None and column is not None:
+        region["startColumn"] = column
+    return region
+
+
+def _module_steps(address: str) -> list[str]:
+    """``module.a["k"].module.b.x.y`` -> ``['module.a["k"]', 'module.a["k"].module.b']``."""
+    from nhi_toolkit.addresses import AddressError, parse_address
+
+    try:
+        module = parse_address(address).module
+    except (AddressError, ValueError, IndexError):
+        return []
+    steps: list[str] = []
+    for part in module.split(".module.") if module else ():
+        steps.append(f"{steps[-1]}.module.{part}" if steps else part)
+    return steps
+
+
+def _related(loc: Location, address: str, root: str | None) -> list[dict[str, Any]]:
+    """The ``module`` blocks on the way to the declaring block, outermost first."""
+    steps = _module_steps(address)
+    out = []
+    for n, call in enumerate(loc.module_call or ()):
+        name = steps[n] if len(steps) == len(loc.module_call or ()) else f"module call {n + 1} of {len(loc.module_call or ())}"
+        out.append({
+            "id": n + 1,
+            "physicalLocation": {"artifactLocation": _artifact(call.file, root)[0],
+                                 "region": _region(call.line, None)},
+            "message": {"text": visible(f"Module call for {name}.")},
+        })
+    return out
+
+
 def _result(f: Finding, index: int, report: Report, root: str | None) -> dict[str, Any]:
     loc = finding_location(f, report)
     artifact, fp_file = _artifact(loc.file, root)
     location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": artifact, "region": {"startLine": loc.line or 1}},
+        "physicalLocation": {"artifactLocation": artifact, "region": _region(loc.line, loc.column)},
     }
+    logical: list[dict[str, Any]] = []
     if f.address:
-        location["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
+        logical.append({"fullyQualifiedName": f.address, "kind": "resource"})
+    if loc.construct_path:
+        logical.append({"fullyQualifiedName": loc.construct_path, "name": loc.construct_path.rsplit("/", 1)[-1],
+                        "kind": "object", "properties": {"nhi-kind": "cdktf-construct-path"}})
+    if logical:
+        location["logicalLocations"] = logical
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index,
@@ -127,6 +169,11 @@ def _result(f: Finding, index: int, report: Report, root: str | None) -> dict[st
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.rule_id, f.address, fp_file)},
         "properties": {"severity": f.severity.label, "rule": f.rule},
     }
+    related = _related(loc, f.address, root)
+    if related:
+        result["relatedLocations"] = related
+    if loc.input is not None:
+        result["properties"]["input"] = _artifact(loc.input, root)[1]
     if f.suppressed is not None:
         until = f" (until {f.suppressed_until})" if f.suppressed_until else ""
         result["suppressions"] = [{"kind": "external", "status": "accepted",
