@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nhi_toolkit.config import ConfigError, config_from_mapping
@@ -12,3 +14,53 @@ def test_suppressions_is_not_a_config_key() -> None:
     table = {"suppressions": [{"rule": "expired", "reason": "long enough reason", "until": "2027-01-01"}]}
     with pytest.raises(ConfigError, match="unknown setting 'suppressions'"):
         config_from_mapping(table, "nhi.toml")
+
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def _section_table(heading: str) -> list[list[str]]:
+    """The rows (cells without backticks) of the first table under a README heading."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index(f"\n{heading}\n")
+    rows: list[list[str]] = []
+    for line in text[start + 1:].splitlines()[1:]:
+        if line.startswith("#"):
+            break
+        if line.startswith("|"):
+            rows.append([c.strip().strip("`") for c in line.strip().strip("|").split("|")])
+        elif rows:
+            break
+    return rows[2:]  # header and separator
+
+
+def test_readme_rule_table_matches_nhi_rules() -> None:
+    from nhi_toolkit.rules.guide import documented_rules
+
+    documented = {row[0]: (row[1], row[2]) for row in _section_table("### Rules")}
+    code = {r.id: (r.name, r.severity.label) for r in documented_rules()}
+    assert sorted(documented) == sorted(code)
+    for rule_id, (name, severity) in code.items():
+        assert documented[rule_id][0] == name, rule_id
+        assert documented[rule_id][1].split()[0] == severity, rule_id
+
+
+def test_readme_status_table_matches_engine() -> None:
+    from nhi_toolkit.engine import STATUS_PRECEDENCE
+
+    assert tuple(row[0] for row in _section_table(
+        "`status` is one word, the first of these that applies (the text table's STATUS column is the same):"
+    )) == STATUS_PRECEDENCE
+
+
+def test_readme_config_example_uses_every_setting() -> None:
+    import tomllib
+
+    from nhi_toolkit.config import _KNOWN
+
+    text = README.read_text(encoding="utf-8")
+    example = text[text.index("```toml\n[tool.nhi]") + len("```toml\n"):]
+    table = tomllib.loads(example[:example.index("```")])["tool"]["nhi"]
+    assert set(table) == _KNOWN
+    config_from_mapping(table, "README.md")  # the example itself is valid
+
