@@ -64,3 +64,18 @@ def test_readme_config_example_uses_every_setting() -> None:
     assert set(table) == _KNOWN
     config_from_mapping(table, "README.md")  # the example itself is valid
 
+
+def test_nhi_rules_lists_every_documented_rule_by_id_in_aligned_columns() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    listed = json.loads(CliRunner().invoke(main, ["rules", "--format", "json"]).output)
+    ids = [r["id"] for r in listed]
+    assert ids[0] == "NHI000" and ids == sorted(ids)
+    lines = CliRunner().invoke(main, ["rules"]).output.splitlines()
+    assert [line.split()[0] for line in lines] == ids
+    # the severity column starts at the same place on every line, however long the name
+    assert len({line.index(r["severity"], 8 + len(r["name"])) for line, r in zip(lines, listed)}) == 1

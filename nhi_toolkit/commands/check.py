@@ -155,16 +155,17 @@ def write_step_summary(report: Report, options: RenderOptions) -> None:
 @click.command()
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
 def rules(fmt: str) -> None:
-    """List every rule with its id, name, severity and summary."""
+    """List every rule with its id, name, severity and summary, ordered by id (NHI000 rule-error too)."""
     import json
 
-    from nhi_toolkit.rules import ALL_RULES
+    from nhi_toolkit.rules.guide import documented_rules
 
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
               "description": r.description, "fix": r.fix, "waivable": r.waivable,
-              "help_uri": r.help_uri} for r in ALL_RULES]
+              "help_uri": r.help_uri} for r in documented_rules()]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))
         return
+    width = max(len(r["name"]) for r in items)
     for r in items:
-        click.echo(f"{r['id']}  {r['name']:<24} {r['severity']:<8} {r['summary']}")
+        click.echo(f"{r['id']}  {r['name']:<{width}}  {r['severity']:<8} {r['summary']}")
