@@ -79,3 +79,40 @@ def test_nhi_rules_lists_every_documented_rule_by_id_in_aligned_columns() -> Non
     assert [line.split()[0] for line in lines] == ids
     # the severity column starts at the same place on every line, however long the name
     assert len({line.index(r["severity"], 8 + len(r["name"])) for line, r in zip(lines, listed)}) == 1
+
+
+def _help(args: list[str]) -> str:
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("group", [[], ["audit"]])
+def test_group_help_lists_whole_first_sentences(group: list[str]) -> None:
+    text = _help(group)
+    commands = text[text.index("Commands:"):]
+    assert "..." not in commands
+
+
+def test_every_flag_in_a_readme_command_is_in_that_commands_help() -> None:
+    import re
+
+    text = README.read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    commands = " ".join(blocks).replace("\\\n", " ").splitlines()
+    seen = 0
+    for line in commands:
+        for part in re.split(r"&&|\|", line.split("#")[0]):
+            words = part.split()
+            if len(words) < 2 or words[0] != "nhi":
+                continue
+            path = words[1:3] if words[1] == "audit" else words[1:2]
+            helptext = _help(path)
+            for flag in (w.split("=")[0].strip("[]") for w in words if w.startswith(("--", "[--"))):
+                assert flag in helptext, (path, flag)
+                seen += 1
+    assert seen > 20

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from nhi_toolkit import audit as audit_log
+from nhi_toolkit.cli import Group
 
 FORMATS = ("text", "json")
 PREVIEW_BYTES = 240
@@ -73,7 +74,7 @@ def render_verify(result: audit_log.VerifyResult, fmt: str, file: Path | None = 
     return text
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
     """Verify, read and repair the hash-chained audit log of retirement runs, grants and revokes."""
 

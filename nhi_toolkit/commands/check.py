@@ -153,7 +153,8 @@ def write_step_summary(report: Report, options: RenderOptions) -> None:
 
 
 @click.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format; json adds each rule's description, fix, waivable and help_uri.")
 def rules(fmt: str) -> None:
     """List every rule with its id, name, severity and summary, ordered by id (NHI000 rule-error too)."""
     import json
