@@ -116,3 +116,15 @@ def test_every_flag_in_a_readme_command_is_in_that_commands_help() -> None:
                 assert flag in helptext, (path, flag)
                 seen += 1
     assert seen > 20
+
+
+@pytest.mark.parametrize(("rows", "states", "line"), [
+    (1, 1, "1 identity in 1 state as of N"), (2, 1, "2 identities in 1 state as of N"),
+    (0, 3, "0 identities in 3 states as of N"),
+])
+def test_inventory_summary_line_counts_in_english(rows: int, states: int, line: str) -> None:
+    from nhi_toolkit.fleet import render_inventory
+
+    row = ("aws_iam_user.a", "aws_iam_user", "s.tfstate", "default", "a@example.com", "2027-01-01", "ok")
+    text = render_inventory([row] * rows, "table", states=states, now="N")
+    assert text.splitlines()[-1] == line
