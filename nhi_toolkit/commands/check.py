@@ -65,7 +65,9 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
 
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
     files, .tf files or directories of them; each a regular file or a directory (no FIFO or device),
-    at most --max-input-mb. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
+    at most --max-input-mb; or s3://bucket/prefix/ (every state under it, read with the standard AWS
+    credentials chain). Exit 0 clean, 1 findings at or above --fail-on, 2 bad input, 4 an s3:// input
+    could not be read (no credentials, unreachable, denied).
     """
     import gc
 
