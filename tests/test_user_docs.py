@@ -128,3 +128,15 @@ def test_inventory_summary_line_counts_in_english(rows: int, states: int, line: 
     row = ("aws_iam_user.a", "aws_iam_user", "s.tfstate", "default", "a@example.com", "2027-01-01", "ok")
     text = render_inventory([row] * rows, "table", states=states, now="N")
     assert text.splitlines()[-1] == line
+
+
+def test_config_is_found_next_to_the_first_input_that_has_one(tmp_path: Path) -> None:
+    from nhi_toolkit.config import find_config_file
+
+    first, second, cwd = tmp_path / "a", tmp_path / "b", tmp_path / "cwd"
+    for d in (first, second, cwd):
+        d.mkdir()
+    (second / "nhi.toml").write_text("[tool.nhi]\n", encoding="utf-8")
+    (cwd / "nhi.toml").write_text("[tool.nhi]\n", encoding="utf-8")
+    assert find_config_file([first, second], cwd=cwd) == second / "nhi.toml"
+    assert find_config_file([first], cwd=cwd) == cwd / "nhi.toml"
