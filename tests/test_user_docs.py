@@ -169,3 +169,25 @@ def test_cdktf_example_synthesizes_quietly_and_checks_clean(doc: str, tmp_path: 
     assert check.returncode == 0, check.stderr
     report = json.loads(check.stdout)
     assert report["summary"]["identities"] >= 3 and report["summary"]["findings"] == 0
+
+
+def test_readme_json_example_has_the_fields_of_a_real_report() -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    text = README.read_text(encoding="utf-8")
+    start = text.index("```json\n") + len("```json\n")
+    example = json.loads(text[start:text.index("```", start)])
+    plan = README.parent / "tests" / "fixtures" / "check" / "leavers" / "input" / "plan.json"
+    run = CliRunner().invoke(main, ["check", str(plan), "--now", "2026-12-01", "-f", "json"])
+    real = json.loads(run.output)
+    assert set(example) == set(real)
+    assert set(example["identities"][0]) == set(real["identities"][0])
+    assert set(example["findings"][0]) == set(real["findings"][0])
+    assert set(example["summary"]) == set(real["summary"])
+    # the example is consistent with itself: one expired identity, one expired finding about it
+    assert example["findings"][0]["address"] == example["identities"][0]["address"]
+    assert example["summary"]["by_status"] == {example["identities"][0]["status"]: 1}
