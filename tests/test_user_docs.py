@@ -191,3 +191,16 @@ def test_readme_json_example_has_the_fields_of_a_real_report() -> None:
     # the example is consistent with itself: one expired identity, one expired finding about it
     assert example["findings"][0]["address"] == example["identities"][0]["address"]
     assert example["summary"]["by_status"] == {example["identities"][0]["status"]: 1}
+
+
+@pytest.mark.parametrize(("now", "says"), [
+    ("yesterday", "not a YYYY-MM-DD date or an RFC 3339 timestamp with an offset\n"),
+    ("2026-02-30", "not a real calendar date (use YYYY-MM-DD or RFC 3339)\n"),
+])
+def test_bad_now_is_one_clear_usage_error(now: str, says: str) -> None:
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    run = CliRunner().invoke(main, ["check", str(README), "--now", now])
+    assert run.exit_code == 2 and run.output.endswith(says), run.output

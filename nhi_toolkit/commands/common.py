@@ -52,7 +52,8 @@ def parse_now_value(text: str) -> datetime:
     try:
         return parse_now(text)
     except InvalidExpiry as exc:
-        raise click.BadParameter(f"{exc} (use YYYY-MM-DD or RFC 3339)", param_hint="--now") from None
+        hint = "" if "YYYY-MM-DD" in str(exc) else " (use YYYY-MM-DD or RFC 3339)"
+        raise click.BadParameter(f"{exc}{hint}", param_hint="--now") from None
 
 
 def handle_errors(func: F) -> F:
