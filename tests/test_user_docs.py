@@ -204,3 +204,14 @@ def test_bad_now_is_one_clear_usage_error(now: str, says: str) -> None:
 
     run = CliRunner().invoke(main, ["check", str(README), "--now", now])
     assert run.exit_code == 2 and run.output.endswith(says), run.output
+
+
+@pytest.mark.parametrize("sub", ["verify", "show", "repair"])
+def test_audit_errors_read_like_every_other_command(sub: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    missing = tmp_path / "audit.jsonl"
+    run = CliRunner().invoke(main, ["audit", sub, str(missing)])
+    assert run.exit_code == 2 and run.output.startswith(f"nhi: error: {missing}"), run.output

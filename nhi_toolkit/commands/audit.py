@@ -96,7 +96,7 @@ def verify(ctx: click.Context, file: Path, expect_head: audit_log.ExpectedHead |
     try:
         result = audit_log.verify(file, expect_head)
     except audit_log.AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(2)
     click.echo(render_verify(result, fmt, file))
     ctx.exit(0 if result.ok else 1)
@@ -118,7 +118,7 @@ def show(ctx: click.Context, file: Path, run_id: str | None, fmt: str) -> None:
     except audit_log.ChainBroken as exc:
         broken = exc
     except audit_log.AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(2)
     if fmt == "json":
         click.echo(json.dumps([e.to_json() for e in entries], sort_keys=True, indent=2))
@@ -127,7 +127,7 @@ def show(ctx: click.Context, file: Path, run_id: str | None, fmt: str) -> None:
             data = json.dumps(e.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             click.echo(f"{e.seq:>6} {e.at} {e.event:<12} {e.run_id} {_escape_text(data)}")
     if broken is not None:
-        click.echo(f"error: {broken}", err=True)
+        click.echo(f"nhi: error: {broken}", err=True)
         ctx.exit(1)
 
 
@@ -147,11 +147,11 @@ def repair(ctx: click.Context, file: Path, yes: bool) -> None:
     try:
         planned = audit_log.plan_repair(file)
     except audit_log.ChainBroken as exc:
-        click.echo(f"error: {exc}; repair mends only an incomplete last line left by an interrupted append, "
+        click.echo(f"nhi: error: {exc}; repair mends only an incomplete last line left by an interrupted append, "
                    "so nothing was changed (see 'nhi audit verify')", err=True)
         ctx.exit(1)
     except audit_log.AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(2)
     if planned.action == "none":
         click.echo(f"nothing to repair: {shown} is intact ({planned.entries} entries, head {planned.head})")
@@ -179,7 +179,7 @@ def repair(ctx: click.Context, file: Path, yes: bool) -> None:
     try:
         result = audit_log.apply_repair(file, planned)
     except audit_log.AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(2)
     done = (f"cut {planned.length} bytes at byte offset {planned.offset}" if planned.action == "cut"
             else f"added the newline of entry {planned.line}")
