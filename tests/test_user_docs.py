@@ -102,7 +102,7 @@ def test_every_flag_in_a_readme_command_is_in_that_commands_help() -> None:
     import re
 
     text = README.read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.S)
+    blocks = re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
     commands = " ".join(blocks).replace("\\\n", " ").splitlines()
     seen = 0
     for line in commands:

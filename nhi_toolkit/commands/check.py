@@ -169,6 +169,6 @@ def rules(fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))
         return
-    width = max(len(r["name"]) for r in items)
+    width = max(len(r.name) for r in documented_rules())
     for r in items:
         click.echo(f"{r['id']}  {r['name']:<{width}}  {r['severity']:<8} {r['summary']}")
