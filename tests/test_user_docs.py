@@ -215,3 +215,15 @@ def test_audit_errors_read_like_every_other_command(sub: str, tmp_path: Path) ->
     missing = tmp_path / "audit.jsonl"
     run = CliRunner().invoke(main, ["audit", sub, str(missing)])
     assert run.exit_code == 2 and run.output.startswith(f"nhi: error: {missing}"), run.output
+
+
+@pytest.mark.parametrize("command", [["check", "README.md"], ["retire", "--state", "README.md"]])
+def test_bad_nhi_now_names_the_variable_not_the_flag(command: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    run = CliRunner().invoke(main, command, env={"NHI_NOW": "soon"})
+    assert run.exit_code == 2 and "Invalid value for NHI_NOW: " in run.output, run.output
+    run = CliRunner().invoke(main, [*command, "--now", "soon"], env={"NHI_NOW": "2026-12-01"})
+    assert run.exit_code == 2 and "Invalid value for --now: " in run.output, run.output
