@@ -91,8 +91,8 @@ def audit() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
 def verify(ctx: click.Context, file: Path, expect_head: audit_log.ExpectedHead | None, fmt: str) -> None:
-    """Check the hash chain of FILE and print its head; name the first broken entry (line and byte
-    offset) and exit 1. FILE must be a regular file."""
+    """Check the hash chain of FILE and print its head (exit 0); on a break, name the first broken
+    entry (line and byte offset) and exit 1. FILE must be a regular file."""
     try:
         result = audit_log.verify(file, expect_head)
     except audit_log.AuditError as exc:
