@@ -132,7 +132,8 @@ class Config:
 _KEY_LISTS = {
     "owner_keys", "expiry_keys", "purpose_keys", "approval_keys", "integration_keys", "revocation_keys",
 }
-_KNOWN = {f.name for f in fields(Config)} - {"source"} | {"suppress"}
+# Written as ``suppress`` in the file; the field name ``suppressions`` is not a key (it would be ignored).
+_KNOWN = {f.name for f in fields(Config)} - {"source", "suppressions"} | {"suppress"}
 
 
 def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:

@@ -94,8 +94,8 @@ def _ident_key(identity: Identity) -> str:
 
 
 #: Status words, most important first; an identity shows the first that applies (README "Status").
-STATUS_PRECEDENCE = ("forgotten", "deleting", "invalid-expiry", "expired", "no-owner", "no-expiry",
-                     "error", "expiring-soon", "warning", "unknown", "ok")
+STATUS_PRECEDENCE = ("forgotten", "deleting", "invalid-expiry", "expired", "platform-managed", "no-owner",
+                     "no-expiry", "error", "expiring-soon", "warning", "unknown", "ok")
 
 
 def identity_status(identity: Identity, now: datetime, soon_days: int,

@@ -200,5 +200,6 @@ def _render_rest(rows: Sequence[Row], fmt: str, *, states: int, now: str) -> str
     else:
         lines.append("No non-human identities found.")
     lines.append("")
-    lines.append(f"{len(rows)} identities in {states} states as of {now}")
+    n = len(rows)
+    lines.append(f"{n} identit{'y' if n == 1 else 'ies'} in {states} state{'' if states == 1 else 's'} as of {now}")
     return "\n".join(lines) + "\n"

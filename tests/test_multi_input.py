@@ -287,8 +287,8 @@ def test_status_precedence(kwargs: dict[str, Any], found: list[Finding], expecte
 
 
 def test_status_precedence_list_is_complete() -> None:
-    assert STATUS_PRECEDENCE == ("forgotten", "deleting", "invalid-expiry", "expired", "no-owner",
-                                 "no-expiry", "error", "expiring-soon", "warning", "unknown", "ok")
+    assert STATUS_PRECEDENCE == ("forgotten", "deleting", "invalid-expiry", "expired", "platform-managed",
+                                 "no-owner", "no-expiry", "error", "expiring-soon", "warning", "unknown", "ok")
 
 
 @pytest.mark.parametrize("word", ["ok", "unknown"])

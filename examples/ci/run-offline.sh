@@ -5,6 +5,8 @@
 set -euo pipefail
 
 now="${1:-2026-12-01}"
+# A CLI config variable pointing at a missing file only makes Terraform print warnings.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then unset TF_CLI_CONFIG_FILE; fi
 here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -17,6 +17,7 @@ import click
 
 from nhi_toolkit import audit as audit_log
 from nhi_toolkit.errors import NhiError
+from nhi_toolkit.cli import Group
 
 FORMATS = ("text", "json")
 PREVIEW_BYTES = 240
@@ -77,7 +78,7 @@ def render_verify(result: audit_log.VerifyResult, fmt: str, file: Path | str | N
     return text
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
     """Verify, read and repair the hash-chained audit log of retirement runs, grants and revokes."""
 
@@ -94,13 +95,13 @@ def audit() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.pass_context
 def verify(ctx: click.Context, file: str, expect_head: audit_log.ExpectedHead | None, fmt: str) -> None:
-    """Check the hash chain of FILE and print its head; name the first broken entry (line and byte
-    offset) and exit 1. FILE must be a regular file, or s3://BUCKET/PREFIX/ for a log kept in S3
+    """Check the hash chain of FILE and print its head (exit 0); on a break, name the first broken
+    entry (line and byte offset) and exit 1. FILE must be a regular file, or s3://BUCKET/PREFIX/ for a log kept in S3
     (exit 4 when S3 cannot be read)."""
     try:
         result = audit_log.verify(file if audit_log.is_remote(file) else Path(file), expect_head)
     except NhiError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(exc.exit_code)
     click.echo(render_verify(result, fmt, file))
     ctx.exit(0 if result.ok else 1)
@@ -123,7 +124,7 @@ def show(ctx: click.Context, file: str, run_id: str | None, fmt: str) -> None:
     except audit_log.ChainBroken as exc:
         broken = exc
     except NhiError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(exc.exit_code)
     if fmt == "json":
         click.echo(json.dumps([e.to_json() for e in entries], sort_keys=True, indent=2))
@@ -132,7 +133,7 @@ def show(ctx: click.Context, file: str, run_id: str | None, fmt: str) -> None:
             data = json.dumps(e.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
             click.echo(f"{e.seq:>6} {e.at} {e.event:<12} {e.run_id} {_escape_text(data)}")
     if broken is not None:
-        click.echo(f"error: {broken}", err=True)
+        click.echo(f"nhi: error: {broken}", err=True)
         ctx.exit(1)
 
 
@@ -152,11 +153,11 @@ def repair(ctx: click.Context, file: Path, yes: bool) -> None:
     try:
         planned = audit_log.plan_repair(file)
     except audit_log.ChainBroken as exc:
-        click.echo(f"error: {exc}; repair mends only an incomplete last line left by an interrupted append, "
+        click.echo(f"nhi: error: {exc}; repair mends only an incomplete last line left by an interrupted append, "
                    "so nothing was changed (see 'nhi audit verify')", err=True)
         ctx.exit(1)
     except audit_log.AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(2)
     if planned.action == "none":
         click.echo(f"nothing to repair: {shown} is intact ({planned.entries} entries, head {planned.head})")
@@ -184,7 +185,7 @@ def repair(ctx: click.Context, file: Path, yes: bool) -> None:
     try:
         result = audit_log.apply_repair(file, planned)
     except audit_log.AuditError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"nhi: error: {exc}", err=True)
         ctx.exit(2)
     done = (f"cut {planned.length} bytes at byte offset {planned.offset}" if planned.action == "cut"
             else f"added the newline of entry {planned.line}")

@@ -78,7 +78,9 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
     INPUTS are plan JSON ('terraform show -json'), state files, cdktf.out folders or cdk.tf.json
     files, .tf files or directories of them; each a regular file or a directory (no FIFO or device),
     at most --max-input-mb; '-' reads one input (JSON, or the text of a .tf file) from standard
-    input. Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.
+    input; or s3://bucket/prefix/ (every state under it, read with the standard AWS credentials
+    chain). Exit 0 clean, 1 findings at or above --fail-on, 2 bad input, 4 an s3:// input could not
+    be read (no credentials, unreachable, denied).
     """
     import gc
 
@@ -180,19 +182,21 @@ def write_step_summary(report: Report, options: RenderOptions) -> None:
 
 
 @click.command()
-@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format; json adds each rule's description, fix, waivable and help_uri.")
 def rules(fmt: str) -> None:
-    """List every rule with its id, name, severity and summary."""
+    """List every rule with its id, name, severity and summary, ordered by id (NHI000 rule-error too)."""
     import json
 
-    from nhi_toolkit.rules import ALL_RULES
+    from nhi_toolkit.rules.guide import documented_rules
     from nhi_toolkit.suppress import waivable_by_default
 
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
               "description": r.description, "fix": r.fix, "waivable": waivable_by_default(r),
-              "help_uri": r.help_uri} for r in ALL_RULES]
+              "help_uri": r.help_uri} for r in documented_rules()]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))
         return
+    width = max(len(r.name) for r in documented_rules())
     for r in items:
-        click.echo(f"{r['id']}  {r['name']:<24} {r['severity']:<8} {r['summary']}")
+        click.echo(f"{r['id']}  {r['name']:<{width}}  {r['severity']:<8} {r['summary']}")

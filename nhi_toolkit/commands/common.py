@@ -46,13 +46,18 @@ def apply_input_limit(flag: float | None, config: Config) -> None:
 
 
 def parse_now_value(text: str) -> datetime:
-    """Parse ``--now`` or raise a click usage error (exit 2)."""
+    """Parse ``--now`` or raise a click usage error (exit 2) naming where the value came from."""
+    from click.core import ParameterSource
+
     from nhi_toolkit.expiry import InvalidExpiry, parse_now
 
     try:
         return parse_now(text)
     except InvalidExpiry as exc:
-        raise click.BadParameter(f"{exc} (use YYYY-MM-DD or RFC 3339)", param_hint="--now") from None
+        hint = "" if "YYYY-MM-DD" in str(exc) else " (use YYYY-MM-DD or RFC 3339)"
+        ctx = click.get_current_context(silent=True)
+        from_env = ctx is not None and ctx.get_parameter_source("now") is ParameterSource.ENVIRONMENT
+        raise click.BadParameter(f"{exc}{hint}", param_hint="NHI_NOW" if from_env else "--now") from None
 
 
 def handle_errors(func: F) -> F:
