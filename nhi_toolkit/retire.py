@@ -494,7 +494,10 @@ def load_manifest(path: str) -> Manifest:
 
 
 def render_summary(manifest: Manifest) -> str:
-    """The readable summary of a manifest (deterministic)."""
+    """The readable summary of a manifest (deterministic). Tag values (owner, expiry, a declared
+    revocation path) come from state: each line is escaped, so none can forge another line."""
+    from nhi_toolkit.errors import printable
+
     doc = manifest.to_json()
     lines = [f"Retirement as of {doc['now']}"]
     if doc.get("route"):
@@ -526,13 +529,15 @@ def render_summary(manifest: Manifest) -> str:
             lines.append(f"  {p['kind']}: {p['address']}: {p['message']}")
     if doc.get("plan"):
         lines.append(f"Plan file: {doc['plan'].get('file')} sha256 {doc['plan'].get('sha256')}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def render_refusal(problems: Sequence[Problem]) -> str:
-    """One line per problem, for stderr."""
+    """One line per problem, for stderr (escaped: a message can quote a tag value)."""
+    from nhi_toolkit.errors import printable
+
     out = [f"nhi retire: refused: {len(problems)} problem(s); nothing was destroyed"]
-    out.extend(f"refused: {p.address}: {p.message}" for p in problems)
+    out.extend(printable(f"refused: {p.address}: {p.message}") for p in problems)
     return "\n".join(out) + "\n"
 
 
