@@ -1011,7 +1011,7 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
                                     "no plan made (give --terraform-dir to plan)")
     route = _choose_route(settings)
     manifest = manifest.with_fields(route=route)
-    with _plan_path(settings.plan_out) as plan_path:
+    with _private_plan() as plan_path:
         try:
             plan_json = _make_plan(tf, settings, manifest, route, plan_path, criteria.now)
         except TerraformError as exc:
@@ -1034,6 +1034,8 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
         manifest = manifest.with_fields(verification={"status": "verified", "problems": []})
         for addr in manifest.addresses:
             audit("verified", address=addr, plan_sha256=digest)
+        if settings.plan_out:
+            _publish_plan(plan_path, settings.plan_out)
         _write_outputs(settings, manifest)
         if not apply:
             audit("run-finished", outcome="verified", plan_sha256=digest)
@@ -1046,15 +1048,39 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
 
 
 @contextlib.contextmanager
-def _plan_path(plan_out: str | None) -> Any:
-    if plan_out:
-        yield os.path.abspath(plan_out)
-        return
-    folder = tempfile.mkdtemp(prefix="nhi-retire-")  # 0700: the plan holds prior state, so secrets
+def _private_plan(source: str | None = None) -> Any:
+    """A plan file path in a new private (0700) folder, removed afterwards; with ``source``, a copy
+    of that file's bytes.
+
+    Every plan retire verifies and applies is this private file: whoever can write the folder of
+    ``--plan-out`` (or plant a link there) can neither receive the plan, which holds the prior state
+    and so secrets, nor put another plan in place of the verified one between check and apply.
+    """
+    folder = tempfile.mkdtemp(prefix="nhi-retire-")
     try:
-        yield os.path.join(folder, "retire.tfplan")
+        path = os.path.join(folder, "retire.tfplan")
+        if source is not None:
+            with open(source, "rb") as src, open(path, "xb") as dst:
+                shutil.copyfileobj(src, dst)
+        yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _publish_plan(private: str, plan_out: str) -> None:
+    """Copy the verified plan to ``plan_out``: a new 0600 file renamed over it, so a link planted
+    there is replaced, never written through."""
+    target = Path(plan_out).absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as dst, open(private, "rb") as src:
+            shutil.copyfileobj(src, dst)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _make_plan(tf: Any, settings: Settings, manifest: Manifest, route: str, plan_path: str,
@@ -1083,9 +1109,12 @@ def _refuse(settings: Settings, manifest: Manifest, problems: Sequence[Problem],
     problems = tuple(problems)
     manifest = manifest.with_fields(verification={
         "status": "refused", "problems": [p.to_json() for p in problems]})
-    if not reviewed and plan_path and os.path.exists(plan_path):
-        # A refused plan must not be applied by accident; it also holds prior state.
-        os.unlink(plan_path)
+    if not reviewed and plan_path:
+        # A refused plan must not be applied by accident (nor an earlier one left at --plan-out);
+        # it also holds prior state.
+        for path in (plan_path, os.path.abspath(settings.plan_out) if settings.plan_out else None):
+            if path and os.path.lexists(path):
+                os.unlink(path)
         manifest = manifest.with_fields(plan=None)
     for p in problems:
         audit("refused", address=p.address, kind=p.kind, reason=p.message, plan_sha256=digest)
@@ -1171,7 +1200,6 @@ def apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config
 def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config,
                     explicit_now: datetime | None) -> Outcome:
     from nhi_toolkit.expiry import parse_now
-    from nhi_toolkit.terraform import TerraformError
 
     assert settings.manifest_path and settings.terraform_dir
     reviewed = load_manifest(settings.manifest_path)
@@ -1189,18 +1217,27 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
     ver = reviewed.verification or {}
     if ver.get("status") != "verified" or not reviewed.plan:
         problems.append(Problem("(manifest)", "plan", "the manifest records no verified plan"))
-    plan_path = os.path.abspath(settings.plan_out) if settings.plan_out else None
-    digest: str | None = None
-    if plan_path is None or not os.path.isfile(plan_path):
+    given = os.path.abspath(settings.plan_out) if settings.plan_out else None
+    if given is None or not os.path.isfile(given):
         problems.append(Problem("(plan)", "plan", "the reviewed plan file is missing"))
-    else:
-        digest = sha256_file(plan_path)
-        if reviewed.plan and digest != reviewed.plan.get("sha256"):
-            problems.append(Problem("(plan)", "stale", "the plan file is not the one the manifest "
-                                                      "was verified with (sha256 differs)"))
+        return _refuse(settings, reviewed, problems, audit, None, None, reviewed=True)
+    # Check, read back and apply one private copy: the file at --plan-out may change meanwhile.
+    with _private_plan(given) as plan_path:
+        return _apply_reviewed_plan(settings, criteria, config, reviewed, now, problems, plan_path, audit)
+
+
+def _apply_reviewed_plan(settings: Settings, criteria: Criteria | None, config: Config,
+                         reviewed: Manifest, now: datetime, problems: list[Problem], plan_path: str,
+                         audit: _Audit) -> Outcome:
+    from nhi_toolkit.terraform import TerraformError
+
+    assert settings.terraform_dir
+    digest = sha256_file(plan_path)
+    if reviewed.plan and digest != reviewed.plan.get("sha256"):
+        problems.append(Problem("(plan)", "stale", "the plan file is not the one the manifest "
+                                                  "was verified with (sha256 differs)"))
     if problems:
         return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
-    assert plan_path is not None and digest is not None
     tf = _terraform(settings)
     try:
         if settings.init:

@@ -76,3 +76,59 @@ def test_tag_values_cannot_forge_lines_in_the_summary_or_refusal(tf, tmp_path: P
     assert state(tf, work) == before
     # The manifest keeps the values as they are (it is JSON, escaped by its own rules).
     assert "alice\\rnhi retire" in (tmp_path / "m.json").read_text(encoding="utf-8")
+
+
+OLD = {"terraform_data.old[0]", "terraform_data.key[0]"}
+LIVE = {"terraform_data.live"}
+
+
+def review_args(out: Path) -> list[str]:
+    return ["--manifest", str(out / "m.json"), "--plan-out", str(out / "p.tfplan"),
+            "--audit-log", str(out / "audit.jsonl")]
+
+
+def test_symlinked_plan_out_is_replaced_not_written_through(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A link planted at the plan-out path (pointing at a file someone else can read) must not
+    receive the plan, which holds the prior state and so secrets."""
+    work = tmp_path / "infra"
+    assert deploy(tf, work, "basic") == OLD | LIVE
+    out = tmp_path / "out"
+    out.mkdir()
+    public = tmp_path / "public.bin"
+    public.write_bytes(b"")
+    public.chmod(0o644)
+    (out / "p.tfplan").symlink_to(public)
+    code, _, stderr = retire(work, *review_args(out))
+    assert code == 0, stderr
+    assert public.read_bytes() == b"" and (public.stat().st_mode & 0o777) == 0o644
+    plan = out / "p.tfplan"
+    assert not plan.is_symlink() and plan.is_file() and (plan.stat().st_mode & 0o777) == 0o600
+    code, _, stderr = retire(work, *review_args(out), "--apply")
+    assert code == 0, stderr
+    assert state(tf, work) == LIVE
+
+
+def test_plan_file_swapped_after_verification_is_not_applied(tf, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The reviewed plan file is checked (sha256, state, read back) and then applied: whoever can
+    write its folder must not be able to put another plan there in between. A full destroy plan
+    made from the same state is swapped in right after the plan is read back."""
+    from nhi_toolkit.terraform import Terraform
+
+    work = tmp_path / "infra"
+    deploy(tf, work, "basic")
+    out = tmp_path / "out"
+    code, _, stderr = retire(work, *review_args(out))
+    assert code == 0, stderr
+    tf.plan(work, out=str(tmp_path / "everything.tfplan"), destroy=True)
+    evil = (tmp_path / "everything.tfplan").read_bytes()
+    original = Terraform.show_json
+
+    def show_then_swap(self, directory, planfile):  # type: ignore[no-untyped-def]
+        result = original(self, directory, planfile)
+        (out / "p.tfplan").write_bytes(evil)
+        return result
+
+    monkeypatch.setattr(Terraform, "show_json", show_then_swap)
+    code, _, stderr = retire(work, *review_args(out), "--apply")
+    assert code == 0, stderr
+    assert state(tf, work) == LIVE  # exactly the reviewed plan was applied
