@@ -108,6 +108,24 @@ def test_symlinked_plan_out_is_replaced_not_written_through(tf, tmp_path: Path) 
     assert state(tf, work) == LIVE
 
 
+def test_terraform_log_symlink_is_not_followed(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = tmp_path / "infra"
+    deploy(tf, work, "basic")
+    shutil.copy(FIXTURE / "broken.tf.off", work / "broken.tf")
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep\n")
+    (out / "p.tfplan.log").symlink_to(victim)
+    code, _, stderr = retire(work, *review_args(out))
+    assert code == 4, stderr
+    assert str(out / "p.tfplan.log") in stderr
+    assert victim.read_text() == "keep\n"
+    log = out / "p.tfplan.log"
+    assert not log.is_symlink() and (log.stat().st_mode & 0o777) == 0o600
+    assert "missing.txt" in log.read_text()
+
+
 def test_plan_file_swapped_after_verification_is_not_applied(tf, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The reviewed plan file is checked (sha256, state, read back) and then applied: whoever can
     write its folder must not be able to put another plan there in between. A full destroy plan
