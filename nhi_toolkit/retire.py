@@ -703,17 +703,27 @@ def declares_nhi_now(directory: str | os.PathLike[str]) -> bool:
 
 
 def write_private(path: str | os.PathLike[str], text: str) -> None:
-    """Write a file atomically (temp file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    """Write a file atomically (a new 0600 file in the same folder, then rename). A file that cannot
+    be written is an :class:`InputError` naming it (exit 2)."""
+    _replace_private(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _replace_private(path: str | os.PathLike[str], write: Callable[[Any], Any]) -> None:
+    target = Path(path).absolute()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise InputError(os.fspath(path), f"cannot write ({exc.strerror or type(exc).__name__})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputError(os.fspath(path), f"cannot write ({exc.strerror or type(exc).__name__})") from None
         raise
 
 
@@ -1070,17 +1080,8 @@ def _private_plan(source: str | None = None) -> Any:
 def _publish_plan(private: str, plan_out: str) -> None:
     """Copy the verified plan to ``plan_out``: a new 0600 file renamed over it, so a link planted
     there is replaced, never written through."""
-    target = Path(plan_out).absolute()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as dst, open(private, "rb") as src:
-            shutil.copyfileobj(src, dst)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with open(private, "rb") as src:
+        _replace_private(plan_out, lambda dst: shutil.copyfileobj(src, dst))
 
 
 def _make_plan(tf: Any, settings: Settings, manifest: Manifest, route: str, plan_path: str,

@@ -150,3 +150,17 @@ def test_plan_file_swapped_after_verification_is_not_applied(tf, tmp_path: Path,
     code, _, stderr = retire(work, *review_args(out), "--apply")
     assert code == 0, stderr
     assert state(tf, work) == LIVE  # exactly the reviewed plan was applied
+
+
+@pytest.mark.parametrize("option", ["--plan-out", "--manifest", "--summary"])
+def test_an_output_that_cannot_be_written_is_a_clear_error_and_destroys_nothing(
+    tf, tmp_path: Path, option: str  # type: ignore[no-untyped-def]
+) -> None:
+    work = tmp_path / "infra"
+    before = deploy(tf, work, "basic")
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, stderr = retire(work, option, str(blocker / "out"), "--apply")
+    assert code == 2, stderr
+    assert "internal error" not in stderr and f"{blocker / 'out'}: cannot write" in stderr
+    assert state(tf, work) == before
