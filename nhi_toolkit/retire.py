@@ -636,7 +636,10 @@ def verify_plan(
         label = addr + (f" (deposed object {rc['deposed']})" if rc.get("deposed") else "")
         if actions == ("delete",):
             if addr in wanted_set:
-                deleted.add(addr)
+                # A leftover deposed object goes with its address, but destroying it alone does
+                # not retire the address: only the current object's delete counts.
+                if not rc.get("deposed"):
+                    deleted.add(addr)
             else:
                 problems.append(Problem(label, "over-reach", _explain_extra(addr, wanted, deps, identities, now)))
         elif "delete" in actions and "create" in actions:

@@ -164,3 +164,27 @@ def test_an_output_that_cannot_be_written_is_a_clear_error_and_destroys_nothing(
     assert code == 2, stderr
     assert "internal error" not in stderr and f"{blocker / 'out'}: cannot write" in stderr
     assert state(tf, work) == before
+
+
+def test_destroying_only_a_deposed_object_does_not_verify_the_address(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A plan that destroys a leftover deposed object of a manifest address, but not the address's
+    current object, does not retire it: refuse before apply (it was "verified", applied and then
+    found still in state)."""
+    import json
+
+    work = tmp_path / "infra"
+    assert deploy(tf, work, "deposed") == {"terraform_data.old"}
+    raw = tf.state_pull(work)
+    res = raw["resources"][0]
+    res["instances"].append(dict(res["instances"][0], deposed="00000001"))
+    raw["serial"] += 1
+    (work / "pushed.json").write_text(json.dumps(raw))
+    tf.run(["state", "push", "pushed.json"], work)
+    audit = tmp_path / "audit.jsonl"
+    code, _, stderr = retire(work, "--route", "declared-expiry", "--apply", "--audit-log", str(audit))
+    assert code == 3, stderr
+    assert "refused: terraform_data.old: is in the manifest but the plan does not destroy it" in stderr
+    after = tf.state_pull(work)["resources"][0]["instances"]
+    assert len(after) == 2  # nothing applied: the deposed object is still there
+    events = [json.loads(x)["event"] for x in audit.read_text().splitlines()]
+    assert "applying" not in events
