@@ -979,9 +979,39 @@ def _unknown_integrations(identities: Sequence[Identity], criteria: Criteria, co
     return sorted(set(criteria.integrations) - present)
 
 
+def _is_own_output(path: str, kind: str) -> bool:
+    """True when the existing file at ``path`` is one retire writes as ``kind`` (so may replace)."""
+    try:
+        if kind == "plan":
+            with zipfile.ZipFile(path) as zf:
+                return "tfplan" in zf.namelist()
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+        if kind == "summary":
+            return head.startswith(b"Retirement as of ")
+        doc = json.loads(head.decode("utf-8"))
+        return isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def _check_outputs(settings: Settings) -> None:
+    """Refuse (exit 2) an output path that names an existing file retire did not write: a slip such
+    as ``--manifest terraform.tfstate`` or ``--plan-out main.tf`` must not replace the state or the
+    configuration. A link there is replaced, not followed, so it is left to the writer."""
+    for option, path, kind in (("--manifest", settings.manifest_path, "manifest"),
+                               ("--summary", settings.summary_path, "summary"),
+                               ("--plan-out", settings.plan_out, "plan")):
+        if path and os.path.isfile(path) and not os.path.islink(path) and not _is_own_output(path, kind):
+            raise InputError(path, f"{option}: this file exists and is not a retirement {kind} "
+                                   "written by nhi retire; refusing to overwrite it (choose another "
+                                   "path, or remove it first)")
+
+
 def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
+    _check_outputs(settings)
     audit = _Audit(settings.audit_log, criteria.now, "apply" if apply else "review")
     tf = _terraform(settings) if settings.terraform_dir else None
     try:

@@ -188,3 +188,43 @@ def test_destroying_only_a_deposed_object_does_not_verify_the_address(tf, tmp_pa
     assert len(after) == 2  # nothing applied: the deposed object is still there
     events = [json.loads(x)["event"] for x in audit.read_text().splitlines()]
     assert "applying" not in events
+
+
+@pytest.mark.parametrize(("option", "victim"), [
+    ("--manifest", "terraform.tfstate"), ("--summary", "terraform.tfstate"),
+    ("--plan-out", "terraform.tfstate"), ("--manifest", "main.tf"), ("--plan-out", "main.tf"),
+])
+def test_an_output_path_naming_another_file_is_refused_not_overwritten(
+    tf, tmp_path: Path, option: str, victim: str  # type: ignore[no-untyped-def]
+) -> None:
+    """A slip such as ``--manifest terraform.tfstate`` replaced the local state (every identity
+    orphaned: still in the cloud, no longer in Terraform) or the configuration with retire's output."""
+    work = tmp_path / "infra"
+    before = deploy(tf, work, "basic")
+    (work / "main.tf").write_bytes((work / "basic.tf").read_bytes())
+    (work / "basic.tf").unlink()
+    kept = (work / victim).read_bytes()
+    code, _, stderr = retire(work, option, str(work / victim), "--apply")
+    assert code == 2, stderr
+    assert victim in stderr
+    # (--manifest with --apply reads an existing file as the reviewed manifest: not one, exit 2.)
+    assert option == "--manifest" or "refusing to overwrite" in stderr
+    code, _, stderr = retire(work, option, str(work / victim))
+    assert code == 2 and "refusing to overwrite" in stderr, stderr
+    assert (work / victim).read_bytes() == kept
+    assert state(tf, work) == before
+
+
+def test_outputs_of_an_earlier_review_are_overwritten(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    work = tmp_path / "infra"
+    deploy(tf, work, "basic")
+    out = tmp_path / "out"
+    args = [*review_args(out), "--summary", str(out / "s.txt")]
+    assert retire(work, *args)[0] == 0
+    first = (out / "p.tfplan").read_bytes()
+    code, _, stderr = retire(work, *args)
+    assert code == 0, stderr
+    assert (out / "p.tfplan").read_bytes() != first  # a fresh plan (Terraform stamps each one)
+    code, _, stderr = retire(work, *args, "--apply")
+    assert code == 0, stderr
+    assert state(tf, work) == LIVE
