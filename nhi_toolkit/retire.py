@@ -1002,7 +1002,8 @@ def _check_outputs(settings: Settings) -> None:
     for option, path, kind in (("--manifest", settings.manifest_path, "manifest"),
                                ("--summary", settings.summary_path, "summary"),
                                ("--plan-out", settings.plan_out, "plan")):
-        if path and os.path.isfile(path) and not os.path.islink(path) and not _is_own_output(path, kind):
+        if (path and os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path)
+                and not _is_own_output(path, kind)):  # an empty file (mktemp) holds nothing to lose
             raise InputError(path, f"{option}: this file exists and is not a retirement {kind} "
                                    "written by nhi retire; refusing to overwrite it (choose another "
                                    "path, or remove it first)")

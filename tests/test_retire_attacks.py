@@ -219,6 +219,9 @@ def test_outputs_of_an_earlier_review_are_overwritten(tf, tmp_path: Path) -> Non
     work = tmp_path / "infra"
     deploy(tf, work, "basic")
     out = tmp_path / "out"
+    out.mkdir()
+    for name in ("p.tfplan", "s.txt"):  # empty files, as mktemp leaves them
+        (out / name).write_bytes(b"")
     args = [*review_args(out), "--summary", str(out / "s.txt")]
     assert retire(work, *args)[0] == 0
     first = (out / "p.tfplan").read_bytes()
