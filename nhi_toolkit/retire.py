@@ -486,11 +486,60 @@ def load_manifest(path: str) -> Manifest:
         raise InputError(path, "manifest has no valid revocation_order")
     if not isinstance(doc.get("now"), str):
         raise InputError(path, "manifest has no 'now'")
+    problem = _manifest_shape_problem(doc)
+    if problem:
+        raise InputError(path, f"not a valid retirement manifest: {problem}")
     return Manifest(
         now=doc["now"], groups=(), criteria=doc.get("criteria") or {}, route=doc.get("route"),
         terraform_dir=doc.get("terraform_dir"), state=doc.get("state"), plan=doc.get("plan"),
         verification=doc.get("verification"), raw=doc,
     )
+
+
+def _manifest_shape_problem(doc: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of a manifest document (as :meth:`Manifest.to_json` writes it),
+    or None. A reviewed manifest is input: every field retire reads must have the type it wrote."""
+
+    def is_str_or_none(v: Any) -> bool:
+        return v is None or isinstance(v, str)
+
+    for key in ("plan", "state", "verification", "criteria"):
+        if doc.get(key) is not None and not isinstance(doc.get(key), dict):
+            return f"'{key}' is not an object"
+    for key in ("route", "terraform_dir"):
+        if not is_str_or_none(doc.get(key)):
+            return f"'{key}' is not a string"
+    for n, step in enumerate(doc.get("revocation_order") or (), 1):
+        if not (isinstance(step.get("step"), int) and isinstance(step.get("phase"), str)
+                and is_str_or_none(step.get("identity"))):
+            return f"revocation_order entry {n} lacks its step, phase or identity"
+    idents = doc.get("identities")
+    if not isinstance(idents, list):
+        return "'identities' is not a list"
+    for n, ident in enumerate(idents, 1):
+        ok = (isinstance(ident, dict) and isinstance(ident.get("address"), str)
+              and is_str_or_none(ident.get("owner")) and is_str_or_none(ident.get("expires"))
+              and isinstance(ident.get("reasons"), list)
+              and all(isinstance(r, dict) and isinstance(r.get("text"), str) for r in ident["reasons"])
+              and isinstance(ident.get("destroy"), list)
+              and all(isinstance(d, dict) and isinstance(d.get("address"), str)
+                      and isinstance(d.get("phase"), str) and is_str_or_none(d.get("via"))
+                      for d in ident["destroy"])
+              and isinstance(ident.get("manual_steps"), list)
+              and all(isinstance(m, str) for m in ident["manual_steps"]))
+        if not ok:
+            return f"identities entry {n} is not an identity as retire writes it"
+    summary = doc.get("summary")
+    if not (isinstance(summary, dict) and isinstance(summary.get("identities"), int)
+            and isinstance(summary.get("addresses"), int)):
+        return "'summary' lacks its counts"
+    ver = doc.get("verification") or {}
+    if not isinstance(ver.get("problems") or [], list) or not all(
+        isinstance(p, dict) and all(isinstance(p.get(k), str) for k in ("kind", "address", "message"))
+        for p in ver.get("problems") or []
+    ):
+        return "'verification.problems' is not a list of problems"
+    return None
 
 
 def render_summary(manifest: Manifest) -> str:

@@ -231,3 +231,23 @@ def test_outputs_of_an_earlier_review_are_overwritten(tf, tmp_path: Path) -> Non
     code, _, stderr = retire(work, *args, "--apply")
     assert code == 0, stderr
     assert state(tf, work) == LIVE
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("plan", "p.tfplan"), ("state", ["x"]), ("verification", "verified"), ("criteria", 1),
+    ("identities", {"a": 1}), ("revocation_order", [{"address": "terraform_data.old[0]", "phase": 2}]),
+])
+def test_a_malformed_reviewed_manifest_is_a_clear_error(tf, tmp_path: Path, field: str, value: object) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    work = tmp_path / "infra"
+    before = deploy(tf, work, "basic")
+    out = tmp_path / "out"
+    assert retire(work, *review_args(out))[0] == 0
+    doc = json.loads((out / "m.json").read_text())
+    doc[field] = value
+    (out / "m.json").write_text(json.dumps(doc))
+    code, _, stderr = retire(work, *review_args(out), "--apply")
+    assert code in (2, 3), stderr
+    assert "internal error" not in stderr
+    assert state(tf, work) == before
