@@ -486,6 +486,12 @@ def load_manifest(path: str) -> Manifest:
         raise InputError(path, "manifest has no valid revocation_order")
     if not isinstance(doc.get("now"), str):
         raise InputError(path, "manifest has no 'now'")
+    from nhi_toolkit.expiry import parse_now
+
+    try:
+        parse_now(doc["now"])
+    except (ValueError, NhiError):
+        raise InputError(path, "manifest 'now' is not an RFC 3339 instant") from None
     problem = _manifest_shape_problem(doc)
     if problem:
         raise InputError(path, f"not a valid retirement manifest: {problem}")

@@ -236,6 +236,7 @@ def test_outputs_of_an_earlier_review_are_overwritten(tf, tmp_path: Path) -> Non
 @pytest.mark.parametrize(("field", "value"), [
     ("plan", "p.tfplan"), ("state", ["x"]), ("verification", "verified"), ("criteria", 1),
     ("identities", {"a": 1}), ("revocation_order", [{"address": "terraform_data.old[0]", "phase": 2}]),
+    ("now", "garbage"),
 ])
 def test_a_malformed_reviewed_manifest_is_a_clear_error(tf, tmp_path: Path, field: str, value: object) -> None:  # type: ignore[no-untyped-def]
     import json
