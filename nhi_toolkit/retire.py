@@ -472,11 +472,14 @@ def manifest_json_text(manifest: Manifest) -> str:
     return json.dumps(manifest.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def load_manifest(path: str) -> Manifest:
-    """Read a manifest written by :func:`manifest_json_text` (the reviewed artefact)."""
+def load_manifest(path: str, data: bytes | None = None) -> Manifest:
+    """Read a manifest written by :func:`manifest_json_text` (the reviewed artefact); ``data``, when
+    given, is its bytes as already read."""
     from nhi_toolkit.loaders.common import decode_text, parse_json, read_bytes
 
-    doc = parse_json(decode_text(read_bytes(path), path), path)
+    if data is None:
+        data = read_bytes(path)
+    doc = parse_json(decode_text(data, path), path)
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
         raise InputError(path, f"not a retirement manifest ({MANIFEST_FORMAT})")
     order = doc.get("revocation_order")
@@ -1292,11 +1295,15 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
     from nhi_toolkit.expiry import parse_now
 
     assert settings.manifest_path and settings.terraform_dir
-    reviewed = load_manifest(settings.manifest_path)
+    from nhi_toolkit.loaders.common import read_bytes
+
+    # Read once: the hash the audit log records is that of the manifest this run applies.
+    data = read_bytes(settings.manifest_path)
+    reviewed = load_manifest(settings.manifest_path, data)
     now = parse_now(reviewed.now)
     audit = _Audit(settings.audit_log, now, "apply")
     audit("run-started", mode="apply-reviewed", now=reviewed.now,
-          manifest_sha256=sha256_file(settings.manifest_path), terraform_dir=settings.terraform_dir)
+          manifest_sha256=hashlib.sha256(data).hexdigest(), terraform_dir=settings.terraform_dir)
     if reviewed.empty:
         audit("run-finished", outcome="nothing-to-retire")
         return Outcome(0, reviewed, f"nhi retire: nothing to retire as of {reviewed.now}")

@@ -250,3 +250,33 @@ def test_a_malformed_reviewed_manifest_is_a_clear_error(tf, tmp_path: Path, fiel
     assert code in (2, 3), stderr
     assert "internal error" not in stderr
     assert state(tf, work) == before
+
+
+def test_the_audit_names_the_manifest_that_was_applied(tf, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The apply run records the reviewed manifest's sha256; the file may change after it is read
+    (here: right after), and the hash must be that of the bytes the run used."""
+    import hashlib
+    import json
+
+    from nhi_toolkit.loaders import common
+
+    work = tmp_path / "infra"
+    deploy(tf, work, "basic")
+    out = tmp_path / "out"
+    assert retire(work, *review_args(out))[0] == 0
+    manifest = out / "m.json"
+    used = manifest.read_bytes()
+    real = common.read_bytes
+
+    def read_then_change(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        data = real(path, *args, **kwargs)
+        if Path(path) == manifest:
+            manifest.write_bytes(used + b"\n")
+        return data
+
+    monkeypatch.setattr(common, "read_bytes", read_then_change)
+    code, _, stderr = retire(work, *review_args(out), "--apply")
+    assert code == 0, stderr
+    started = [json.loads(x) for x in (out / "audit.jsonl").read_text().splitlines()
+               if json.loads(x)["event"] == "run-started"][-1]
+    assert started["data"]["manifest_sha256"] == hashlib.sha256(used).hexdigest()
