@@ -712,7 +712,13 @@ def verify_plan(
             problems.append(Problem(label, "plan", f"unexpected plan action {'/'.join(actions)}"))
     for addr in wanted:
         if addr not in deleted:
-            problems.append(Problem(addr, "not-destroyed", "is in the manifest but the plan does not destroy it"))
+            text = "is in the manifest but the plan does not destroy it"
+            if nhi_now is not None:
+                # Declared expiry destroys only what the configuration stops declaring: an owner who
+                # left or a named integration does not make it stop.
+                text += (f"; the configuration still declares it with nhi_now = {nhi_now}: stop "
+                         "declaring it, or plan with --route targeted-destroy")
+            problems.append(Problem(addr, "not-destroyed", text))
     return sorted(problems, key=lambda p: (p.kind != "over-reach", p.address, p.kind))
 
 

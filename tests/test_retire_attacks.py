@@ -280,3 +280,20 @@ def test_the_audit_names_the_manifest_that_was_applied(tf, tmp_path: Path, monke
     started = [json.loads(x) for x in (out / "audit.jsonl").read_text().splitlines()
                if json.loads(x)["event"] == "run-started"][-1]
     assert started["data"]["manifest_sha256"] == hashlib.sha256(used).hexdigest()
+
+
+def test_a_leaver_on_the_declared_route_is_refused_with_the_way_out(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A configuration gated on nhi_now keeps declaring an identity whose owner left (it has not
+    expired), so its declared-expiry plan cannot destroy it: refuse, and say which route can."""
+    work = tmp_path / "infra"
+    before = deploy(tf, work, "basic")
+    leavers = tmp_path / "leavers.csv"
+    leavers.write_text("owner,left_on\nBob@Example.com,2026-11-01\n")
+    code, _, stderr = retire(work, "--leavers", str(leavers), "--apply")
+    assert code == 3, stderr
+    line = next(ln for ln in stderr.splitlines() if ln.startswith("refused: terraform_data.live: "))
+    assert "still declares it with nhi_now" in line and "--route targeted-destroy" in line
+    assert state(tf, work) == before
+    code, _, stderr = retire(work, "--leavers", str(leavers), "--apply", "--route", "targeted-destroy")
+    assert code == 0, stderr
+    assert state(tf, work) == set()
