@@ -472,11 +472,14 @@ def manifest_json_text(manifest: Manifest) -> str:
     return json.dumps(manifest.to_json(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def load_manifest(path: str) -> Manifest:
-    """Read a manifest written by :func:`manifest_json_text` (the reviewed artefact)."""
+def load_manifest(path: str, data: bytes | None = None) -> Manifest:
+    """Read a manifest written by :func:`manifest_json_text` (the reviewed artefact); ``data``, when
+    given, is its bytes as already read."""
     from nhi_toolkit.loaders.common import decode_text, parse_json, read_bytes
 
-    doc = parse_json(decode_text(read_bytes(path), path), path)
+    if data is None:
+        data = read_bytes(path)
+    doc = parse_json(decode_text(data, path), path)
     if not isinstance(doc, dict) or doc.get("format") != MANIFEST_FORMAT:
         raise InputError(path, f"not a retirement manifest ({MANIFEST_FORMAT})")
     order = doc.get("revocation_order")
@@ -486,6 +489,15 @@ def load_manifest(path: str) -> Manifest:
         raise InputError(path, "manifest has no valid revocation_order")
     if not isinstance(doc.get("now"), str):
         raise InputError(path, "manifest has no 'now'")
+    from nhi_toolkit.expiry import parse_now
+
+    try:
+        parse_now(doc["now"])
+    except (ValueError, NhiError):
+        raise InputError(path, "manifest 'now' is not an RFC 3339 instant") from None
+    problem = _manifest_shape_problem(doc)
+    if problem:
+        raise InputError(path, f"not a valid retirement manifest: {problem}")
     return Manifest(
         now=doc["now"], groups=(), criteria=doc.get("criteria") or {}, route=doc.get("route"),
         terraform_dir=doc.get("terraform_dir"), state=doc.get("state"), plan=doc.get("plan"),
@@ -493,8 +505,57 @@ def load_manifest(path: str) -> Manifest:
     )
 
 
+def _manifest_shape_problem(doc: Mapping[str, Any]) -> str | None:
+    """What is wrong with the shape of a manifest document (as :meth:`Manifest.to_json` writes it),
+    or None. A reviewed manifest is input: every field retire reads must have the type it wrote."""
+
+    def is_str_or_none(v: Any) -> bool:
+        return v is None or isinstance(v, str)
+
+    for key in ("plan", "state", "verification", "criteria"):
+        if doc.get(key) is not None and not isinstance(doc.get(key), dict):
+            return f"'{key}' is not an object"
+    for key in ("route", "terraform_dir"):
+        if not is_str_or_none(doc.get(key)):
+            return f"'{key}' is not a string"
+    for n, step in enumerate(doc.get("revocation_order") or (), 1):
+        if not (isinstance(step.get("step"), int) and isinstance(step.get("phase"), str)
+                and is_str_or_none(step.get("identity"))):
+            return f"revocation_order entry {n} lacks its step, phase or identity"
+    idents = doc.get("identities")
+    if not isinstance(idents, list):
+        return "'identities' is not a list"
+    for n, ident in enumerate(idents, 1):
+        ok = (isinstance(ident, dict) and isinstance(ident.get("address"), str)
+              and is_str_or_none(ident.get("owner")) and is_str_or_none(ident.get("expires"))
+              and isinstance(ident.get("reasons"), list)
+              and all(isinstance(r, dict) and isinstance(r.get("text"), str) for r in ident["reasons"])
+              and isinstance(ident.get("destroy"), list)
+              and all(isinstance(d, dict) and isinstance(d.get("address"), str)
+                      and isinstance(d.get("phase"), str) and is_str_or_none(d.get("via"))
+                      for d in ident["destroy"])
+              and isinstance(ident.get("manual_steps"), list)
+              and all(isinstance(m, str) for m in ident["manual_steps"]))
+        if not ok:
+            return f"identities entry {n} is not an identity as retire writes it"
+    summary = doc.get("summary")
+    if not (isinstance(summary, dict) and isinstance(summary.get("identities"), int)
+            and isinstance(summary.get("addresses"), int)):
+        return "'summary' lacks its counts"
+    ver = doc.get("verification") or {}
+    if not isinstance(ver.get("problems") or [], list) or not all(
+        isinstance(p, dict) and all(isinstance(p.get(k), str) for k in ("kind", "address", "message"))
+        for p in ver.get("problems") or []
+    ):
+        return "'verification.problems' is not a list of problems"
+    return None
+
+
 def render_summary(manifest: Manifest) -> str:
-    """The readable summary of a manifest (deterministic)."""
+    """The readable summary of a manifest (deterministic). Tag values (owner, expiry, a declared
+    revocation path) come from state: each line is escaped, so none can forge another line."""
+    from nhi_toolkit.errors import printable
+
     doc = manifest.to_json()
     lines = [f"Retirement as of {doc['now']}"]
     if doc.get("route"):
@@ -526,13 +587,15 @@ def render_summary(manifest: Manifest) -> str:
             lines.append(f"  {p['kind']}: {p['address']}: {p['message']}")
     if doc.get("plan"):
         lines.append(f"Plan file: {doc['plan'].get('file')} sha256 {doc['plan'].get('sha256')}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def render_refusal(problems: Sequence[Problem]) -> str:
-    """One line per problem, for stderr."""
+    """One line per problem, for stderr (escaped: a message can quote a tag value)."""
+    from nhi_toolkit.errors import printable
+
     out = [f"nhi retire: refused: {len(problems)} problem(s); nothing was destroyed"]
-    out.extend(f"refused: {p.address}: {p.message}" for p in problems)
+    out.extend(printable(f"refused: {p.address}: {p.message}") for p in problems)
     return "\n".join(out) + "\n"
 
 
@@ -631,7 +694,10 @@ def verify_plan(
         label = addr + (f" (deposed object {rc['deposed']})" if rc.get("deposed") else "")
         if actions == ("delete",):
             if addr in wanted_set:
-                deleted.add(addr)
+                # A leftover deposed object goes with its address, but destroying it alone does
+                # not retire the address: only the current object's delete counts.
+                if not rc.get("deposed"):
+                    deleted.add(addr)
             else:
                 problems.append(Problem(label, "over-reach", _explain_extra(addr, wanted, deps, identities, now)))
         elif "delete" in actions and "create" in actions:
@@ -646,7 +712,13 @@ def verify_plan(
             problems.append(Problem(label, "plan", f"unexpected plan action {'/'.join(actions)}"))
     for addr in wanted:
         if addr not in deleted:
-            problems.append(Problem(addr, "not-destroyed", "is in the manifest but the plan does not destroy it"))
+            text = "is in the manifest but the plan does not destroy it"
+            if nhi_now is not None:
+                # Declared expiry destroys only what the configuration stops declaring: an owner who
+                # left or a named integration does not make it stop.
+                text += (f"; the configuration still declares it with nhi_now = {nhi_now}: stop "
+                         "declaring it, or plan with --route targeted-destroy")
+            problems.append(Problem(addr, "not-destroyed", text))
     return sorted(problems, key=lambda p: (p.kind != "over-reach", p.address, p.kind))
 
 
@@ -698,17 +770,27 @@ def declares_nhi_now(directory: str | os.PathLike[str]) -> bool:
 
 
 def write_private(path: str | os.PathLike[str], text: str) -> None:
-    """Write a file atomically (temp file in the same folder, then rename)."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    """Write a file atomically (a new 0600 file in the same folder, then rename). A file that cannot
+    be written is an :class:`InputError` naming it (exit 2)."""
+    _replace_private(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _replace_private(path: str | os.PathLike[str], write: Callable[[Any], Any]) -> None:
+    target = Path(path).absolute()
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise InputError(os.fspath(path), f"cannot write ({exc.strerror or type(exc).__name__})") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputError(os.fspath(path), f"cannot write ({exc.strerror or type(exc).__name__})") from None
         raise
 
 
@@ -965,9 +1047,40 @@ def _unknown_integrations(identities: Sequence[Identity], criteria: Criteria, co
     return sorted(set(criteria.integrations) - present)
 
 
+def _is_own_output(path: str, kind: str) -> bool:
+    """True when the existing file at ``path`` is one retire writes as ``kind`` (so may replace)."""
+    try:
+        if kind == "plan":
+            with zipfile.ZipFile(path) as zf:
+                return "tfplan" in zf.namelist()
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+        if kind == "summary":
+            return head.startswith(b"Retirement as of ")
+        doc = json.loads(head.decode("utf-8"))
+        return isinstance(doc, dict) and doc.get("format") == MANIFEST_FORMAT
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+
+
+def _check_outputs(settings: Settings) -> None:
+    """Refuse (exit 2) an output path that names an existing file retire did not write: a slip such
+    as ``--manifest terraform.tfstate`` or ``--plan-out main.tf`` must not replace the state or the
+    configuration. A link there is replaced, not followed, so it is left to the writer."""
+    for option, path, kind in (("--manifest", settings.manifest_path, "manifest"),
+                               ("--summary", settings.summary_path, "summary"),
+                               ("--plan-out", settings.plan_out, "plan")):
+        if (path and os.path.isfile(path) and not os.path.islink(path) and os.path.getsize(path)
+                and not _is_own_output(path, kind)):  # an empty file (mktemp) holds nothing to lose
+            raise InputError(path, f"{option}: this file exists and is not a retirement {kind} "
+                                   "written by nhi retire; refusing to overwrite it (choose another "
+                                   "path, or remove it first)")
+
+
 def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
+    _check_outputs(settings)
     audit = _Audit(settings.audit_log, criteria.now, "apply" if apply else "review")
     tf = _terraform(settings) if settings.terraform_dir else None
     try:
@@ -1010,7 +1123,7 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
                                     "no plan made (give --terraform-dir to plan)")
     route = _choose_route(settings)
     manifest = manifest.with_fields(route=route)
-    with _plan_path(settings.plan_out) as plan_path:
+    with _private_plan() as plan_path:
         try:
             plan_json = _make_plan(tf, settings, manifest, route, plan_path, criteria.now)
         except TerraformError as exc:
@@ -1033,6 +1146,8 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
         manifest = manifest.with_fields(verification={"status": "verified", "problems": []})
         for addr in manifest.addresses:
             audit("verified", address=addr, plan_sha256=digest)
+        if settings.plan_out:
+            _publish_plan(plan_path, settings.plan_out)
         _write_outputs(settings, manifest)
         if not apply:
             audit("run-finished", outcome="verified", plan_sha256=digest)
@@ -1045,15 +1160,30 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
 
 
 @contextlib.contextmanager
-def _plan_path(plan_out: str | None) -> Any:
-    if plan_out:
-        yield os.path.abspath(plan_out)
-        return
-    folder = tempfile.mkdtemp(prefix="nhi-retire-")  # 0700: the plan holds prior state, so secrets
+def _private_plan(source: str | None = None) -> Any:
+    """A plan file path in a new private (0700) folder, removed afterwards; with ``source``, a copy
+    of that file's bytes.
+
+    Every plan retire verifies and applies is this private file: whoever can write the folder of
+    ``--plan-out`` (or plant a link there) can neither receive the plan, which holds the prior state
+    and so secrets, nor put another plan in place of the verified one between check and apply.
+    """
+    folder = tempfile.mkdtemp(prefix="nhi-retire-")
     try:
-        yield os.path.join(folder, "retire.tfplan")
+        path = os.path.join(folder, "retire.tfplan")
+        if source is not None:
+            with open(source, "rb") as src, open(path, "xb") as dst:
+                shutil.copyfileobj(src, dst)
+        yield path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _publish_plan(private: str, plan_out: str) -> None:
+    """Copy the verified plan to ``plan_out``: a new 0600 file renamed over it, so a link planted
+    there is replaced, never written through."""
+    with open(private, "rb") as src:
+        _replace_private(plan_out, lambda dst: shutil.copyfileobj(src, dst))
 
 
 def _make_plan(tf: Any, settings: Settings, manifest: Manifest, route: str, plan_path: str,
@@ -1082,9 +1212,12 @@ def _refuse(settings: Settings, manifest: Manifest, problems: Sequence[Problem],
     problems = tuple(problems)
     manifest = manifest.with_fields(verification={
         "status": "refused", "problems": [p.to_json() for p in problems]})
-    if not reviewed and plan_path and os.path.exists(plan_path):
-        # A refused plan must not be applied by accident; it also holds prior state.
-        os.unlink(plan_path)
+    if not reviewed and plan_path:
+        # A refused plan must not be applied by accident (nor an earlier one left at --plan-out);
+        # it also holds prior state.
+        for path in (plan_path, os.path.abspath(settings.plan_out) if settings.plan_out else None):
+            if path and os.path.lexists(path):
+                os.unlink(path)
         manifest = manifest.with_fields(plan=None)
     for p in problems:
         audit("refused", address=p.address, kind=p.kind, reason=p.message, plan_sha256=digest)
@@ -1174,14 +1307,17 @@ def apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config
 def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config,
                     explicit_now: datetime | None) -> Outcome:
     from nhi_toolkit.expiry import parse_now
-    from nhi_toolkit.terraform import TerraformError
 
     assert settings.manifest_path and settings.terraform_dir
-    reviewed = load_manifest(settings.manifest_path)
+    from nhi_toolkit.loaders.common import read_bytes
+
+    # Read once: the hash the audit log records is that of the manifest this run applies.
+    data = read_bytes(settings.manifest_path)
+    reviewed = load_manifest(settings.manifest_path, data)
     now = parse_now(reviewed.now)
     audit = _Audit(settings.audit_log, now, "apply")
     audit("run-started", mode="apply-reviewed", now=reviewed.now,
-          manifest_sha256=sha256_file(settings.manifest_path), terraform_dir=settings.terraform_dir)
+          manifest_sha256=hashlib.sha256(data).hexdigest(), terraform_dir=settings.terraform_dir)
     if reviewed.empty:
         audit("run-finished", outcome="nothing-to-retire")
         return Outcome(0, reviewed, f"nhi retire: nothing to retire as of {reviewed.now}")
@@ -1192,18 +1328,27 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
     ver = reviewed.verification or {}
     if ver.get("status") != "verified" or not reviewed.plan:
         problems.append(Problem("(manifest)", "plan", "the manifest records no verified plan"))
-    plan_path = os.path.abspath(settings.plan_out) if settings.plan_out else None
-    digest: str | None = None
-    if plan_path is None or not os.path.isfile(plan_path):
+    given = os.path.abspath(settings.plan_out) if settings.plan_out else None
+    if given is None or not os.path.isfile(given):
         problems.append(Problem("(plan)", "plan", "the reviewed plan file is missing"))
-    else:
-        digest = sha256_file(plan_path)
-        if reviewed.plan and digest != reviewed.plan.get("sha256"):
-            problems.append(Problem("(plan)", "stale", "the plan file is not the one the manifest "
-                                                      "was verified with (sha256 differs)"))
+        return _refuse(settings, reviewed, problems, audit, None, None, reviewed=True)
+    # Check, read back and apply one private copy: the file at --plan-out may change meanwhile.
+    with _private_plan(given) as plan_path:
+        return _apply_reviewed_plan(settings, criteria, config, reviewed, now, problems, plan_path, audit)
+
+
+def _apply_reviewed_plan(settings: Settings, criteria: Criteria | None, config: Config,
+                         reviewed: Manifest, now: datetime, problems: list[Problem], plan_path: str,
+                         audit: _Audit) -> Outcome:
+    from nhi_toolkit.terraform import TerraformError
+
+    assert settings.terraform_dir
+    digest = sha256_file(plan_path)
+    if reviewed.plan and digest != reviewed.plan.get("sha256"):
+        problems.append(Problem("(plan)", "stale", "the plan file is not the one the manifest "
+                                                  "was verified with (sha256 differs)"))
     if problems:
         return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
-    assert plan_path is not None and digest is not None
     tf = _terraform(settings)
     try:
         if settings.init:

@@ -92,7 +92,17 @@ class TerraformError(RuntimeError):
         """Write the full output to ``path``, created private (0600) before any byte is written."""
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A new 0600 file renamed over the target: a link planted there is replaced, not followed.
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            self._write_log_to(fd)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+    def _write_log_to(self, fd: int) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
             os.fchmod(fh.fileno(), 0o600)
             fh.write(f"# {self.message}\n")

@@ -37,6 +37,7 @@ def _stdin_is_terminal() -> bool:
 
 def _ask(manifest: Any, digest: str) -> bool:
     """Show what is about to be destroyed, then ask as ``terraform apply`` does: only "yes" proceeds."""
+    from nhi_toolkit.errors import printable
     from nhi_toolkit.retire import PHASE_NAMES, revocation_order
 
     addresses = manifest.addresses
@@ -47,7 +48,7 @@ def _ask(manifest: Any, digest: str) -> bool:
     else:
         steps = [(PHASE_NAMES.get(m.phase, str(m.phase)), m.address) for m in revocation_order(manifest.groups)]
     for n, (phase, address) in enumerate(steps, 1):
-        click.echo(f"  {n:>3}. [{phase}] {address}", err=True)
+        click.echo(printable(f"  {n:>3}. [{phase}] {address}"), err=True)  # a reviewed file's text
     try:
         answer = click.prompt("Destroy these addresses? Only 'yes' will be accepted", default="",
                               show_default=False, err=True)
