@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from nhi_toolkit import audit as audit_log
-from nhi_toolkit.errors import NhiError
 from nhi_toolkit.cli import Group
+from nhi_toolkit.errors import NhiError
 
 FORMATS = ("text", "json")
 PREVIEW_BYTES = 240
