@@ -1256,6 +1256,15 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
     except TerraformError as exc:
         audit("failed", stage="confirm", error=_short(exc))
         raise _tf_error(exc, settings) from None
+    if not raw_state:
+        # No state at all after an apply is not proof that anything is gone (a backend or workspace
+        # that changed under the run reads the same): nothing is confirmed.
+        audit("failed", stage="confirm", reason="state pull printed nothing after apply")
+        audit("run-finished", outcome="failed", remaining=len(manifest.addresses))
+        return Outcome(EXIT_FAILED, manifest, f"nhi retire: cannot confirm the retirement: {tf.name} "
+                                    "state pull printed nothing after the apply; none of "
+                                    f"{len(manifest.addresses)} addresses is confirmed gone",
+                       remaining=tuple(manifest.addresses))
     present = _addresses_in_state(raw_state)
     del raw_state
     remaining = tuple(a for a in manifest.addresses if a in present)

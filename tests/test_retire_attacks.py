@@ -297,3 +297,33 @@ def test_a_leaver_on_the_declared_route_is_refused_with_the_way_out(tf, tmp_path
     code, _, stderr = retire(work, "--leavers", str(leavers), "--apply", "--route", "targeted-destroy")
     assert code == 0, stderr
     assert state(tf, work) == set()
+
+
+def test_no_state_after_apply_confirms_nothing(tf, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A state pull that prints nothing after the apply (a backend or workspace changed under the
+    run) is no proof that anything is gone: exit 4, nothing confirmed, the audit log says so."""
+    from nhi_toolkit.audit import iter_entries
+    from nhi_toolkit.terraform import Terraform
+
+    work = tmp_path / "infra"
+    deploy(tf, work, "basic")
+    original_apply, original_pull = Terraform.apply, Terraform.state_pull
+    applied: list[bool] = []
+
+    def apply(self, directory, planfile):  # type: ignore[no-untyped-def]
+        result = original_apply(self, directory, planfile)
+        applied.append(True)
+        return result
+
+    def pull(self, directory):  # type: ignore[no-untyped-def]
+        return {} if applied else original_pull(self, directory)
+
+    monkeypatch.setattr(Terraform, "apply", apply)
+    monkeypatch.setattr(Terraform, "state_pull", pull)
+    log = tmp_path / "audit.jsonl"
+    code, stdout, stderr = retire(work, "--apply", "--yes", "--audit-log", str(log), "--manifest",
+                                  str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan"))
+    assert code == 4, stderr
+    assert "state pull printed nothing after the apply" in stdout + stderr
+    events = [e.event for e in iter_entries(log)]
+    assert "confirmed" not in events and events[-1] == "run-finished"
