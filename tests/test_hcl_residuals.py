@@ -201,3 +201,70 @@ def test_cdktf_module_call_gets_the_provider_passed(tmp_path: Path) -> None:
     code, doc, _ = check(tmp_path / "cdk.tf.json")
     assert code == 1
     assert owners(doc) == {"module.viabare.aws_iam_user.u": None, "module.implicit.aws_iam_user.u": "alice"}
+
+
+# -- 2. tags_all is the default tags when a resource sets none ----------------------------------
+
+TAG_SHAPES = '''
+variable "x" {}
+
+resource "aws_iam_user" "null" {
+  name = "n"
+  tags = null
+}
+
+resource "aws_iam_user" "omitted" {
+  name = "o"
+}
+
+resource "aws_iam_user" "empty" {
+  name = "e"
+  tags = {}
+}
+
+resource "aws_iam_user" "merged" {
+  name = "m"
+  tags = merge(var.x, { team = "t" })
+}
+
+resource "aws_iam_user" "override" {
+  name = "r"
+  tags = { owner = "bob", expires_at = "2027-01-01" }
+}
+'''
+
+
+def test_hcl_null_or_missing_tags_take_the_default_tags(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": DEFAULT_AND_BARE + TAG_SHAPES})
+    code, doc, _ = check(tmp_path)
+    assert owners(doc) == {"aws_iam_user.null": "alice", "aws_iam_user.omitted": "alice",
+                           "aws_iam_user.empty": "alice",
+                           "aws_iam_user.merged": "(unknown)",  # var.x may set owner
+                           "aws_iam_user.override": "bob"}
+    expiry = {i["address"]: i["expires_at"] for i in doc["identities"]}
+    assert expiry["aws_iam_user.null"].startswith("2030-01-01")
+    assert expiry["aws_iam_user.override"].startswith("2027-01-01")
+    assert not any(f["rule"] in ("missing-owner", "missing-expiry") for f in doc["findings"])
+
+
+def test_hcl_null_tags_in_a_child_module(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": DEFAULT_AND_BARE + 'module "m" {\n  source = "./mod"\n}\n',
+                     "mod/main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = null\n}\n'})
+    code, doc, _ = check(tmp_path)
+    assert owners(doc) == {"module.m.aws_iam_user.u": "alice"}
+
+
+def test_null_tags_without_default_tags_is_still_unowned(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = null\n}\n'})
+    code, doc, _ = check(tmp_path)
+    assert code == 1
+    assert ("missing-owner", "aws_iam_user.u") in {(f["rule"], f["address"]) for f in doc["findings"]}
+
+
+def test_cdktf_null_tags_take_the_default_tags(tmp_path: Path) -> None:
+    path = _cdktf(tmp_path, [{"default_tags": [{"tags": {"owner": "alice", "expires_at": "2030-01-01"}}]}],
+                  {"null": {"name": "n", "tags": None}, "empty": {"name": "e", "tags": {}},
+                   "override": {"name": "r", "tags": {"owner": "bob"}}})
+    code, doc, _ = check(path)
+    assert owners(doc) == {"aws_iam_user.null": "alice", "aws_iam_user.empty": "alice",
+                           "aws_iam_user.override": "bob"}

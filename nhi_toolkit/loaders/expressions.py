@@ -591,7 +591,9 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
     values = {key: scope.resolve(raw) for key, raw in body.items()
               if key not in skip and key not in secrets and not key.startswith("__")}
     if rtype.startswith("aws_") and default_tags:
-        tags = values.get("tags", {})
+        tags = values.get("tags")
+        if tags is None:  # omitted or null: tags_all is the default tags alone
+            tags = {}
         if default_tags is UNKNOWN or tags is UNKNOWN:
             values["tags_all"] = UNKNOWN
         elif isinstance(default_tags, dict) and isinstance(tags, dict):
