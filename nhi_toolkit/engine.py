@@ -372,9 +372,15 @@ def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rul
 def check_paths(paths: Sequence[str], config: Config, now: datetime,
                 leavers: Mapping[str, date | None] | None = None) -> Report:
     """Load the inputs and check them."""
+    from contextlib import nullcontext
+
+    from nhi_toolkit.loaders.common import input_limit, input_limit_set
+
     catalog = config.catalog
-    # time_rotating/time_offset are read too: a credential's native expiry may reference them.
-    docs = load_inputs(paths, wanted=lambda t: t in catalog or t in HELPER_TYPES)
+    # The config's max_input_mb caps every read, unless a caller (--max-input-mb) already set one.
+    with nullcontext() if input_limit_set() else input_limit(config.max_input_mb):
+        # time_rotating/time_offset are read too: a credential's native expiry may reference them.
+        docs = load_inputs(paths, wanted=lambda t: t in catalog or t in HELPER_TYPES)
     return check_documents(docs, config, now, leavers, inputs=paths)
 
 

@@ -7,8 +7,13 @@ without ``default_tags`` gives none (anything else is a false pass).
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import NOW
 from tests.test_hcl_modules import check, owners, write
 
 DEFAULT_AND_BARE = '''
@@ -268,3 +273,63 @@ def test_cdktf_null_tags_take_the_default_tags(tmp_path: Path) -> None:
     code, doc, _ = check(path)
     assert owners(doc) == {"aws_iam_user.null": "alice", "aws_iam_user.empty": "alice",
                            "aws_iam_user.override": "bob"}
+
+
+# -- 3. a checked directory's files that are not regular files -------------------------------------
+
+def _special(path: Path, kind: str) -> None:
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "socket":
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(path))
+        sock.close()
+    else:
+        os.symlink("missing-target", path)
+
+
+SPECIAL = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs and sockets")
+
+
+@SPECIAL
+@pytest.mark.parametrize("kind", ["fifo", "socket", "dangling"])
+@pytest.mark.parametrize("name", ["main.tf", "terraform.tfvars", "ci.auto.tfvars", "mod/main.tf"])
+def test_non_regular_file_in_a_checked_directory_is_an_error(tmp_path: Path, kind: str, name: str) -> None:
+    write(tmp_path, {"ok.tf": 'module "m" {\n  source = "./mod"\n}\n', "mod/ok.tf": CHILD})
+    _special(tmp_path / name, kind)
+    code, _, out = check(tmp_path)  # never a hang: read_bytes refuses before opening
+    assert code == 2, out
+    assert str(tmp_path / name) in out
+
+
+@SPECIAL
+def test_declares_nhi_now_refuses_a_fifo(tmp_path: Path) -> None:
+    from nhi_toolkit.errors import InputError
+    from nhi_toolkit.retire import declares_nhi_now
+
+    write(tmp_path, {"a.tf": "# nothing\n"})
+    os.mkfifo(tmp_path / "main.tf")
+    with pytest.raises(InputError, match="main.tf"):
+        declares_nhi_now(tmp_path)
+
+
+def test_check_paths_applies_max_input_mb(tmp_path: Path) -> None:
+    from nhi_toolkit.config import config_from_mapping
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.errors import InputError
+
+    write(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
+    config = config_from_mapping({"max_input_mb": 0.001})
+    with pytest.raises(InputError, match="main.tf"):
+        check_paths([str(tmp_path)], config, NOW)
+
+
+def test_check_paths_keeps_a_limit_already_in_force(tmp_path: Path) -> None:
+    from nhi_toolkit.config import config_from_mapping
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.loaders.common import input_limit
+
+    write(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
+    with input_limit(1):  # --max-input-mb 1 over a config of 0.001
+        report = check_paths([str(tmp_path)], config_from_mapping({"max_input_mb": 0.001}), NOW)
+    assert [i.address for i in report.identities] == ["aws_iam_user.u"]
