@@ -333,3 +333,123 @@ def test_check_paths_keeps_a_limit_already_in_force(tmp_path: Path) -> None:
     with input_limit(1):  # --max-input-mb 1 over a config of 0.001
         report = check_paths([str(tmp_path)], config_from_mapping({"max_input_mb": 0.001}), NOW)
     assert [i.address for i in report.identities] == ["aws_iam_user.u"]
+
+
+# -- 4. resource and module names with Unicode letters, as Terraform's identifiers allow ----------
+
+@pytest.mark.parametrize("address", [
+    "aws_iam_user.bøt",
+    "terraform_data.中文[0]",
+    'module.mødule["k"].terraform_data.ǅx_ʰ-1',
+    "terraform_data.Ⅻ",
+    "terraform_data.℘℮゛",  # Other_ID_Start
+    "terraform_data.á\u00b7\u0387",  # middle dot, ano teleia (Other_ID_Continue)
+    "terraform_data.a\u0301\u093e\u0661\u203f\u1369",  # Mn, Mc, Nd, Pc, Other_ID_Continue
+    "data.terraform_remote_state.ø",
+    "terraform_data._ø",
+])
+def test_parse_address_accepts_terraform_identifiers(address: str) -> None:
+    from nhi_toolkit.addresses import join_address, parse_address
+
+    p = parse_address(address)
+    assert join_address(p.module, p.mode, p.type, p.name, p.key) == address
+
+
+@pytest.mark.parametrize("address", [
+    "terraform_data.\u2e2f",  # a letter that is Pattern_Syntax: not ID_Start
+    "terraform_data.a\u2e2f",
+    "terraform_data.a😀",
+    "terraform_data.·a",
+    "terraform_data.\u0301a",
+    "terraform_data.١a",  # a digit first
+    "terraform_data.a\u00a0b",
+    "terraform_data.a\u200cb",  # not ID_Continue in the Unicode tables Terraform 1.x uses
+    "terraform_data.-a",
+])
+def test_parse_address_refuses_what_terraform_refuses(address: str) -> None:
+    from nhi_toolkit.addresses import AddressError, parse_address
+
+    with pytest.raises(AddressError):
+        parse_address(address)
+
+
+def test_reference_to_a_non_ascii_resource() -> None:
+    from nhi_toolkit.addresses import reference_target
+
+    assert reference_target("terraform_data.bøt.id", "module.m") == "module.m.terraform_data.bøt"
+
+
+UNICODE_ROOT = '''
+resource "terraform_data" "bøt" {
+  input = {
+    kind = "agent"
+    tags = { owner = "alice@example.com", expires_at = "2026-06-01" }
+  }
+}
+
+resource "terraform_data" "bøt_nøgle" {
+  input = {
+    kind  = "credential"
+    agent = terraform_data.bøt.id
+  }
+}
+
+resource "terraform_data" "中文" {
+  input = {
+    kind = "agent"
+    tags = { owner = "bob@example.com", expires_at = "2030-01-01" }
+  }
+}
+
+module "mødule" {
+  source = "./m"
+}
+'''
+
+UNICODE_CHILD = '''
+resource "terraform_data" "ǅx·ʰ" {
+  input = {
+    kind = "agent"
+    tags = { owner = "carol@example.com", expires_at = "2026-01-31" }
+  }
+}
+'''
+
+
+@pytest.mark.terraform
+def test_non_ascii_names_round_trip_and_retire_with_terraform(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from nhi_toolkit.addresses import join_address, parse_address
+    from nhi_toolkit.cli import main
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        tf = find_terraform()
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")
+    root = Path(__file__).resolve().parents[1]
+    work = write(tmp_path / "infra", {"main.tf": UNICODE_ROOT, "m/main.tf": UNICODE_CHILD})
+    (work / "nhi.toml").write_text((root / "examples" / "retire-offline" / "nhi.toml").read_text())
+    tf.init(work)
+    tf.plan(work, out="setup.tfplan")
+    tf.apply(work, "setup.tfplan")
+    (work / "setup.tfplan").unlink()
+
+    listed = tf.run(["state", "list"], work).stdout.splitlines()
+    expected = {"terraform_data.bøt", "terraform_data.bøt_nøgle", "terraform_data.中文",
+                "module.mødule.terraform_data.ǅx·ʰ"}
+    assert set(listed) == expected
+    for address in listed:  # Terraform's own addresses parse and print back unchanged
+        p = parse_address(address)
+        assert join_address(p.module, p.mode, p.type, p.name, p.key) == address
+    code, doc, out = check(work, "--config", work / "nhi.toml")
+    assert {i["address"] for i in doc["identities"]} == expected, out
+
+    result = CliRunner().invoke(main, ["retire", "--terraform-dir", str(work), "--config", str(work / "nhi.toml"),
+                                       "--now", "2026-12-01", "--no-init", "--manifest", str(tmp_path / "m.json"),
+                                       "--apply", "-q"])
+    assert result.exit_code == 0, result.output + (result.stderr or "")
+    manifest = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert {s["address"] for s in manifest["revocation_order"]} == expected - {"terraform_data.中文"}
+    assert set(tf.run(["state", "list"], work).stdout.splitlines()) == {"terraform_data.中文"}
