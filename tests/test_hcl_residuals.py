@@ -453,3 +453,22 @@ def test_non_ascii_names_round_trip_and_retire_with_terraform(tmp_path: Path) ->
     manifest = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
     assert {s["address"] for s in manifest["revocation_order"]} == expected - {"terraform_data.中文"}
     assert set(tf.run(["state", "list"], work).stdout.splitlines()) == {"terraform_data.中文"}
+
+
+def test_variables_and_locals_named_with_a_non_ascii_first_letter_resolve(tmp_path: Path) -> None:
+    write(tmp_path, {"main.tf": '''
+locals {
+  éjer = "alice"
+}
+
+variable "ødløb" {
+  default = "2026-09-01"
+}
+
+resource "aws_iam_user" "bøt" {
+  name = "b"
+  tags = { owner = local.éjer, expires_at = var.ødløb }
+}
+'''})
+    code, doc, _ = check(tmp_path)
+    assert owners(doc) == {"aws_iam_user.bøt": "alice"}
