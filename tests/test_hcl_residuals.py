@@ -242,6 +242,7 @@ resource "aws_iam_user" "override" {
 def test_hcl_null_or_missing_tags_take_the_default_tags(tmp_path: Path) -> None:
     write(tmp_path, {"main.tf": DEFAULT_AND_BARE + TAG_SHAPES})
     code, doc, _ = check(tmp_path)
+    assert code == 0  # only warnings and info: nothing missing
     assert owners(doc) == {"aws_iam_user.null": "alice", "aws_iam_user.omitted": "alice",
                            "aws_iam_user.empty": "alice",
                            "aws_iam_user.merged": "(unknown)",  # var.x may set owner
@@ -256,6 +257,7 @@ def test_hcl_null_tags_in_a_child_module(tmp_path: Path) -> None:
     write(tmp_path, {"main.tf": DEFAULT_AND_BARE + 'module "m" {\n  source = "./mod"\n}\n',
                      "mod/main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = null\n}\n'})
     code, doc, _ = check(tmp_path)
+    assert code == 0
     assert owners(doc) == {"module.m.aws_iam_user.u": "alice"}
 
 
@@ -271,6 +273,7 @@ def test_cdktf_null_tags_take_the_default_tags(tmp_path: Path) -> None:
                   {"null": {"name": "n", "tags": None}, "empty": {"name": "e", "tags": {}},
                    "override": {"name": "r", "tags": {"owner": "bob"}}})
     code, doc, _ = check(path)
+    assert code == 0
     assert owners(doc) == {"aws_iam_user.null": "alice", "aws_iam_user.empty": "alice",
                            "aws_iam_user.override": "bob"}
 
@@ -444,6 +447,7 @@ def test_non_ascii_names_round_trip_and_retire_with_terraform(tmp_path: Path) ->
         p = parse_address(address)
         assert join_address(p.module, p.mode, p.type, p.name, p.key) == address
     code, doc, out = check(work, "--config", work / "nhi.toml")
+    assert code == 1, out  # bøt and the child expired
     assert {i["address"] for i in doc["identities"]} == expected, out
 
     result = CliRunner().invoke(main, ["retire", "--terraform-dir", str(work), "--config", str(work / "nhi.toml"),
@@ -471,4 +475,5 @@ resource "aws_iam_user" "bøt" {
 }
 '''})
     code, doc, _ = check(tmp_path)
+    assert code == 0
     assert owners(doc) == {"aws_iam_user.bøt": "alice"}
