@@ -477,3 +477,20 @@ resource "aws_iam_user" "bøt" {
     code, doc, _ = check(tmp_path)
     assert code == 0
     assert owners(doc) == {"aws_iam_user.bøt": "alice"}
+
+
+@SPECIAL
+@pytest.mark.parametrize("name", ["extra.tf", "terraform.tfvars", "x.auto.tfvars.json"])
+def test_retire_refuses_a_fifo_terraform_would_block_on(tmp_path: Path, name: str) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    work = write(tmp_path / "infra", {"main.tf": CHILD})
+    os.mkfifo(work / name)
+    nhi = shutil.which("nhi", path=str(Path(sys.executable).parent)) or shutil.which("nhi")
+    assert nhi
+    proc = subprocess.run([nhi, "retire", "--terraform-dir", str(work), "--now", "2026-12-01", "--no-init"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert str(work / name) in proc.stderr and "FIFO" in proc.stderr
