@@ -6,6 +6,7 @@ then ``[data.]type.name`` with an optional key. String keys use HCL quoting, as 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ __all__ = [
     "ParsedAddress",
     "config_address",
     "format_key",
+    "is_identifier",
     "join_address",
     "parse_address",
     "reference_target",
@@ -126,6 +128,59 @@ class ParsedAddress:
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_ASCII_IDENT_RUN = re.compile(r"[A-Za-z0-9_-]*")
+
+# Terraform's identifiers (hclsyntax): (ID_Start | "_") (ID_Continue | "-")*, Unicode's derived
+# properties. ID_Start is the letters (L*) and letter numbers (Nl) plus Other_ID_Start, less
+# Pattern_Syntax (U+2E2F is the one letter there); ID_Continue adds marks (Mn, Mc), decimal digits (Nd),
+# connector punctuation (Pc) and Other_ID_Continue. Terraform 1.x uses Unicode 9.0's tables: ZWNJ, ZWJ,
+# U+30FB and U+FF65 (ID_Continue since 15.1) are refused as it refuses them; letters assigned after 9.0
+# are accepted (Terraform never writes them, so accepting them costs nothing).
+_OTHER_ID_START = frozenset("\u1885\u1886\u2118\u212e\u309b\u309c")
+_OTHER_ID_CONTINUE = frozenset("\u00b7\u0387\u1369\u136a\u136b\u136c\u136d\u136e\u136f\u1370\u1371\u19da")
+_PATTERN_SYNTAX_LETTERS = frozenset("\u2e2f")
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_start(ch: str) -> bool:
+    if ch in _PATTERN_SYNTAX_LETTERS:
+        return False
+    return unicodedata.category(ch) in ("Lu", "Ll", "Lt", "Lm", "Lo", "Nl") or ch in _OTHER_ID_START
+
+
+@functools.lru_cache(maxsize=4096)
+def _id_continue(ch: str) -> bool:
+    return (_id_start(ch) or ch in _OTHER_ID_CONTINUE
+            or (unicodedata.category(ch) in ("Mn", "Mc", "Nd", "Pc") and ch not in _PATTERN_SYNTAX_LETTERS))
+
+
+def _ident_end(text: str, pos: int) -> int | None:
+    """Where the Terraform identifier starting at ``pos`` ends, or None when none starts there."""
+    m = _IDENT.match(text, pos)
+    if m:
+        pos = m.end()
+    elif pos < len(text) and _id_start(text[pos]):
+        pos += 1
+    else:
+        return None
+    n = len(text)
+    while pos < n:
+        ch = text[pos]
+        if ch.isascii():
+            end = _ASCII_IDENT_RUN.match(text, pos).end()  # type: ignore[union-attr]
+            if end == pos:
+                break
+            pos = end
+        elif _id_continue(ch):
+            pos += 1
+        else:
+            break
+    return pos
+
+
+def is_identifier(text: str) -> bool:
+    """True when ``text`` is one Terraform identifier (a resource, module or type name)."""
+    return bool(text) and _ident_end(text, 0) == len(text)
 
 
 def _read_key(text: str, pos: int) -> tuple[int | str, int]:
@@ -179,11 +234,11 @@ def parse_address(address: str) -> ParsedAddress:
     module_parts: list[str] = []
     text = address
     while text.startswith("module.", pos):
-        m = _IDENT.match(text, pos + 7)
-        if not m:
+        end = _ident_end(text, pos + 7)
+        if end is None:
             raise AddressError("bad module step")
-        step = "module." + m.group(0)
-        pos = m.end()
+        step = "module." + text[pos + 7 : end]
+        pos = end
         if text[pos : pos + 1] == "[":
             key, pos = _read_key(text, pos)
             step += format_key(key)
@@ -195,18 +250,18 @@ def parse_address(address: str) -> ParsedAddress:
     if text.startswith("data.", pos):
         mode = "data"
         pos += 5
-    m = _IDENT.match(text, pos)
-    if not m:
+    end = _ident_end(text, pos)
+    if end is None:
         raise AddressError("missing resource type")
-    rtype = m.group(0)
-    pos = m.end()
+    rtype = text[pos:end]
+    pos = end
     if text[pos : pos + 1] != ".":
         raise AddressError("missing resource name")
-    m = _IDENT.match(text, pos + 1)
-    if not m:
+    end = _ident_end(text, pos + 1)
+    if end is None:
         raise AddressError("missing resource name")
-    name = m.group(0)
-    pos = m.end()
+    name = text[pos + 1 : end]
+    pos = end
     own_key: int | str | None = None
     if text[pos : pos + 1] == "[":
         own_key, pos = _read_key(text, pos)
@@ -247,6 +302,6 @@ def reference_target(ref: str, module_prefix: str = "") -> str | None:
         if len(parts) < 2:
             return None
         target = ".".join(parts[:2])
-    if not all(_IDENT.fullmatch(p) for p in target.split(".")):
+    if not all(is_identifier(p) for p in target.split(".")):
         return None
     return f"{module_prefix}.{target}" if module_prefix else target

@@ -366,17 +366,23 @@ def check_paths(paths: Sequence[str], config: Config, now: datetime,
     With ``map_sources``, plan and state identities are located at the ``.tf`` block declaring them
     (:mod:`nhi_toolkit.sourcemap`): in ``source_dir``, or by default each input's own directory.
     """
-    catalog = config.catalog
-    # time_rotating/time_offset are read too: a credential's native expiry may reference them.
+    from contextlib import nullcontext
 
+    from nhi_toolkit.loaders.common import input_limit, input_limit_set
+
+    catalog = config.catalog
+
+    # time_rotating/time_offset are read too: a credential's native expiry may reference them.
     def wanted(rtype: str) -> bool:
         return rtype in catalog or rtype in HELPER_TYPES
 
-    docs = load_inputs(paths, wanted=wanted)
-    if map_sources:
-        from nhi_toolkit.sourcemap import map_documents
+    # The config's max_input_mb caps every read, unless a caller (--max-input-mb) already set one.
+    with nullcontext() if input_limit_set() else input_limit(config.max_input_mb):
+        docs = load_inputs(paths, wanted=wanted)
+        if map_sources:
+            from nhi_toolkit.sourcemap import map_documents
 
-        docs = map_documents(docs, wanted, source_dir)
+            docs = map_documents(docs, wanted, source_dir)
     return check_documents(docs, config, now, leavers, inputs=paths, baseline=baseline)
 
 

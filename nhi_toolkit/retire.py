@@ -755,14 +755,17 @@ _NHI_NOW_HCL = re.compile(r'^[ \t]*variable[ \t]+"?nhi_now"?[ \t]*\{', re.MULTIL
 
 def declares_nhi_now(directory: str | os.PathLike[str]) -> bool:
     """True when the root module in ``directory`` declares ``variable "nhi_now"``."""
+    from nhi_toolkit.loaders.common import read_bytes
+
     root = Path(directory)
+    # read_bytes refuses a FIFO, socket or device (an error naming it, never a hang) and caps size.
     for f in sorted(root.glob("*.tf")):
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            if _NHI_NOW_HCL.search(f.read_text(encoding="utf-8")):
+        with contextlib.suppress(UnicodeDecodeError):
+            if _NHI_NOW_HCL.search(read_bytes(str(f)).decode("utf-8")):
                 return True
     for f in sorted(root.glob("*.tf.json")):
-        with contextlib.suppress(OSError, ValueError):
-            doc = json.loads(f.read_text(encoding="utf-8"))
+        with contextlib.suppress(ValueError):
+            doc = json.loads(read_bytes(str(f)).decode("utf-8"))
             variables = doc.get("variable") if isinstance(doc, dict) else None
             if isinstance(variables, dict) and "nhi_now" in variables:
                 return True

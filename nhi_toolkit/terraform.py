@@ -112,6 +112,31 @@ class TerraformError(RuntimeError):
                 fh.write("## stderr\n" + self.stderr + ("" if self.stderr.endswith("\n") else "\n"))
 
 
+
+_CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+
+def _refuse_unreadable_config(workdir: Path) -> None:
+    """Terraform reads every configuration and variables file in its folder: one that is a FIFO,
+    socket or device would block it forever. Refuse it first, naming it (an input error, exit 2)."""
+    from nhi_toolkit.errors import InputError
+    from nhi_toolkit.loaders.common import file_kind
+
+    try:
+        entries = list(os.scandir(workdir))
+    except OSError:
+        return  # Terraform reports a folder it cannot list
+    for entry in entries:
+        if not entry.name.endswith(_CONFIG_SUFFIXES):
+            continue
+        try:
+            mode = os.stat(entry.path).st_mode
+        except OSError:
+            continue  # a dangling link: Terraform names it and stops
+        kind = file_kind(mode)
+        if kind is not None and kind != "is a directory":
+            raise InputError(entry.path, f"{kind}, not a regular file: Terraform would wait on it")
+
 @dataclass(frozen=True)
 class RunResult:
     """One finished Terraform command: its arguments (after the executable) and captured output."""
@@ -289,6 +314,7 @@ class Terraform:
         label, where = self._label(args, workdir)
         if not workdir.is_dir():
             raise TerraformError(f"{label} failed in {where}: no such directory")
+        _refuse_unreadable_config(workdir)
         with _var_file(variables) as var_args:
             argv = [*self.command, args[0], *var_args, *args[1:]]
             returncode, stdout, stderr = self._spawn(argv, workdir, f"{label} in {where}", timeout, private)

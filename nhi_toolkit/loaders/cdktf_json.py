@@ -22,7 +22,7 @@ from nhi_toolkit.loaders.expressions import (
     find_references,
     is_sensitive,
 )
-from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, provider_ref
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 
@@ -32,7 +32,7 @@ __all__ = ["is_json_config", "json_module", "load_json_config"]
 def is_json_config(doc: Mapping[str, Any]) -> bool:
     """Terraform JSON configuration: ``resource`` at the top, or the other top-level block types."""
     return isinstance(doc.get("resource"), dict) or (
-        "terraform" in doc and any(k in doc for k in ("provider", "variable", "locals", "output", "data"))
+        "terraform" in doc and any(k in doc for k in ("provider", "variable", "locals", "output", "data", "module"))
     )
 
 
@@ -57,19 +57,18 @@ def literal_for_each_keys(raw: Any) -> list[str] | None:
     return None
 
 
-def _provider_default_tags(doc: Mapping[str, Any], scope: Scope) -> Any:
-    providers = doc.get("provider")
-    aws = providers.get("aws") if isinstance(providers, dict) else None
-    if isinstance(aws, list):
-        aws = next((p for p in aws if isinstance(p, dict) and "alias" not in p), None)
-    if not isinstance(aws, dict):
-        return {}
-    dt = aws.get("default_tags")
-    if isinstance(dt, list):
-        dt = dt[0] if dt else {}
-    if not isinstance(dt, dict):
-        return {}
-    return scope.resolve(dt.get("tags", {}))
+def _provider_tags(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``aws`` / ``aws.alias`` -> raw ``default_tags.tags`` of each AWS provider configuration."""
+    out: dict[str, Any] = {}
+    for name, body in _objects(doc, "provider"):
+        if name == "aws":
+            alias = body.get("alias")
+            dt = body.get("default_tags")
+            if isinstance(dt, list):
+                dt = dt[0] if dt else {}
+            tags = dt.get("tags", {}) if isinstance(dt, dict) else {}
+            out["aws" if not isinstance(alias, str) else f"aws.{alias}"] = tags
+    return out
 
 
 def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
@@ -84,7 +83,7 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
                 variables[name] = body["default"] if "default" in body and not sensitive else UNKNOWN
     locals_raw = doc.get("locals") if isinstance(doc.get("locals"), dict) else {}
     scope = Scope("json", variables, locals_raw)
-    defaults = _provider_default_tags(doc, scope)
+    providers = {k: scope.resolve(v) for k, v in _provider_tags(doc).items()}
     resources = doc.get("resource")
     if resources is not None and not isinstance(resources, dict):
         raise InputError(path, "'resource' is not an object")
@@ -97,6 +96,9 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
                 body = body[0] if body and isinstance(body[0], dict) else {}
             if not isinstance(body, dict):
                 continue
+            # Each resource gets the default_tags of the provider configuration it names, none for
+            # an alias that sets none (an unconfigured one included).
+            defaults = providers.get(provider_ref(body.get("provider")), {})
             rec = _resource(path, rtype, name, body, scope, defaults)
             keys: list[Any] | None = literal_for_each_keys(body.get("for_each"))
             if keys is None and "count" in body:
@@ -161,14 +163,7 @@ def _declarations(doc: Mapping[str, Any], path: str, wanted: Callable[[str], boo
         mod.locals.update(doc["locals"])
     for name, body in _objects(doc, "output"):
         mod.outputs[name] = (body.get("value"), is_sensitive(body.get("sensitive"), "json"))
-    for name, body in _objects(doc, "provider"):
-        if name == "aws":
-            alias = body.get("alias")
-            dt = body.get("default_tags")
-            if isinstance(dt, list):
-                dt = dt[0] if dt else {}
-            tags = dt.get("tags", {}) if isinstance(dt, dict) else {}
-            mod.providers["aws" if not isinstance(alias, str) else f"aws.{alias}"] = tags
+    mod.providers.update(_provider_tags(doc))
     for name, body in _objects(doc, "module"):
         if ("module", name) in seen:
             raise InputError(path, f'duplicate module "{name}": also declared in {seen[("module", name)]}')

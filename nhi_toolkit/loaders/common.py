@@ -10,7 +10,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, copy_context
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from json.scanner import NUMBER_RE
@@ -21,8 +21,8 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 
 __all__ = [
-    "DEFAULT_MAX_INPUT_MB", "STDIN", "Document", "Note", "clean_values", "decode_text", "file_kind", "input_limit",
-    "parse_json", "read_bytes", "read_stdin", "stat_input",
+    "DEFAULT_MAX_INPUT_MB", "STDIN", "Document", "Note", "clean_values", "decode_text", "file_kind",
+    "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin", "stat_input",
 ]
 
 #: The input name that reads standard input, as it appears in reports and messages.
@@ -72,6 +72,11 @@ def input_limit(max_mb: float | None) -> Iterator[None]:
         yield
     finally:
         _max_input_mb.reset(token)
+
+
+def input_limit_set() -> bool:
+    """True inside an :func:`input_limit` block (a command's flag or config already chose the cap)."""
+    return _max_input_mb in copy_context()
 
 
 def _mb(value: float) -> str:

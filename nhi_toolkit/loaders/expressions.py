@@ -21,12 +21,12 @@ from nhi_toolkit.model import UNKNOWN
 __all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_references", "is_sensitive", "unquote"]
 
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
-_TRAVERSAL = re.compile(r"([A-Za-z_][\w-]*)((?:\.[A-Za-z_][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
-_STEP = re.compile(r"\.([A-Za-z_][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
+_TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
+_STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
 _REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
 _MAX_DEPTH = 20
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
-_FOR = re.compile(r"\s*for\s+([A-Za-z_][\w-]*)\s*(?:,\s*([A-Za-z_][\w-]*)\s*)?in\s")
+_FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
 _OPERATOR_CHARS = re.compile(r"[?|&=!<>]")
 
@@ -591,7 +591,9 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
     values = {key: scope.resolve(raw) for key, raw in body.items()
               if key not in skip and key not in secrets and not key.startswith("__")}
     if rtype.startswith("aws_") and default_tags:
-        tags = values.get("tags", {})
+        tags = values.get("tags")
+        if tags is None:  # omitted or null: tags_all is the default tags alone
+            tags = {}
         if default_tags is UNKNOWN or tags is UNKNOWN:
             values["tags_all"] = UNKNOWN
         elif isinstance(default_tags, dict) and isinstance(tags, dict):

@@ -176,7 +176,9 @@ def _tfvars(directory: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     files = [directory / "terraform.tfvars"] + sorted(directory.glob("*.auto.tfvars"))
     for f in files:
-        if f.is_file() or f.is_symlink():  # a tfvars file that cannot be read is an error, not skipped
+        # Chosen by name, not by "is a regular file": a FIFO, socket or dangling link named like a
+        # tfvars file is an error naming it (read_bytes refuses it unopened), never skipped.
+        if os.path.lexists(f):
             doc, _ = _parse(str(f))
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
     return values

@@ -26,7 +26,7 @@ from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_va
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 
-__all__ = ["Block", "ModuleConfig", "ModuleTree", "is_local_source"]
+__all__ = ["Block", "ModuleConfig", "ModuleTree", "is_local_source", "provider_ref"]
 
 MAX_DEPTH = 32
 """Nested module calls deeper than this are refused (no real tree comes close)."""
@@ -211,7 +211,8 @@ def _redact_source(source: str) -> str:
     return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", source))
 
 
-def _provider_ref(raw: Any) -> str:
+def provider_ref(raw: Any) -> str:
+    """The provider configuration a resource's ``provider`` argument names (``aws`` when unset)."""
     ref = _unwrap(raw)
     return ref if ref else "aws"
 
@@ -359,7 +360,7 @@ class _Instance:
 
     def _resource(self, block: Block, key: Any, scope: Scope, unknown: str | None) -> Resource:
         body = block.body
-        defaults = self.providers.get(_provider_ref(body.get("provider")), {}) \
+        defaults = self.providers.get(provider_ref(body.get("provider")), {}) \
             if block.type.startswith("aws_") else {}
         values = declared_values(body, scope, _RESOURCE_META, block.type, defaults)
         refs: set[str] = set()
