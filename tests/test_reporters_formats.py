@@ -519,3 +519,20 @@ def test_ecosystem_entry_points_agree_with_the_code() -> None:
     job = gitlab["nhi-check"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality.json"
     assert "--format gitlab --output gl-code-quality.json" in " ".join(job["script"])
+
+
+def test_text_table_fits_the_terminal_width() -> None:
+    """On a terminal the identity (then owner) column is clipped so rows fit; files and pipes are
+    never fitted (no width), so saved reports do not depend on a window's size."""
+    from nhi_toolkit.reporters import RenderOptions, render
+
+    long_address = "module.team_" + "x" * 150 + '["bot"].aws_iam_user.u'
+    ident = _ident(long_address, owner="alice-with-a-rather-long-handle@example.com")
+    report = _report([ident], [])
+    wide = render("text", report)
+    assert max(len(line) for line in wide.splitlines()) > 120
+    fitted = render("text", report, RenderOptions(width=80))
+    table = fitted.split("\n\n")[0].splitlines()
+    assert all(len(line) <= 80 for line in table), table
+    assert "…" in table[1]
+    assert render("text", report, RenderOptions(width=400)) == wide

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from nhi_toolkit.engine import Report
     from nhi_toolkit.reporters import RenderOptions
 
-__all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "use_color", "write_step_summary"]
+__all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "terminal_width", "use_color",
+           "write_step_summary"]
 
 
 @click.command()
@@ -123,7 +124,8 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
     options = RenderOptions(root=sarif_root, rule_ids=enabled_rule_ids(config), quiet=quiet)
     for target_fmt, target in targets:
         on_tty = target is None and use_color(color)
-        text = render(target_fmt, report, replace(options, color=on_tty))
+        width = terminal_width() if target is None else None
+        text = render(target_fmt, report, replace(options, color=on_tty, width=width))
         if target:
             write_output(target, text)
         else:
@@ -149,6 +151,16 @@ def pair_outputs(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tup
             raise click.UsageError(f"--output {out} given twice")
         seen.add(key)
     return [(f, outputs[n] if n < len(outputs) else None) for n, f in enumerate(formats)]
+
+
+def terminal_width() -> int | None:
+    """The width of the terminal standard output goes to; None when it is a file or a pipe, so
+    saved and piped reports never depend on a window's size."""
+    import shutil
+
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns
 
 
 def use_color(flag: bool | None) -> bool:

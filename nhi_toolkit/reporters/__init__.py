@@ -37,6 +37,8 @@ class RenderOptions:
     """Colour severities with ANSI codes (text; the command decides: a TTY, no NO_COLOR, no --no-color)."""
     quiet: bool = False
     """Text: only the unsuppressed findings and the summary line, no identity table."""
+    width: int | None = None
+    """Text: the terminal's width, which the identity table is fitted to; None (files, pipes): no limit."""
 
 
 def render(fmt: str, report: Report, options: RenderOptions | None = None) -> str:

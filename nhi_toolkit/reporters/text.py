@@ -38,6 +38,23 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+#: Narrowest the identity and owner columns get when the table is fitted to a terminal.
+_MIN_FITTED = (24, 12)
+
+
+def _fit(rows: list[tuple[str, str, str, str, str]], widths: list[int],
+         limit: int) -> tuple[list[tuple[str, str, str, str, str]], list[int]]:
+    """Clip the identity column, then the owner column, so a row fits ``limit`` characters."""
+    widths = list(widths)
+    for col, narrowest in zip((0, 1), _MIN_FITTED, strict=True):
+        over = sum(widths) + 2 * (len(widths) - 1) - limit
+        if over <= 0:
+            break
+        widths[col] = max(narrowest, min(widths[col], widths[col] - over))
+    fitted = [(_clip(r[0], widths[0]), _clip(r[1], widths[1]), *r[2:]) for r in rows]
+    return fitted, widths  # type: ignore[return-value]
+
+
 def render(report: Report, options: RenderOptions | None = None) -> str:
     """Identities with every kind of active finding about them, then every finding with its source.
 
@@ -61,6 +78,8 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
         pass
     elif rows:
         widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(_COLUMNS)]
+        if options.width:
+            rows, widths = _fit(rows, widths, options.width)
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines.append(fmt.format(*_COLUMNS).rstrip())
         lines.extend(fmt.format(*r).rstrip() for r in rows)
