@@ -628,6 +628,21 @@ def check_no_secrets(data: Any, path: str = "data", file: str = "audit data") ->
 # --- writing --------------------------------------------------------------------------------------
 
 
+def _unseen(items: list[tuple[str, dict[str, Any]]], skip: SkipKey,
+            seen: set[Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The items whose skip key is neither in ``seen`` nor given by an earlier item (None never
+    matches); ``seen`` grows with the keys kept."""
+    kept = []
+    for name, payload in items:
+        key = skip(name, payload)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append((name, payload))
+    return kept
+
+
 def new_run_id() -> str:
     """A fresh random run id (32 hex digits)."""
     return uuid.uuid4().hex
@@ -756,15 +771,7 @@ class AuditLog:
         try:
             if skip is not None:
                 seq, prev, seen = self._scan_keys(fd, skip)
-                kept = []
-                for name, payload in prepared:
-                    key = skip(name, payload)
-                    if key is not None:
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                    kept.append((name, payload))
-                prepared = kept
+                prepared = _unseen(prepared, skip, seen)
             else:
                 seq, prev = self._last(fd)
             if not prepared:
@@ -1302,15 +1309,7 @@ class RemoteAuditLog:
             if key is not None:
                 seen.add(key)
             head = (entry.seq, entry.hash)
-        kept = []
-        for name, payload in pending:
-            key = skip(name, payload)
-            if key is not None:
-                if key in seen:
-                    continue
-                seen.add(key)
-            kept.append((name, payload))
-        return head, kept
+        return head, _unseen(pending, skip, seen)
 
     def _last(self) -> tuple[int, str]:
         """The last entry's ``seq`` and ``hash``, checking only that it is a valid entry in place."""
