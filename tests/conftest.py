@@ -132,3 +132,15 @@ def state_resource(rtype: str, name: str, *instances: Mapping[str, Any], module:
     if module:
         res["module"] = module
     return res
+
+
+@pytest.fixture(scope="session")
+def tf():  # type: ignore[no-untyped-def]
+    """The Terraform the project would use here (the PATH binary when there is one, else the
+    embedded one); tests that need it skip cleanly when there is none."""
+    from nhi_toolkit.terraform import TerraformError, find_terraform
+
+    try:
+        return find_terraform(timeout=300)
+    except TerraformError as exc:
+        pytest.skip(f"no Terraform available: {exc}")

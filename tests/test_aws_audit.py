@@ -400,16 +400,6 @@ def test_verify_live_needs_apply(tmp_path: Path) -> None:
 # --- the hook in a real retirement (terraform_data identities: no AWS types to confirm) -----------
 
 
-@pytest.fixture()
-def tf():  # type: ignore[no-untyped-def]
-    from nhi_toolkit.terraform import TerraformError, find_terraform
-
-    try:
-        return find_terraform()
-    except TerraformError as exc:
-        pytest.skip(f"no Terraform available: {exc}")
-
-
 @pytest.mark.terraform
 def test_after_apply_hook_runs_once_state_confirms_and_can_fail_the_run(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from nhi_toolkit.audit import iter_entries

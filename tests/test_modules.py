@@ -38,15 +38,6 @@ def _embedded_installed() -> bool:
 
 
 @pytest.fixture(scope="module")
-def tf() -> Terraform:
-    """The Terraform the project would use here: the PATH binary when there is one."""
-    try:
-        return find_terraform(timeout=300)
-    except TerraformError as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
 def embedded() -> Terraform:
     """The embedded Terraform."""
     if not _embedded_installed():

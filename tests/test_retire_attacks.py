@@ -21,16 +21,6 @@ FIXTURE = Path(__file__).resolve().parent / "fixtures" / "retire" / "attacks"
 NOW = "2026-12-01"
 
 
-@pytest.fixture(scope="module")
-def tf():  # type: ignore[no-untyped-def]
-    from nhi_toolkit.terraform import TerraformError, find_terraform
-
-    try:
-        return find_terraform()
-    except TerraformError as exc:
-        pytest.skip(f"no Terraform available: {exc}")
-
-
 def deploy(tf, dest: Path, *names: str) -> set[str]:  # type: ignore[no-untyped-def]
     dest.mkdir()
     shutil.copy(FIXTURE / "nhi.toml", dest / "nhi.toml")

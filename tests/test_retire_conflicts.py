@@ -25,16 +25,6 @@ NOW = "2026-12-01"
 ROUTES = ("declared-expiry", "targeted-destroy")
 
 
-@pytest.fixture(scope="module")
-def tf():  # type: ignore[no-untyped-def]
-    from nhi_toolkit.terraform import TerraformError, find_terraform
-
-    try:
-        return find_terraform()
-    except TerraformError as exc:
-        pytest.skip(f"no Terraform available: {exc}")
-
-
 def deploy(tf, dest: Path, *extras: str) -> set[str]:  # type: ignore[no-untyped-def]
     dest.mkdir()
     for name in ("main.tf", "nhi.toml"):

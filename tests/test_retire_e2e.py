@@ -33,16 +33,6 @@ FRESH = {'terraform_data.agent["données café"]', 'terraform_data.agent_key["do
          'terraform_data.agent["nightly report"]', 'terraform_data.agent_key["nightly report"]'}
 
 
-@pytest.fixture(scope="module")
-def tf():  # type: ignore[no-untyped-def]
-    from nhi_toolkit.terraform import TerraformError, find_terraform
-
-    try:
-        return find_terraform()
-    except TerraformError as exc:
-        pytest.skip(f"no Terraform available: {exc}")
-
-
 def deploy(tf, source: Path, dest: Path, *extra: Path) -> Path:  # type: ignore[no-untyped-def]
     """Copy a configuration (plus extra files) to ``dest`` and create its resources."""
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "*.tfplan"))

@@ -23,7 +23,7 @@ from conftest import change, plan_doc, state_doc, state_resource, write_json
 
 from nhi_toolkit.cli import main
 from nhi_toolkit.reporters import REPORTERS
-from nhi_toolkit.terraform import Terraform, TerraformError, find_terraform
+from nhi_toolkit.terraform import Terraform
 
 ROOT = Path(__file__).resolve().parent.parent
 SARIF_SCHEMA = ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -115,14 +115,6 @@ def test_expected_lines_are_the_block_headers() -> None:
 
 
 # -- the plan made by real Terraform ------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tf() -> Terraform:
-    try:
-        return find_terraform(timeout=300)
-    except TerraformError as exc:
-        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")
