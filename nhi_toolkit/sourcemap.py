@@ -255,8 +255,13 @@ def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
                             raise
                         tables[key] = {}
                 table = tables[key]
-            doc = replace(doc, resources=tuple(_mapped(r, table) for r in doc.resources),
-                          drift=tuple(_mapped(r, table) for r in doc.drift))
+            if table:
+                doc = replace(doc, resources=tuple(_mapped(r, table) for r in doc.resources),
+                              drift=tuple(_mapped(r, table) for r in doc.drift))
+            elif any(_metadata_path(r) for r in doc.resources):
+                # Nothing to map to (no configuration beside the input): leave the records as they
+                # were read, rather than rebuilding every one of a large plan for nothing.
+                doc = replace(doc, resources=tuple(_with_construct(r) for r in doc.resources))
         elif doc.kind is InputKind.CDKTF:
             positions = _Positions()
             doc = replace(doc, resources=tuple(_in_json(_with_construct(r), positions) for r in doc.resources))

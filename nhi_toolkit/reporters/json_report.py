@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from nhi_toolkit.engine import Report
@@ -100,19 +101,27 @@ def render(report: Report) -> str:
     """Deterministic JSON with sorted keys: one identity or finding per line.
 
     Records are written by the C encoder, one per line (``indent`` would switch the whole document to
-    the pure-Python encoder, the slowest step of a large check); the result is the same data.
+    the pure-Python encoder, the slowest step of a large check); the result is the same data. Each
+    record is encoded as it is built, so the whole document never exists as dicts at once.
     """
-    doc = to_dict(report)
+    records: dict[str, Callable[[], Iterable[Any]]] = {
+        "identities": lambda: (identity_json(i, report) for i in report.identities),
+        "findings": lambda: (finding_json(f) for f in report.findings),
+        "inputs": lambda: iter(report.inputs),
+    }
+    plain = {"version": SCHEMA_VERSION, "now": format_instant(report.now), "summary": report.summary()}
+    sizes = {"identities": len(report.identities), "findings": len(report.findings),
+             "inputs": len(report.inputs)}
     parts = ["{"]
-    keys = sorted(doc)
+    keys = sorted([*plain, *records])
     for n, key in enumerate(keys):
-        value = doc[key]
         comma = "," if n < len(keys) - 1 else ""
-        if isinstance(value, list) and value:
+        if key in records and sizes[key]:
             parts.append(f"  {json.dumps(key)}: [")
-            parts.append(",\n".join(f"    {_compact(item)}" for item in value))
+            parts.append(",\n".join(f"    {_compact(item)}" for item in records[key]()))
             parts.append(f"  ]{comma}")
         else:
+            value = plain.get(key, [])
             parts.append(f"  {json.dumps(key)}: {_compact(value)}{comma}")
     parts.append("}")
     return "\n".join(parts) + "\n"
