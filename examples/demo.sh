@@ -83,8 +83,7 @@ else:
     sys.exit("the local moto endpoint did not start; see demo-out/moto.log")
 PY
 mkdir -p "$out/verify-live"
-live_now=$(python examples/verify-live/setup_moto.py "$AWS_ENDPOINT_URL" examples/verify-live/terraform.tfstate \
-  "$out/verify-live/terraform.tfstate" 30)
+live_now=$(python examples/verify-live/setup_moto.py "$AWS_ENDPOINT_URL" "$out/verify-live/terraform.tfstate" 30)
 echo "moto at $AWS_ENDPOINT_URL: user, keys and role created as declared; key 'rotated' deleted outside"
 echo "Terraform, key 'spare' never used, role bedrock-agent-sandbox created by hand (trusts Bedrock)."
 echo "-- nhi verify, 30 days and an hour after the keys were created (--now $live_now):"

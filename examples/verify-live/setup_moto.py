@@ -1,17 +1,19 @@
-"""Set up a local moto endpoint as the account behind examples/verify-live/terraform.tfstate, with
-three things gone wrong behind state's back, for ``make demo`` (examples/demo.sh).
+"""Set up a local moto endpoint as the account behind one integration's Terraform state, with three
+things gone wrong behind state's back, for ``make demo`` (examples/demo.sh).
 
-    python examples/verify-live/setup_moto.py ENDPOINT STATE_IN STATE_OUT DORMANT_DAYS
+    python examples/verify-live/setup_moto.py ENDPOINT STATE_OUT DORMANT_DAYS
 
 Refuses any endpoint that is not on 127.0.0.1 and uses dummy credentials: it never reaches AWS.
 
-1. creates the user, the role and the access keys the state declares (tags as in the copy);
+0. the state (``declared_state``: a user with keys ``active``, ``spare`` and ``rotated``, and a role it
+   assumes) is written by this script, not kept in the repository: state files are never committed;
+1. creates the user, the role and the access keys the state declares;
 2. uses the ``active`` key (and, through it, the role), so AWS records their last use;
 3. deletes the ``rotated`` key outside Terraform (state still lists it);
 4. leaves the ``spare`` key unused: dormant;
 5. creates a role nobody declared, trusted by bedrock.amazonaws.com: an undeclared AI identity.
 
-moto makes up access key ids and stamps creation with its own clock, so the state is copied to
+moto makes up access key ids and stamps creation with its own clock, so the state is written to
 STATE_OUT with the ids moto gave and an expiry 60 days past the evaluation time (within the 90-day
 maximum for keys). The evaluation time (``--now``), DORMANT_DAYS days and an hour after the keys
 were created, is printed: the unused key is then past the window, the used one not.
@@ -29,13 +31,40 @@ import boto3
 
 DUMMY = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 UNDECLARED_ROLE = "bedrock-agent-sandbox"
+ACCOUNT = "123456789012"
+USER = "meeting-summarizer"
+TAGS = {"owner": "ml-platform@example.com", "integration": "meeting-summarizer", "expires_at": "2027-06-30"}
 
 
-def main(endpoint: str, state_in: str, state_out: str, dormant_days: int) -> None:
+def _resource(rtype: str, name: str, attributes: dict[str, Any], secret: bool = False) -> dict[str, Any]:
+    sensitive = [[{"type": "get_attr", "value": "secret"}]] if secret else []
+    return {"mode": "managed", "type": rtype, "name": name,
+            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+            "instances": [{"schema_version": 0, "attributes": attributes, "sensitive_attributes": sensitive}]}
+
+
+def declared_state() -> dict[str, Any]:
+    """The integration as Terraform (1.11, state version 4) would record it before the demo's changes."""
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{USER}"}}]}
+    resources = [_resource("aws_iam_user", "summarizer", {
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/{USER}", "force_destroy": False, "name": USER, "path": "/",
+        "tags": TAGS, "tags_all": TAGS})]
+    for key in ("active", "spare", "rotated"):
+        resources.append(_resource("aws_iam_access_key", key, {
+            "id": f"AKIAEXAMPLE{key.upper():0<9}", "pgp_key": None, "secret": None, "status": "Active",
+            "user": USER}, secret=True))
+    resources.append(_resource("aws_iam_role", "summarizer", {
+        "arn": f"arn:aws:iam::{ACCOUNT}:role/{USER}-invoke", "assume_role_policy": json.dumps(trust),
+        "name": f"{USER}-invoke", "path": "/", "tags": TAGS, "tags_all": TAGS}))
+    return {"version": 4, "terraform_version": "1.11.0", "serial": 7, "lineage": "verify-live-demo",
+            "outputs": {}, "resources": resources}
+
+
+def main(endpoint: str, state_out: str, dormant_days: int) -> None:
     if urllib.parse.urlparse(endpoint).hostname != "127.0.0.1":
         sys.exit(f"refusing {endpoint}: the demo only talks to a local endpoint on 127.0.0.1")
-    with open(state_in, encoding="utf-8") as src:
-        state = json.load(src)
+    state = declared_state()
     res = {f"{r['type']}.{r['name']}": r["instances"][0]["attributes"] for r in state["resources"]}
     user, role = res["aws_iam_user.summarizer"], res["aws_iam_role.summarizer"]
     iam = boto3.client("iam", endpoint_url=endpoint, **DUMMY)
@@ -85,4 +114,4 @@ def main(endpoint: str, state_in: str, state_out: str, dormant_days: int) -> Non
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
