@@ -167,35 +167,73 @@ class _Inspector:
         out.append(_rule("credential-outside-terraform").finding(
             identity, f"{identity.address} has {what} that no input declares"))
 
-    # -- users ---------------------------------------------------------------------------------
-    def user(self, identity: Identity) -> tuple[dict[str, Any] | None, list[Finding]]:
+    # -- users and roles ---------------------------------------------------------------------
+    def principal(self, identity: Identity, kind: str) -> tuple[Mapping[str, Any] | None, str | None,
+                                                                 dict[str, Any] | None, list[Finding]]:
+        """GetUser/GetRole and the tags of an IAM ``kind`` ("user" or "role"): (the live object or
+        None, its name, a ``live`` status object when it could not be shown, findings)."""
         out: list[Finding] = []
         name = _s(identity.resource.values, "name")
         if name is None:
-            return None, out
+            return None, None, None, out
+        cap = kind.capitalize()
+        what = f"{kind} {name}"
         try:
-            got = self.lookup("iam", "GetUser", identity, f"user {name}",
-                              lambda c: c.get_user(UserName=name), out)
+            got = self.lookup("iam", f"Get{cap}", identity, what,
+                              lambda c: getattr(c, f"get_{kind}")(**{f"{cap}Name": name}), out)
             if got is None:
-                return {"status": "unverified"}, out
-            user = got["User"]
-            tags = self.lookup("iam", "ListUserTags", identity, f"user {name}",
-                               lambda c: _tag_map(paginate(c, "list_user_tags", "Tags", UserName=name)), out)
+                return None, name, {"status": "unverified"}, out
+            tags = self.lookup("iam", f"List{cap}Tags", identity, what,
+                               lambda c: _tag_map(paginate(c, f"list_{kind}_tags", "Tags", **{f"{cap}Name": name})),
+                               out)
         except botocore.exceptions.ClientError:
-            return self.gone(identity, f"IAM user {name}", out), out
+            return None, name, self.gone(identity, f"IAM {kind} {name}", out), out
         if tags is not None:
             self.tag_drift(identity, tags, out)
+        return got[cap], name, None, out
+
+    def user(self, identity: Identity) -> tuple[dict[str, Any] | None, list[Finding]]:
+        user, name, status, out = self.principal(identity, "user")
+        if user is None or name is None:
+            return status, out
         self.user_extras(identity, name, out)
         return {"arn": user.get("Arn"), "status": "present", "create_date": _fmt(_date(user.get("CreateDate"))),
                 "password_last_used": _fmt(_date(user.get("PasswordLastUsed")))}, out
 
-    def user_extras(self, identity: Identity, name: str, out: list[Finding]) -> None:
+    def reader(self, identity: Identity, what: str, out: list[Finding]) -> Callable[[str, Callable[[Any], Any]], Any]:
+        """A read about ``what`` for one identity: None (a finding said why) when it cannot be shown."""
         def read(action: str, fn: Callable[[Any], Any]) -> Any:
             try:
-                return self.lookup("iam", action, identity, f"user {name}", fn, out)
+                return self.lookup("iam", action, identity, what, fn, out)
             except botocore.exceptions.ClientError:
                 return None
 
+        return read
+
+    def policies_outside(self, identity: Identity, kind: str, name: str, out: list[Finding], *,
+                         inline: Iterable[Any] = (), arns: Iterable[Any] = ()) -> None:
+        """Inline and attached policies of a user or role that no input declares (``inline``/``arns``:
+        what the identity's own attributes declare besides the policy resources)."""
+        cap = kind.capitalize()
+        param = {f"{cap}Name": name}
+        read = self.reader(identity, f"{kind} {name}", out)
+        live_inline = read(f"List{cap}Policies",
+                           lambda c: list(paginate(c, f"list_{kind}_policies", "PolicyNames", **param)))
+        declared_inline = set(inline) | {v.get("name") for v in self.values_of(f"aws_iam_{kind}_policy")
+                                         if v.get(kind) == name}
+        for pol in sorted(set(live_inline or ()) - declared_inline):
+            self.outside(identity, f"inline policy {pol}", out)
+        attached = read(f"ListAttached{cap}Policies",
+                        lambda c: list(paginate(c, f"list_attached_{kind}_policies", "AttachedPolicies", **param)))
+        declared_arns = set(arns) | {v.get("policy_arn") for v in self.values_of(f"aws_iam_{kind}_policy_attachment")
+                                     if v.get(kind) == name}
+        declared_arns |= {v.get("policy_arn") for v in self.values_of("aws_iam_policy_attachment")
+                          if name in (v.get(f"{kind}s") or ())}
+        for arn in sorted({str(p.get("PolicyArn")) for p in attached or ()} - declared_arns):
+            self.outside(identity, f"attached policy {arn}", out)
+
+    def user_extras(self, identity: Identity, name: str, out: list[Finding]) -> None:
+        read = self.reader(identity, f"user {name}", out)
         keys = read("ListAccessKeys", lambda c: list(paginate(c, "list_access_keys", "AccessKeyMetadata",
                                                                 UserName=name)))
         declared = [v for v in self.values_of("aws_iam_access_key") if v.get("user") == name]
@@ -219,39 +257,12 @@ class _Inspector:
                 read("GetLoginProfile", lambda c: c.get_login_profile(UserName=name))
         if profile and not any(v.get("user") == name for v in self.values_of("aws_iam_user_login_profile")):
             self.outside(identity, "a console login profile (password)", out)
-        inline = read("ListUserPolicies", lambda c: list(paginate(c, "list_user_policies", "PolicyNames",
-                                                                   UserName=name)))
-        declared_inline = {v.get("name") for v in self.values_of("aws_iam_user_policy")
-                           if v.get("user") == name}
-        for pol in sorted(set(inline or ()) - declared_inline):
-            self.outside(identity, f"inline policy {pol}", out)
-        attached = read("ListAttachedUserPolicies",
-                        lambda c: list(paginate(c, "list_attached_user_policies", "AttachedPolicies",
-                                                UserName=name)))
-        declared_arns = {v.get("policy_arn") for v in self.values_of("aws_iam_user_policy_attachment")
-                         if v.get("user") == name}
-        declared_arns |= {v.get("policy_arn") for v in self.values_of("aws_iam_policy_attachment")
-                          if name in (v.get("users") or ())}
-        for arn in sorted({str(p.get("PolicyArn")) for p in attached or ()} - declared_arns):
-            self.outside(identity, f"attached policy {arn}", out)
+        self.policies_outside(identity, "user", name, out)
 
-    # -- roles ---------------------------------------------------------------------------------
     def role(self, identity: Identity) -> tuple[dict[str, Any] | None, list[Finding]]:
-        out: list[Finding] = []
-        name = _s(identity.resource.values, "name")
-        if name is None:
-            return None, out
-        try:
-            got = self.lookup("iam", "GetRole", identity, f"role {name}", lambda c: c.get_role(RoleName=name), out)
-            if got is None:
-                return {"status": "unverified"}, out
-            role = got["Role"]
-            tags = self.lookup("iam", "ListRoleTags", identity, f"role {name}",
-                               lambda c: _tag_map(paginate(c, "list_role_tags", "Tags", RoleName=name)), out)
-        except botocore.exceptions.ClientError:
-            return self.gone(identity, f"IAM role {name}", out), out
-        if tags is not None:
-            self.tag_drift(identity, tags, out)
+        role, name, status, out = self.principal(identity, "role")
+        if role is None or name is None:
+            return status, out
         created = _date(role.get("CreateDate"))
         last = role.get("RoleLastUsed") or {}
         last_used = _date(last.get("LastUsedDate"))
@@ -261,31 +272,12 @@ class _Inspector:
                 "last_used_date": _fmt(last_used), "last_used_region": last.get("Region")}, out
 
     def role_extras(self, identity: Identity, name: str, out: list[Finding]) -> None:
-        def read(action: str, fn: Callable[[Any], Any]) -> Any:
-            try:
-                return self.lookup("iam", action, identity, f"role {name}", fn, out)
-            except botocore.exceptions.ClientError:
-                return None
-
         values = identity.resource.values
-        inline = read("ListRolePolicies", lambda c: list(paginate(c, "list_role_policies", "PolicyNames",
-                                                                   RoleName=name)))
-        declared_inline = {v.get("name") for v in self.values_of("aws_iam_role_policy") if v.get("role") == name}
-        declared_inline |= {b.get("name") for b in values.get("inline_policy") or () if isinstance(b, dict)}
-        for pol in sorted(set(inline or ()) - declared_inline):
-            self.outside(identity, f"inline policy {pol}", out)
-        attached = read("ListAttachedRolePolicies",
-                        lambda c: list(paginate(c, "list_attached_role_policies", "AttachedPolicies",
-                                                RoleName=name)))
-        declared_arns = {v.get("policy_arn") for v in self.values_of("aws_iam_role_policy_attachment")
-                         if v.get("role") == name}
-        declared_arns |= {v.get("policy_arn") for v in self.values_of("aws_iam_policy_attachment")
-                          if name in (v.get("roles") or ())}
         managed = values.get("managed_policy_arns")
-        if isinstance(managed, list):
-            declared_arns |= set(managed)
-        for arn in sorted({str(p.get("PolicyArn")) for p in attached or ()} - declared_arns):
-            self.outside(identity, f"attached policy {arn}", out)
+        self.policies_outside(
+            identity, "role", name, out,
+            inline={b.get("name") for b in values.get("inline_policy") or () if isinstance(b, dict)},
+            arns=set(managed) if isinstance(managed, list) else set())
 
     # -- access keys ---------------------------------------------------------------------------
     def access_key(self, identity: Identity) -> tuple[dict[str, Any] | None, list[Finding]]:
