@@ -16,7 +16,7 @@ creation time (then the tags decide, as for any other credential).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -210,6 +210,18 @@ def _creation(res: Resource, spec: NativeSpec) -> datetime | Unknown | None:
     return None  # exists, but its creation time is not recorded
 
 
+def _set_fields(res: Resource, spec: NativeSpec) -> Iterator[tuple[NativeField, Any]]:
+    """(field, value) for each expiry field of ``spec`` that applies to ``res`` (its ``only_if``
+    holds) and is set (not absent, not empty); the value may be UNKNOWN."""
+    for field in spec.fields:
+        if field.only_if is not None:
+            attr, wanted, default = field.only_if
+            if res.values.get(attr, default) != wanted:
+                continue
+        raw = res.values.get(field.attr)
+        if raw is not None and raw != "":
+            yield field, raw
+
 def native_expiry(res: Resource, helpers: Mapping[str, Resource] | None = None
                   ) -> tuple[str, datetime | Unknown] | None:
     """(attribute label, instant or UNKNOWN) of a credential's own expiry; None when it has none.
@@ -223,14 +235,7 @@ def native_expiry(res: Resource, helpers: Mapping[str, Resource] | None = None
     exprs = res.metadata.get("native_expr") or {}
     found: list[tuple[datetime, str]] = []
     unknown: str | None = None
-    for field in spec.fields:
-        if field.only_if is not None:
-            attr, wanted, default = field.only_if
-            if res.values.get(attr, default) != wanted:
-                continue
-        raw = res.values.get(field.attr)
-        if raw is None or raw == "":
-            continue
+    for field, raw in _set_fields(res, spec):
         if raw is UNKNOWN:
             expr = exprs.get(field.attr) if config_input else None
             m = _HELPER_REF.match(expr) if isinstance(expr, str) else None
@@ -279,13 +284,8 @@ def native_lifetime(res: Resource) -> timedelta | None:
     if spec is None:
         return None
     lengths: list[timedelta] = []
-    for field in spec.fields:
-        if field.only_if is not None:
-            attr, wanted, default = field.only_if
-            if res.values.get(attr, default) != wanted:
-                continue
-        raw = res.values.get(field.attr)
-        if raw is None or raw == "" or (raw is UNKNOWN and field.computed):
+    for field, raw in _set_fields(res, spec):
+        if raw is UNKNOWN and field.computed:
             continue
         length = parse_duration(raw) if field.form == "duration" else None
         if length is None:
