@@ -188,18 +188,11 @@ def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
     The fields are checked by :func:`nhi_toolkit.suppress.make_suppression`, as inline and CDKTF
     waivers are; whether the rule exists and may be waived is reported by the check (NHI008, NHI022).
     """
-    if not isinstance(raw, list):
-        raise ConfigError(where, "'suppress' must be an array of tables")
+    entries = _tables(raw, where, "suppress", "'suppress' must be an array of tables", ENTRY_KEYS)
     origin = Location(where) if where != "config" else None
     lines = _entry_lines(where, "suppress") if origin is not None else []
     out = []
-    for i, item in enumerate(raw, 1):
-        if not isinstance(item, dict):
-            raise ConfigError(where, f"suppress entry {i} must be a table")
-        unknown = sorted(set(item) - set(ENTRY_KEYS))
-        if unknown:
-            raise ConfigError(where, f"suppress entry {i}: unknown key '{unknown[0]}'"
-                                     f"{did_you_mean(unknown[0], ENTRY_KEYS)}")
+    for i, item in entries:
         if origin is not None and len(lines) == len(raw):
             origin = Location(where, lines[i - 1])
         try:
@@ -209,6 +202,24 @@ def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
         except InvalidSuppression as exc:
             raise ConfigError(where, f"suppress entry {i} {exc}") from None
     return tuple(out)
+
+
+def _tables(raw: Any, where: str, table: str, not_a_list: str,
+            keys: Iterable[str]) -> list[tuple[int, dict[str, Any]]]:
+    """(number, entry) of an array of tables, each a table with only known keys (else an error
+    naming the entry and the nearest known key)."""
+    if not isinstance(raw, list):
+        raise ConfigError(where, not_a_list)
+    out = []
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise ConfigError(where, f"{table} entry {i} must be a table")
+        unknown = sorted(set(item) - set(keys))
+        if unknown:
+            raise ConfigError(where, f"{table} entry {i}: unknown key '{unknown[0]}'"
+                                     f"{did_you_mean(unknown[0], keys)}")
+        out.append((i, item))
+    return out
 
 
 def _entry_lines(where: str, table: str) -> list[int]:
@@ -236,16 +247,10 @@ _DECLARATION_KEYS = ("address", "owner", "expires_at", "reason", "file")
 
 def parse_declarations(raw: Any, where: str) -> tuple[Declaration, ...]:
     """Validate ``declarations`` entries: address, owner, expires_at, reason (10+ characters), file."""
-    if not isinstance(raw, list):
-        raise ConfigError(where, "'declarations' must be an array of tables ([[tool.nhi.declarations]])")
+    entries = _tables(raw, where, "declarations",
+                      "'declarations' must be an array of tables ([[tool.nhi.declarations]])", _DECLARATION_KEYS)
     out = []
-    for i, item in enumerate(raw, 1):
-        if not isinstance(item, dict):
-            raise ConfigError(where, f"declarations entry {i} must be a table")
-        unknown = sorted(set(item) - set(_DECLARATION_KEYS))
-        if unknown:
-            raise ConfigError(where, f"declarations entry {i}: unknown key '{unknown[0]}'"
-                                     f"{did_you_mean(unknown[0], _DECLARATION_KEYS)}")
+    for i, item in entries:
         address, owner, reason = item.get("address"), item.get("owner"), item.get("reason")
         expires, file = item.get("expires_at"), item.get("file")
         if not isinstance(address, str) or not address.strip():
