@@ -163,17 +163,10 @@ def read_bytes(path: str, max_mb: float | None = None) -> bytes:
             data = fh.read(st.st_size + 1)
             if len(data) <= st.st_size:
                 return data
-            chunks = [data]
-            total = len(data)
-            while total <= cap:
-                chunk = fh.read(min(cap + 1 - total, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                total += len(chunk)
-        if total > cap:
+            data = _read_to_cap(fh, cap, data)
+        if len(data) > cap:
             raise _too_big(path, limit_mb)
-        return b"".join(chunks)
+        return data
     except IsADirectoryError:
         raise InputError(path, "is a directory") from None
     except PermissionError:
@@ -193,19 +186,26 @@ def read_stdin(max_mb: float | None = None, stream: Any = None) -> bytes:
         if sys.stdin is None or sys.stdin.isatty():
             raise InputError(STDIN, "standard input is a terminal: pipe a plan, state or .tf text into it")
         stream = sys.stdin.buffer
-    chunks: list[bytes] = []
-    total = 0
     try:
-        while total <= cap:
-            chunk = stream.read(min(cap + 1 - total, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
+        data = _read_to_cap(stream, cap)
     except OSError as exc:
         raise InputError(STDIN, f"cannot read standard input ({exc.strerror or type(exc).__name__})") from None
-    if total > cap:
+    if len(data) > cap:
         raise _too_big(STDIN, limit_mb)
+    return data
+
+
+def _read_to_cap(stream: Any, cap: int, head: bytes = b"") -> bytes:
+    """``head`` and what follows it in ``stream``, in chunks, up to ``cap`` + 1 bytes: a result
+    longer than ``cap`` means the input is over the cap (nothing past that is ever buffered)."""
+    chunks = [head]
+    total = len(head)
+    while total <= cap:
+        chunk = stream.read(min(cap + 1 - total, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
     return b"".join(chunks)
 
 
