@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -168,25 +171,22 @@ def test_every_non_printable_rune_is_escaped(key: str) -> None:
 
 
 @pytest.mark.terraform
-def test_quote_string_matches_the_addresses_terraform_prints(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_quote_string_matches_the_addresses_terraform_prints(tf, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Terraform itself writes each key; quote_string must give the same bytes."""
-    import json
-
-    from nhi_toolkit.terraform import TerraformError, find_terraform
-
-    try:
-        tf = find_terraform()
-    except TerraformError as exc:
-        pytest.skip(f"no Terraform available: {exc}")
-    (tmp_path / "main.tf").write_text(
-        'variable "keys" {\n  type = set(string)\n}\n'
-        'resource "terraform_data" "k" {\n  for_each = var.keys\n  input    = each.key\n}\n',
-        encoding="utf-8")
-    (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"keys": TERRAFORM_KEYS}), encoding="utf-8")
+    _keyed_config(tmp_path, TERRAFORM_KEYS)
     _apply_and_compare(tf, tmp_path, expect=len(TERRAFORM_KEYS))
     listed = tf.run(["state", "list"], tmp_path).stdout.splitlines()
     # A space class written escaped, never raw.
     assert 'terraform_data.k["sp3000 \\u3000x"]' in listed
+
+
+def _keyed_config(directory: Path, keys: list[str]) -> None:
+    """A configuration with one ``terraform_data`` instance per key, the keys given in tfvars."""
+    (directory / "main.tf").write_text(
+        'variable "keys" {\n  type = set(string)\n}\n'
+        'resource "terraform_data" "k" {\n  for_each = var.keys\n  input    = each.key\n}\n',
+        encoding="utf-8")
+    (directory / "terraform.tfvars.json").write_text(json.dumps({"keys": keys}), encoding="utf-8")
 
 
 def _random_keys(count: int, seed: int) -> list[str]:
@@ -207,21 +207,8 @@ def _random_keys(count: int, seed: int) -> list[str]:
 
 
 @pytest.mark.terraform
-def test_quote_string_matches_terraform_on_random_keys(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import json
-
-    from nhi_toolkit.terraform import TerraformError, find_terraform
-
-    try:
-        tf = find_terraform()
-    except TerraformError as exc:
-        pytest.skip(f"no Terraform available: {exc}")
-    (tmp_path / "main.tf").write_text(
-        'variable "keys" {\n  type = set(string)\n}\n'
-        'resource "terraform_data" "k" {\n  for_each = var.keys\n  input    = each.key\n}\n',
-        encoding="utf-8")
-    keys = _random_keys(200, seed=8)
-    (tmp_path / "terraform.tfvars.json").write_text(json.dumps({"keys": keys}), encoding="utf-8")
+def test_quote_string_matches_terraform_on_random_keys(tf, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    _keyed_config(tmp_path, _random_keys(200, seed=8))
     _apply_and_compare(tf, tmp_path, expect=None)
 
 
