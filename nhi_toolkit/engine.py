@@ -222,9 +222,15 @@ def _merge(members: Sequence[tuple[int, Identity]]) -> Identity:
     return replace(
         win,
         resource=resource,
-        owner=owner_src.owner, owner_key=owner_src.owner_key,
+        owner=owner_src.owner, owner_key=owner_src.owner_key, owner_source=owner_src.owner_source,
         expires=exp_src.expires, expires_at=exp_src.expires_at, expiry_key=exp_src.expiry_key,
-        expiry_error=exp_src.expiry_error,
+        expiry_error=exp_src.expiry_error, expiry_source=exp_src.expiry_source,
+        # The expiry's provenance travels with it: what the credential itself says, and the tag or
+        # declaration value it replaced, are those of the input the expiry was taken from.
+        claimed_expires=exp_src.claimed_expires, claimed_expires_at=exp_src.claimed_expires_at,
+        native_attr=exp_src.native_attr, native_expires_at=exp_src.native_expires_at,
+        native_lifetime=exp_src.native_lifetime,
+        declaration=next((i.declaration for i in (exp_src, owner_src) if i.declaration is not None), None),
         parent=parent,
         inherited=inherited_from is not None,
         tags=tags,

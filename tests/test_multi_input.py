@@ -178,6 +178,28 @@ def test_plan_unknown_hcl_known_is_judged_on_the_known(tmp_path: Path) -> None:
     (ident,) = report["identities"]
     assert (ident["owner"], ident["status"]) == ("x@example.com", "expired")
     assert [f["rule"] for f in report["findings"]] == ["expired"]
+    # Where each value came from is said by the input it was taken from, not the plan's view.
+    assert (ident["owner_source"], ident["expiry_source"]) == ("tag", "tag")
+
+
+def test_joined_declaration_travels_with_the_value_it_gave(tmp_path: Path) -> None:
+    # The plan knows the tags only after apply; the configuration has no expiry tag, so a declaration
+    # gives it there. The joined row takes that expiry, and says it came from the declaration.
+    tf = tmp_path / "infra"
+    tf.mkdir()
+    (tf / "main.tf").write_text(
+        'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = {\n    owner = "x@example.com"\n  }\n}\n',
+        encoding="utf-8")
+    config = tmp_path / "nhi.toml"
+    config.write_text('[[tool.nhi.declarations]]\naddress = "aws_iam_user.u"\nowner = "y@example.com"\n'
+                      'expires_at = 2027-01-01\nreason = "pilot user, retired with the pilot (SEC-12)"\n', encoding="utf-8")
+    plan = write_json(tmp_path / "plan.json", plan_doc(change(
+        "aws_iam_user.u", {"name": "u", "tags": None}, after_unknown={"tags": True, "tags_all": True})))
+    report = run_nhi(["check", plan, tf, "--now", NOW_TEXT, "--format", "json", "--config", str(config)]).json()
+    (ident,) = report["identities"]
+    assert (ident["owner"], ident["owner_source"]) == ("x@example.com", "tag")
+    assert (ident["expires_at"], ident["expiry_source"]) == ("2027-01-01", "declaration")
+    assert ident["declaration"]["address_pattern"] == "aws_iam_user.u"
 
 
 # -- state + HCL ------------------------------------------------------------------------------------
