@@ -87,7 +87,7 @@ def fail_writes(monkeypatch: pytest.MonkeyPatch, path: Path, budget: int, error:
         left[0] -= len(chunk)
         return real(fd, chunk)
 
-    monkeypatch.setattr(audit_mod.os, "write", write)
+    monkeypatch.setattr(os, "write", write)
 
 
 def big_data(size: int = 300) -> dict[str, str]:
@@ -136,7 +136,7 @@ def test_failed_fsync_is_rolled_back(tmp_path: Path, monkeypatch: pytest.MonkeyP
             raise OSError(errno.EIO, os.strerror(errno.EIO))
         real(fd)
 
-    monkeypatch.setattr(audit_mod.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     with pytest.raises(AuditWriteError, match="Input/output error"):
         AuditLog(log, clock=fixed).append(Event.APPLIED, run_id="r1", data={})
     assert log.read_bytes() == before
@@ -158,7 +158,7 @@ def leave_fragment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int 
     log = tmp_path / "audit.jsonl"
     before = build(log)
     fail_writes(monkeypatch, log, budget)
-    monkeypatch.setattr(audit_mod.os, "ftruncate", lambda fd, size: (_ for _ in ()).throw(
+    monkeypatch.setattr(os, "ftruncate", lambda fd, size: (_ for _ in ()).throw(
         OSError(errno.EIO, os.strerror(errno.EIO))))
     with pytest.raises(AuditWriteError) as info:
         AuditLog(log, clock=fixed).append(Event.APPLIED, run_id="r1", data=big_data())
@@ -333,15 +333,15 @@ def _faulty_worker(path: str, worker: int, barrier: Any, results: Any) -> None:
                     real(fd, bytes(data[:30]))
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 return real(fd, data)
-            audit_mod.os.write = write  # type: ignore[assignment]
+            os.write = write  # type: ignore[assignment]
         else:
-            audit_mod.os.write = real
+            os.write = real
         try:
             AuditLog(path).append(Event.APPLIED, run_id=f"w{worker}", data={"i": i, "pad": "x" * 40 * worker})
             ok += 1
         except AuditWriteError:
             failed += 1
-    audit_mod.os.write = real
+    os.write = real
     results.put((worker, ok, failed))
 
 
@@ -593,7 +593,7 @@ def fail_event(monkeypatch: pytest.MonkeyPatch, path: Path, event: str) -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(fd, data)
 
-    monkeypatch.setattr(audit_mod.os, "write", write)
+    monkeypatch.setattr(os, "write", write)
 
 
 @pytest.mark.terraform

@@ -35,6 +35,11 @@ T0_TEXT = "2026-05-01T09:00:00Z"
 MARK = "SENTINEL-do-not-echo"  # appears in every entry's data; must never appear in a reason
 
 
+def canonical(obj: object) -> str:
+    """An entry's canonical line, as the format defines it (written out here, not borrowed)."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
 def build(path: Path, n: int = 10) -> list[bytes]:
     """A log of n entries with a pinned clock and times, so its bytes are the same on every run."""
     log = AuditLog(path, clock=lambda: T0)
@@ -53,14 +58,14 @@ def rehash(line: bytes, **changes: object) -> bytes:
     obj = json.loads(line)
     obj.update(changes)
     obj.pop("hash")
-    obj["hash"] = hashlib.sha256(audit_mod._canonical(obj).encode()).hexdigest()
-    return (audit_mod._canonical(obj) + "\n").encode()
+    obj["hash"] = hashlib.sha256(canonical(obj).encode()).hexdigest()
+    return (canonical(obj) + "\n").encode()
 
 
 def edit(line: bytes, **changes: object) -> bytes:
     obj = json.loads(line)
     obj.update(changes)
-    return (audit_mod._canonical(obj) + "\n").encode()
+    return (canonical(obj) + "\n").encode()
 
 
 Lines = list[bytes]
@@ -98,8 +103,8 @@ def rehash_without(line: bytes, field_name: str) -> bytes:
     obj = json.loads(line)
     obj.pop(field_name)
     obj.pop("hash")
-    obj["hash"] = hashlib.sha256(audit_mod._canonical(obj).encode()).hexdigest()
-    return (audit_mod._canonical(obj) + "\n").encode()
+    obj["hash"] = hashlib.sha256(canonical(obj).encode()).hexdigest()
+    return (canonical(obj) + "\n").encode()
 
 
 @pytest.fixture()
