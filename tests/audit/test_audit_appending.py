@@ -286,7 +286,7 @@ def _faulty_worker(path: str, worker: int, barrier: Any, results: Any) -> None:
                     real(fd, bytes(data[:30]))
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 return real(fd, data)
-            os.write = write  # type: ignore[assignment]
+            os.write = write
         else:
             os.write = real
         try:
