@@ -118,7 +118,7 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
 
         write_output(write_baseline, baseline_document(report, baseline_until.date()))
     if audit_log:
-        from nhi_toolkit.engine import record_grants
+        from nhi_toolkit.commands.grants import record_grants
 
         record_grants(report, audit_log)
     options = RenderOptions(root=sarif_root, rule_ids=enabled_rule_ids(config), quiet=quiet)
