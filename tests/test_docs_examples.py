@@ -156,6 +156,30 @@ def test_an_expected_failure_names_its_exit_code() -> None:
                 assert EXPECTED_FAILURE.search(line), f"{example.id}: say which exit: # exit N: ... ({line})"
 
 
+def test_skipped_examples_name_only_real_commands_and_flags() -> None:
+    """What cannot run here is still checked against ``nhi ... --help``."""
+    from click.testing import CliRunner
+
+    from nhi_toolkit.cli import main
+
+    seen = 0
+    for example in examples():
+        if not example.skip_reason or example.lang not in SHELL:
+            continue
+        for line in example.code.replace("\\\n", " ").splitlines():
+            for part in re.split(r"&&|\|", line.split("#")[0]):
+                words = part.split()
+                if len(words) < 2 or words[0] != "nhi":
+                    continue
+                path = words[1:3] if words[1] == "audit" else words[1:2]
+                run = CliRunner().invoke(main, [*path, "--help"], terminal_width=80)
+                assert run.exit_code == 0, (example.id, path, run.output)
+                for flag in (w.split("=")[0] for w in words if w.startswith("--")):
+                    assert flag in run.output, (example.id, path, flag)
+                    seen += 1
+    assert seen > 10
+
+
 def test_every_block_is_closed_and_not_empty() -> None:
     for block in all_blocks():
         assert block.code.strip(), f"{block.id}: an empty or unclosed block"
