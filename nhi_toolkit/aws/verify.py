@@ -21,6 +21,7 @@ from nhi_toolkit.aws.session import AwsSession, access_denied, error_code, is_de
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
+from nhi_toolkit.records import identity_key
 from nhi_toolkit.rules import rule_by_key
 from nhi_toolkit.rules.base import Rule
 
@@ -83,12 +84,6 @@ def _days(a: datetime, b: datetime) -> int:
 def _s(values: Mapping[str, Any], key: str) -> str | None:
     v = values.get(key)
     return v if isinstance(v, str) and v else None
-
-
-def _ident_key(identity: Identity) -> str:
-    from nhi_toolkit.engine import _ident_key as key
-
-    return key(identity)
 
 
 def _tag_map(items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
@@ -412,7 +407,7 @@ def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Co
         result.findings.extend(findings)
         if live is not None:
             for ident in groups[k]:
-                result.live[_ident_key(ident)] = {k2: v for k2, v in live.items() if v is not None}
+                result.live[identity_key(ident)] = {k2: v for k2, v in live.items() if v is not None}
     if unmanaged:
         items = scan_unmanaged(session, identities)
         result.unmanaged = items

@@ -8,17 +8,17 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
-from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from json.scanner import NUMBER_RE
 from typing import Any
 
 from nhi_toolkit.catalog import SECRET_FIELDS, secret_fields_for
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.model import UNKNOWN
+from nhi_toolkit.records import Document, Note  # re-exported: their former home
 
 __all__ = [
     "DEFAULT_MAX_INPUT_MB", "STDIN", "Document", "Note", "clean_values", "decode_text", "file_kind",
@@ -30,32 +30,6 @@ STDIN = "-"
 
 #: Deeper than any real plan or state; beyond it input is refused rather than risking the stack.
 MAX_DEPTH = 200
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something a loader could not evaluate and a rule must report (e.g. a module not followed)."""
-
-    rule: str
-    address: str
-    message: str
-    source: Location
-
-
-@dataclass(frozen=True)
-class Document:
-    """One loaded input unit: a plan, a state, one synthesized stack, or one HCL directory."""
-
-    path: str
-    kind: InputKind
-    resources: tuple[Resource, ...]
-    drift: tuple[Resource, ...] = ()
-    """Plans: resources changed outside Terraform (``resource_drift``), values as they now are."""
-    refresh_only: bool = False
-    terraform_version: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
-    notes: tuple[Note, ...] = ()
-    """What the loader left unevaluated, for the rules to report (module-not-followed)."""
 
 
 #: Default cap on one input's size (``max_input_mb``, ``--max-input-mb``), in MiB.

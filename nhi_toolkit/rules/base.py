@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import ClassVar
 
 from nhi_toolkit.config import Config
-from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import Finding, Identity, Location, Severity
+from nhi_toolkit.records import Document
 
 __all__ = ["DOCS_BASE_URL", "Context", "Rule", "help_uri"]
 
