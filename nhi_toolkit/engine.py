@@ -221,7 +221,7 @@ def check_documents(
     findings: list[Finding] = []
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv]
-        ctx = Context.make(config, now, doc, view, leavers)
+        ctx = Context.make(config, now, doc, view, leavers, docs)
         doc_findings: list[Finding] = []
         for rule in rules:
             doc_findings.extend(_run_rule(rule, ctx))
@@ -231,7 +231,6 @@ def check_documents(
         for ident in view:
             if winner.get(ident.address, n) == n:
                 identities.append(ident)
-    findings.extend(_declared_vs_state(docs, config, rules))
     enabled = {r.id for r in rules}
     findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
     if baseline is not None:
@@ -264,35 +263,6 @@ def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], f
         for key, _ in cands[:1]:
             out.setdefault(key, []).append(f)
     return {k: tuple(v) for k, v in out.items()}
-
-
-def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rule]) -> list[Finding]:
-    """Drift between declared configuration (HCL/CDKTF) and state, when both are given."""
-    drift_rule = next((r for r in rules if r.name == "drift"), None)
-    declared = [d for d in docs if d.kind in (InputKind.HCL, InputKind.CDKTF)]
-    states = [d for d in docs if d.kind in (InputKind.STATE, InputKind.SHOW_STATE)]
-    if drift_rule is None or not declared or not states:
-        return []
-    catalog = config.catalog
-    decl = {r.config_address: r for d in declared for r in d.resources
-            if r.type in catalog and r.action not in ("delete", "forget")}
-    out: list[Finding] = []
-    seen_state: set[str] = set()
-    for doc in states:
-        for res in doc.resources:
-            if res.type not in catalog:
-                continue
-            seen_state.add(res.config_address)
-            if res.config_address not in decl:
-                out.append(drift_rule.finding(None, f"{res.address} is in state but no configuration "
-                                                    "declares it (orphan)",
-                                              address=res.address, source=res.source))
-    for addr, res in sorted(decl.items()):
-        if addr not in seen_state:
-            out.append(drift_rule.finding(None, f"{addr} is declared but not in state (not applied yet, "
-                                                "or deleted outside Terraform)",
-                                          address=addr, source=res.source, severity=Severity.INFO))
-    return out
 
 
 def check_paths(paths: Sequence[str], config: Config, now: datetime,
