@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import is_expired
 from nhi_toolkit.inventory import build_inventory
-from nhi_toolkit.loaders import Document, load_inputs
+from nhi_toolkit.loaders import load_inputs
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.native_expiry import HELPER_TYPES
+from nhi_toolkit.records import Document, Report, identity_key
+from nhi_toolkit.records import identity_key as _ident_key  # noqa: F401 - the former name, kept for callers
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
 from nhi_toolkit.suppress import Suppressor
 
@@ -20,77 +22,6 @@ if TYPE_CHECKING:
     from nhi_toolkit.baseline import Baseline
 
 __all__ = ["STATUS_PRECEDENCE", "Report", "check_documents", "check_paths", "identity_status"]
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything a reporter renders. Identities and findings are sorted; output is deterministic."""
-
-    now: datetime
-    inputs: tuple[str, ...]
-    identities: tuple[Identity, ...]
-    findings: tuple[Finding, ...]
-    statuses: Mapping[str, str] = field(default_factory=dict)
-    """Identity key (address + source) -> status word."""
-    fail_on: str = "error"
-    sources: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
-    """Identity key -> every input a joined identity was read from, in argument order."""
-    identity_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
-    """Identity key -> the findings about that identity (suppressed ones included)."""
-
-    def status_of(self, identity: Identity) -> str:
-        """The status word of one identity (ok, expired, expiring-soon, ...)."""
-        return self.statuses.get(_ident_key(identity), "ok")
-
-    def sources_of(self, identity: Identity) -> tuple[Location, ...]:
-        """Every input the identity was read from (one entry unless several inputs were joined)."""
-        return self.sources.get(_ident_key(identity)) or (identity.source,)
-
-    def findings_of(self, identity: Identity) -> tuple[Finding, ...]:
-        """The active (not waived) findings about one identity, worst first."""
-        found = [f for f in self.identity_findings.get(_ident_key(identity), ()) if f.suppressed is None]
-        return tuple(sorted(found, key=lambda f: (-f.severity, f.rule_id, f.message)))
-
-    @property
-    def active(self) -> tuple[Finding, ...]:
-        """Findings not waived by a suppression."""
-        return tuple(f for f in self.findings if f.suppressed is None)
-
-    def failed(self) -> bool:
-        """True when an unsuppressed finding is at or above ``fail_on``."""
-        if self.fail_on == "never":
-            return False
-        threshold = Severity.parse(self.fail_on)
-        return any(f.severity >= threshold for f in self.active)
-
-    def summary(self) -> dict[str, Any]:
-        """Counts for the JSON ``summary`` object."""
-        by_sev = {s.label: 0 for s in sorted(Severity, reverse=True)}
-        by_rule: dict[str, int] = {}
-        for f in self.active:
-            by_sev[f.severity.label] += 1
-            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-        statuses: dict[str, int] = {}
-        for ident in self.identities:
-            s = self.status_of(ident)
-            statuses[s] = statuses.get(s, 0) + 1
-        return {
-            "identities": len(self.identities),
-            "findings": len(self.active),
-            "suppressed": len(self.findings) - len(self.active),
-            "by_severity": by_sev,
-            "by_rule": dict(sorted(by_rule.items())),
-            "by_status": dict(sorted(statuses.items())),
-            "fail_on": self.fail_on,
-            "failed": self.failed(),
-        }
-
-
-def _ident_key(identity: Identity) -> str:
-    res = identity.resource
-    key = f"{res.address}\0{res.source.file}\0{res.source.line}"
-    # Two plans mapped to one .tf block are still two rows: the input tells them apart.
-    return key if res.source.input is None else f"{key}\0{res.source.input}"
 
 
 #: Status words, most important first; an identity shows the first that applies (README "Status").
@@ -290,7 +221,7 @@ def check_documents(
     findings: list[Finding] = []
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv]
-        ctx = Context.make(config, now, doc, view, leavers)
+        ctx = Context.make(config, now, doc, view, leavers, docs)
         doc_findings: list[Finding] = []
         for rule in rules:
             doc_findings.extend(_run_rule(rule, ctx))
@@ -300,14 +231,13 @@ def check_documents(
         for ident in view:
             if winner.get(ident.address, n) == n:
                 identities.append(ident)
-    findings.extend(_declared_vs_state(docs, config, rules))
     enabled = {r.id for r in rules}
     findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
     if baseline is not None:
         findings = baseline.apply(findings, config, now)
     identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
-    keys = [_ident_key(i) for i in identities]
+    keys = [identity_key(i) for i in identities]
     sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
                if i.address in joined_sources}
     about = _findings_by_identity(identities, keys, findings, sources)
@@ -333,35 +263,6 @@ def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], f
         for key, _ in cands[:1]:
             out.setdefault(key, []).append(f)
     return {k: tuple(v) for k, v in out.items()}
-
-
-def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rule]) -> list[Finding]:
-    """Drift between declared configuration (HCL/CDKTF) and state, when both are given."""
-    drift_rule = next((r for r in rules if r.name == "drift"), None)
-    declared = [d for d in docs if d.kind in (InputKind.HCL, InputKind.CDKTF)]
-    states = [d for d in docs if d.kind in (InputKind.STATE, InputKind.SHOW_STATE)]
-    if drift_rule is None or not declared or not states:
-        return []
-    catalog = config.catalog
-    decl = {r.config_address: r for d in declared for r in d.resources
-            if r.type in catalog and r.action not in ("delete", "forget")}
-    out: list[Finding] = []
-    seen_state: set[str] = set()
-    for doc in states:
-        for res in doc.resources:
-            if res.type not in catalog:
-                continue
-            seen_state.add(res.config_address)
-            if res.config_address not in decl:
-                out.append(drift_rule.finding(None, f"{res.address} is in state but no configuration "
-                                                    "declares it (orphan)",
-                                              address=res.address, source=res.source))
-    for addr, res in sorted(decl.items()):
-        if addr not in seen_state:
-            out.append(drift_rule.finding(None, f"{addr} is declared but not in state (not applied yet, "
-                                                "or deleted outside Terraform)",
-                                          address=addr, source=res.source, severity=Severity.INFO))
-    return out
 
 
 def check_paths(paths: Sequence[str], config: Config, now: datetime,

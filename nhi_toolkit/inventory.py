@@ -14,9 +14,9 @@ from typing import Any
 from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
-from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
 from nhi_toolkit.native_expiry import helper_index, settle
+from nhi_toolkit.records import Document
 
 __all__ = ["build_inventory", "link_values", "read_path", "read_tags", "values_at"]
 

@@ -24,7 +24,7 @@ from nhi_toolkit.reporters import REPORTERS
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
-    from nhi_toolkit.engine import Report
+    from nhi_toolkit.records import Report
     from nhi_toolkit.reporters import RenderOptions
 
 __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "terminal_width", "use_color",

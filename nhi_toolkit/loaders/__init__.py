@@ -15,7 +15,6 @@ from typing import Any
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import (
     STDIN,
-    Document,
     decode_text,
     file_kind,
     parse_json,
@@ -23,6 +22,7 @@ from nhi_toolkit.loaders.common import (
     read_stdin,
     stat_input,
 )
+from nhi_toolkit.records import Document
 
 __all__ = ["Document", "load_document", "load_inputs", "load_stdin", "sniff_json"]
 

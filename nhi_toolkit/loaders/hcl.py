@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
+from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, is_sensitive
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.records import Document
 
 __all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "module_tree", "parse_module"]
 

@@ -21,10 +21,10 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Note
 from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
+from nhi_toolkit.records import Note
 
 __all__ = ["Block", "ModuleConfig", "ModuleTree", "is_local_source", "provider_ref"]
 

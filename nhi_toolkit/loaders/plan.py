@@ -15,8 +15,9 @@ from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, as_list, clean_values, collect_references
+from nhi_toolkit.loaders.common import as_list, clean_values, collect_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
+from nhi_toolkit.records import Document
 
 __all__ = ["is_plan", "load_plan"]
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, as_list, clean_values
+from nhi_toolkit.loaders.common import as_list, clean_values
 from nhi_toolkit.model import InputKind, Location, Resource
+from nhi_toolkit.records import Document
 
 __all__ = ["decode_dynamic", "is_raw_state", "is_show_state", "load_raw_state", "load_show_state"]
 

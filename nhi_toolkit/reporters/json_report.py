@@ -6,9 +6,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.expiry import format_instant
 from nhi_toolkit.model import UNKNOWN, Finding, Identity
+from nhi_toolkit.records import Report
 
 __all__ = ["SCHEMA_VERSION", "finding_json", "identity_json", "render", "to_dict"]
 

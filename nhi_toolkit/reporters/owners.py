@@ -12,9 +12,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import UNKNOWN, Identity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters._common import visible
 from nhi_toolkit.reporters.markdown import escape
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.errors import printable
 from nhi_toolkit.model import UNKNOWN, Severity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.suppress import suppression_label
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar
 
 from nhi_toolkit.config import Config
-from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import Finding, Identity, Location, Severity
+from nhi_toolkit.records import Document
 
 __all__ = ["DOCS_BASE_URL", "Context", "Rule", "help_uri"]
 
@@ -33,13 +33,16 @@ class Context:
     identities: tuple[Identity, ...]
     leavers: Mapping[str, date | None] = field(default_factory=dict)
     by_address: Mapping[str, Identity] = field(default_factory=dict)
+    documents: tuple[Document, ...] = ()
+    """Every document of the check, in argument order (for rules that compare inputs: drift)."""
 
     @classmethod
     def make(cls, config: Config, now: datetime, document: Document, identities: list[Identity],
-             leavers: Mapping[str, date | None] | None = None) -> Context:
+             leavers: Mapping[str, date | None] | None = None,
+             documents: Sequence[Document] = ()) -> Context:
         """Build a context with its address index."""
         return cls(config, now, document, tuple(identities), leavers or {},
-                   {i.address: i for i in identities})
+                   {i.address: i for i in identities}, tuple(documents))
 
 
 class Rule:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Severity
 from nhi_toolkit.rules.base import Context, Rule
 
 __all__ = ["Drift", "MissingRevocationPath", "OwnerOffboarded", "SharedIdentity", "leaver_match"]
@@ -123,6 +123,11 @@ class Drift(Rule):
     fix = "Restore the tags through Terraform, or import/remove the identity deliberately."
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
+        yield from self._changed_outside(ctx)
+        yield from self._declared_vs_state(ctx)
+
+    def _changed_outside(self, ctx: Context) -> Iterator[Finding]:
+        """What a plan's ``resource_drift`` says changed outside Terraform."""
         catalog = ctx.config.catalog
         for res in ctx.document.drift:
             if res.type not in catalog:
@@ -149,6 +154,37 @@ class Drift(Rule):
                                              + (f" ({ov} -> {nv})" if ov is not None and nv is not None
                                                 else ""),
                                        address=res.address, source=res.source)
+
+    def _declared_vs_state(self, ctx: Context) -> Iterator[Finding]:
+        """Drift between declared configuration (HCL, CDKTF) and state, when both are checked.
+
+        It compares documents, so it is judged once, in the context of the first state document.
+        """
+        states = [d for d in ctx.documents if d.kind in _STATE_KINDS]
+        declared = [d for d in ctx.documents if d.kind in _DECLARED_KINDS]
+        if not declared or not states or ctx.document is not states[0]:
+            return
+        catalog = ctx.config.catalog
+        decl = {r.config_address: r for d in declared for r in d.resources
+                if r.type in catalog and r.action not in ("delete", "forget")}
+        seen_state: set[str] = set()
+        for doc in states:
+            for res in doc.resources:
+                if res.type not in catalog:
+                    continue
+                seen_state.add(res.config_address)
+                if res.config_address not in decl:
+                    yield self.finding(None, f"{res.address} is in state but no configuration declares "
+                                             "it (orphan)", address=res.address, source=res.source)
+        for addr, res in sorted(decl.items()):
+            if addr not in seen_state:
+                yield self.finding(None, f"{addr} is declared but not in state (not applied yet, or "
+                                         "deleted outside Terraform)",
+                                   address=addr, source=res.source, severity=Severity.INFO)
+
+
+_DECLARED_KINDS = (InputKind.HCL, InputKind.CDKTF)
+_STATE_KINDS = (InputKind.STATE, InputKind.SHOW_STATE)
 
 
 def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
