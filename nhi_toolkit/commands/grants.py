@@ -13,7 +13,7 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.model import InputKind
 
 if TYPE_CHECKING:
-    from nhi_toolkit.engine import Report
+    from nhi_toolkit.records import Report
 
 __all__ = ["GRANT_ACTIONS", "REVOKE_ACTIONS", "record_grants"]
 
