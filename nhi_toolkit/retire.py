@@ -41,6 +41,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import AddressError, config_address, parse_address
 from nhi_toolkit.catalog import PHASE_CREDENTIAL, PHASE_PERMISSION, PHASE_PRINCIPAL
+from nhi_toolkit.checks import declared_revocation_path, is_terraform_path, owner_departure
 from nhi_toolkit.config import Config
 from nhi_toolkit.errors import InputError, NhiError
 from nhi_toolkit.expiry import format_instant, is_expired
@@ -117,8 +118,6 @@ class Reason:
 
 
 def _own_reasons(identity: Identity, criteria: Criteria, config: Config) -> list[Reason]:
-    from nhi_toolkit.rules.retirement import leaver_match
-
     out: list[Reason] = []
     # Inherited values are judged on the parent; the child comes along through expansion.
     if identity.inherited:
@@ -126,13 +125,9 @@ def _own_reasons(identity: Identity, criteria: Criteria, config: Config) -> list
     deadline = identity.deadline  # a tag or declaration earlier than the credential's own expiry counts
     if deadline is not None and is_expired(deadline, criteria.now):
         out.append(Reason("expired", f"expired at {format_instant(deadline)}"))
-    if criteria.leavers and isinstance(identity.owner, str):
-        entry = leaver_match(identity.owner, criteria.leavers)
-        if entry is not None:
-            left_on = criteria.leavers[entry]
-            if left_on is None or left_on <= criteria.now.date():
-                when = f" on {left_on.isoformat()}" if left_on else ""
-                out.append(Reason("owner-left", f"owner {identity.owner} left{when}"))
+    left = owner_departure(identity.owner, criteria.leavers, criteria.now)
+    if left is not None:
+        out.append(Reason("owner-left", f"owner {identity.owner} left{left.when}"))
     if criteria.integrations:
         integ = identity.tag(config.integration_keys)
         if isinstance(integ, str) and integ in criteria.integrations:
@@ -325,10 +320,8 @@ def manual_steps(group: Group, config: Config) -> tuple[str, ...]:
         elif ident.type == "google_service_account":
             steps.append(f"{addr}: access tokens already issued for the service account stay valid "
                          "until they expire (up to 1 hour).")
-        declared = ident.tag(config.revocation_keys) if not ident.inherited else None
-        if isinstance(declared, str) and declared.strip() and declared.strip().lower() not in (
-            "terraform", "terraform-destroy", "destroy", "nhi-retire",
-        ):
+        declared = declared_revocation_path(ident, config.revocation_keys, own_only=True)
+        if declared is not None and not is_terraform_path(declared):
             steps.append(f"{addr}: declared revocation path: {declared.strip()}")
     return tuple(steps)
 
