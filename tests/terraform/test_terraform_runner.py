@@ -26,7 +26,7 @@ from nhi_toolkit.terraform import (
     target_option,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "terraform"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "terraform"
 KEYS = ["plain", "with space", 'say "hi"', "back\\slash", "ünïcødé 日本", "dollar ${x}"]
 
 pytestmark = pytest.mark.terraform
