@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nhi_toolkit import terraform as tfmod
+from nhi_toolkit.terraform import find as tfmod
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.terraform import (
     EMBEDDED,
@@ -296,7 +296,7 @@ def test_variable_values_never_reach_messages(
         argvs.append(list(argv))
         return popen(argv, **kwargs)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(tfmod.subprocess, "Popen", spy)
+    monkeypatch.setattr(subprocess, "Popen", spy)
     (tmp_path / "main.tf").write_text(
         'variable "api_key" {\n'
         "  type = string\n"
