@@ -10,7 +10,8 @@ One module per job:
 * :mod:`.verification`: ``terraform show -json`` of a plan against a manifest, every over-reach named
   and explained;
 * :mod:`.rendering`: the readable summary and the refusal;
-* :mod:`.run`: the orchestration (:func:`review`, :func:`apply_reviewed`), with :mod:`.state` (state
+* :mod:`.run`: the orchestration (:func:`review`; :mod:`.reviewed`: :func:`apply_reviewed`, the
+  second run behind an approval gate), with :mod:`.state` (state
   read through the loaders), :mod:`.files` (private files, plan copies, the directory lock) and
   :mod:`.audit_hooks` (each step appended to the audit log).
 
@@ -35,12 +36,12 @@ from nhi_toolkit.retire.manifest import (
 )
 from nhi_toolkit.retire.manifest import ROUTES as ROUTES
 from nhi_toolkit.retire.rendering import render_refusal, render_summary
+from nhi_toolkit.retire.reviewed import apply_reviewed
 from nhi_toolkit.retire.run import (
     EXIT_FAILED,
     Outcome,
     RetireFailed,
     Settings,
-    apply_reviewed,
     review,
     terraform_log_path,
 )

@@ -2,14 +2,13 @@
 targeted destroy, verify, apply the exact verified plan file, and confirm from state that every
 manifest entry is gone, appending each step to the audit log.
 
-:func:`review` does it in one run (``--apply`` included); :func:`apply_reviewed` is the second run of
-a pipeline with an approval gate, applying exactly the reviewed plan. Exit codes: 0 done, 3
+:func:`review` does it in one run (``--apply`` included); :mod:`nhi_toolkit.retire.reviewed` is the
+second run of a pipeline with an approval gate, applying exactly the reviewed plan. Exit codes: 0 done, 3
 refused (nothing destroyed), 4 could not complete (:class:`RetireFailed`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,7 +19,6 @@ from typing import Any
 
 from nhi_toolkit.config import Config
 from nhi_toolkit.errors import InputError, NhiError
-from nhi_toolkit.expiry import format_instant
 from nhi_toolkit.model import Identity
 from nhi_toolkit.retire.audit_hooks import _Audit
 from nhi_toolkit.retire.files import (
@@ -36,7 +34,6 @@ from nhi_toolkit.retire.manifest import (
     ROUTE_TARGETED,
     Manifest,
     build_manifest,
-    load_manifest,
     manifest_json_text,
 )
 from nhi_toolkit.retire.rendering import render_refusal, render_summary
@@ -44,13 +41,13 @@ from nhi_toolkit.retire.selection import PHASE_NAMES, Criteria, Problem, revocat
 from nhi_toolkit.retire.state import _addresses_in_state, _inventory
 from nhi_toolkit.retire.verification import verify_plan
 from nhi_toolkit.terraform.files import declares_nhi_now, plan_file_state
+from nhi_toolkit.terraform.interface import TerraformRunner
 
 __all__ = [
     "EXIT_FAILED",
     "Outcome",
     "RetireFailed",
     "Settings",
-    "apply_reviewed",
     "review",
     "terraform_log_path",
 ]
@@ -101,7 +98,7 @@ class RetireFailed(NhiError):
     exit_code = EXIT_FAILED
 
 
-def _terraform(settings: Settings) -> Any:
+def _terraform(settings: Settings) -> TerraformRunner:
     from nhi_toolkit.terraform import TerraformError, find_terraform
 
     try:
@@ -137,14 +134,21 @@ def _tf_error(exc: Exception, settings: Settings | None = None) -> RetireFailed:
     return RetireFailed("terraform", message)
 
 
+def _root_module(settings: Settings) -> str:
+    """The root module a run plans and applies in; only called once one is known to be given."""
+    if not settings.terraform_dir:
+        raise ValueError("planning needs a Terraform directory (--terraform-dir)")
+    return settings.terraform_dir
+
+
 def _choose_route(settings: Settings) -> str:
-    assert settings.terraform_dir is not None
-    declared = declares_nhi_now(settings.terraform_dir)
+    directory = _root_module(settings)
+    declared = declares_nhi_now(directory)
     if settings.route == "auto":
         return ROUTE_DECLARED if declared else ROUTE_TARGETED
     if settings.route == ROUTE_DECLARED and not declared:
-        raise InputError(settings.terraform_dir, "--route declared-expiry needs a root module that "
-                                                 "declares variable \"nhi_now\"")
+        raise InputError(directory, "--route declared-expiry needs a root module that "
+                                    "declares variable \"nhi_now\"")
     return settings.route
 
 
@@ -185,7 +189,7 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
     try:
         if tf is not None and settings.init:
             settings.echo(f"nhi retire: {tf.name} init in {settings.terraform_dir}")
-            tf.init(settings.terraform_dir)
+            tf.init(_root_module(settings))
         identities, lineage = _inventory(settings, tf, config)
     except TerraformError as exc:
         audit("failed", stage="read-state", error=_short(exc))
@@ -258,17 +262,17 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
         return _apply(tf, settings, manifest, plan_path, digest, audit, identities)
 
 
-def _make_plan(tf: Any, settings: Settings, manifest: Manifest, route: str, plan_path: str,
+def _make_plan(tf: TerraformRunner, settings: Settings, manifest: Manifest, route: str, plan_path: str,
                now: datetime) -> dict[str, Any]:
-    assert settings.terraform_dir is not None
+    directory = _root_module(settings)
     Path(plan_path).parent.mkdir(parents=True, exist_ok=True)
     if route == ROUTE_DECLARED:
         settings.echo(f"nhi retire: planning with nhi_now = {manifest.now}")
-        tf.plan(settings.terraform_dir, out=plan_path, variables={"nhi_now": manifest.now})
+        tf.plan(directory, out=plan_path, variables={"nhi_now": manifest.now})
     else:
         settings.echo(f"nhi retire: planning a targeted destroy of {len(manifest.addresses)} addresses")
-        tf.plan(settings.terraform_dir, out=plan_path, destroy=True, targets=list(manifest.addresses))
-    result: dict[str, Any] = tf.show_json(settings.terraform_dir, plan_path)
+        tf.plan(directory, out=plan_path, destroy=True, targets=list(manifest.addresses))
+    result: dict[str, Any] = tf.show_json(directory, plan_path)
     return result
 
 
@@ -301,11 +305,11 @@ def _refuse(settings: Settings, manifest: Manifest, problems: Sequence[Problem],
     return Outcome(3, manifest, render_refusal(problems).rstrip("\n"), problems)
 
 
-def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, digest: str,
+def _apply(tf: TerraformRunner, settings: Settings, manifest: Manifest, plan_path: str, digest: str,
            audit: _Audit, identities: Sequence[Identity] = ()) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
-    assert settings.terraform_dir is not None
+    directory = _root_module(settings)
     if settings.confirm is not None and not settings.confirm(manifest, digest):
         audit("run-finished", outcome="not-confirmed", plan_sha256=digest)
         return Outcome(3, manifest, "nhi retire: not confirmed; nothing was destroyed")
@@ -316,7 +320,7 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
         audit("applying", address=addr, plan_sha256=digest)
     error: TerraformError | None = None
     try:
-        tf.apply(settings.terraform_dir, plan_path)
+        tf.apply(directory, plan_path)
     except TerraformError as exc:
         error = exc
         audit("failed", stage="apply", error=_short(exc), plan_sha256=digest)
@@ -324,7 +328,7 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
         for addr in manifest.addresses:
             audit("applied", address=addr, plan_sha256=digest)
     try:
-        raw_state = tf.state_pull(settings.terraform_dir)
+        raw_state = tf.state_pull(directory)
     except TerraformError as exc:
         audit("failed", stage="confirm", error=_short(exc))
         raise _tf_error(exc, settings) from None
@@ -337,7 +341,7 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
                                     "state pull printed nothing after the apply; none of "
                                     f"{len(manifest.addresses)} addresses is confirmed gone",
                        remaining=tuple(manifest.addresses))
-    present = _addresses_in_state(raw_state)
+    present = _addresses_in_state(raw_state, f"{directory} (terraform state pull)")
     del raw_state
     remaining = tuple(a for a in manifest.addresses if a in present)
     for addr in manifest.addresses:
@@ -358,98 +362,3 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
     audit("run-finished", outcome="retired", addresses=len(manifest.addresses), plan_sha256=digest)
     return Outcome(0, manifest, f"nhi retire: retired {manifest.identity_count} identities; "
                                 f"{len(manifest.addresses)} addresses confirmed gone from state")
-
-
-def apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config,
-                   explicit_now: datetime | None) -> Outcome:
-    """The second run of a pipeline with an approval gate: check the reviewed plan file and
-    manifest against each other and against current state, then apply exactly that plan."""
-    with _directory_lock(settings.terraform_dir):
-        return _apply_reviewed(settings, criteria, config, explicit_now)
-
-
-def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Config,
-                    explicit_now: datetime | None) -> Outcome:
-    from nhi_toolkit.expiry import parse_now
-
-    assert settings.manifest_path and settings.terraform_dir
-    from nhi_toolkit.loaders.common import read_bytes
-
-    # Read once: the hash the audit log records is that of the manifest this run applies.
-    data = read_bytes(settings.manifest_path)
-    reviewed = load_manifest(settings.manifest_path, data)
-    now = parse_now(reviewed.now)
-    audit = _Audit(settings.audit_log, now, "apply")
-    audit("run-started", mode="apply-reviewed", now=reviewed.now,
-          manifest_sha256=hashlib.sha256(data).hexdigest(), terraform_dir=settings.terraform_dir)
-    if reviewed.empty:
-        audit("run-finished", outcome="nothing-to-retire")
-        return Outcome(0, reviewed, f"nhi retire: nothing to retire as of {reviewed.now}")
-    problems: list[Problem] = []
-    if explicit_now is not None and format_instant(explicit_now) != reviewed.now:
-        problems.append(Problem("(manifest)", "stale", f"the manifest was made for {reviewed.now}, "
-                                                       f"not {format_instant(explicit_now)}"))
-    ver = reviewed.verification or {}
-    if ver.get("status") != "verified" or not reviewed.plan:
-        problems.append(Problem("(manifest)", "plan", "the manifest records no verified plan"))
-    given = os.path.abspath(settings.plan_out) if settings.plan_out else None
-    if given is None or not os.path.isfile(given):
-        problems.append(Problem("(plan)", "plan", "the reviewed plan file is missing"))
-        return _refuse(settings, reviewed, problems, audit, None, None, reviewed=True)
-    # Check, read back and apply one private copy: the file at --plan-out may change meanwhile.
-    with _private_plan(given) as plan_path:
-        return _apply_reviewed_plan(settings, criteria, config, reviewed, now, problems, plan_path, audit)
-
-
-def _apply_reviewed_plan(settings: Settings, criteria: Criteria | None, config: Config,
-                         reviewed: Manifest, now: datetime, problems: list[Problem], plan_path: str,
-                         audit: _Audit) -> Outcome:
-    from nhi_toolkit.terraform import TerraformError
-
-    assert settings.terraform_dir
-    digest = sha256_file(plan_path)
-    if reviewed.plan and digest != reviewed.plan.get("sha256"):
-        problems.append(Problem("(plan)", "stale", "the plan file is not the one the manifest "
-                                                  "was verified with (sha256 differs)"))
-    if problems:
-        return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
-    tf = _terraform(settings)
-    try:
-        if settings.init:
-            tf.init(settings.terraform_dir)
-        identities, lineage = _inventory(settings, tf, config)
-        state = {"lineage": lineage[0], "serial": lineage[1]} if lineage else None
-        if state != (dict(reviewed.state) if reviewed.state else None):
-            problems.append(Problem("(state)", "stale", "state changed since the review (lineage or "
-                                                        "serial differs): plan again"))
-        embedded = plan_file_state(plan_path)
-        if embedded is None or (lineage and embedded != lineage):
-            problems.append(Problem("(plan)", "stale", "the plan file was not made from the current state"))
-        if problems:
-            # Terraform would refuse a stale plan too; nothing else is worth comparing.
-            return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
-        # The same selection from current state must give the same addresses.
-        crit = criteria or Criteria(now)
-        crit = Criteria(now, crit.leavers, crit.integrations)
-        fresh = build_manifest(identities, crit, config, leaver_names=_leaver_names(crit))
-        problems.extend(fresh.conflicts)
-        want = set(reviewed.addresses)
-        for addr in sorted(set(fresh.addresses) - want):
-            problems.append(Problem(addr, "selection", "is selected for retirement now but is not in "
-                                                       "the reviewed manifest"))
-        for addr in sorted(want - set(fresh.addresses)):
-            problems.append(Problem(addr, "selection", "is in the reviewed manifest but is no longer "
-                                                       "selected from current state"))
-        plan_json = tf.show_json(settings.terraform_dir, plan_path)
-        problems.extend(verify_plan(
-            plan_json, reviewed.addresses, identities={i.address: i for i in identities}, now=now,
-            nhi_now=reviewed.now if reviewed.route == ROUTE_DECLARED else None))
-        del plan_json
-    except TerraformError as exc:
-        audit("failed", stage="verify", error=_short(exc))
-        raise _tf_error(exc, settings) from None
-    if problems:
-        return _refuse(settings, reviewed, problems, audit, None, digest, reviewed=True)
-    for addr in reviewed.addresses:
-        audit("verified", address=addr, plan_sha256=digest)
-    return _apply(tf, settings, reviewed, plan_path, digest, audit, identities)
