@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ def _replace_private(path: str | os.PathLike[str], write: Callable[[Any], Any]) 
 
 
 @contextlib.contextmanager
-def _private_plan(source: str | None = None) -> Any:
+def _private_plan(source: str | None = None) -> Iterator[str]:
     """A plan file path in a new private (0700) folder, removed afterwards; with ``source``, a copy
     of that file's bytes.
 
@@ -115,7 +115,7 @@ def _check_outputs(settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def _directory_lock(directory: str | None) -> Any:
+def _directory_lock(directory: str | None) -> Iterator[None]:
     """One retirement at a time per root module: a second run refuses (exit 3) at once instead of
     racing the first for the state. Terraform's own state lock still guards against everything else."""
     if directory is None:

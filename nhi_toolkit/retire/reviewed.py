@@ -17,7 +17,6 @@ from nhi_toolkit.retire.run import (
     Outcome,
     Settings,
     _apply,
-    _inventory,
     _leaver_names,
     _refuse,
     _root_module,
@@ -26,6 +25,7 @@ from nhi_toolkit.retire.run import (
     _tf_error,
 )
 from nhi_toolkit.retire.selection import Criteria, Problem
+from nhi_toolkit.retire.state import _inventory
 from nhi_toolkit.retire.verification import verify_plan
 from nhi_toolkit.terraform.files import plan_file_state
 
