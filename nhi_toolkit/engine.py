@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from nhi_toolkit.checks import expiring_soon
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import is_expired
 from nhi_toolkit.inventory import build_inventory
@@ -50,8 +51,7 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
     if deadline is not None:
         if is_expired(deadline, now):
             return "expired"
-        # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
-        soon = (deadline - now).total_seconds() <= soon_days * 86400
+        soon = expiring_soon(deadline, now, soon_days)
     if identity.platform_managed and (identity.expires is None or identity.owner is None):
         return "platform-managed"
     if identity.owner is None:

@@ -298,9 +298,14 @@ class _Inspector:
         if status == "Inactive":
             out.append(_rule("key-inactive-not-deleted").finding(
                 identity, f"{identity.address} is Inactive in AWS but still exists: revoked, not deleted"))
-        itype = self.config.catalog.get(identity.type)
-        max_days = self.config.max_lifetime_for(itype) if itype else None
-        if max_days and created is not None and _days(self.now, created) > max_days:
+        from datetime import timedelta
+
+        from nhi_toolkit.checks import exceeds_lifetime, max_lifetime_days
+
+        max_days = max_lifetime_days(self.config, identity.type)
+        # Age in whole days, as the message states it.
+        if max_days and created is not None and exceeds_lifetime(timedelta(days=_days(self.now, created)),
+                                                                 max_days):
             out.append(_rule("key-too-old").finding(
                 identity, f"{identity.address} was created {_fmt(created)}, {_days(self.now, created)} days "
                           f"ago: older than the {max_days}-day maximum for {identity.type}"))

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
+from nhi_toolkit.checks import (
+    declared_revocation_path,
+    is_rotation_path,
+    is_terraform_path,
+    leaver_match,
+    owner_departure,
+)
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Severity
 from nhi_toolkit.rules.base import Context, Rule
 
 __all__ = ["Drift", "MissingRevocationPath", "OwnerOffboarded", "SharedIdentity", "leaver_match"]
-
-_TERRAFORM_PATHS = {"terraform", "terraform-destroy", "destroy", "nhi-retire"}
-_ROTATION_PATHS = {"rotation", "rotate", "secret-rotation"}
 
 
 class MissingRevocationPath(Rule):
@@ -62,13 +66,12 @@ class MissingRevocationPath(Rule):
             yield self.finding(identity, f"{identity.address} stores a credential with no rotation "
                                          "configured (aws_secretsmanager_secret_rotation)",
                                severity=Severity.WARNING)
-        declared = identity.tag(ctx.config.revocation_keys)
-        if isinstance(declared, str) and declared.strip():
-            path = declared.strip().lower()
-            if path in _TERRAFORM_PATHS and res.prevent_destroy:
+        declared = declared_revocation_path(identity, ctx.config.revocation_keys)
+        if declared is not None:
+            if is_terraform_path(declared) and res.prevent_destroy:
                 yield self.finding(identity, f"{identity.address} declares revocation path "
                                              f"'{declared}' but prevent_destroy blocks it")
-            if path in _ROTATION_PATHS and not _has_rotation(identity, rotated):
+            if is_rotation_path(declared) and not _has_rotation(identity, rotated):
                 yield self.finding(identity, f"{identity.address} declares revocation path "
                                              f"'{declared}' but no rotation is configured")
 
@@ -187,17 +190,6 @@ _DECLARED_KINDS = (InputKind.HCL, InputKind.CDKTF)
 _STATE_KINDS = (InputKind.STATE, InputKind.SHOW_STATE)
 
 
-def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
-    """The leavers-list entry matching an owner (email or handle, case-insensitive), if any."""
-    o = owner.strip().lower()
-    local = o.split("@", 1)[0]
-    for entry in leavers:
-        e = str(entry)
-        if e == o or ("@" not in e and e == local) or ("@" not in o and e.split("@", 1)[0] == o):
-            return e
-    return None
-
-
 class OwnerOffboarded(Rule):
     id = "NHI012"
     name = "owner-offboarded"
@@ -207,16 +199,9 @@ class OwnerOffboarded(Rule):
     fix = "Hand the identity to a current owner through Terraform, or retire it (nhi retire --leavers)."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if not ctx.leavers or not isinstance(identity.owner, str):
-            return
-        entry = leaver_match(identity.owner, ctx.leavers)
-        if entry is None:
-            return
-        left_on = ctx.leavers[entry]
-        if left_on is not None and left_on > ctx.now.date():
-            return
-        when = f" on {left_on.isoformat()}" if left_on else ""
-        yield self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{when}")
+        left = owner_departure(identity.owner, ctx.leavers, ctx.now)
+        if left is not None:
+            yield self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{left.when}")
 
 
 class SharedIdentity(Rule):
