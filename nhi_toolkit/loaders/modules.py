@@ -26,7 +26,7 @@ from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_va
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 
-__all__ = ["Block", "ModuleConfig", "ModuleTree", "is_local_source", "provider_ref"]
+__all__ = ["Block", "ModuleConfig", "ModuleTree", "body_references", "is_local_source", "provider_ref"]
 
 MAX_DEPTH = 32
 """Nested module calls deeper than this are refused (no real tree comes close)."""
@@ -47,6 +47,8 @@ class Block:
     type: str
     name: str
     body: Mapping[str, Any]
+    refs: tuple[str, ...] | None = None
+    """What the body refers to (:func:`body_references`), when worked out already."""
 
 
 @dataclass
@@ -70,6 +72,16 @@ class ModuleConfig:
 def is_local_source(source: Any) -> bool:
     """Terraform's rule: a local path starts with ``./`` or ``../`` (``.\\`` on Windows too)."""
     return isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
+
+
+def body_references(body: Mapping[str, Any]) -> set[str]:
+    """Every reference in a resource body (``lifecycle`` and comments aside) and its ``depends_on``."""
+    refs: set[str] = set()
+    find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
+    deps = body.get("depends_on")
+    if isinstance(deps, list):
+        refs.update(d for d in (_unwrap(x) for x in deps) if d)
+    return refs
 
 
 def _unwrap(raw: Any) -> str | None:
@@ -363,11 +375,7 @@ class _Instance:
         defaults = self.providers.get(provider_ref(body.get("provider")), {}) \
             if block.type.startswith("aws_") else {}
         values = declared_values(body, scope, _RESOURCE_META, block.type, defaults)
-        refs: set[str] = set()
-        find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
-        deps = body.get("depends_on")
-        if isinstance(deps, list):
-            refs.update(d for d in (_unwrap(x) for x in deps) if d)
+        refs = set(block.refs) if block.refs is not None else body_references(body)
         targets = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
