@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import click
 
-from nhi_toolkit.commands.common import handle_errors, no_cache_option, now_option, parse_now_value, write_output
+from nhi_toolkit.commands.common import (
+    handle_errors,
+    no_cache_option,
+    now_option,
+    parse_now_value,
+    write_output,
+)
 from nhi_toolkit.reporters.owners import DIGEST_FORMATS
 
 __all__ = ["owners"]

@@ -32,7 +32,7 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 
-__all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "workers"]
+__all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "workers"]
 
 FORMAT = 1
 """Version of the entry layout and of what the loader keeps; bump it when either changes."""
@@ -45,7 +45,7 @@ MIN_PARALLEL_BYTES = 16 * 1024
 """Less HCL than this to parse is done in this process: starting workers would cost more."""
 _MAX_ENTRY = 64 * 1024 * 1024
 
-_state: dict[str, Any] = {"enabled": True, "parses": 0, "wanted": None, "extract": None}
+_state: dict[str, Any] = {"enabled": True, "parses": 0, "pooled": 0, "wanted": None, "extract": None}
 _lock = threading.Lock()
 
 
@@ -63,6 +63,11 @@ def caching(enabled: bool) -> Iterator[None]:
 def parse_count() -> int:
     """How many files this process has parsed (or had parsed by its workers) so far."""
     return int(_state["parses"])
+
+
+def pooled_count() -> int:
+    """How many of those files were parsed by worker processes."""
+    return int(_state["pooled"])
 
 
 def workers() -> int:
@@ -230,7 +235,7 @@ def _parallel(jobs: list[tuple[str, bytes]], extract: Extract, wanted: Callable[
         from hcl2.parser import parser
 
         parser()  # build the grammar once, before the fork, rather than once per worker
-    except Exception:  # noqa: BLE001 - each worker builds it then
+    except Exception:  # noqa: BLE001, S110 - each worker builds it then
         pass
     with _lock:
         _state["extract"], _state["wanted"] = extract, wanted
@@ -242,6 +247,7 @@ def _parallel(jobs: list[tuple[str, bytes]], extract: Extract, wanted: Callable[
             return []
         finally:
             _state["extract"] = _state["wanted"] = None
+    _state["pooled"] += len(jobs)
     out: list[Outcome] = [("again", None)] * len(jobs)
     for i, outcome in zip(order, done, strict=True):
         out[i] = outcome
@@ -278,6 +284,8 @@ def declarations(paths: Sequence[str], wanted: Callable[[str], bool], extract: E
     _state["parses"] += len(jobs)
     outcomes = _parallel(jobs, extract, wanted) if len(jobs) > 1 else []
     for i, (path, data) in enumerate(jobs):
+        kind: str
+        value: Any
         kind, value = outcomes[i] if outcomes else ("again", None)
         if kind == "again":
             try:
