@@ -2,6 +2,7 @@
 
     python benchmarks/gen_hcl_tree.py OUT_DIR                 # 20 modules x 100 instances = 2,000 resources
     python benchmarks/gen_hcl_tree.py OUT_DIR --modules 20 --instances 400
+    python benchmarks/gen_hcl_tree.py OUT_DIR --split         # the root in one file per module call
     time nhi check OUT_DIR --format json --now 2026-06-01 > /dev/null
 
 Each module declares one aws_iam_role whose tags come from the call's arguments, which come from
@@ -46,8 +47,12 @@ output "role_name" {
 '''
 
 
-def generate(out: Path, modules: int, instances: int) -> int:
-    """Write the tree; return the number of resource instances it declares."""
+def generate(out: Path, modules: int, instances: int, split: bool = False) -> int:
+    """Write the tree; return the number of resource instances it declares.
+
+    ``split`` writes each module call and its map in a file of its own (``agents07.tf``), as a team
+    keeping one file per agent group would, instead of everything in ``main.tf``.
+    """
     out.mkdir(parents=True, exist_ok=True)
     root = ['provider "aws" {\n  default_tags {\n    tags = { cost_center = "ai" }\n  }\n}\n']
     for m in range(modules):
@@ -65,7 +70,12 @@ def generate(out: Path, modules: int, instances: int) -> int:
             f"  for_each = local.bots{m:02d}\n\n  name       = each.key\n"
             "  owner      = each.value.owner\n  expires_at = each.value.expires_at\n}\n"
         )
-    (out / "main.tf").write_text("\n".join(root))
+    if split:
+        (out / "main.tf").write_text(root[0])
+        for m in range(modules):
+            (out / f"agents{m:02d}.tf").write_text("\n".join(root[1 + 2 * m: 3 + 2 * m]))
+    else:
+        (out / "main.tf").write_text("\n".join(root))
     return modules * instances
 
 
@@ -74,8 +84,9 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--modules", type=int, default=20)
     parser.add_argument("--instances", type=int, default=100)
+    parser.add_argument("--split", action="store_true", help="one root file per module call")
     args = parser.parse_args()
-    n = generate(args.out, args.modules, args.instances)
+    n = generate(args.out, args.modules, args.instances, args.split)
     print(f"{args.out}: {args.modules} modules, {n} resource instances")
 
 
