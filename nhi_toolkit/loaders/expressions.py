@@ -31,6 +31,7 @@ _MAX_ITEMS = 10_000
 _OPERATOR_CHARS = re.compile(r"[?|&=!<>]")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same literals recur in every module instance
 def unquote(text: str) -> str:
     """Undo HCL string escapes (the text without its surrounding quotes)."""
     out: list[str] = []
@@ -59,7 +60,8 @@ def unquote(text: str) -> str:
     return "".join(out)
 
 
-def _split_template(text: str) -> list[tuple[bool, str]] | None:
+@functools.lru_cache(maxsize=1 << 16)
+def _split_template(text: str) -> tuple[tuple[bool, str], ...] | None:
     """Split a template into (is_expression, text) parts; None when braces do not balance."""
     parts: list[tuple[bool, str]] = []
     i, start = 0, 0
@@ -93,7 +95,7 @@ def _split_template(text: str) -> list[tuple[bool, str]] | None:
         i += 1
     if start < len(text):
         parts.append((False, text[start:]))
-    return parts
+    return tuple(parts)
 
 
 def _split_args(text: str) -> list[str]:
@@ -334,12 +336,12 @@ class Scope:
         return _NO_OPERATOR
 
     def _traversal(self, root: str, steps: str, depth: int) -> Any:
-        found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
-        keys: list[Any] = [a if a is not None else (b if b is not None else int(c)) for a, b, c in found]
+        named, parsed = _steps(steps)
+        keys: list[Any] = list(parsed)
         if root in self.bindings:
             base = self.bindings[root]
         elif root in ("var", "local", "module", "each", "count"):
-            if not keys or not isinstance(keys[0], str) or not found[0][0]:
+            if not keys or not isinstance(keys[0], str) or not named:
                 return UNKNOWN
             name, keys = keys[0], keys[1:]
             if root == "var":
@@ -489,6 +491,14 @@ class Scope:
 
 
 _NO_OPERATOR = object()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
+    """A traversal's steps (``.a["b"][0]``) as keys, and whether the first is an attribute name."""
+    found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
+    return bool(found and found[0][0]), tuple(a if a is not None else (b if b is not None else int(c))
+                                                for a, b, c in found)
 
 
 def _has_unknown(value: Any) -> bool:

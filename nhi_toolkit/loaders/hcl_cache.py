@@ -113,16 +113,33 @@ def cache_dir() -> str | None:
 
 def _parser_id() -> str:
     if "parser" not in _state:
-        from importlib.metadata import PackageNotFoundError, version
-
         from nhi_toolkit import __version__
 
-        try:
-            hcl2 = version("python-hcl2")
-        except PackageNotFoundError:
-            hcl2 = "unknown"
-        _state["parser"] = f"nhi-toolkit {__version__} format {FORMAT} python-hcl2 {hcl2}"
+        _state["parser"] = f"nhi-toolkit {__version__} format {FORMAT} python-hcl2 {_hcl2_version()}"
     return str(_state["parser"])
+
+
+def _hcl2_version() -> str:
+    """python-hcl2's version, read from its files: importing it (lark and all) costs a warm run more
+    than the rest of the load."""
+    import importlib.util
+    import re
+
+    try:
+        spec = importlib.util.find_spec("hcl2")
+        where = list(spec.submodule_search_locations or ()) if spec else []
+        text = open(os.path.join(where[0], "version.py"), encoding="utf-8").read() if where else ""
+    except (OSError, ImportError, ValueError, IndexError):
+        text = ""
+    m = re.search(r"""^(?:__version__|version)\b.*?=\s*['"]([^'"\n]+)['"]\s*$""", text, re.MULTILINE)
+    if m:
+        return m.group(1)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("python-hcl2")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _entry_path(folder: str, digest: str) -> str:

@@ -103,13 +103,21 @@ class ModuleTree:
         self.kind = kind
         self._parse_dir = parse_dir
         self._cache: dict[str, ModuleConfig] = {}
+        self._real: dict[str, str] = {}
         self.notes: list[Note] = []
         self._noted: set[tuple[str, str]] = set()
         self.budget = MAX_INSTANCES
 
+    def realpath(self, path: Path | str) -> str:
+        """``os.path.realpath``, once per path and load (every module instance asks again)."""
+        key = str(path)
+        if key not in self._real:
+            self._real[key] = os.path.realpath(key)
+        return self._real[key]
+
     def module(self, directory: Path) -> ModuleConfig:
         """The parsed module in a directory (each directory is read once per load)."""
-        real = os.path.realpath(directory)
+        real = self.realpath(directory)
         if real not in self._cache:
             self._cache[real] = self._parse_dir(directory)
         return self._cache[real]
@@ -138,14 +146,14 @@ class ModuleTree:
         """Refuse a cycle of local module calls anywhere reachable from ``dirs``, naming the call."""
         done: set[str] = set()
         for start in dirs:
-            if os.path.realpath(start) in done:
+            if self.realpath(start) in done:
                 continue
             path: list[str] = []
             on_path: set[str] = set()
             stack: list[tuple[Path, int]] = [(start, 0)]
             while stack:
                 d, i = stack.pop()
-                real = os.path.realpath(d)
+                real = self.realpath(d)
                 mod = self.module(d)
                 if i == 0:
                     path.append(real)
@@ -159,7 +167,7 @@ class ModuleTree:
                 target = self.local_target(call, mod)
                 if target is None:
                     continue
-                t_real = os.path.realpath(target)
+                t_real = self.realpath(target)
                 if t_real in on_path:
                     raise InputError(call.file, f"module \"{call.name}\" calls {target}, which calls it "
                                                 "back: a cycle of module calls", call.line)
@@ -177,18 +185,18 @@ class ModuleTree:
             for call in mod.calls:
                 target = self.local_target(call, mod)
                 if target is not None:
-                    out.add(os.path.realpath(target))
+                    out.add(self.realpath(target))
         return out
 
     def evaluate_root(self, mod: ModuleConfig, tfvars: Mapping[str, Any]) -> list[Resource]:
         """Every resource instance of a root module and the modules it calls."""
-        inst = _Instance(self, mod, "", "", {}, None, (os.path.realpath(mod.directory),), None,
+        inst = _Instance(self, mod, "", "", {}, None, (self.realpath(mod.directory),), None,
                          tfvars=tfvars)
         return inst.evaluate()
 
     def evaluate_calls(self, mod: ModuleConfig) -> list[Resource]:
         """Only the module calls of a root (its own resources are read elsewhere)."""
-        inst = _Instance(self, mod, "", "", {}, None, (os.path.realpath(mod.directory),), None)
+        inst = _Instance(self, mod, "", "", {}, None, (self.realpath(mod.directory),), None)
         out: list[Resource] = []
         for call in mod.calls:
             out.extend(inst.call_resources(call.name))
@@ -292,7 +300,7 @@ class _Instance:
                            f"{cfg} (source {shown}) {why}, so identities declared inside it are not "
                            "checked here", block)
             return _CallResult(UNKNOWN, [])
-        real = os.path.realpath(target)
+        real = self.tree.realpath(target)
         if real in self.chain:
             raise InputError(block.file, f"module \"{block.name}\" calls {target}, which calls it back: "
                                          "a cycle of module calls", block.line)
@@ -326,7 +334,7 @@ class _Instance:
         values = {k: scope.resolve(v) for k, v in block.body.items()
                   if k not in _CALL_META and not k.startswith("__")}
         return _Instance(self.tree, child, addr, cfg, values, providers,
-                         (*self.chain, os.path.realpath(child.directory)), unknown,
+                         (*self.chain, self.tree.realpath(child.directory)), unknown,
                          calls=(*self.call_sites, Location(block.file, block.line)))
 
     def _child_providers(self, block: Block) -> dict[str, Any]:
