@@ -128,7 +128,8 @@ def _hcl2_version() -> str:
     try:
         spec = importlib.util.find_spec("hcl2")
         where = list(spec.submodule_search_locations or ()) if spec else []
-        text = open(os.path.join(where[0], "version.py"), encoding="utf-8").read() if where else ""
+        with open(os.path.join(where[0], "version.py"), encoding="utf-8") as f:  # IndexError: none
+            text = f.read()
     except (OSError, ImportError, ValueError, IndexError):
         text = ""
     m = re.search(r"""^(?:__version__|version)\b.*?=\s*['"]([^'"\n]+)['"]\s*$""", text, re.MULTILINE)
