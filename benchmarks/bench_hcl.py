@@ -31,7 +31,7 @@ REPO = HERE.parent
 NHI = [sys.executable, "-m", "nhi_toolkit.cli"]
 sys.path.insert(0, str(HERE))
 
-from gen_hcl_tree import generate, generate_literal  # noqa: E402
+from gen_hcl_tree import generate, generate_literal
 
 
 def run(tree: Path, env: dict[str, str], extra: list[str]) -> tuple[float, bytes]:

@@ -10,7 +10,9 @@ The cache lives in ``$NHI_CACHE_DIR``, else ``$XDG_CACHE_HOME/nhi-toolkit``, els
 ``~/.cache/nhi-toolkit`` (folder ``hcl``, private to the user). An entry is JSON (never pickle: a
 writable cache must not become code execution), named by the SHA-256 of the file's bytes and of the
 parser version, and holds only what the loader keeps: resources of the wanted types without their
-secret attributes, sensitive variable defaults and output values left out. Entries are written to a
+secret attributes, sensitive variable defaults and output values left out; a file that keeps a literal
+under a known secret field name elsewhere (a module argument ``password = "..."``) is not cached at
+all. Entries are written to a
 temporary file and renamed into place, so concurrent runs never see half an entry; a missing, partial,
 corrupt or foreign entry is parsed again. A cache folder that cannot be made or written (read-only, a
 file, a symbolic link, a full disk) is not used; the run goes on without it. Parse errors are never
@@ -222,6 +224,49 @@ def _valid(decls: Any, types: Mapping[str, Any]) -> bool:
     )
 
 
+def _literal(value: Any) -> bool:
+    """A raw HCL value holding literal text (``"x"``, a template, a heredoc), possibly nested."""
+    if isinstance(value, str):
+        return value.startswith('"') and value != '""'
+    if isinstance(value, dict):
+        return any(_literal(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_literal(v) for v in value)
+    return False
+
+
+def _secret_literal(value: Any, skip_top: bool = False) -> bool:
+    """Whether a known secret field name holds literal text anywhere in ``value`` (``skip_top``: not
+    its own keys, which the loader has already judged by the resource type)."""
+    from nhi_toolkit.catalog import SECRET_FIELDS
+
+    stack: list[tuple[Any, bool]] = [(value, skip_top)]
+    while stack:
+        item, skip = stack.pop()
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if not skip and isinstance(k, str) and k.strip('"') in SECRET_FIELDS and _literal(v):
+                    return True
+                stack.append((v, False))
+        elif isinstance(item, list):
+            stack.extend((v, False) for v in item)
+    return False
+
+
+def storable(decls: Decls) -> bool:
+    """Whether these declarations may be written to disk: not when a known secret field name holds a
+    literal anywhere the loader keeps raw values (a module argument ``password = "..."``, a local
+    or variable default so named, a nested block of a resource). Such a file is parsed every run."""
+    return not (
+        _secret_literal({r[0]: r[3] for r in decls["variables"] if r[2]})
+        or _secret_literal(dict(decls["locals"]))
+        or _secret_literal({r[0]: r[2] for r in decls["outputs"] if not r[1]})
+        or _secret_literal(dict(decls["providers"]))
+        or any(_secret_literal(r[2]) for r in decls["calls"])
+        or any(_secret_literal(r[3], skip_top=True) for r in decls["resources"])
+    )
+
+
 # -- parsing -------------------------------------------------------------------------------------
 
 Outcome = tuple[str, Any]
@@ -315,7 +360,7 @@ def declarations(paths: Sequence[str], wanted: Callable[[str], bool], extract: E
             out[path] = InputError(path, *value)
             continue
         out[path] = value
-        if folder and not _write_entry(folder, digests[i], value):
+        if folder and storable(value) and not _write_entry(folder, digests[i], value):
             folder = None  # read-only or full: stop trying for this load
     for digest, others in same.items():
         for path in others:
