@@ -256,18 +256,18 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
                  known: Mapping[str, Decls | InputError] | None = None) -> ModuleConfig:
     """The declarations of one module's ``.tf`` files; duplicate resource or call names are errors.
 
-    ``known`` holds files already read (a whole tree is read at once, in parallel); the others are
-    read here.
+    ``known`` holds files already read, by real path (a whole tree is read at once, in parallel);
+    the others are read here.
     """
     mod = ModuleConfig(directory, "hcl")
     seen: dict[tuple[str, str, str], tuple[str, int | None]] = {}
-    known = known or {}
-    missing = [f for f in files if f not in known]
+    real = {f: os.path.realpath(f) for f in files} if known else {}
+    missing = [f for f in files if real.get(f) not in (known or {})]
     found = declarations(missing, wanted, extract, read_bytes) if missing else {}
     for path in files:
-        decls = known[path] if path in known else found[path]
-        if isinstance(decls, InputError):
-            raise InputError(decls.file, decls.message, decls.line, decls.column)
+        decls = found[path] if path in found else (known or {})[real[path]]
+        if isinstance(decls, InputError):  # named as this module reads it
+            raise InputError(path, decls.message, decls.line, decls.column)
         for kind, a, b, line in decls["places"]:
             if (kind, a, b) in seen:
                 first, first_line = seen[(kind, a, b)]
@@ -406,8 +406,9 @@ def load_hcl_dir(directory: str, wanted: Callable[[str], bool]) -> list[Document
     root = Path(directory)
     dirs = module_dirs(root)
     # Every module folder of the tree is read anyway (cycle check): parse all its files at once.
-    known = declarations([f for d in dirs for f in tf_files(d)], wanted, extract, read_bytes)
-    tree = _tree(wanted, known=known)
+    files = [f for d in dirs for f in tf_files(d)]
+    read = declarations(files, wanted, extract, read_bytes)
+    tree = _tree(wanted, known={os.path.realpath(f): read[f] for f in files})
     callers = list(dirs)
     if root not in dirs and any(p.is_file() for p in root.glob("*.tf.json")):
         # A Terraform JSON root (read by the JSON loader) calls its modules too.
