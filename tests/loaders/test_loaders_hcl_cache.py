@@ -329,3 +329,17 @@ def test_read_errors_stay_errors(cache: Path, tmp_path: Path) -> None:
     missing = str(tmp_path / "nope.tf")
     found: Mapping[str, object] = hcl_cache.declarations([missing], lambda t: True, extract, read_bytes)
     assert isinstance(found[missing], InputError)
+
+
+def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NHI_CACHE_DIR", str(tmp_path / "mine"))
+    assert hcl_cache.cache_dir() == str(tmp_path / "mine" / "hcl")
+    monkeypatch.delenv("NHI_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert hcl_cache.cache_dir() == str(tmp_path / "xdg" / "nhi-toolkit" / "hcl")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert hcl_cache.cache_dir() == str(tmp_path / "home" / ".cache" / "nhi-toolkit" / "hcl")
+    assert stat.S_IMODE((tmp_path / "home" / ".cache" / "nhi-toolkit").stat().st_mode) == 0o700
+    monkeypatch.setenv("NHI_NO_CACHE", "1")
+    assert hcl_cache.cache_dir() is None
