@@ -86,7 +86,7 @@ LITERAL_ROLE = '''resource "aws_iam_role" "bot_{i:04d}" {{
   tags = {{
     owner      = "team{team}@example.com"
     expires_at = "2027-{month:02d}-15"
-    purpose    = "agent ${{var.name}} {i}"
+    purpose    = "agent ${{var.name}} {m}-{i}"
   }}
 }}
 '''
@@ -100,7 +100,7 @@ def generate_literal(out: Path, modules: int, instances: int) -> int:
     for m in range(modules):
         mod_dir = out / "modules" / f"agent{m:02d}"
         mod_dir.mkdir(parents=True, exist_ok=True)
-        roles = "\n".join(LITERAL_ROLE.format(i=i, team=(m + i) % 7, month=1 + i % 12) for i in range(instances))
+        roles = "\n".join(LITERAL_ROLE.format(i=i, m=m, team=(m + i) % 7, month=1 + i % 12) for i in range(instances))
         (mod_dir / "main.tf").write_text(f'variable "name" {{\n  type = string\n}}\n\n{roles}')
         (out / f"agents{m:02d}.tf").write_text(
             f'module "agents{m:02d}" {{\n  source = "./modules/agent{m:02d}"\n  name   = "bot-{m:02d}"\n}}\n')
