@@ -107,6 +107,8 @@ class ModuleTree:
         self.notes: list[Note] = []
         self._noted: set[tuple[str, str]] = set()
         self.budget = MAX_INSTANCES
+        self._targets: dict[tuple[int, str], tuple[str, ...]] = {}
+        """(block, configuration path) -> the resources it refers to: the same for every instance."""
 
     def realpath(self, path: Path | str) -> str:
         """``os.path.realpath``, once per path and load (every module instance asks again)."""
@@ -383,8 +385,11 @@ class _Instance:
         defaults = self.providers.get(provider_ref(body.get("provider")), {}) \
             if block.type.startswith("aws_") else {}
         values = declared_values(body, scope, _RESOURCE_META, block.type, defaults)
-        refs = set(block.refs) if block.refs is not None else body_references(body)
-        targets = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
+        memo = (id(block), self.cfg)  # blocks live as long as the tree that holds them
+        targets = self.tree._targets.get(memo)
+        if targets is None:
+            refs = set(block.refs) if block.refs is not None else body_references(body)
+            targets = self.tree._targets[memo] = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
             lifecycle = lifecycle[0] if lifecycle and isinstance(lifecycle[0], dict) else {}
