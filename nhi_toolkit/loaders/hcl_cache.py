@@ -169,11 +169,11 @@ def _read_entry(folder: str, digest: str, wanted: Callable[[str], bool]) -> Decl
         return None
     decls = entry.get("decls")
     types = entry.get("types")
-    if not isinstance(types, dict) or not _valid(decls, types):
+    if not isinstance(decls, dict) or not isinstance(types, dict) or not _valid(decls, types):
         return None
     if any(bool(wanted(t)) != kept for t, kept in types.items()):
         return None
-    return decls  # type: ignore[no-any-return]
+    return decls
 
 
 def _write_entry(folder: str, digest: str, decls: Decls) -> bool:
