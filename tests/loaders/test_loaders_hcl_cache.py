@@ -38,6 +38,8 @@ def run(args: list[str], cache: Path | None, workers: int = 2, no_cache: bool = 
     env.update(PYTHONPATH=str(REPO), NHI_PARSE_WORKERS=str(workers))
     if cache is not None:
         env["NHI_CACHE_DIR"] = str(cache)
+    else:  # never the user's own cache folder
+        env["NHI_NO_CACHE"] = "1"
     argv = [*args, "--now", NOW_TEXT] + (["--no-cache"] if no_cache else [])
     proc = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, env=env,
                           timeout=600, check=False)
