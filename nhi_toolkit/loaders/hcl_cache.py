@@ -27,7 +27,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -177,6 +176,8 @@ def _read_entry(folder: str, digest: str, wanted: Callable[[str], bool]) -> Decl
 
 
 def _write_entry(folder: str, digest: str, decls: Decls) -> bool:
+    import tempfile  # only a run that writes needs it
+
     entry = {"parser": _parser_id(), "sha256": digest, "types": decls["types"], "decls": decls}
     tmp = None
     try:
