@@ -15,6 +15,7 @@ from nhi_toolkit.commands.common import (
     fail_on_option,
     handle_errors,
     max_input_option,
+    no_cache_option,
     now_option,
     parse_now_value,
     write_output,
@@ -67,6 +68,7 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "terminal_width
               help="Also write this run's JSON report as a baseline (needs --baseline-until).")
 @click.option("--baseline-until", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="End date of the baseline written (YYYY-MM-DD); after it the baseline hides nothing.")
+@no_cache_option
 @max_input_option
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,

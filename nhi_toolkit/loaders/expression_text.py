@@ -26,6 +26,7 @@ _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the same literals recur in every module instance
 def unquote(text: str) -> str:
     """Undo HCL string escapes (the text without its surrounding quotes)."""
     out: list[str] = []
@@ -54,7 +55,8 @@ def unquote(text: str) -> str:
     return "".join(out)
 
 
-def split_template(text: str) -> list[tuple[bool, str]] | None:
+@functools.lru_cache(maxsize=1 << 16)
+def split_template(text: str) -> tuple[tuple[bool, str], ...] | None:
     """Split a template into (is_expression, text) parts; None when braces do not balance."""
     parts: list[tuple[bool, str]] = []
     i, start = 0, 0
@@ -88,7 +90,7 @@ def split_template(text: str) -> list[tuple[bool, str]] | None:
         i += 1
     if start < len(text):
         parts.append((False, text[start:]))
-    return parts
+    return tuple(parts)
 
 
 def split_args(text: str) -> list[str]:

@@ -11,6 +11,7 @@ expressions are wrapped as ``${...}``) and Terraform JSON syntax (every string i
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -231,12 +232,12 @@ class Scope:
         return _NO_OPERATOR
 
     def _traversal(self, root: str, steps: str, depth: int) -> Any:
-        found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
-        keys: list[Any] = [a if a is not None else (b if b is not None else int(c)) for a, b, c in found]
+        named, parsed = _steps(steps)
+        keys: list[Any] = list(parsed)
         if root in self.bindings:
             base = self.bindings[root]
         elif root in ("var", "local", "module", "each", "count"):
-            if not keys or not isinstance(keys[0], str) or not found[0][0]:
+            if not keys or not isinstance(keys[0], str) or not named:
                 return UNKNOWN
             name, keys = keys[0], keys[1:]
             if root == "var":
@@ -356,6 +357,14 @@ class Scope:
 
 
 _NO_OPERATOR = object()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
+    """A traversal's steps (``.a["b"][0]``) as keys, and whether the first is an attribute name."""
+    found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
+    return bool(found and found[0][0]), tuple(a if a is not None else (b if b is not None else int(c))
+                                                for a, b, c in found)
 
 
 def _has_unknown(value: Any) -> bool:
