@@ -143,13 +143,44 @@ _EXPIRING_SOON_ID = "NHI005"
 _DRIFT_ID = "NHI011"
 
 
+def _rule_error(rule: Rule, ctx: Context, exc: Exception) -> list[Finding]:
+    return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
+                    message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
+                    source=Location(ctx.document.path))]
+
+
 def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
     try:
         return list(rule.check_all(ctx))
     except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
-        return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
-                        message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
-                        source=Location(ctx.document.path))]
+        return _rule_error(rule, ctx, exc)
+
+
+def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
+    """Every rule's findings on one document, in rule order.
+
+    Per-identity rules are judged in one pass over the identities, each identity against all of
+    them; a rule needing the whole set runs its own ``check_all``. As for a whole-set rule, a
+    per-identity rule that raises on any identity contributes one rule-error finding and nothing
+    else for this document (it is not run on the identities after).
+    """
+    out: list[list[Finding]] = [[] for _ in rules]
+    each = [(n, r) for n, r in enumerate(rules) if r.per_identity and r.judges_identities]
+    for n, rule in enumerate(rules):
+        if not rule.per_identity:
+            out[n] = _run_rule(rule, ctx)
+    live = [(rule.check, out[n], n) for n, rule in each]
+    gone = [(rule.check, out[n], n) for n, rule in each if rule.includes_deleted]
+    for identity in ctx.identities:
+        action = identity.resource.action
+        for check, found, n in gone if action == "delete" or action == "forget" else live:
+            try:
+                found.extend(check(identity, ctx))
+            except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
+                out[n] = _rule_error(rules[n], ctx, exc)
+                live = [c for c in live if c[2] != n]
+                gone = [c for c in gone if c[2] != n]
+    return [f for found in out for f in found]
 
 
 def _apply_suppressions(findings: Iterable[Finding], config: Config, now: datetime,
@@ -291,10 +322,7 @@ def check_documents(
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv]
         ctx = Context.make(config, now, doc, view, leavers)
-        doc_findings: list[Finding] = []
-        for rule in rules:
-            doc_findings.extend(_run_rule(rule, ctx))
-        doc_findings = [_severity(f, config) for f in doc_findings
+        doc_findings = [_severity(f, config) for f in _run_rules(rules, ctx)
                         if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
         findings.extend(suppressor.apply(doc_findings, view, members))
         for ident in view:
