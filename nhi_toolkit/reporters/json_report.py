@@ -198,9 +198,10 @@ _UNKNOWN_LISTS = {(False, False): "[]", (True, False): '["owner"]', (False, True
 def render(report: Report) -> str:
     """Deterministic JSON with sorted keys: one identity or finding per line.
 
-    Records are written by the C encoder, one per line (``indent`` would switch the whole document to
-    the pure-Python encoder, the slowest step of a large check); the result is the same data. Each
-    record is encoded as it is built, so the whole document never exists as dicts at once.
+    Records are written one per line by string templates (:class:`_Lines`), the same bytes as the C
+    encoder's compact form of each record (``indent`` would switch the whole document to the
+    pure-Python encoder, the slowest step of a large check). Every piece of the document, record
+    and line break alike, goes into one list joined once: the text exists once, beside its pieces.
     """
     lines = _Lines(report)
     if getattr(report, "live_of", None) is None:
@@ -215,16 +216,19 @@ def render(report: Report) -> str:
     plain = {"version": SCHEMA_VERSION, "now": format_instant(report.now), "summary": report.summary()}
     sizes = {"identities": len(report.identities), "findings": len(report.findings),
              "inputs": len(report.inputs)}
-    parts = ["{"]
+    parts = ["{\n"]
     keys = sorted([*plain, *records])
     for n, key in enumerate(keys):
         comma = "," if n < len(keys) - 1 else ""
         if key in records and sizes[key]:
-            parts.append(f"  {json.dumps(key)}: [")
-            parts.append(",\n".join(records[key]()))
-            parts.append(f"  ]{comma}")
+            parts.append(f"  {json.dumps(key)}: [\n")
+            for m, record in enumerate(records[key]()):
+                if m:
+                    parts.append(",\n")
+                parts.append(record)
+            parts.append(f"\n  ]{comma}\n")
         else:
             value = plain.get(key, [])
-            parts.append(f"  {json.dumps(key)}: {_compact(value)}{comma}")
-    parts.append("}")
-    return "\n".join(parts) + "\n"
+            parts.append(f"  {json.dumps(key)}: {_compact(value)}{comma}\n")
+    parts.append("}\n")
+    return "".join(parts)
