@@ -196,8 +196,13 @@ class SharedIdentity(Rule):
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         keys = ctx.config.integration_keys
         by_config: dict[str, list[Identity]] = {}
+        # The instances of one configuration address by instance key and module instance, so that a
+        # for_each'd child finds its own parent instance without scanning every instance.
+        by_instance: dict[tuple[str, int | str | None, str], list[Identity]] = {}
         for ident in ctx.identities:
-            by_config.setdefault(ident.resource.config_address, []).append(ident)
+            res = ident.resource
+            by_config.setdefault(res.config_address, []).append(ident)
+            by_instance.setdefault((res.config_address, res.index, res.module), []).append(ident)
         users: dict[str, set[str]] = {}
         for ident in ctx.identities:
             if ident.resource.deleted or ident.inherited:
@@ -212,8 +217,8 @@ class SharedIdentity(Rule):
                 if len(cands) == 1:
                     targets.add(cands[0].address)
                 else:
-                    targets.update(c.address for c in cands if c.resource.index == ident.resource.index
-                                   and c.resource.module == ident.resource.module)
+                    key = (ref, ident.resource.index, ident.resource.module)
+                    targets.update(c.address for c in by_instance.get(key, ()))
             for target in targets - {ident.address, None}:
                 users.setdefault(target, set()).add(integ.strip())
         for ident in ctx.identities:
