@@ -279,6 +279,8 @@ def _join(inventories: Sequence[list[Identity]]) -> tuple[dict[str, Identity], d
     (a plan, a state, a configuration); two of the same view (two plans, two stacks) describe
     different things, so an address found twice in one view is left as separate rows.
     """
+    if len(inventories) < 2:  # one input: nothing to join
+        return {}, {}, {}
     by_address: dict[str, list[tuple[int, Identity]]] = {}
     for n, inv in enumerate(inventories):
         for ident in inv:
@@ -313,7 +315,7 @@ def check_documents(
     inventories = [build_inventory(doc, config) for doc in docs]
     joined, winner, joined_sources = _join(inventories)
     members: dict[str, list[Identity]] = {}
-    for inv in inventories:
+    for inv in inventories if joined else ():
         for ident in inv:
             if ident.address in joined:
                 members.setdefault(ident.address, []).append(ident)
@@ -333,7 +335,8 @@ def check_documents(
     findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
     if baseline is not None:
         findings = baseline.apply(findings, config, now)
-    identities.sort(key=lambda i: (i.address, str(i.source)))
+    if len(docs) > 1:  # one input's inventory is already in this order (build_inventory)
+        identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
     keys = [_ident_key(i) for i in identities]
     sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
