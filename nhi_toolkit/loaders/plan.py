@@ -10,7 +10,7 @@ tags written as expressions (references) leave the missing keys unknown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
@@ -46,16 +46,20 @@ def _action(actions: Any) -> str | None:
 
 
 def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[str, ...]],
-                 provider_keys: dict[str, str] | None = None) -> None:
+                 provider_keys: dict[str, str] | None = None, needed: Container[str] | None = None) -> None:
     """Configuration references of every resource, keyed by config address (module-qualified).
 
-    ``provider_keys`` receives each resource's ``provider_config_key`` under the same key.
+    ``provider_keys`` receives each resource's ``provider_config_key`` under the same key. With
+    ``needed``, only the resources at those config addresses are read: the expressions of a
+    resource no kept record is an instance of are never looked at, so they are not walked.
     """
     for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
         addr = res.get("address")
         if not isinstance(addr, str):
+            continue
+        if needed is not None and (f"{prefix}.{addr}" if prefix else addr) not in needed:
             continue
         key = res.get("provider_config_key")
         if provider_keys is not None and isinstance(key, str):
@@ -71,7 +75,7 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
         for name, call in calls.items():
             if isinstance(call, dict) and isinstance(call.get("module"), dict):
                 child = f"{prefix}.module.{name}" if prefix else f"module.{name}"
-                _module_refs(call["module"], child, out, provider_keys)
+                _module_refs(call["module"], child, out, provider_keys, needed)
 
 
 def _default_tags(entry: Mapping[str, Any]) -> dict[str, Any] | Unknown:
@@ -218,20 +222,36 @@ def _record(
     )
 
 
+def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bool]) -> set[str]:
+    """Config addresses of every record :func:`load_plan` may keep (a superset: it reads the
+    configuration of these resources only). The same selection as the reading below."""
+    entries: list[Any] = [*(changes if isinstance(changes, list) else ()),
+                          *(drifted if isinstance(drifted, list) else ())]
+    if not changes:
+        root = planned.get("root_module") if isinstance(planned, dict) else None
+        if isinstance(root, dict):
+            entries.extend(_walk_planned(root))
+    return {config_address(address) for rc in entries
+            if isinstance(rc, dict) and rc.get("mode") != "data" and wanted(str(rc.get("type")))
+            and isinstance(address := rc.get("address"), str)}
+
+
 def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
     """Read a plan: what will exist after apply, what it deletes, and what drifted outside Terraform.
 
     ``wanted`` selects resource types worth keeping (the identity catalog); others are skipped.
     """
+    changes = doc.get("resource_changes")
+    drifted = doc.get("resource_drift")
     refs: dict[str, tuple[str, ...]] = {}
     provider_keys: dict[str, str] = {}
     config = doc.get("configuration")
     if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
-        _module_refs(config["root_module"], "", refs, provider_keys)
+        _module_refs(config["root_module"], "", refs, provider_keys,
+                     _needed(changes, drifted, doc.get("planned_values"), wanted))
     providers = _ProviderDefaults(doc, provider_keys)
 
     resources: list[Resource] = []
-    changes = doc.get("resource_changes")
     if changes is not None and not isinstance(changes, list):
         raise InputError(path, "'resource_changes' is not a list")
     if changes:
@@ -263,7 +283,6 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                     resources.append(rec)
 
     drift: list[Resource] = []
-    drifted = doc.get("resource_drift")
     if drifted is not None and not isinstance(drifted, list):
         raise InputError(path, "'resource_drift' is not a list")
     for rc in drifted or ():
