@@ -192,7 +192,7 @@ def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def _record(
     rc: Mapping[str, Any], values: Any, sensitive: Any, unknown: Any, action: str | None,
-    refs: Mapping[str, tuple[str, ...]], path: str, providers: _ProviderDefaults | None = None,
+    refs: Mapping[str, tuple[str, ...]], where: Location, providers: _ProviderDefaults | None = None,
 ) -> Resource | None:
     address, rtype, name = rc.get("address"), rc.get("type"), rc.get("name")
     if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
@@ -210,7 +210,7 @@ def _record(
         address=address,
         type=rtype,
         name=name,
-        source=Location(path),
+        source=where,
         kind=InputKind.PLAN,
         module=module if isinstance(module, str) else "",
         index=index,
@@ -252,6 +252,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     providers = _ProviderDefaults(doc, provider_keys)
 
     resources: list[Resource] = []
+    where = Location(path)  # one record for every resource read from this plan (it is frozen)
     if changes is not None and not isinstance(changes, list):
         raise InputError(path, "'resource_changes' is not a list")
     if changes:
@@ -264,10 +265,10 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                 continue
             if action in ("delete", "forget"):
                 rec = _record(rc, change.get("before"), change.get("before_sensitive"), None, action,
-                              refs, path)
+                              refs, where)
             else:
                 rec = _record(rc, change.get("after"), change.get("after_sensitive"),
-                              change.get("after_unknown"), action, refs, path, providers)
+                              change.get("after_unknown"), action, refs, where, providers)
             if rec:
                 resources.append(rec)
     else:
@@ -278,7 +279,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                 if res.get("mode") == "data" or not wanted(str(res.get("type"))):
                     continue
                 rec = _record(res, res.get("values"), res.get("sensitive_values"), None, "no-op",
-                              refs, path)
+                              refs, where)
                 if rec:
                     resources.append(rec)
 
@@ -290,7 +291,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
             continue
         change = _obj(rc.get("change"))
         action = _action(change.get("actions"))
-        rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, path)
+        rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, where)
         if rec is None:
             continue
         before = clean_values(change.get("before"), change.get("before_sensitive"), rtype=rec.type)
