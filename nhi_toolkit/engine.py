@@ -87,10 +87,7 @@ class Report:
 
 
 def _ident_key(identity: Identity) -> str:
-    res = identity.resource
-    key = f"{res.address}\0{res.source.file}\0{res.source.line}"
-    # Two plans mapped to one .tf block are still two rows: the input tells them apart.
-    return key if res.source.input is None else f"{key}\0{res.source.input}"
+    return identity.row_key
 
 
 #: Status words, most important first; an identity shows the first that applies (README "Status").
