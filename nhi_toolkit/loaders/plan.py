@@ -128,7 +128,8 @@ class _ProviderDefaults:
     an enclosing one is a candidate, and the default tags count only when all candidates agree.
     """
 
-    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str]):
+    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str],
+                 config_addresses: Mapping[str, str] | None = None):
         config = doc.get("configuration")
         self.known = isinstance(config, dict) and isinstance(config.get("root_module"), dict)
         pcs = config.get("provider_config") if isinstance(config, dict) else None
@@ -137,6 +138,13 @@ class _ProviderDefaults:
         }
         self.keys = keys
         self._cache: dict[tuple[str, str, str], dict[str, Any] | Unknown] = {}
+        self._config_addresses = config_addresses or {}
+
+    def config_address(self, address: str) -> str:
+        """The config address of a record's address (worked out once, when the reader chose what to
+        read from the configuration)."""
+        found = self._config_addresses.get(address)
+        return found if found is not None else config_address(address)
 
     def for_resource(self, config_addr: str, rtype: str, name: str,
                      provider_name: str) -> dict[str, Any] | Unknown:
@@ -198,8 +206,8 @@ def _record(
     if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
         return None
     cleaned = clean_values(values, sensitive, unknown, rtype)
+    cfg = providers.config_address(address) if providers is not None else config_address(address)
     if providers is not None and cleaned.get("tags_all") is UNKNOWN:
-        cfg = config_address(address)
         cleaned = _with_default_tags(
             cleaned, providers.for_resource(cfg, rtype, name, _str(rc.get("provider_name"))))
     index = rc.get("index")
@@ -217,21 +225,21 @@ def _record(
         mode="data" if rc.get("mode") == "data" else "managed",
         provider=_str(rc.get("provider_name")),
         values=cleaned,
-        references=refs.get(config_address(address), ()),
+        references=refs.get(cfg, ()),
         action=action,
     )
 
 
-def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bool]) -> set[str]:
-    """Config addresses of every record :func:`load_plan` may keep (a superset: it reads the
-    configuration of these resources only). The same selection as the reading below."""
+def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bool]) -> dict[str, str]:
+    """Address -> config address of every record :func:`load_plan` may keep (a superset: it reads
+    the configuration of these resources only). The same selection as the reading below."""
     entries: list[Any] = [*(changes if isinstance(changes, list) else ()),
                           *(drifted if isinstance(drifted, list) else ())]
     if not changes:
         root = planned.get("root_module") if isinstance(planned, dict) else None
         if isinstance(root, dict):
             entries.extend(_walk_planned(root))
-    return {config_address(address) for rc in entries
+    return {address: config_address(address) for rc in entries
             if isinstance(rc, dict) and rc.get("mode") != "data" and wanted(str(rc.get("type")))
             and isinstance(address := rc.get("address"), str)}
 
@@ -246,10 +254,11 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     refs: dict[str, tuple[str, ...]] = {}
     provider_keys: dict[str, str] = {}
     config = doc.get("configuration")
+    cfgs: dict[str, str] = {}
     if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
-        _module_refs(config["root_module"], "", refs, provider_keys,
-                     _needed(changes, drifted, doc.get("planned_values"), wanted))
-    providers = _ProviderDefaults(doc, provider_keys)
+        cfgs = _needed(changes, drifted, doc.get("planned_values"), wanted)
+        _module_refs(config["root_module"], "", refs, provider_keys, set(cfgs.values()))
+    providers = _ProviderDefaults(doc, provider_keys, cfgs)
 
     resources: list[Resource] = []
     where = Location(path)  # one record for every resource read from this plan (it is frozen)
