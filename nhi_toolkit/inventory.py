@@ -354,5 +354,9 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 expiry_source=own_source if expires is not None else None,
             ), config, helpers,
         ))
+    addresses = [i.resource.address for i in identities]
+    if len(set(addresses)) == len(addresses):  # no ties to break: the address alone orders them
+        order = sorted(range(len(identities)), key=addresses.__getitem__)
+        return [identities[n] for n in order]
     identities.sort(key=lambda i: (i.address, str(i.source)))
     return identities
