@@ -218,15 +218,22 @@ class Identity:
                 return self.tags[key]
         return None
 
-    @functools.cached_property
+    @property
     def row_key(self) -> str:
         """What tells this identity's row of a report apart: address, declaring file and line, and
-        the input when the location was mapped. Cached: a report looks it up several times per
-        identity, and every part of it is frozen."""
-        res = self.resource
-        key = f"{res.address}\0{res.source.file}\0{res.source.line}"
-        # Two plans mapped to one .tf block are still two rows: the input tells them apart.
-        return key if res.source.input is None else f"{key}\0{res.source.input}"
+        the input when the location was mapped. Cached in the instance (as functools.cached_property
+        does, without its lock): a report looks it up several times per identity, and every part
+        of it is frozen."""
+        cache = self.__dict__
+        key: str | None = cache.get("_row_key")
+        if key is None:
+            res = self.resource
+            key = f"{res.address}\0{res.source.file}\0{res.source.line}"
+            # Two plans mapped to one .tf block are still two rows: the input tells them apart.
+            if res.source.input is not None:
+                key = f"{key}\0{res.source.input}"
+            cache["_row_key"] = key
+        return key
 
     @property
     def address(self) -> str:
