@@ -7,7 +7,6 @@ fields, never reach these records: the loaders drop them.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,12 +139,17 @@ class Resource:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Extra declarations carried with the resource (CDKTF ``//`` metadata: suppressions, revocation)."""
 
-    @functools.cached_property
+    @property
     def config_address(self) -> str:
-        """Address without instance keys: what configuration references name."""
-        from nhi_toolkit.addresses import config_address
+        """Address without instance keys: what configuration references name (cached in the
+        instance, as functools.cached_property does, without its lock: the address is frozen)."""
+        cache = self.__dict__
+        found: str | None = cache.get("config_address")
+        if found is None:
+            from nhi_toolkit.addresses import config_address
 
-        return config_address(self.address)
+            found = cache["config_address"] = config_address(self.address)
+        return found
 
     @property
     def module_instance(self) -> str:
