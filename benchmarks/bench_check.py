@@ -9,14 +9,16 @@ ru_maxrss), best of ``--runs``; ratios are taken within one run, so a busy machi
 The floor is a bare ``json.load`` process with garbage collection off (as ``nhi check`` runs), and
 with it on (a plain script). Targets: ``nhi check --format json`` at most 2.5x the GC-off parse's
 time at every size, the ratio flat in size, and peak memory at most 1.1x; text costs no more than
-JSON. When ``checkov`` is on PATH, the same plan is also checked by Checkov with one custom tag
-policy (owner and expires_at on the identity types) and its time shown beside ours; Checkov is
-never a dependency, and the column is left out silently without it.
+JSON. When Checkov is installed (``checkov`` on PATH, or importable), the same plan is also
+checked by Checkov with one custom tag policy (owner and expires_at on the identity types) and how
+many times slower it is shown beside ours; Checkov is never a dependency, and the column is left
+out silently without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import shutil
@@ -95,9 +97,13 @@ def best(argvs: list[list[str]], runs: int) -> list[tuple[float, float]]:
 def checkov_argv(plan: Path, policy_dir: Path) -> list[str] | None:
     """The Checkov command for one plan, or None when Checkov is not installed."""
     exe = shutil.which("checkov")
-    if exe is None:
+    if exe is not None:
+        command = [exe]
+    elif importlib.util.find_spec("checkov") is not None:
+        command = [sys.executable, "-m", "checkov.main"]
+    else:
         return None
-    return [exe, "--quiet", "--compact", "-f", str(plan), "--framework", "terraform_plan",
+    return [*command, "--quiet", "--compact", "-f", str(plan), "--framework", "terraform_plan",
             "--external-checks-dir", str(policy_dir), "--check", "CKV2_NHI_1"]
 
 
