@@ -74,13 +74,44 @@ _EXPIRING_SOON_ID = "NHI005"
 _DRIFT_ID = "NHI011"
 
 
+def _rule_error(rule: Rule, ctx: Context, exc: Exception) -> list[Finding]:
+    return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
+                    message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
+                    source=Location(ctx.document.path))]
+
+
 def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
     try:
         return list(rule.check_all(ctx))
     except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
-        return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
-                        message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
-                        source=Location(ctx.document.path))]
+        return _rule_error(rule, ctx, exc)
+
+
+def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
+    """Every rule's findings on one document, in rule order.
+
+    Per-identity rules are judged in one pass over the identities, each identity against all of
+    them; a rule needing the whole set runs its own ``check_all``. As for a whole-set rule, a
+    per-identity rule that raises on any identity contributes one rule-error finding and nothing
+    else for this document (it is not run on the identities after).
+    """
+    out: list[list[Finding]] = [[] for _ in rules]
+    each = [(n, r) for n, r in enumerate(rules) if r.per_identity and r.judges_identities]
+    for n, rule in enumerate(rules):
+        if not rule.per_identity:
+            out[n] = _run_rule(rule, ctx)
+    live = [(rule.check, out[n], n) for n, rule in each]
+    gone = [(rule.check, out[n], n) for n, rule in each if rule.includes_deleted]
+    for identity in ctx.identities:
+        action = identity.resource.action
+        for check, found, n in gone if action == "delete" or action == "forget" else live:
+            try:
+                found.extend(check(identity, ctx))
+            except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
+                out[n] = _rule_error(rules[n], ctx, exc)
+                live = [c for c in live if c[2] != n]
+                gone = [c for c in gone if c[2] != n]
+    return [f for found in out for f in found]
 
 
 def _apply_suppressions(findings: Iterable[Finding], config: Config, now: datetime,
@@ -179,6 +210,8 @@ def _join(inventories: Sequence[list[Identity]]) -> tuple[dict[str, Identity], d
     (a plan, a state, a configuration); two of the same view (two plans, two stacks) describe
     different things, so an address found twice in one view is left as separate rows.
     """
+    if len(inventories) < 2:  # one input: nothing to join
+        return {}, {}, {}
     by_address: dict[str, list[tuple[int, Identity]]] = {}
     for n, inv in enumerate(inventories):
         for ident in inv:
@@ -213,7 +246,7 @@ def check_documents(
     inventories = [build_inventory(doc, config) for doc in docs]
     joined, winner, joined_sources = _join(inventories)
     members: dict[str, list[Identity]] = {}
-    for inv in inventories:
+    for inv in inventories if joined else ():
         for ident in inv:
             if ident.address in joined:
                 members.setdefault(ident.address, []).append(ident)
@@ -222,10 +255,7 @@ def check_documents(
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv]
         ctx = Context.make(config, now, doc, view, leavers, docs)
-        doc_findings: list[Finding] = []
-        for rule in rules:
-            doc_findings.extend(_run_rule(rule, ctx))
-        doc_findings = [_severity(f, config) for f in doc_findings
+        doc_findings = [_severity(f, config) for f in _run_rules(rules, ctx)
                         if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
         findings.extend(suppressor.apply(doc_findings, view, members))
         for ident in view:
@@ -235,7 +265,8 @@ def check_documents(
     findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
     if baseline is not None:
         findings = baseline.apply(findings, config, now)
-    identities.sort(key=lambda i: (i.address, str(i.source)))
+    if len(docs) > 1:  # one input's inventory is already in this order (build_inventory)
+        identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
     keys = [identity_key(i) for i in identities]
     sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)

@@ -41,11 +41,9 @@ class Document:
 
 
 def identity_key(identity: Identity) -> str:
-    """The key of one report row: address, declaring file and line, and the input when it differs."""
-    res = identity.resource
-    key = f"{res.address}\0{res.source.file}\0{res.source.line}"
-    # Two plans mapped to one .tf block are still two rows: the input tells them apart.
-    return key if res.source.input is None else f"{key}\0{res.source.input}"
+    """The key of one report row: address, declaring file and line, and the input when it differs
+    (cached on the identity: :attr:`Identity.row_key`)."""
+    return identity.row_key
 
 
 @dataclass(frozen=True)

@@ -158,10 +158,10 @@ def pair_outputs(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tup
 def terminal_width() -> int | None:
     """The width of the terminal standard output goes to; None when it is a file or a pipe, so
     saved and piped reports never depend on a window's size."""
-    import shutil
-
     if not sys.stdout.isatty():
         return None
+    import shutil
+
     return shutil.get_terminal_size().columns
 
 

@@ -124,7 +124,18 @@ def write_stdout(text: str) -> None:
     if buffer is None:
         stream.write(text)
         return
+    import codecs
+
     encoding = getattr(stream, "encoding", None) or "utf-8"
     stream.flush()
-    buffer.write(text.encode(encoding, "backslashreplace"))
+    # In pieces through one incremental encoder (the same bytes, a BOM once): a large report is
+    # never held a second time as bytes.
+    encoder = codecs.getincrementalencoder(encoding)("backslashreplace")
+    for start in range(0, len(text), _CHUNK):
+        buffer.write(encoder.encode(text[start:start + _CHUNK]))
+    buffer.write(encoder.encode("", final=True))
     buffer.flush()
+
+
+#: Characters encoded and written at a time by :func:`write_stdout`.
+_CHUNK = 1 << 20

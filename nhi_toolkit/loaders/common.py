@@ -218,7 +218,11 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool,
         for k, v in value.items():
             if top and k in secrets:
                 continue
-            c = _clean(v, sens.get(k) if sens else None, unk.get(k) if unk else None, False)
+            s, u = sens.get(k) if sens else None, unk.get(k) if unk else None
+            if not s and not u:  # unmarked below: kept as it is (what _clean would return)
+                out[k] = v
+                continue
+            c = _clean(v, s, u, False)
             if c is not _DROP:
                 out[k] = c
         if unk:

@@ -109,4 +109,5 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
         + (f", {s['suppressed']} suppressed" if s["suppressed"] else "")
         + f") as of {report.now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     )
-    return "\n".join(lines) + "\n"
+    lines.append("")  # the final line break, without copying the whole text once more
+    return "\n".join(lines)

@@ -63,6 +63,19 @@ class Rule:
         """Absolute link to this rule's documentation."""
         return help_uri(self.id, self.name)
 
+    @property
+    def per_identity(self) -> bool:
+        """True when the rule judges each identity alone (it keeps the default :meth:`check_all`):
+        the engine then judges every identity once against all such rules, in one pass. A rule that
+        needs the whole set overrides :meth:`check_all`, its whole-set hook."""
+        return type(self).check_all is Rule.check_all
+
+    @property
+    def judges_identities(self) -> bool:
+        """False for a rule that overrides neither :meth:`check` nor :meth:`check_all` (its findings
+        come from elsewhere, such as the suppression rules): nothing to run per identity."""
+        return not (self.per_identity and type(self).check is Rule.check)
+
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         """Findings for one identity."""
         return iter(())

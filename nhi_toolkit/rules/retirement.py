@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from nhi_toolkit.checks import (
     declared_revocation_path,
@@ -216,34 +216,51 @@ class SharedIdentity(Rule):
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         keys = ctx.config.integration_keys
-        by_config: dict[str, list[Identity]] = {}
-        for ident in ctx.identities:
-            by_config.setdefault(ident.resource.config_address, []).append(ident)
+        index: _Instances | None = None  # built on the first reference followed
         users: dict[str, set[str]] = {}
         for ident in ctx.identities:
-            if ident.resource.deleted or ident.inherited:
-                continue
+            res = ident.resource
+            if res.deleted or ident.inherited or not (ident.parent or res.references):
+                continue  # nothing it uses, or not its own integration tag
             integ = ident.tag(keys)
             if not (isinstance(integ, str) and integ.strip()):
                 continue
             # Per instance: a for_each'd key uses its own user, not every user of that resource.
             targets = {ident.parent} if ident.parent else set()
-            for ref in ident.resource.references:
-                cands = by_config.get(ref, [])
-                if len(cands) == 1:
-                    targets.add(cands[0].address)
-                else:
-                    targets.update(c.address for c in cands if c.resource.index == ident.resource.index
-                                   and c.resource.module == ident.resource.module)
+            if res.references:
+                index = index or _Instances(ctx.identities)
+                for ref in res.references:
+                    cands = index.by_config.get(ref, [])
+                    if len(cands) == 1:
+                        targets.add(cands[0].address)
+                    else:
+                        targets.update(c.address for c in index.by_instance.get((ref, res.index, res.module), ()))
             for target in targets - {ident.address, None}:
                 users.setdefault(target, set()).add(integ.strip())
         for ident in ctx.identities:
             if ident.resource.deleted:
                 continue
-            found = set(users.get(ident.address, ()))
+            used = users.get(ident.address)
             own = ident.tag(keys)
+            if used is None and not (isinstance(own, str) and ("," in own or ";" in own)):
+                continue  # one integration at most: its own tag, a single name
+            found = set(used or ())
             if isinstance(own, str) and own:
                 found.update(p.strip() for p in own.replace(";", ",").split(",") if p.strip())
             if len(found) > 1:
                 yield self.finding(ident, f"{ident.address} is used by {len(found)} integrations "
                                           f"({', '.join(sorted(found))}); revoking it breaks all of them")
+
+
+class _Instances:
+    """Identities by configuration address, and by (configuration address, instance key, module
+    instance), so that a for_each'd child finds its own parent instance without scanning every
+    instance."""
+
+    def __init__(self, identities: Iterable[Identity]):
+        self.by_config: dict[str, list[Identity]] = {}
+        self.by_instance: dict[tuple[str, int | str | None, str], list[Identity]] = {}
+        for ident in identities:
+            res = ident.resource
+            self.by_config.setdefault(res.config_address, []).append(ident)
+            self.by_instance.setdefault((res.config_address, res.index, res.module), []).append(ident)
