@@ -116,7 +116,7 @@ def _apply_reviewed_plan(settings: Settings, criteria: Criteria | None, config: 
         plan_json = tf.show_json(directory, plan_path)
         problems.extend(verify_plan(
             plan_json, reviewed.addresses, identities={i.address: i for i in identities}, now=now,
-            nhi_now=reviewed.now if reviewed.route == ROUTE_DECLARED else None))
+            nhi_now=reviewed.now if reviewed.route == ROUTE_DECLARED else None, config=config))
         del plan_json
     except TerraformError as exc:
         audit("failed", stage="verify", error=_short(exc))

@@ -239,7 +239,7 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
         manifest = manifest.with_fields(plan={"file": shown_name, "sha256": digest})
         problems = verify_plan(plan_json, manifest.addresses, identities={i.address: i for i in identities},
                                now=criteria.now,
-                               nhi_now=manifest.now if route == ROUTE_DECLARED else None)
+                               nhi_now=manifest.now if route == ROUTE_DECLARED else None, config=config)
         embedded = plan_file_state(plan_path)
         if lineage and embedded and embedded != lineage:
             problems.append(Problem("(state)", "stale", "the plan was made from another state"))
