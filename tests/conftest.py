@@ -18,6 +18,10 @@ import pytest
 NOW_TEXT = "2026-06-01T00:00:00Z"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
+#: The wall clock retirement checks ``--now`` against, pinned for in-process runs: later than every
+#: --now the retire tests apply with (up to 2031-01-01), since a later --now with --apply is refused.
+WALL_CLOCK = datetime(2032, 1, 1, tzinfo=UTC)
+
 REPO = Path(__file__).resolve().parents[1]
 #: Real files from other projects, shared next to the repository (read-only).
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -54,6 +58,15 @@ def run_nhi(args: Sequence[str | Path], *, cwd: Path | None = None,
         [NHI, *map(str, args)], capture_output=True, cwd=cwd, env=full_env, timeout=timeout, check=False,
     )
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
+
+
+@pytest.fixture(autouse=True)
+def _pinned_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing may pass today and fail next month: the wall clock ``nhi retire`` compares ``--now``
+    with is :data:`WALL_CLOCK` in every in-process run."""
+    import nhi_toolkit.retire
+
+    monkeypatch.setattr(nhi_toolkit.retire, "CLOCK", lambda: WALL_CLOCK)
 
 
 @pytest.fixture

@@ -81,6 +81,8 @@ class Settings:
     echo: Callable[[str], None] = field(default=lambda _m: None, compare=False)
     confirm: Callable[[Manifest, str], bool] | None = field(default=None, compare=False)
     """Asked (manifest, plan sha256) right before the destroy; None proceeds (pipelines, --yes)."""
+    allow_future_now: bool = False
+    """Apply even when ``now`` is later than the wall clock (``--allow-future-now``: a rehearsal)."""
     after_apply: Callable[[Sequence[Identity], Manifest, Callable[..., None]], str | None] | None = field(
         default=None, compare=False)
     """Called (identities read before the apply, manifest, audit recorder) once the apply is confirmed
