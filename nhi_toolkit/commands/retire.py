@@ -155,10 +155,13 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
     than the clock without --allow-future-now); 3 refused, nothing destroyed
     (a live identity depends on one being retired, the plan over-reaches or is stale, not confirmed);
     4 could not complete: Terraform or the cloud failed, or (--verify-live) AWS still holds a
-    retired identity; nothing, or only what the audit log records, was done.
+    retired identity; nothing, or only what the audit log records, was done. A signal while
+    Terraform runs is forwarded to it (then Terraform is killed after a grace period) and exits
+    128 + the signal number.
     """
     from nhi_toolkit.config import load_config
     from nhi_toolkit.retire import Criteria, Settings, apply_reviewed, render_summary, review
+    from nhi_toolkit.terraform.errors import TerraformInterrupted
 
     if bool(terraform_dir) == bool(state_file):
         raise click.UsageError("give exactly one of --terraform-dir or --state")
@@ -199,10 +202,17 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
     criteria = Criteria(clock, leaver_map, tuple(integrations))
     # --apply with an existing manifest is the second run of a reviewed retirement: it applies that
     # manifest's plan file or refuses; it never plans afresh behind the reviewer's back.
-    if do_apply and manifest_path and os.path.exists(manifest_path):
-        outcome = apply_reviewed(settings, criteria, config, explicit_now)
-    else:
-        outcome = review(settings, criteria, config, apply=do_apply)
+    try:
+        if do_apply and manifest_path and os.path.exists(manifest_path):
+            outcome = apply_reviewed(settings, criteria, config, explicit_now)
+        else:
+            outcome = review(settings, criteria, config, apply=do_apply)
+    except TerraformInterrupted as exc:
+        # Terraform got the signal too, had its grace period to stop, and was killed if it lingered.
+        logged = "; the audit log records it" if audit_log else ""
+        click.echo(f"nhi retire: interrupted by {exc.signal_name} while {exc.command} ran: Terraform "
+                   f"was stopped{logged}; run retire again to see what is gone and resume", err=True)
+        sys.exit(exc.exit_code)
     if outcome.manifest is not None and not quiet and not outcome.manifest.empty:
         click.echo(render_summary(outcome.manifest), nl=False)
     click.echo(outcome.message, err=outcome.exit_code != 0)

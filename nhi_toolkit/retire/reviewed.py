@@ -77,7 +77,7 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
         problems.append(Problem("(plan)", "plan", "the reviewed plan file is missing"))
         return _refuse(settings, reviewed, problems, audit, None, None, reviewed=True)
     # Check, read back and apply one private copy: the file at --plan-out may change meanwhile.
-    with _private_plan(given) as plan_path:
+    with audit.interruption(), _private_plan(given) as plan_path:
         return _apply_reviewed_plan(settings, criteria, config, reviewed, now, problems, plan_path, audit)
 
 

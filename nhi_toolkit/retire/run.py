@@ -183,10 +183,16 @@ def _unknown_integrations(identities: Sequence[Identity], criteria: Criteria, co
 
 
 def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool) -> Outcome:
-    from nhi_toolkit.terraform import TerraformError
-
     _check_outputs(settings)
     audit = _Audit(settings.audit_log, criteria.now, "apply" if apply else "review")
+    with audit.interruption():
+        return _review_run(settings, criteria, config, audit, apply=apply)
+
+
+def _review_run(settings: Settings, criteria: Criteria, config: Config, audit: _Audit, *,
+                apply: bool) -> Outcome:
+    from nhi_toolkit.terraform import TerraformError
+
     tf = _terraform(settings) if settings.terraform_dir else None
     try:
         if tf is not None and settings.init:
