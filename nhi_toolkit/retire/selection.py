@@ -258,6 +258,8 @@ def _shared_conflicts(
     for child in identities:
         if child.resource.deleted or child.address in chosen or _own_lifecycle(child):
             continue  # selected on its own account, or a live identity (the conflict above)
+        if child.category == "secret-copy":
+            continue  # a copy goes with whatever holds it; destroying it cuts no identity's access
         how = links.of(child)
         gone = sorted(a for a in how if a in root_of)
         kept = [links.by_addr[a] for a in sorted(how) if a not in root_of and a in links.by_addr

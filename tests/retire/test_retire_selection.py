@@ -191,3 +191,17 @@ def test_transitive_dependencies_and_retired_second_parents_are_no_conflict() ->
     manifest = build_manifest(idents, Criteria(NOW), config)
     assert manifest.conflicts == ()
     assert {"terraform_data.old", "terraform_data.old2", "terraform_data.grant"} <= set(manifest.addresses)
+
+
+def test_secret_copy_referring_to_a_live_identity_rides_along_with_its_secret() -> None:
+    config = config_from_mapping({"identity_types": {
+        "terraform_data": {"tags_path": "input.tags", "category": "principal", "phase": 2},
+        "null_copy": {"tags_path": "tags", "category": "secret-copy", "phase": 0,
+                      "parent": ["terraform_data"]}}})
+    idents = inventory([
+        res("terraform_data.old", {"input": {"tags": ROLE_OLD}}),
+        res("terraform_data.live", {"input": {"tags": LIVE}}),
+        res("null_copy.c", {}, ("terraform_data.live", "terraform_data.old")),
+    ], config)
+    manifest = build_manifest(idents, Criteria(NOW), config)
+    assert manifest.conflicts == ()
