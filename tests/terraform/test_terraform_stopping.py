@@ -6,6 +6,7 @@ which it turns into a long wait that notes the signals it gets (or ignores them)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -67,10 +68,22 @@ def _gone(pid: int, seconds: float = 10) -> bool:
     return True
 
 
+def _leave_none(mark: Path) -> None:
+    """Whatever happened in the test, leave no fake Terraform of its own behind."""
+    with contextlib.suppress(ProcessLookupError, ValueError, FileNotFoundError):
+        pid = int((mark / "pid").read_text())
+        if _alive(pid) and os.getpgid(pid) == pid:
+            os.killpg(pid, signal.SIGKILL)
+
+
 @pytest.mark.terraform
 @pytest.mark.skipif(REAL is None, reason="needs a terraform binary on PATH")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_signal_during_apply_stops_terraform_and_is_recorded(tf, tmp_path: Path, sig: signal.Signals) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("sig", "reviewed"), [(signal.SIGTERM, False), (signal.SIGINT, False),
+                                               (signal.SIGTERM, True)])
+def test_signal_during_apply_stops_terraform_and_is_recorded(  # type: ignore[no-untyped-def]
+    tf, tmp_path: Path, sig: signal.Signals, reviewed: bool
+) -> None:
+    """One run (plan, verify, apply), or the apply run of a reviewed manifest and plan."""
     work = tmp_path / "infra"
     work.mkdir()
     for name in ("main.tf", "nhi.toml"):
@@ -84,11 +97,14 @@ def test_signal_during_apply_stops_terraform_and_is_recorded(tf, tmp_path: Path,
     env = {k: v for k, v in os.environ.items() if k not in ("NHI_NOW", "NHI_TERRAFORM_BIN")}
     env.update(PATH=f"{tmp_path / 'bin'}{os.pathsep}{env.get('PATH', '')}", MARK=str(mark))
     audit = tmp_path / "audit.jsonl"
-    proc = subprocess.Popen(
-        [NHI, "retire", "--terraform-dir", str(work), "--now", "2026-12-01", "--no-init", "--apply",
-         "--audit-log", str(audit)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-    )
+    args = [NHI, "retire", "--terraform-dir", str(work), "--now", "2026-12-01", "--no-init",
+            "--audit-log", str(audit)]
+    if reviewed:
+        args += ["--manifest", str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan")]
+        review = subprocess.run(args, env=env, capture_output=True, check=False, timeout=120)
+        assert review.returncode == 0, review.stderr
+    proc = subprocess.Popen([*args, "--apply"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL)
     try:
         _wait_for(mark / "sleeper")
         terraform_pid = int((mark / "pid").read_text())
@@ -98,6 +114,7 @@ def test_signal_during_apply_stops_terraform_and_is_recorded(tf, tmp_path: Path,
     finally:
         if proc.poll() is None:
             proc.kill()
+        _leave_none(mark)
     stderr = err.decode()
     assert proc.returncode == 128 + sig, stderr
     assert (mark / "signals").read_text().split() == ["signalled"]  # forwarded, once
