@@ -18,6 +18,10 @@ import pytest
 NOW_TEXT = "2026-06-01T00:00:00Z"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
+#: The wall clock retirement checks ``--now`` against, pinned for in-process runs: later than every
+#: --now the retire tests apply with (up to 2031-01-01), since a later --now with --apply is refused.
+WALL_CLOCK = datetime(2032, 1, 1, tzinfo=UTC)
+
 REPO = Path(__file__).resolve().parents[1]
 #: Real files from other projects, shared next to the repository (read-only).
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -61,6 +65,15 @@ def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     """The HCL parse cache of every test (and every ``nhi`` it runs) in a temporary folder, never
     the user's own; a test wanting another one sets ``NHI_CACHE_DIR`` itself."""
     os.environ["NHI_CACHE_DIR"] = str(tmp_path_factory.mktemp("nhi-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _pinned_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing may pass today and fail next month: the wall clock ``nhi retire`` compares ``--now``
+    with is :data:`WALL_CLOCK` in every in-process run."""
+    import nhi_toolkit.retire
+
+    monkeypatch.setattr(nhi_toolkit.retire, "CLOCK", lambda: WALL_CLOCK)
 
 
 @pytest.fixture

@@ -108,3 +108,71 @@ def test_expired_dependent_and_untagged_credential_ride_along(tf, tmp_path: Path
     assert {d["address"]: d["via"] for d in destroy} == {
         "terraform_data.old[0]": None, "terraform_data.key[0]": "terraform_data.old[0]",
         "terraform_data.also_old[0]": "terraform_data.old[0]"}
+
+
+SHARED = [
+    # (fixture, the binding, the live identity it also hangs off, its owner)
+    ("shared_reference", "terraform_data.shared[0]", "terraform_data.frank", "frank@example.com"),
+    ("shared_depends_on", "terraform_data.bound[0]", "terraform_data.grace", "grace@example.com"),
+]
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("extra", "binding", "live", "owner"), SHARED)
+def test_binding_that_also_hangs_off_a_live_identity_is_a_conflict(
+    tf, tmp_path: Path, route: str, extra: str, binding: str, live: str, owner: str  # type: ignore[no-untyped-def]
+) -> None:
+    """An untagged credential or grant tied to the expired identity and to a live one (by reference
+    or depends_on) would ride along with the expired one and cut the live one's access: refused,
+    naming both, and nothing is destroyed."""
+    work = tmp_path / "infra"
+    before = deploy(tf, work, extra)
+    assert {binding, live} <= before
+    audit = tmp_path / "audit.jsonl"
+    code, _, stderr = retire(work, "--route", route, "--apply", "--audit-log", str(audit),
+                             "--manifest", str(tmp_path / "m.json"))
+    assert code == 3, stderr
+    line = next(ln for ln in stderr.splitlines() if ln.startswith(f"refused: {binding}: "))
+    assert (f"hangs off both terraform_data.old[0], which is being retired, and {live} "
+            f"(owner {owner}, expires 2030-01-01), which is not") in line
+    assert f"it refers to terraform_data.old; it refers to {live}" in line
+    assert f"would cut {live}'s access" in line
+    assert "re-point it" in line and f"retire {live} too" in line
+    assert "extend terraform_data.old[0]'s expiry" in line
+    assert state(tf, work) == before  # nothing destroyed
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    assert manifest["verification"]["status"] == "refused" and manifest["plan"] is None
+    assert binding not in [d["address"] for g in manifest["identities"] for d in g["destroy"]]
+    events = [json.loads(x)["event"] for x in audit.read_text().splitlines()]
+    assert "refused" in events and "applying" not in events
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_verification_catches_a_binding_left_out_of_the_manifest(tf, tmp_path: Path, route: str) -> None:  # type: ignore[no-untyped-def]
+    """Left out of the manifest, the binding is still destroyed by the real plan (a dependent of the
+    targets, or no longer declared): verification calls it an over-reach and names the live
+    identity whose access it would cut."""
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.expiry import parse_now
+    from nhi_toolkit.retire import Criteria, build_manifest, verify_plan
+    from nhi_toolkit.retire.run import Settings
+    from nhi_toolkit.retire.state import _inventory
+
+    work = tmp_path / "infra"
+    deploy(tf, work, "shared_reference")
+    config = load_config(work / "nhi.toml")
+    now = parse_now(NOW)
+    identities, _ = _inventory(Settings(terraform_dir=str(work)), tf, config)
+    manifest = build_manifest(identities, Criteria(now), config)
+    assert set(manifest.addresses) == {"terraform_data.old[0]", "terraform_data.key[0]"}
+    if route == "declared-expiry":
+        tf.plan(work, out="r.tfplan", variables={"nhi_now": manifest.now})
+    else:
+        tf.plan(work, out="r.tfplan", destroy=True, targets=list(manifest.addresses))
+    plan = tf.show_json(work, "r.tfplan")
+    problems = verify_plan(plan, manifest.addresses, identities={i.address: i for i in identities},
+                           now=now, config=config)
+    (p,) = problems
+    assert (p.address, p.kind) == ("terraform_data.shared[0]", "over-reach")
+    assert "it hangs off terraform_data.frank, not being retired" in p.message
+    assert "would cut terraform_data.frank's access" in p.message

@@ -61,6 +61,26 @@ def _ask(manifest: Manifest, digest: str) -> bool:
     return bool(answer.strip() == "yes")
 
 
+def _check_future_now(now: datetime, do_apply: bool, allow: bool) -> None:
+    """--now later than the clock: refused with --apply (exit 2) unless allowed; a warning otherwise."""
+    from click.core import ParameterSource
+
+    from nhi_toolkit.retire import future_now
+
+    ahead = future_now(now)
+    if ahead is None:
+        return
+    ctx = click.get_current_context(silent=True)
+    name = "NHI_NOW" if ctx is not None and ctx.get_parameter_source("now") is ParameterSource.ENVIRONMENT \
+        else "--now"
+    if do_apply and not allow:
+        raise click.BadParameter(f"{ahead}; nothing was applied (give --allow-future-now to apply a "
+                                 "rehearsal)", param_hint=name)
+    if not do_apply:
+        click.echo(f"nhi retire: warning: {name} {ahead}; a rehearsal: applying it will need "
+                   "--allow-future-now", err=True)
+
+
 @click.command()
 @click.option("--terraform-dir", type=click.Path(file_okay=False, exists=True),
               help="Root module to read state from, plan in and apply in.")
@@ -100,6 +120,10 @@ def _ask(manifest: Manifest, digest: str) -> bool:
 @click.option("--yes", "-y", "assume_yes", is_flag=True, envvar="NHI_ASSUME_YES",
               help="With --apply on an interactive terminal: do not ask for confirmation before the "
                    "destroy (also NHI_ASSUME_YES=1). Non-interactive runs never ask.")
+@click.option("--allow-future-now", is_flag=True,
+              help="Apply even though --now (or the reviewed manifest's now) is later than the clock "
+                   "(a rehearsal). Without it such a run is refused (exit 2); a run without --apply "
+                   "only warns.")
 @click.option("--verify-live", is_flag=True,
               help="With --apply: once the apply is confirmed from state, confirm in AWS that every "
                    "retired key, user, role and secret is gone (a secret pending deletion counts) and "
@@ -114,7 +138,8 @@ def _ask(manifest: Manifest, digest: str) -> bool:
 def retire(terraform_dir: str | None, state_file: str | None, now: str | None, leavers: str | None,
            integrations: tuple[str, ...], manifest_path: str | None, summary_path: str | None,
            plan_out: str | None, audit_log: str | None, terraform_bin: str | None, route: str,
-           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool, verify_live: bool,
+           do_init: bool, config_path: str | None, do_apply: bool, assume_yes: bool,
+           allow_future_now: bool, verify_live: bool,
            profile: str | None, region: str | None, endpoint_url: str | None, quiet: bool,
            max_input_mb: float | None = None) -> None:
     """Retire expired identities (and those of leavers or named integrations) with a verified
@@ -126,13 +151,17 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
     With --apply --verify-live: then confirm in AWS too (read-only calls).
 
     Exit codes: 0 retired, verified for review, or nothing to retire; 2 bad input or usage (also an
-    --integration naming no identity, a --terraform-dir without state); 3 refused, nothing destroyed
+    --integration naming no identity, a --terraform-dir without state, --apply with a --now later
+    than the clock without --allow-future-now); 3 refused, nothing destroyed
     (a live identity depends on one being retired, the plan over-reaches or is stale, not confirmed);
     4 could not complete: Terraform or the cloud failed, or (--verify-live) AWS still holds a
-    retired identity; nothing, or only what the audit log records, was done.
+    retired identity; nothing, or only what the audit log records, was done. A signal while
+    Terraform runs is forwarded to it (then Terraform is killed after a grace period) and exits
+    128 + the signal number.
     """
     from nhi_toolkit.config import load_config
     from nhi_toolkit.retire import Criteria, Settings, apply_reviewed, render_summary, review
+    from nhi_toolkit.terraform.errors import TerraformInterrupted
 
     if bool(terraform_dir) == bool(state_file):
         raise click.UsageError("give exactly one of --terraform-dir or --state")
@@ -152,6 +181,8 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
         if verify_live:
             after_apply = live_confirmation(AwsSession(options), lambda m: click.echo(m, err=True))
     explicit_now = parse_now_value(now) if now else None
+    if explicit_now is not None:
+        _check_future_now(explicit_now, do_apply, allow_future_now)
     clock = explicit_now or datetime.now(UTC).replace(microsecond=0)
     leaver_map = None
     if leavers:
@@ -164,16 +195,24 @@ def retire(terraform_dir: str | None, state_file: str | None, now: str | None, l
         terraform_dir=terraform_dir, state_file=state_file, manifest_path=manifest_path,
         summary_path=summary_path, plan_out=plan_out, audit_log=audit_log, terraform_bin=terraform_bin,
         route=route, init=do_init, echo=lambda m: click.echo(m, err=True),
+        allow_future_now=allow_future_now,
         confirm=_ask if do_apply and not assume_yes and _stdin_is_terminal() else None,
         after_apply=after_apply,
     )
     criteria = Criteria(clock, leaver_map, tuple(integrations))
     # --apply with an existing manifest is the second run of a reviewed retirement: it applies that
     # manifest's plan file or refuses; it never plans afresh behind the reviewer's back.
-    if do_apply and manifest_path and os.path.exists(manifest_path):
-        outcome = apply_reviewed(settings, criteria, config, explicit_now)
-    else:
-        outcome = review(settings, criteria, config, apply=do_apply)
+    try:
+        if do_apply and manifest_path and os.path.exists(manifest_path):
+            outcome = apply_reviewed(settings, criteria, config, explicit_now)
+        else:
+            outcome = review(settings, criteria, config, apply=do_apply)
+    except TerraformInterrupted as exc:
+        # Terraform got the signal too, had its grace period to stop, and was killed if it lingered.
+        logged = "; the audit log records it" if audit_log else ""
+        click.echo(f"nhi retire: interrupted by {exc.signal_name} while {exc.command} ran: Terraform "
+                   f"was stopped{logged}; run retire again to see what is gone and resume", err=True)
+        sys.exit(exc.exit_code)
     if outcome.manifest is not None and not quiet and not outcome.manifest.empty:
         click.echo(render_summary(outcome.manifest), nl=False)
     click.echo(outcome.message, err=outcome.exit_code != 0)

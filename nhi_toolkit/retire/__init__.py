@@ -10,6 +10,7 @@ One module per job:
 * :mod:`.verification`: ``terraform show -json`` of a plan against a manifest, every over-reach named
   and explained;
 * :mod:`.rendering`: the readable summary and the refusal;
+* :mod:`.clock`: ``--now`` checked against the wall clock (:data:`CLOCK`) before anything is applied;
 * :mod:`.run`: the orchestration (:func:`review`; :mod:`.reviewed`: :func:`apply_reviewed`, the
   second run behind an approval gate), with :mod:`.state` (state
   read through the loaders), :mod:`.files` (private files, plan copies, the directory lock) and
@@ -23,7 +24,12 @@ plan only addresses, actions and dependency names are read. Nothing else is prin
 manifest or logged.
 """
 
+from collections.abc import Callable
+from datetime import datetime
+
+from nhi_toolkit.audit.building import wall_clock
 from nhi_toolkit.retire.audit_hooks import _Audit as _Audit
+from nhi_toolkit.retire.clock import FUTURE_NOW_TOLERANCE, future_now
 from nhi_toolkit.retire.files import sha256_file, write_private
 from nhi_toolkit.retire.manifest import (
     MANIFEST_FORMAT,
@@ -61,8 +67,13 @@ from nhi_toolkit.retire.state import _addresses_in_state as _addresses_in_state
 from nhi_toolkit.retire.verification import verify_plan
 from nhi_toolkit.terraform.files import declares_nhi_now, plan_file_state
 
+CLOCK: Callable[[], datetime] = wall_clock
+"""The wall clock ``--now`` is checked against (looked up at each call; tests replace it)."""
+
 __all__ = [
+    "CLOCK",
     "EXIT_FAILED",
+    "FUTURE_NOW_TOLERANCE",
     "MANIFEST_FORMAT",
     "PHASE_NAMES",
     "ROUTE_DECLARED",
@@ -80,6 +91,7 @@ __all__ = [
     "build_manifest",
     "declares_nhi_now",
     "expand",
+    "future_now",
     "load_manifest",
     "manifest_json_text",
     "manual_steps",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -56,3 +58,19 @@ class _Audit:
         """Address -> how many earlier runs recorded it as failed (read when the log was verified)."""
         self.check()
         return dict(self._failures or {})
+
+    @contextlib.contextmanager
+    def interruption(self) -> Iterator[None]:
+        """A signal while Terraform ran (it has been stopped): recorded as a ``failed`` step and the
+        run's end, then passed on. The log names every address a destroy may have reached already
+        (``applying`` entries are written before the destroy)."""
+        from nhi_toolkit.terraform.errors import TerraformInterrupted
+
+        try:
+            yield
+        except TerraformInterrupted as exc:
+            command = exc.command.split(" in ", 1)[0]
+            with contextlib.suppress(Exception):  # an unwritable log must not hide the interruption
+                self("failed", stage="interrupted", signal=exc.signal_name, command=command)
+                self("run-finished", outcome="interrupted", signal=exc.signal_name)
+            raise

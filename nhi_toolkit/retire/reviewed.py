@@ -9,8 +9,10 @@ import os
 from datetime import datetime
 
 from nhi_toolkit.config import Config
+from nhi_toolkit.errors import InputError
 from nhi_toolkit.expiry import format_instant
 from nhi_toolkit.retire.audit_hooks import _Audit
+from nhi_toolkit.retire.clock import future_now
 from nhi_toolkit.retire.files import _directory_lock, _private_plan, sha256_file
 from nhi_toolkit.retire.manifest import ROUTE_DECLARED, Manifest, build_manifest, load_manifest
 from nhi_toolkit.retire.run import (
@@ -52,6 +54,11 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
     data = read_bytes(settings.manifest_path)
     reviewed = load_manifest(settings.manifest_path, data)
     now = parse_now(reviewed.now)
+    ahead = None if settings.allow_future_now else future_now(now)
+    if ahead is not None:
+        # A manifest reviewed as a rehearsal (or edited) must not destroy early in a pipeline.
+        raise InputError(settings.manifest_path, f"its now {ahead}; nothing was applied (give "
+                                                 "--allow-future-now to apply a rehearsal)")
     audit = _Audit(settings.audit_log, now, "apply")
     audit("run-started", mode="apply-reviewed", now=reviewed.now,
           manifest_sha256=hashlib.sha256(data).hexdigest(), terraform_dir=directory)
@@ -70,7 +77,7 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
         problems.append(Problem("(plan)", "plan", "the reviewed plan file is missing"))
         return _refuse(settings, reviewed, problems, audit, None, None, reviewed=True)
     # Check, read back and apply one private copy: the file at --plan-out may change meanwhile.
-    with _private_plan(given) as plan_path:
+    with audit.interruption(), _private_plan(given) as plan_path:
         return _apply_reviewed_plan(settings, criteria, config, reviewed, now, problems, plan_path, audit)
 
 
@@ -116,7 +123,7 @@ def _apply_reviewed_plan(settings: Settings, criteria: Criteria | None, config: 
         plan_json = tf.show_json(directory, plan_path)
         problems.extend(verify_plan(
             plan_json, reviewed.addresses, identities={i.address: i for i in identities}, now=now,
-            nhi_now=reviewed.now if reviewed.route == ROUTE_DECLARED else None))
+            nhi_now=reviewed.now if reviewed.route == ROUTE_DECLARED else None, config=config))
         del plan_json
     except TerraformError as exc:
         audit("failed", stage="verify", error=_short(exc))

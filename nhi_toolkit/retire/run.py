@@ -81,6 +81,8 @@ class Settings:
     echo: Callable[[str], None] = field(default=lambda _m: None, compare=False)
     confirm: Callable[[Manifest, str], bool] | None = field(default=None, compare=False)
     """Asked (manifest, plan sha256) right before the destroy; None proceeds (pipelines, --yes)."""
+    allow_future_now: bool = False
+    """Apply even when ``now`` is later than the wall clock (``--allow-future-now``: a rehearsal)."""
     after_apply: Callable[[Sequence[Identity], Manifest, Callable[..., None]], str | None] | None = field(
         default=None, compare=False)
     """Called (identities read before the apply, manifest, audit recorder) once the apply is confirmed
@@ -181,10 +183,16 @@ def _unknown_integrations(identities: Sequence[Identity], criteria: Criteria, co
 
 
 def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bool) -> Outcome:
-    from nhi_toolkit.terraform import TerraformError
-
     _check_outputs(settings)
     audit = _Audit(settings.audit_log, criteria.now, "apply" if apply else "review")
+    with audit.interruption():
+        return _review_run(settings, criteria, config, audit, apply=apply)
+
+
+def _review_run(settings: Settings, criteria: Criteria, config: Config, audit: _Audit, *,
+                apply: bool) -> Outcome:
+    from nhi_toolkit.terraform import TerraformError
+
     tf = _terraform(settings) if settings.terraform_dir else None
     try:
         if tf is not None and settings.init:
@@ -239,7 +247,7 @@ def _review(settings: Settings, criteria: Criteria, config: Config, *, apply: bo
         manifest = manifest.with_fields(plan={"file": shown_name, "sha256": digest})
         problems = verify_plan(plan_json, manifest.addresses, identities={i.address: i for i in identities},
                                now=criteria.now,
-                               nhi_now=manifest.now if route == ROUTE_DECLARED else None)
+                               nhi_now=manifest.now if route == ROUTE_DECLARED else None, config=config)
         embedded = plan_file_state(plan_path)
         if lineage and embedded and embedded != lineage:
             problems.append(Problem("(state)", "stale", "the plan was made from another state"))

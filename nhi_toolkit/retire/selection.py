@@ -181,18 +181,23 @@ def _conflict(child: Identity, parent: Identity, root: Identity, config: Config)
         f"re-point it to an identity that is not retired, or extend {root.address}'s expiry"))
 
 
-def expand(
-    identities: Sequence[Identity], chosen: Mapping[str, tuple[Reason, ...]], config: Config,
-    conflicts: list[Problem] | None = None,
-) -> list[Group]:
-    """Group each chosen identity with its descendants; an identity inside a chosen one's group is
-    not a group of its own.
+def _shared(child: Identity, gone: Sequence[str], kept: Sequence[Identity], how: Mapping[str, str],
+            root: str) -> Problem:
+    live = ", ".join(f"{p.address} (owner {p.owner if isinstance(p.owner, str) else 'none'}, expires "
+                     f"{p.expires if isinstance(p.expires, str) else 'none'})" for p in kept)
+    links = "; ".join(how[a] for a in (*gone, *(p.address for p in kept)))
+    first = kept[0].address
+    return Problem(child.address, "conflict", (
+        f"hangs off both {', '.join(gone)}, which is being retired, and {live}, which is not ({links}): "
+        f"destroying it with {gone[0]} would cut {first}'s access without review. Resolve it: "
+        f"re-point it so that it hangs off one identity only, retire {first} too, or extend "
+        f"{root}'s expiry; then run retire again"))
 
-    Only dependents without an owner or expiry of their own (untaggable credentials, grants, copies)
-    and dependents selected on their own account ride along. A dependent that carries its own owner
-    or expiry and is not itself selected is a live identity: it is left out and reported in
-    ``conflicts`` (kind ``conflict``), which callers must refuse.
-    """
+
+def _groups(
+    identities: Sequence[Identity], chosen: Mapping[str, tuple[Reason, ...]], config: Config,
+    conflicts: list[Problem] | None, exclude: frozenset[str] = frozenset(),
+) -> list[Group]:
     by_addr = {i.address: i for i in identities}
     children: dict[str, list[Identity]] = {}
     for ident in identities:
@@ -225,7 +230,7 @@ def expand(
             phase = itype.phase if itype is not None else PHASE_PRINCIPAL
             members.append(Member(ident, phase, tuple(reasons), via, depth))
             for child in sorted(children.get(ident.address, ()), key=lambda i: i.address):
-                if child.address in seen:
+                if child.address in seen or child.address in exclude:
                     continue
                 seen.add(child.address)
                 if child.address not in chosen and _own_lifecycle(child):
@@ -237,6 +242,54 @@ def expand(
         group = Group(root, chosen[root_addr], tuple(members))
         groups.append(Group(root, group.reasons, group.members, manual_steps(group, config)))
     return groups
+
+
+def _shared_conflicts(
+    identities: Sequence[Identity], chosen: Mapping[str, tuple[Reason, ...]], groups: Sequence[Group],
+    config: Config,
+) -> list[Problem]:
+    """Credentials and attachments that hang off an identity being retired and off another that is
+    not (see :mod:`nhi_toolkit.retire.links`): destroying them would cut the live one's access."""
+    from nhi_toolkit.retire.links import Links
+
+    root_of = {m.address: g.root.address for g in groups for m in g.members}
+    links = Links(identities, config)
+    out: list[Problem] = []
+    for child in identities:
+        if child.resource.deleted or child.address in chosen or _own_lifecycle(child):
+            continue  # selected on its own account, or a live identity (the conflict above)
+        if child.category == "secret-copy":
+            continue  # a copy goes with whatever holds it; destroying it cuts no identity's access
+        how = links.of(child)
+        gone = sorted(a for a in how if a in root_of)
+        kept = [links.by_addr[a] for a in sorted(how) if a not in root_of and a in links.by_addr
+                and not links.by_addr[a].resource.deleted]
+        if gone and kept:
+            out.append(_shared(child, gone, kept, how, root_of[gone[0]]))
+    return out
+
+
+def expand(
+    identities: Sequence[Identity], chosen: Mapping[str, tuple[Reason, ...]], config: Config,
+    conflicts: list[Problem] | None = None,
+) -> list[Group]:
+    """Group each chosen identity with its descendants; an identity inside a chosen one's group is
+    not a group of its own.
+
+    Only dependents without an owner or expiry of their own (untaggable credentials, grants, copies)
+    and dependents selected on their own account ride along. A dependent that carries its own owner
+    or expiry and is not itself selected is a live identity: it is left out and reported in
+    ``conflicts`` (kind ``conflict``), which callers must refuse. So is a credential or attachment
+    that hangs off an identity being retired and also off one that is not (an attachment binding an
+    expired identity to a live one): destroying it would cut the live one's access.
+    """
+    groups = _groups(identities, chosen, config, conflicts)
+    shared = _shared_conflicts(identities, chosen, groups, config)
+    if not shared:
+        return groups
+    if conflicts is not None:
+        conflicts.extend(shared)
+    return _groups(identities, chosen, config, None, frozenset(p.address for p in shared))
 
 
 def revocation_order(groups: Iterable[Group]) -> list[Member]:

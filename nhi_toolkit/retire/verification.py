@@ -9,8 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from nhi_toolkit.addresses import AddressError, config_address, parse_address
+from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import Identity
+from nhi_toolkit.retire.links import Links
 from nhi_toolkit.retire.selection import Problem, _own_lifecycle
 
 __all__ = ["verify_plan"]
@@ -45,9 +47,16 @@ def _explain_extra(
     deps: Mapping[str, tuple[str, ...]],
     identities: Mapping[str, Identity],
     now: datetime | None,
+    links: Links | None = None,
 ) -> str:
     text = "would be destroyed but is not in the manifest"
     ident = identities.get(address)
+    if ident is not None and links is not None and not _own_lifecycle(ident):
+        # A binding (credential, attachment) of a live identity: destroying it cuts that access.
+        live = sorted(a for a in links.of(ident) if a not in wanted and a in identities)
+        if live:
+            text += (f" (it hangs off {', '.join(live)}, not being retired: destroying it would cut "
+                     f"{live[0]}'s access)")
     if ident is not None:
         exp = format_instant(ident.expires_at) if ident.expires_at else "no expiry"
         fresh = ident.deadline is not None and now is not None and not is_expired(ident.deadline, now)
@@ -80,15 +89,18 @@ def verify_plan(
     identities: Mapping[str, Identity] | None = None,
     now: datetime | None = None,
     nhi_now: str | None = None,
+    config: Config | None = None,
 ) -> list[Problem]:
     """Every way ``plan`` (``show -json`` of a plan file) differs from destroying exactly
     ``addresses``: an extra destroy (over-reach), any create, update, replace or forget, and a
-    manifest entry left undestroyed. ``nhi_now``, when given, must be the plan's value of it."""
+    manifest entry left undestroyed. ``nhi_now``, when given, must be the plan's value of it; with
+    ``config``, an over-reach that binds a live identity names it."""
     problems: list[Problem] = []
     wanted = list(addresses)
     wanted_set = set(wanted)
     deps = _prior_dependencies(plan)
     identities = identities or {}
+    links = Links(identities.values(), config) if config is not None and identities else None
     if plan.get("errored"):
         problems.append(Problem("(plan)", "plan", "the plan reports errors"))
     if nhi_now is not None:
@@ -113,7 +125,7 @@ def verify_plan(
                 if not rc.get("deposed"):
                     deleted.add(addr)
             else:
-                problems.append(Problem(label, "over-reach", _explain_extra(addr, wanted, deps, identities, now)))
+                problems.append(Problem(label, "over-reach", _explain_extra(addr, wanted, deps, identities, now, links)))
         elif "delete" in actions and "create" in actions:
             problems.append(Problem(label, "replace", "would be replaced (destroyed and created again)"))
         elif actions == ("create",):

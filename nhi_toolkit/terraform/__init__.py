@@ -16,12 +16,13 @@ can read them; same precedence as ``-var``; a value for a variable the configura
 is an error, as with ``-var``) and are masked in every message and captured output returned here.
 
 Modules: :mod:`.runner` (running one command), :mod:`.find` (choosing the executable),
-:mod:`.errors`, :mod:`.masking` (what of the output may be shown), :mod:`.targets` (``-target``
+:mod:`.errors`, :mod:`.stopping` (a timeout or a signal: Terraform's process group stopped, then
+killed), :mod:`.masking` (what of the output may be shown), :mod:`.targets` (``-target``
 options), :mod:`.files` (a saved plan's state, the ``nhi_now`` gate), :mod:`.interface` (the
 :class:`TerraformRunner` protocol retirement depends on), :mod:`.embedded` (the child process).
 """
 
-from nhi_toolkit.terraform.errors import TerraformError
+from nhi_toolkit.terraform.errors import TerraformError, TerraformInterrupted
 from nhi_toolkit.terraform.files import declares_nhi_now, plan_file_state
 from nhi_toolkit.terraform.find import find_terraform
 from nhi_toolkit.terraform.interface import TerraformRunner
@@ -45,6 +46,7 @@ __all__ = [
     "RunResult",
     "Terraform",
     "TerraformError",
+    "TerraformInterrupted",
     "TerraformRunner",
     "Variables",
     "child_environment",

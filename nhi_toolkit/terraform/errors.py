@@ -1,4 +1,5 @@
-"""The error every Terraform command raises when it cannot run or fails."""
+"""The error every Terraform command raises when it cannot run or fails, and the interruption
+raised when this process is signalled while Terraform runs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TerraformError"]
+__all__ = ["TerraformError", "TerraformInterrupted"]
 
 
 class TerraformError(RuntimeError):
@@ -52,3 +53,29 @@ class TerraformError(RuntimeError):
                 fh.write("## stdout\n" + self.stdout + ("" if self.stdout.endswith("\n") else "\n"))
             if self.stderr:
                 fh.write("## stderr\n" + self.stderr + ("" if self.stderr.endswith("\n") else "\n"))
+
+
+class TerraformInterrupted(KeyboardInterrupt):
+    """This process got SIGINT, SIGTERM or SIGHUP while a Terraform command ran as its child.
+
+    Raised once Terraform has been stopped: the signal was forwarded to Terraform's process group,
+    which had the grace period to stop cleanly (and release its state lock) before it was killed.
+    A :class:`KeyboardInterrupt`, so that whatever handles Ctrl-C handles it too. ``exit_code`` is
+    128 + the signal number, what a shell reports for a command the signal ended.
+    """
+
+    def __init__(self, signum: int, command: str) -> None:
+        import signal
+
+        self.signum = signum
+        self.signal_name = signal.Signals(signum).name
+        self.command = command
+        super().__init__(f"{self.signal_name} while {command} ran; it was stopped")
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number (130 for SIGINT, 143 for SIGTERM)."""
+        return 128 + self.signum
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.signum, self.command))

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nhi_toolkit.terraform.errors import TerraformError
+from nhi_toolkit.terraform.errors import TerraformError, TerraformInterrupted
 from nhi_toolkit.terraform.masking import mask as _mask
 from nhi_toolkit.terraform.masking import summary as _summary
+from nhi_toolkit.terraform.stopping import _forwarding, _stop
 from nhi_toolkit.terraform.targets import target_option
 
 __all__ = [
@@ -38,8 +39,6 @@ EMBEDDED = "embedded"
 ENV_VAR = "NHI_TERRAFORM_BIN"
 #: Seconds a single Terraform command may run before it is interrupted.
 DEFAULT_TIMEOUT = 900.0
-# After an interrupt Terraform tries to stop cleanly (and release the state lock); give it this long.
-_GRACE = 15.0
 _EXIT_CHANGES = 2  # -detailed-exitcode: success with changes present
 _EXIT_UNFORMATTED = 3  # fmt -check: some files need formatting
 _UNDECLARED = re.compile(r"Values? for undeclared variables?")
@@ -201,32 +200,35 @@ class Terraform:
             root = os.fspath(Path(__file__).resolve().parents[2])
             env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         limit = self.timeout if timeout is None else timeout
-        try:
-            # A process group of its own, so that an interrupt reaches Terraform and every plugin it
-            # started, and none of them is left holding the output pipes.
-            proc = subprocess.Popen(
-                argv,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-                umask=0o077 if private else -1,
-            )
-        except OSError as exc:
-            raise TerraformError(f"{label} could not start: {exc.strerror or exc}") from None
-        try:
-            out, err = proc.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            out, err = _stop(proc)
-            raise TerraformError(
-                f"{label} timed out after {limit:g}s", None, err.decode("utf-8", "replace"),
-                out.decode("utf-8", "replace"),
-            ) from None
-        except BaseException:  # Ctrl-C included: stop Terraform cleanly, then let it propagate
-            _stop(proc)
-            raise
+        with _forwarding(label) as guard:
+            try:
+                # A process group of its own, so that an interrupt reaches Terraform and every plugin
+                # it started, and none of them is left holding the output pipes.
+                proc = subprocess.Popen(
+                    argv,
+                    cwd=workdir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                    umask=0o077 if private else -1,
+                )
+            except OSError as exc:
+                raise TerraformError(f"{label} could not start: {exc.strerror or exc}") from None
+            try:
+                guard.started(proc)  # a signal that came while it started is raised now
+                out, err = proc.communicate(timeout=limit)
+            except subprocess.TimeoutExpired:
+                out, err = _stop(proc)
+                raise TerraformError(
+                    f"{label} timed out after {limit:g}s", None, err.decode("utf-8", "replace"),
+                    out.decode("utf-8", "replace"),
+                ) from None
+            except BaseException as exc:  # a signal included: stop Terraform, then let it propagate
+                guard.stopping = True
+                _stop(proc, exc.signum if isinstance(exc, TerraformInterrupted) else signal.SIGINT)
+                raise
         return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
     # -- commands --------------------------------------------------------------------------
@@ -378,20 +380,3 @@ def _var_file(variables: Variables) -> Iterator[list[str]]:
         yield [f"-var-file={path}"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def _signal_group(proc: subprocess.Popen[bytes], sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, sig)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
-    """Interrupt Terraform as Ctrl-C would (it then releases its state lock); kill it if it lingers."""
-    _signal_group(proc, signal.SIGINT)
-    try:
-        return proc.communicate(timeout=_GRACE)
-    except subprocess.TimeoutExpired:
-        _signal_group(proc, signal.SIGKILL)
-        return proc.communicate()
-
-

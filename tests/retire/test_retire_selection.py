@@ -6,7 +6,7 @@ import json
 from datetime import date
 
 import pytest
-from retire_estates import NOW, aws_estate, inventory, res, role_with_profile
+from retire_estates import NOW, ROLE_OLD, aws_estate, inventory, res, role_with_profile
 
 from nhi_toolkit.config import Config, config_from_mapping
 from nhi_toolkit.retire import Criteria, build_manifest, revocation_order, select
@@ -134,3 +134,74 @@ def test_leaver_selected_dependent_rides_along() -> None:
                               leaver_names=["bob@example.com"])
     assert manifest.conflicts == ()
     assert "aws_iam_instance_profile.p" in manifest.addresses
+
+
+LIVE = {"owner": "bob@example.com", "expires_at": "2030-01-01"}
+
+
+def test_exclusive_attachment_naming_an_expired_and_a_live_role_is_a_conflict() -> None:
+    """Named by value only (no dependency recorded): the attachment binds both roles."""
+    idents = inventory([
+        res("aws_iam_role.old", {"name": "old", "tags": ROLE_OLD}),
+        res("aws_iam_role.live", {"name": "live", "tags": LIVE}),
+        res("aws_iam_policy_attachment.both", {"name": "both", "roles": ["old", "live"], "policy_arn": "arn:p"}),
+    ])
+    manifest = build_manifest(idents, Criteria(NOW), Config())
+    (p,) = manifest.conflicts
+    assert (p.address, p.kind) == ("aws_iam_policy_attachment.both", "conflict")
+    assert p.message.startswith("hangs off both aws_iam_role.old, which is being retired, and "
+                                "aws_iam_role.live (owner bob@example.com, expires 2030-01-01), which is not")
+    assert "its roles names aws_iam_role.old; its roles names aws_iam_role.live" in p.message
+    assert "would cut aws_iam_role.live's access" in p.message
+    assert manifest.addresses == ("aws_iam_role.old",)
+
+
+def _terraform_data_config() -> Config:
+    return config_from_mapping({"identity_types": {"terraform_data": {
+        "tags_path": "input.tags", "category": "principal", "phase": 2, "parent": ["terraform_data"]}}})
+
+
+@pytest.mark.parametrize("live_name", ["a_live", "z_live"])
+def test_binding_of_two_parents_is_a_conflict_whichever_parent_it_inherits_from(live_name: str) -> None:
+    """The inventory keeps one parent (the first it finds); the conflict does not depend on which."""
+    config = _terraform_data_config()
+    idents = inventory([
+        res("terraform_data.old[0]", {"input": {"tags": ROLE_OLD}}),
+        res(f"terraform_data.{live_name}[0]", {"input": {"tags": LIVE}}),
+        res("terraform_data.grant[0]", {"input": {"kind": "grant"}},
+            tuple(sorted(("terraform_data.old", f"terraform_data.{live_name}")))),
+    ], config)
+    manifest = build_manifest(idents, Criteria(NOW), config)
+    assert [(p.address, p.kind) for p in manifest.conflicts] == [("terraform_data.grant[0]", "conflict")]
+    assert f"and terraform_data.{live_name}[0] (owner bob@example.com" in manifest.conflicts[0].message
+    assert manifest.addresses == ("terraform_data.old[0]",)
+
+
+def test_transitive_dependencies_and_retired_second_parents_are_no_conflict() -> None:
+    """State records dependencies transitively: a key of a key of ``old`` that refers to ``old``
+    only through them rides along; so does a grant of two identities that are both retired."""
+    config = _terraform_data_config()
+    idents = inventory([
+        res("terraform_data.live", {"input": {"tags": LIVE}}),
+        res("terraform_data.old", {"input": {"tags": ROLE_OLD}}, ("terraform_data.live",)),
+        res("terraform_data.key", {"input": {"kind": "key"}}, ("terraform_data.live", "terraform_data.old")),
+        res("terraform_data.old2", {"input": {"tags": ROLE_OLD}}),
+        res("terraform_data.grant", {"input": {"kind": "grant"}}, ("terraform_data.old", "terraform_data.old2")),
+    ], config)
+    manifest = build_manifest(idents, Criteria(NOW), config)
+    assert manifest.conflicts == ()
+    assert {"terraform_data.old", "terraform_data.old2", "terraform_data.grant"} <= set(manifest.addresses)
+
+
+def test_secret_copy_referring_to_a_live_identity_rides_along_with_its_secret() -> None:
+    config = config_from_mapping({"identity_types": {
+        "terraform_data": {"tags_path": "input.tags", "category": "principal", "phase": 2},
+        "null_copy": {"tags_path": "tags", "category": "secret-copy", "phase": 0,
+                      "parent": ["terraform_data"]}}})
+    idents = inventory([
+        res("terraform_data.old", {"input": {"tags": ROLE_OLD}}),
+        res("terraform_data.live", {"input": {"tags": LIVE}}),
+        res("null_copy.c", {}, ("terraform_data.live", "terraform_data.old")),
+    ], config)
+    manifest = build_manifest(idents, Criteria(NOW), config)
+    assert manifest.conflicts == ()

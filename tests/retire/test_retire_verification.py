@@ -67,3 +67,26 @@ def test_live_identity_destroyed_by_a_plan_is_named_with_the_way_out() -> None:
     (p,) = verify_plan(plan, ["aws_iam_role.runner"], identities={i.address: i for i in idents}, now=NOW)
     assert p.kind == "over-reach"
     assert "a live identity with its own owner or expiry" in p.message and "retire it explicitly" in p.message
+
+
+def test_over_reach_of_a_live_identitys_binding_names_it() -> None:
+    """A policy attachment on a live role, destroyed with an expired policy (a type given an owner
+    and expiry by configuration): the plan destroys it, verification names the role."""
+    from retire_estates import inventory, res
+
+    from nhi_toolkit.config import config_from_mapping
+
+    config = config_from_mapping({"identity_types": {"aws_iam_policy": {"category": "permission", "phase": 2}}})
+    idents = inventory([
+        res("aws_iam_policy.old", {"name": "old", "arn": "arn:p", "tags": {"owner": "a", "expires_at": "2026-01-01"}}),
+        res("aws_iam_role.live", {"name": "live", "tags": {"owner": "b", "expires_at": "2030-01-01"}}),
+        res("aws_iam_role_policy_attachment.live", {"role": "live", "policy_arn": "arn:p"},
+            ("aws_iam_policy.old", "aws_iam_role.live")),
+    ], config)
+    prior = [{"address": "aws_iam_role_policy_attachment.live", "depends_on": ["aws_iam_policy.old", "aws_iam_role.live"]}]
+    plan = plan_doc([rc("aws_iam_policy.old", "delete"), rc("aws_iam_role_policy_attachment.live", "delete")], prior)
+    (p,) = verify_plan(plan, ["aws_iam_policy.old"], identities={i.address: i for i in idents}, now=NOW,
+                       config=config)
+    assert (p.address, p.kind) == ("aws_iam_role_policy_attachment.live", "over-reach")
+    assert "it hangs off aws_iam_role.live, not being retired: destroying it would cut aws_iam_role.live's access" in p.message
+    assert "depends on aws_iam_policy.old, which is being retired" in p.message
