@@ -17,12 +17,14 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
-test: $(STAMP)
+# Lint first: a style or type error fails fast, before the slower suite runs.
+test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# Rule sets and strictness live in pyproject.toml ([tool.ruff.lint], [tool.mypy]).
 lint: $(STAMP)
 	$(BIN)/ruff check nhi_toolkit tests stacks benchmarks
-	$(BIN)/mypy nhi_toolkit
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py

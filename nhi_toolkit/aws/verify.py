@@ -39,7 +39,8 @@ _LIVE_TYPES = ("aws_iam_user", "aws_iam_role", "aws_iam_access_key", "aws_secret
 
 def _rule(name: str) -> Rule:
     rule = rule_by_key(name)
-    assert rule is not None, name
+    if rule is None:
+        raise LookupError(f"no rule named {name!r} in the registry")
     return rule
 
 

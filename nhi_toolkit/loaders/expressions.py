@@ -509,7 +509,7 @@ def as_bool(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     return None
 
 

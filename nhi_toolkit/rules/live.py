@@ -98,8 +98,8 @@ class Unmanaged(LiveRule):
     fix = "Declare it in Terraform with an owner and an expiry, or delete it; waive known exceptions."
     severities = (
         (Severity.WARNING, "nothing about it looks like an AI integration"),
-        (Severity.ERROR, "it looks like one (trust to, policies, names, tags or secret names of AI "
-                         "services: AI-likeness above zero)"),
+        (Severity.ERROR, ("it looks like one (trust to, policies, names, tags or secret names of AI "
+                          "services: AI-likeness above zero)")),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -138,19 +139,21 @@ def _rule_named_in(node: ast.AST) -> Rule | None:
     return None
 
 
+def _enclosing(parents: dict[ast.AST, ast.AST], node: ast.AST, kind: type[ast.AST]) -> ast.AST | None:
+    while node in parents:
+        node = parents[node]
+        if isinstance(node, kind):
+            return node
+    return None
+
+
 def _severity_choices() -> list[tuple[str, Rule | None, set[Severity]]]:
     """(where, rule, severities) of every ``X.finding(..., severity=...)`` call in the package."""
     found: list[tuple[str, Rule | None, set[Severity]]] = []
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-
-        def enclosing(node: ast.AST, kind: type[ast.AST]) -> ast.AST | None:
-            while node in parents:
-                node = parents[node]
-                if isinstance(node, kind):
-                    return node
-            return None
+        enclosing = functools.partial(_enclosing, parents)
 
         for call in ast.walk(tree):
             if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
