@@ -13,40 +13,12 @@ from click.testing import CliRunner, Result
 from conftest import NOW_TEXT, Run, change, plan_doc, run_nhi, write_json
 
 from nhi_toolkit.cli import main
+from nhi_toolkit.schemas import REPORT_SCHEMA, load_schema
 
 OWNER = "alice@example.com"
 
-#: The documented ``--format json`` contract (version 1).
-SOURCE = {"type": "object",
-          "required": ["file", "line", "column", "module_call", "construct_path", "input"], "properties": {
-    "file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1},
-    "column": {"type": ["integer", "null"], "minimum": 1},
-    "module_call": {"type": ["array", "null"], "items": {
-        "type": "object", "required": ["file", "line"],
-        "properties": {"file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1}}}},
-    "construct_path": {"type": ["string", "null"]}, "input": {"type": ["string", "null"]}}}
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["version", "now", "inputs", "identities", "findings", "summary"],
-    "properties": {
-        "version": {"const": 1},
-        "now": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"},
-        "inputs": {"type": "array", "items": {"type": "string"}},
-        "identities": {"type": "array", "items": {
-            "type": "object",
-            "required": ["address", "type", "owner", "expires_at", "status", "source"],
-            "properties": {"address": {"type": "string", "minLength": 1}, "type": {"type": "string"},
-                           "owner": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
-                           "status": {"type": "string"}, "source": SOURCE}}},
-        "findings": {"type": "array", "items": {
-            "type": "object",
-            "required": ["rule_id", "rule", "severity", "address", "message", "source"],
-            "properties": {"rule_id": {"type": "string", "pattern": r"^NHI\d{3}$"}, "rule": {"type": "string"},
-                           "severity": {"enum": ["error", "warning", "info"]},
-                           "address": {"type": "string"}, "message": {"type": "string"}, "source": SOURCE}}},
-        "summary": {"type": "object", "required": ["identities", "findings", "by_severity"]},
-    },
-}
+#: The documented ``--format json`` contract (version 1), as the package ships it.
+SCHEMA: dict[str, Any] = load_schema(REPORT_SCHEMA)
 
 
 def validate_report(doc: Any) -> None:
