@@ -17,7 +17,7 @@ from nhi_toolkit.rules import ALL_RULES
 from nhi_toolkit.rules.base import DOCS_BASE_ENV, DOCS_BASE_URL, Rule, docs_base_url, help_uri
 from nhi_toolkit.rules.docs import main as docs_main
 from nhi_toolkit.rules.docs import render_readme_table, render_rules_doc
-from nhi_toolkit.rules.guide import documented_rules
+from nhi_toolkit.rules.guide import GUIDES, documented_rules
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "nhi_toolkit"
@@ -83,6 +83,8 @@ def test_every_rule_is_fully_documented(rule: Rule) -> None:
     assert re.fullmatch(r"[a-z]+(-[a-z]+)*", rule.name)
     assert isinstance(rule.severity, Severity)
     assert rule.summary and rule.description and rule.fix
+    guide = GUIDES[rule.id]  # why it matters, and the fix in CDKTF and in HCL
+    assert guide.rationale and guide.fix_cdktf and guide.fix_hcl
     assert rule.help_uri == f"{DOCS_BASE_URL}#{rule.id.lower()}-{rule.name}"
     if rule.severities:
         labels = [sev for sev, _ in rule.severities]
