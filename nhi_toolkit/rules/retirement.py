@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
 from nhi_toolkit.rules.base import Context, Rule
@@ -79,7 +80,7 @@ class MissingRevocationPath(Rule):
                                              f"'{declared}' but no rotation is configured")
 
 
-def _own_expiry(identity: Identity):  # type: ignore[no-untyped-def]
+def _own_expiry(identity: Identity) -> datetime | None:
     return None if identity.inherited else identity.expires_at
 
 
