@@ -1182,10 +1182,8 @@ def apply_repair(path: str | os.PathLike[str], planned: Repair) -> VerifyResult:
             if current != planned:
                 raise AuditLogCorrupt(where, "the audit log changed since the repair was planned; nothing was "
                                              "changed: run the repair again")
+            assert planned.offset is not None
             if planned.action == "cut":
-                if planned.offset is None:
-                    raise AuditLogCorrupt(where, "the repair plan names no byte offset to cut at; nothing "
-                                                 "was changed: run the repair again")
                 os.ftruncate(fd, planned.offset)
             else:
                 _write_all_at(fd, b"\n", planned.size)

@@ -42,7 +42,7 @@ from typing import Any
 from nhi_toolkit.addresses import AddressError, config_address, parse_address
 from nhi_toolkit.catalog import PHASE_CREDENTIAL, PHASE_PERMISSION, PHASE_PRINCIPAL
 from nhi_toolkit.config import Config
-from nhi_toolkit.errors import InputError, NhiError, RetireRefused
+from nhi_toolkit.errors import InputError, NhiError
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import Identity
 
@@ -911,8 +911,7 @@ def _read_state(settings: Settings, tf: Any) -> tuple[Any, tuple[str, int] | Non
             return load_json_config(doc, path, everything), None
         raise InputError(path, "not a Terraform state (raw state or 'terraform show -json' output) "
                                "or a synthesized cdk.tf.json")
-    if settings.terraform_dir is None:
-        raise RetireRefused("--terraform-dir", "refused: this step needs a Terraform directory")
+    assert settings.terraform_dir is not None
     label = f"{settings.terraform_dir} (terraform state pull)"
     raw = tf.state_pull(settings.terraform_dir)
     if not raw:
@@ -1006,8 +1005,7 @@ def _tf_error(exc: Exception, settings: Settings | None = None) -> RetireFailed:
 
 
 def _choose_route(settings: Settings) -> str:
-    if settings.terraform_dir is None:
-        raise RetireRefused("--terraform-dir", "refused: this step needs a Terraform directory")
+    assert settings.terraform_dir is not None
     declared = declares_nhi_now(settings.terraform_dir)
     if settings.route == "auto":
         return ROUTE_DECLARED if declared else ROUTE_TARGETED
@@ -1193,8 +1191,7 @@ def _publish_plan(private: str, plan_out: str) -> None:
 
 def _make_plan(tf: Any, settings: Settings, manifest: Manifest, route: str, plan_path: str,
                now: datetime) -> dict[str, Any]:
-    if settings.terraform_dir is None:
-        raise RetireRefused("--terraform-dir", "refused: this step needs a Terraform directory")
+    assert settings.terraform_dir is not None
     Path(plan_path).parent.mkdir(parents=True, exist_ok=True)
     if route == ROUTE_DECLARED:
         settings.echo(f"nhi retire: planning with nhi_now = {manifest.now}")
@@ -1239,8 +1236,7 @@ def _apply(tf: Any, settings: Settings, manifest: Manifest, plan_path: str, dige
            audit: _Audit, identities: Sequence[Identity] = ()) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
-    if settings.terraform_dir is None:
-        raise RetireRefused("--terraform-dir", "refused: this step needs a Terraform directory")
+    assert settings.terraform_dir is not None
     if settings.confirm is not None and not settings.confirm(manifest, digest):
         audit("run-finished", outcome="not-confirmed", plan_sha256=digest)
         return Outcome(3, manifest, "nhi retire: not confirmed; nothing was destroyed")
@@ -1324,9 +1320,7 @@ def _apply_reviewed(settings: Settings, criteria: Criteria | None, config: Confi
                     explicit_now: datetime | None) -> Outcome:
     from nhi_toolkit.expiry import parse_now
 
-    if not (settings.manifest_path and settings.terraform_dir):
-        raise RetireRefused("--manifest", "refused: a reviewed manifest is applied with --manifest and "
-                                          "--terraform-dir")
+    assert settings.manifest_path and settings.terraform_dir
     from nhi_toolkit.loaders.common import read_bytes
 
     # Read once: the hash the audit log records is that of the manifest this run applies.
@@ -1360,8 +1354,7 @@ def _apply_reviewed_plan(settings: Settings, criteria: Criteria | None, config: 
                          audit: _Audit) -> Outcome:
     from nhi_toolkit.terraform import TerraformError
 
-    if not settings.terraform_dir:
-        raise RetireRefused("--terraform-dir", "refused: this step needs a Terraform directory")
+    assert settings.terraform_dir
     digest = sha256_file(plan_path)
     if reviewed.plan and digest != reviewed.plan.get("sha256"):
         problems.append(Problem("(plan)", "stale", "the plan file is not the one the manifest "

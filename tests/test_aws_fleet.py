@@ -192,7 +192,7 @@ def test_confirm_retired(aws: str) -> None:  # noqa: F811
     }
     pending = next(r for r in results if r.state == "pending-deletion")
     assert pending.deletion_date and pending.deletion_date.endswith("Z")
-    assert all(v != "x" for r in results for v in r.to_json().values())
+    assert all("x" != v for r in results for v in r.to_json().values())
 
 
 def test_retirement_targets_from_state_identities() -> None:

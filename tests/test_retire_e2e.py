@@ -140,7 +140,7 @@ def test_stale_plan_is_refused(tf, tmp_path: Path) -> None:  # type: ignore[no-u
     code, _, stderr = retire(work, *common, "--apply")
     assert code == 3
     assert "state changed since the review" in stderr
-    assert state_addresses(tf, work) >= EXPIRED
+    assert EXPIRED <= state_addresses(tf, work)
 
 
 def test_tampered_manifest_or_plan_is_refused(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -172,7 +172,7 @@ def test_partly_failed_apply_is_recorded_and_a_rerun_resumes(tf, tmp_path: Path)
     assert code == 4  # could not complete: only what the audit log records was done
     assert "still in state" in stderr and "run retire again to resume" in stderr
     left = state_addresses(tf, work)
-    assert left >= FRESH and left - FRESH and not (left - FRESH) - EXPIRED
+    assert FRESH <= left and left - FRESH and not (left - FRESH) - EXPIRED
     (work / "block-destroy").unlink()
     code, _, stderr = retire(work, *args)
     assert code == 0, stderr
