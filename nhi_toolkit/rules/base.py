@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar
 
 from nhi_toolkit.config import Config
-from nhi_toolkit.errors import ConfigError
 from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import Finding, Identity, Location, Severity
 
@@ -30,12 +28,16 @@ def docs_base_url() -> str:
     Raises :class:`~nhi_toolkit.errors.ConfigError` (exit 2) for a value that is not an absolute
     http(s) URL without a fragment, so a typo never ends up in every report's links.
     """
+    import os
+
     value = os.environ.get(DOCS_BASE_ENV, "").strip()
     if not value:
         return DOCS_BASE_URL
     scheme, sep, rest = value.partition("://")
     if scheme.lower() not in ("http", "https") or not sep or not rest.split("/", 1)[0] \
             or "#" in value or not value.isprintable() or any(ch.isspace() for ch in value):
+        from nhi_toolkit.errors import ConfigError
+
         raise ConfigError(DOCS_BASE_ENV, "must be an absolute http(s) URL of docs/rules.md without a "
                                          "'#' fragment, e.g. " + DOCS_BASE_URL)
     return value
@@ -92,13 +94,6 @@ class Rule:
         """Absolute link to this rule's documentation."""
         return help_uri(self.id, self.name)
 
-    @classmethod
-    def severity_labels(cls) -> tuple[str, ...]:
-        """Every severity this rule's findings can have, the default first (``("error", "warning")``)."""
-        if not cls.severities:
-            return (cls.severity.label,)
-        return tuple(s.label for s, _ in cls.severities)
-
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         """Findings for one identity."""
         return iter(())
@@ -121,3 +116,10 @@ class Rule:
             message=message,
             source=source or (identity.source if identity else Location("")),
         )
+
+    @classmethod
+    def severity_labels(cls) -> tuple[str, ...]:
+        """Every severity this rule's findings can have, the default first (``("error", "warning")``)."""
+        if not cls.severities:
+            return (cls.severity.label,)
+        return tuple(s.label for s, _ in cls.severities)

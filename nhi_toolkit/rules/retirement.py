@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
 from nhi_toolkit.rules.base import Context, Rule
@@ -80,7 +79,7 @@ class MissingRevocationPath(Rule):
                                              f"'{declared}' but no rotation is configured")
 
 
-def _own_expiry(identity: Identity) -> datetime | None:
+def _own_expiry(identity: Identity):  # type: ignore[no-untyped-def]
     return None if identity.inherited else identity.expires_at
 
 
