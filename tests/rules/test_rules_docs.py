@@ -11,10 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from nhi_toolkit.cli import main
-from nhi_toolkit.errors import ConfigError
 from nhi_toolkit.model import Severity
 from nhi_toolkit.rules import ALL_RULES
-from nhi_toolkit.rules.base import DOCS_BASE_ENV, DOCS_BASE_URL, Rule, docs_base_url, help_uri
+from nhi_toolkit.rules.base import DOCS_BASE_URL, Rule
 from nhi_toolkit.rules.docs import main as docs_main
 from nhi_toolkit.rules.docs import render_readme_table, render_rules_doc
 from nhi_toolkit.rules.guide import GUIDES, documented_rules
@@ -93,32 +92,6 @@ def test_every_rule_is_fully_documented(rule: Rule) -> None:
         assert all(when.strip() for _, when in rule.severities)
 
 
-def test_docs_base_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert docs_base_url() == DOCS_BASE_URL
-    monkeypatch.setenv(DOCS_BASE_ENV, "https://git.example.com/fork/nhi-toolkit/blob/v0.1.0/docs/rules.md")
-    assert help_uri("NHI004", "expired") == ("https://git.example.com/fork/nhi-toolkit/blob/v0.1.0/docs/"
-                                             "rules.md#nhi004-expired")
-    result = CliRunner().invoke(main, ["explain", "NHI004"])
-    assert result.exit_code == 0
-    assert "More: https://git.example.com/fork/nhi-toolkit/blob/v0.1.0/docs/rules.md#nhi004-expired" in result.stdout
-    monkeypatch.setenv(DOCS_BASE_ENV, "  ")
-    assert docs_base_url() == DOCS_BASE_URL
-
-
-@pytest.mark.parametrize("value", ["docs/rules.md", "ftp://example.com/rules.md", "https://",
-                                   "https://example.com/rules.md#top", "https://example.com/a b",
-                                   "https://example.com/\x1b[31m"])
-def test_a_bad_docs_base_is_a_clean_error(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
-    monkeypatch.setenv(DOCS_BASE_ENV, value)
-    with pytest.raises(ConfigError, match=DOCS_BASE_ENV):
-        docs_base_url()
-    for args in (["explain", "NHI004"], ["rules", "--format", "json"]):
-        result = CliRunner().invoke(main, args)
-        assert result.exit_code == 2, args
-        assert f"nhi: error: {DOCS_BASE_ENV}: must be an absolute http(s) URL" in result.stderr
-        assert "Traceback" not in result.output
-
-
 def test_rules_json_lists_which_condition_gives_which_severity() -> None:
     import json
 
@@ -128,8 +101,6 @@ def test_rules_json_lists_which_condition_gives_which_severity() -> None:
     for rule in documented_rules():
         assert items[rule.id]["severities"][0]["severity"] == rule.severity.label
 
-
-# -- every severity a finding can get in code is documented on its rule --------------------------
 
 _BY_KEY = {key: r for r in documented_rules() for key in (r.id, r.name)}
 
