@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv lint bench clean synth
+.PHONY: demo test venv lint bench clean synth docs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: lint
 lint: $(STAMP)
 	$(BIN)/ruff check nhi_toolkit tests stacks benchmarks
 	$(BIN)/mypy
+
+# Rule documentation from the rule registry: docs/rules.md and the README's rule table.
+docs: $(STAMP)
+	$(BIN)/python -m nhi_toolkit.rules.docs > docs/rules.md
+	$(BIN)/python -m nhi_toolkit.rules.docs --write-readme README.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py

@@ -1,7 +1,8 @@
 """Rule documentation generated from the rule registry, so it never drifts from the rules.
 
 ``python -m nhi_toolkit.rules.docs > docs/rules.md`` writes the rule reference;
-``python -m nhi_toolkit.rules.docs --readme-table`` prints the rule table of README.md ("### Rules").
+``python -m nhi_toolkit.rules.docs --readme-table`` prints the rule table of README.md ("### Rules"),
+and ``--write-readme README.md`` puts it in place (after the line naming this generator).
 Tests compare both files with this output.
 """
 
@@ -14,7 +15,12 @@ from collections.abc import Sequence
 from nhi_toolkit.rules.base import Rule, help_anchor
 from nhi_toolkit.rules.guide import documented_rules, guide_for
 
-__all__ = ["main", "render_readme_table", "render_rules_doc", "severity_text"]
+__all__ = ["README_MARKER", "main", "render_readme_table", "render_rules_doc", "replace_readme_table",
+           "severity_text"]
+
+#: The comment line in README.md right above the generated rule table.
+README_MARKER = ("<!-- Generated from the rule registry by `python -m nhi_toolkit.rules.docs --readme-table`; "
+                 "a test fails when it drifts. -->")
 
 
 def _cell(text: str) -> str:
@@ -43,6 +49,16 @@ def render_readme_table() -> str:
             + (f". {conditions[:1].upper()}{conditions[1:]}" if conditions else "")
         lines.append(f"| {r.id} | `{r.name}` | {' / '.join(r.severity_labels())} | {_cell(what)} |")
     return "\n".join(lines) + "\n"
+
+
+def replace_readme_table(text: str) -> str:
+    """``text`` (README.md) with the table after :data:`README_MARKER` replaced by the current one."""
+    head, marker, tail = text.partition(README_MARKER + "\n")
+    if not marker:
+        raise ValueError("README.md has no rule-table marker line")
+    lines = tail.splitlines(keepends=True)
+    end = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
+    return head + marker + render_readme_table() + "".join(lines[end:])
 
 
 def render_rules_doc() -> str:
@@ -96,7 +112,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="Print rule documentation generated from the registry.")
     parser.add_argument("--readme-table", action="store_true",
                         help="print the rule table of README.md instead of docs/rules.md")
+    parser.add_argument("--write-readme", metavar="FILE",
+                        help="replace the rule table in FILE (README.md) instead of printing")
     args = parser.parse_args(argv)
+    if args.write_readme:
+        with open(args.write_readme, encoding="utf-8") as fh:
+            text = fh.read()
+        try:
+            new = replace_readme_table(text)
+        except ValueError as exc:
+            parser.error(f"{args.write_readme}: {exc}")
+        if new != text:
+            with open(args.write_readme, "w", encoding="utf-8") as fh:
+                fh.write(new)
+        return 0
     sys.stdout.write(render_readme_table() if args.readme_table else render_rules_doc())
     return 0
 

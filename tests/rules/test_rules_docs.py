@@ -14,13 +14,12 @@ from nhi_toolkit.cli import main
 from nhi_toolkit.model import Severity
 from nhi_toolkit.rules import ALL_RULES
 from nhi_toolkit.rules.base import DOCS_BASE_URL, Rule
+from nhi_toolkit.rules.docs import README_MARKER, render_readme_table, render_rules_doc, replace_readme_table
 from nhi_toolkit.rules.docs import main as docs_main
-from nhi_toolkit.rules.docs import render_readme_table, render_rules_doc
 from nhi_toolkit.rules.guide import GUIDES, documented_rules
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "nhi_toolkit"
-MARKER = "<!-- Generated from the rule registry by `python -m nhi_toolkit.rules.docs --readme-table`"
 
 
 def _readme_rule_table() -> str:
@@ -28,7 +27,7 @@ def _readme_rule_table() -> str:
     start = text.index("\n### Rules\n")
     block = text[start:].split("\n", 2)[2]
     lines = block.splitlines()
-    assert lines[1].startswith(MARKER), "the README rule table lost its generator comment"
+    assert lines[1] == README_MARKER, "the README rule table lost its generator comment"
     table = []
     for line in lines[2:]:
         if not line.startswith("|"):
@@ -39,8 +38,8 @@ def _readme_rule_table() -> str:
 
 def test_readme_rule_table_is_generated_from_the_registry() -> None:
     assert _readme_rule_table() == render_readme_table(), (
-        "README.md's rule table drifted from the rule registry: replace it with the output of "
-        "python -m nhi_toolkit.rules.docs --readme-table")
+        "README.md's rule table drifted from the rule registry: run make docs "
+        "(python -m nhi_toolkit.rules.docs --write-readme README.md)")
 
 
 def test_readme_rule_table_is_in_id_order_with_rule_error_first() -> None:
@@ -48,6 +47,21 @@ def test_readme_rule_table_is_in_id_order_with_rule_error_first() -> None:
     assert ids[0] == "NHI000" and ids == sorted(ids)
     assert ids == [r.id for r in documented_rules()]
     assert set(ids) == {r.id for r in ALL_RULES} | {"NHI000"}
+
+
+def test_write_readme_replaces_only_the_table(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert replace_readme_table(readme) == readme
+    drifted = readme.replace("| NHI004 | `expired` |", "| NHI004 | `expird` |")
+    assert drifted != readme
+    copy = tmp_path / "README.md"
+    copy.write_text(drifted, encoding="utf-8")
+    assert docs_main(["--write-readme", str(copy)]) == 0
+    assert copy.read_text(encoding="utf-8") == readme
+    (tmp_path / "other.md").write_text("# no table here\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as info:
+        docs_main(["--write-readme", str(tmp_path / "other.md")])
+    assert info.value.code == 2
 
 
 def test_docs_rules_md_is_generated_from_the_registry() -> None:
