@@ -67,6 +67,8 @@ def quote_string(s: str) -> str:
     ``\\\\``; ``${`` and ``%{`` doubled to ``$${`` and ``%%{``; every other rune that is not printable
     to Go (see :func:`_printable`) as ``\\uXXXX`` (``\\UXXXXXXXX`` above U+FFFF).
     """
+    if s.isascii() and s.isprintable() and not any(c in s for c in '"\\$%'):
+        return f'"{s}"'  # the common key: nothing to escape
     out = ['"']
     for i, ch in enumerate(s):
         if ch == "\n":

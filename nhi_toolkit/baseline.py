@@ -25,7 +25,7 @@ from nhi_toolkit.model import Finding, Location
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
-    from nhi_toolkit.engine import Report
+    from nhi_toolkit.records import Report
 
 __all__ = ["BASELINE_PREFIX", "Baseline", "baseline_document", "finding_key", "load_baseline"]
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from nhi_toolkit.checks import expiring_soon
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import is_expired
 from nhi_toolkit.inventory import build_inventory
-from nhi_toolkit.loaders import Document, load_inputs
+from nhi_toolkit.loaders import load_inputs
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.native_expiry import HELPER_TYPES
+from nhi_toolkit.records import Document, Report, identity_key
+from nhi_toolkit.records import identity_key as _ident_key  # noqa: F401 - the former name, kept for callers
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
 from nhi_toolkit.suppress import Suppressor
 
@@ -20,77 +23,6 @@ if TYPE_CHECKING:
     from nhi_toolkit.baseline import Baseline
 
 __all__ = ["STATUS_PRECEDENCE", "Report", "check_documents", "check_paths", "identity_status"]
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything a reporter renders. Identities and findings are sorted; output is deterministic."""
-
-    now: datetime
-    inputs: tuple[str, ...]
-    identities: tuple[Identity, ...]
-    findings: tuple[Finding, ...]
-    statuses: Mapping[str, str] = field(default_factory=dict)
-    """Identity key (address + source) -> status word."""
-    fail_on: str = "error"
-    sources: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
-    """Identity key -> every input a joined identity was read from, in argument order."""
-    identity_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
-    """Identity key -> the findings about that identity (suppressed ones included)."""
-
-    def status_of(self, identity: Identity) -> str:
-        """The status word of one identity (ok, expired, expiring-soon, ...)."""
-        return self.statuses.get(_ident_key(identity), "ok")
-
-    def sources_of(self, identity: Identity) -> tuple[Location, ...]:
-        """Every input the identity was read from (one entry unless several inputs were joined)."""
-        return self.sources.get(_ident_key(identity)) or (identity.source,)
-
-    def findings_of(self, identity: Identity) -> tuple[Finding, ...]:
-        """The active (not waived) findings about one identity, worst first."""
-        found = [f for f in self.identity_findings.get(_ident_key(identity), ()) if f.suppressed is None]
-        return tuple(sorted(found, key=lambda f: (-f.severity, f.rule_id, f.message)))
-
-    @property
-    def active(self) -> tuple[Finding, ...]:
-        """Findings not waived by a suppression."""
-        return tuple(f for f in self.findings if f.suppressed is None)
-
-    def failed(self) -> bool:
-        """True when an unsuppressed finding is at or above ``fail_on``."""
-        if self.fail_on == "never":
-            return False
-        threshold = Severity.parse(self.fail_on)
-        return any(f.severity >= threshold for f in self.active)
-
-    def summary(self) -> dict[str, Any]:
-        """Counts for the JSON ``summary`` object."""
-        by_sev = {s.label: 0 for s in sorted(Severity, reverse=True)}
-        by_rule: dict[str, int] = {}
-        for f in self.active:
-            by_sev[f.severity.label] += 1
-            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-        statuses: dict[str, int] = {}
-        for ident in self.identities:
-            s = self.status_of(ident)
-            statuses[s] = statuses.get(s, 0) + 1
-        return {
-            "identities": len(self.identities),
-            "findings": len(self.active),
-            "suppressed": len(self.findings) - len(self.active),
-            "by_severity": by_sev,
-            "by_rule": dict(sorted(by_rule.items())),
-            "by_status": dict(sorted(statuses.items())),
-            "fail_on": self.fail_on,
-            "failed": self.failed(),
-        }
-
-
-def _ident_key(identity: Identity) -> str:
-    res = identity.resource
-    key = f"{res.address}\0{res.source.file}\0{res.source.line}"
-    # Two plans mapped to one .tf block are still two rows: the input tells them apart.
-    return key if res.source.input is None else f"{key}\0{res.source.input}"
 
 
 #: Status words, most important first; an identity shows the first that applies (README "Status").
@@ -119,8 +51,7 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
     if deadline is not None:
         if is_expired(deadline, now):
             return "expired"
-        # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
-        soon = (deadline - now).total_seconds() <= soon_days * 86400
+        soon = expiring_soon(deadline, now, soon_days)
     if identity.platform_managed and (identity.expires is None or identity.owner is None):
         return "platform-managed"
     if identity.owner is None:
@@ -143,13 +74,44 @@ _EXPIRING_SOON_ID = "NHI005"
 _DRIFT_ID = "NHI011"
 
 
+def _rule_error(rule: Rule, ctx: Context, exc: Exception) -> list[Finding]:
+    return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
+                    message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
+                    source=Location(ctx.document.path))]
+
+
 def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
     try:
         return list(rule.check_all(ctx))
     except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
-        return [Finding(address="", rule_id=RULE_ERROR_ID, rule="rule-error", severity=Severity.ERROR,
-                        message=f"rule {rule.name} failed on {ctx.document.path}: {type(exc).__name__}",
-                        source=Location(ctx.document.path))]
+        return _rule_error(rule, ctx, exc)
+
+
+def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
+    """Every rule's findings on one document, in rule order.
+
+    Per-identity rules are judged in one pass over the identities, each identity against all of
+    them; a rule needing the whole set runs its own ``check_all``. As for a whole-set rule, a
+    per-identity rule that raises on any identity contributes one rule-error finding and nothing
+    else for this document (it is not run on the identities after).
+    """
+    out: list[list[Finding]] = [[] for _ in rules]
+    each = [(n, r) for n, r in enumerate(rules) if r.per_identity and r.judges_identities]
+    for n, rule in enumerate(rules):
+        if not rule.per_identity:
+            out[n] = _run_rule(rule, ctx)
+    live = [(rule.check, out[n], n) for n, rule in each]
+    gone = [(rule.check, out[n], n) for n, rule in each if rule.includes_deleted]
+    for identity in ctx.identities:
+        action = identity.resource.action
+        for check, found, n in gone if action == "delete" or action == "forget" else live:
+            try:
+                found.extend(check(identity, ctx))
+            except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
+                out[n] = _rule_error(rules[n], ctx, exc)
+                live = [c for c in live if c[2] != n]
+                gone = [c for c in gone if c[2] != n]
+    return [f for found in out for f in found]
 
 
 def _apply_suppressions(findings: Iterable[Finding], config: Config, now: datetime,
@@ -248,6 +210,8 @@ def _join(inventories: Sequence[list[Identity]]) -> tuple[dict[str, Identity], d
     (a plan, a state, a configuration); two of the same view (two plans, two stacks) describe
     different things, so an address found twice in one view is left as separate rows.
     """
+    if len(inventories) < 2:  # one input: nothing to join
+        return {}, {}, {}
     by_address: dict[str, list[tuple[int, Identity]]] = {}
     for n, inv in enumerate(inventories):
         for ident in inv:
@@ -282,7 +246,7 @@ def check_documents(
     inventories = [build_inventory(doc, config) for doc in docs]
     joined, winner, joined_sources = _join(inventories)
     members: dict[str, list[Identity]] = {}
-    for inv in inventories:
+    for inv in inventories if joined else ():
         for ident in inv:
             if ident.address in joined:
                 members.setdefault(ident.address, []).append(ident)
@@ -290,24 +254,21 @@ def check_documents(
     findings: list[Finding] = []
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv]
-        ctx = Context.make(config, now, doc, view, leavers)
-        doc_findings: list[Finding] = []
-        for rule in rules:
-            doc_findings.extend(_run_rule(rule, ctx))
-        doc_findings = [_severity(f, config) for f in doc_findings
+        ctx = Context.make(config, now, doc, view, leavers, docs)
+        doc_findings = [_severity(f, config) for f in _run_rules(rules, ctx)
                         if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
         findings.extend(suppressor.apply(doc_findings, view, members))
         for ident in view:
             if winner.get(ident.address, n) == n:
                 identities.append(ident)
-    findings.extend(_declared_vs_state(docs, config, rules))
     enabled = {r.id for r in rules}
     findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
     if baseline is not None:
         findings = baseline.apply(findings, config, now)
-    identities.sort(key=lambda i: (i.address, str(i.source)))
+    if len(docs) > 1:  # one input's inventory is already in this order (build_inventory)
+        identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
-    keys = [_ident_key(i) for i in identities]
+    keys = [identity_key(i) for i in identities]
     sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
                if i.address in joined_sources}
     about = _findings_by_identity(identities, keys, findings, sources)
@@ -333,35 +294,6 @@ def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], f
         for key, _ in cands[:1]:
             out.setdefault(key, []).append(f)
     return {k: tuple(v) for k, v in out.items()}
-
-
-def _declared_vs_state(docs: Sequence[Document], config: Config, rules: list[Rule]) -> list[Finding]:
-    """Drift between declared configuration (HCL/CDKTF) and state, when both are given."""
-    drift_rule = next((r for r in rules if r.name == "drift"), None)
-    declared = [d for d in docs if d.kind in (InputKind.HCL, InputKind.CDKTF)]
-    states = [d for d in docs if d.kind in (InputKind.STATE, InputKind.SHOW_STATE)]
-    if drift_rule is None or not declared or not states:
-        return []
-    catalog = config.catalog
-    decl = {r.config_address: r for d in declared for r in d.resources
-            if r.type in catalog and r.action not in ("delete", "forget")}
-    out: list[Finding] = []
-    seen_state: set[str] = set()
-    for doc in states:
-        for res in doc.resources:
-            if res.type not in catalog:
-                continue
-            seen_state.add(res.config_address)
-            if res.config_address not in decl:
-                out.append(drift_rule.finding(None, f"{res.address} is in state but no configuration "
-                                                    "declares it (orphan)",
-                                              address=res.address, source=res.source))
-    for addr, res in sorted(decl.items()):
-        if addr not in seen_state:
-            out.append(drift_rule.finding(None, f"{addr} is declared but not in state (not applied yet, "
-                                                "or deleted outside Terraform)",
-                                          address=addr, source=res.source, severity=Severity.INFO))
-    return out
 
 
 def check_paths(paths: Sequence[str], config: Config, now: datetime,
@@ -390,78 +322,3 @@ def check_paths(paths: Sequence[str], config: Config, now: datetime,
 
             docs = map_documents(docs, wanted, source_dir)
     return check_documents(docs, config, now, leavers, inputs=paths, baseline=baseline)
-
-
-#: Plan actions that hand out access, and those that take it away.
-GRANT_ACTIONS = ("create", "replace")
-REVOKE_ACTIONS = ("delete", "forget")
-
-
-def record_grants(report: Report, log_path: str) -> int:
-    """Append one ``grant`` or ``revoke`` audit entry per identity a checked plan creates or deletes,
-    once per plan: a plan whose entries are already in the log adds nothing.
-
-    Entries carry the address, type, owner, expiry, action, input file, the plan's content hash
-    (``plan_sha256``: SHA-256 of the plan file's bytes) and the evaluation time (``now``): never
-    attribute values. ``at`` is the wall clock when the entry was written. An entry is skipped when
-    the log already holds a grant or revoke with the same ``plan_sha256`` and address, so rerunning a
-    check of the same plan (a PR pipeline) records nothing new, while a changed plan is recorded
-    again. The check and the append happen under the log's lock, against the whole verified chain:
-    a corrupt, unreadable or unwritable log, or one that is not a regular file, is an error naming it
-    (exit 2), and so is a plan file that can no longer be read to hash it. A plan read from standard
-    input (``-``) has no file to hash: its entries carry no ``plan_sha256`` and are recorded on every
-    run. Returns how many entries were written.
-    """
-    from nhi_toolkit.audit import Event, format_at, new_run_id, open_log
-
-    hashes: dict[str, str | None] = {}
-    items: list[tuple[Event, dict[str, Any]]] = []
-    for ident in report.identities:
-        res = ident.resource
-        if res.kind is not InputKind.PLAN or res.action not in GRANT_ACTIONS + REVOKE_ACTIONS:
-            continue
-        source = res.source.origin
-        if source not in hashes:
-            hashes[source] = _plan_sha256(source)
-        event = Event.GRANT if res.action in GRANT_ACTIONS else Event.REVOKE
-        items.append((event, {
-            "address": ident.address, "type": ident.type, "action": res.action,
-            "owner": ident.owner if isinstance(ident.owner, str) else None,
-            "expires": ident.expires if isinstance(ident.expires, str) else None,
-            "input": source, "plan_sha256": hashes[source],
-        }))
-    written = open_log(log_path).extend(items, run_id=new_run_id(), now=format_at(report.now),
-                                        skip=_grant_key)
-    return len(written)
-
-
-def _grant_key(event: str, data: Mapping[str, Any]) -> tuple[str, str, str] | None:
-    """Grants and revokes of one plan are recorded once: keyed by plan hash and address."""
-    digest, address = data.get("plan_sha256"), data.get("address")
-    if event not in ("grant", "revoke") or not isinstance(digest, str) or not isinstance(address, str):
-        return None
-    return (event, digest, address)
-
-
-def _plan_sha256(path: str) -> str | None:
-    """SHA-256 of a plan file's bytes (None for standard input or anything but a regular file)."""
-    import hashlib
-    import os
-    import stat
-
-    from nhi_toolkit.errors import InputError
-
-    if path == "-":
-        return None
-    digest = hashlib.sha256()
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO must not block
-        with open(fd, "rb") as fh:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    except OSError as exc:
-        raise InputError(path, f"cannot read the plan again to record its hash in the audit log "
-                               f"({exc.strerror or type(exc).__name__})") from None
-    return digest.hexdigest()

@@ -18,8 +18,8 @@ from typing import Any
 
 from nhi_toolkit.config import Config
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN
+from nhi_toolkit.records import Document
 
 __all__ = [
     "FORMAT",

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
-from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
 from nhi_toolkit.native_expiry import helper_index, settle
+from nhi_toolkit.records import Document
 
 __all__ = ["build_inventory", "link_values", "read_path", "read_tags", "values_at"]
 
@@ -263,6 +264,19 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
     return None, True
 
 
+def _instant(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
+    """(instant, error) of an expiry value; a large input repeats few values, each parsed once."""
+    key = (type(expires), expires)
+    found = seen.get(key)
+    if found is None:
+        try:
+            found = (expiry_instant(expires), None)
+        except InvalidExpiry as exc:
+            found = (None, str(exc))
+        seen[key] = found
+    return found
+
+
 def build_inventory(doc: Document, config: Config) -> list[Identity]:
     """Every identity in one document, with owner and expiry resolved (own or inherited)."""
     catalog = config.catalog
@@ -291,6 +305,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         return tags, partial, None
 
     identities: list[Identity] = []
+    instants: dict[Any, tuple[datetime | None, str | None]] = {}
     helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
     for res, itype in members:
         tags, partial, inherited_from = effective(res.address)
@@ -316,10 +331,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             if isinstance(expires, str) and not expires.strip():
                 error = "is blank"
             else:
-                try:
-                    expires_at = expiry_instant(expires)
-                except InvalidExpiry as exc:
-                    error = str(exc)
+                expires_at, error = _instant(expires, instants)
+        own_source = "inherited" if inherited_from is not None else "tag"
         identities.append(settle(
             Identity(
                 resource=res,
@@ -336,7 +349,14 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 tags_unknown=partial or tags is UNKNOWN,
                 parent_missing=expected and parent is None,
                 platform_managed=itype.platform_managed,
+                # As settle() sets them, so that an identity it leaves as it is need not be copied.
+                owner_source=own_source if owner is not None else None,
+                expiry_source=own_source if expires is not None else None,
             ), config, helpers,
         ))
+    addresses = [i.resource.address for i in identities]
+    if len(set(addresses)) == len(addresses):  # no ties to break: the address alone orders them
+        order = sorted(range(len(identities)), key=addresses.__getitem__)
+        return [identities[n] for n in order]
     identities.sort(key=lambda i: (i.address, str(i.source)))
     return identities

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nhi_toolkit.config import Config
-from nhi_toolkit.engine import Report
 from nhi_toolkit.model import Finding, Identity
+from nhi_toolkit.records import Report, identity_key
 
 __all__ = ["LiveReport", "with_live"]
 
@@ -27,9 +27,7 @@ class LiveReport(Report):
 
     def live_of(self, identity: Identity) -> Mapping[str, Any] | None:
         """The live object of one identity, or None when it was not looked up."""
-        from nhi_toolkit.engine import _ident_key
-
-        return self.live.get(_ident_key(identity))
+        return self.live.get(identity_key(identity))
 
 
 def with_live(report: Report, findings: Iterable[Finding], live: Mapping[str, Mapping[str, Any]],
@@ -39,7 +37,6 @@ def with_live(report: Report, findings: Iterable[Finding], live: Mapping[str, Ma
     from nhi_toolkit.engine import (
         _apply_suppressions,
         _findings_by_identity,
-        _ident_key,
         _rules,
         _severity,
         identity_status,
@@ -52,7 +49,7 @@ def with_live(report: Report, findings: Iterable[Finding], live: Mapping[str, Ma
     merged = sorted(set(report.findings) | set(extra), key=Finding.sort_key)
     # Statuses and per-identity findings again, with the live findings: a key deleted outside
     # Terraform must not show "ok" in the table next to its drift finding.
-    keys = [_ident_key(i) for i in report.identities]
+    keys = [identity_key(i) for i in report.identities]
     about = _findings_by_identity(report.identities, keys, merged, report.sources)
     statuses = {key: identity_status(ident, report.now, config.expiring_soon_days, about.get(key, ()))
                 for key, ident in zip(keys, report.identities, strict=True)}

@@ -7,7 +7,6 @@ fields, never reach these records: the loaders drop them.
 from __future__ import annotations
 
 import enum
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,12 +139,17 @@ class Resource:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Extra declarations carried with the resource (CDKTF ``//`` metadata: suppressions, revocation)."""
 
-    @functools.cached_property
+    @property
     def config_address(self) -> str:
-        """Address without instance keys: what configuration references name."""
-        from nhi_toolkit.addresses import config_address
+        """Address without instance keys: what configuration references name (cached in the
+        instance, as functools.cached_property does, without its lock: the address is frozen)."""
+        cache = self.__dict__
+        found: str | None = cache.get("config_address")
+        if found is None:
+            from nhi_toolkit.addresses import config_address
 
-        return config_address(self.address)
+            found = cache["config_address"] = config_address(self.address)
+        return found
 
     @property
     def module_instance(self) -> str:
@@ -217,6 +221,23 @@ class Identity:
             if key in self.tags:
                 return self.tags[key]
         return None
+
+    @property
+    def row_key(self) -> str:
+        """What tells this identity's row of a report apart: address, declaring file and line, and
+        the input when the location was mapped. Cached in the instance (as functools.cached_property
+        does, without its lock): a report looks it up several times per identity, and every part
+        of it is frozen."""
+        cache = self.__dict__
+        key: str | None = cache.get("_row_key")
+        if key is None:
+            res = self.resource
+            key = f"{res.address}\0{res.source.file}\0{res.source.line}"
+            # Two plans mapped to one .tf block are still two rows: the input tells them apart.
+            if res.source.input is not None:
+                key = f"{key}\0{res.source.input}"
+            cache["_row_key"] = key
+        return key
 
     @property
     def address(self) -> str:

@@ -338,6 +338,12 @@ def settle(identity: Identity, config: Config, helpers: Mapping[str, Resource] |
             lifetime = native_lifetime(identity.resource)
             if expires is None:
                 expires, expiry_source = UNKNOWN, "native"
+    if (declaration is None and native is None and owner_source == identity.owner_source
+            and expiry_source == identity.expiry_source and identity.declaration is None
+            and identity.claimed_expires is None and identity.claimed_expires_at is None
+            and identity.native_attr is None and identity.native_expires_at is None
+            and identity.native_lifetime is None):
+        return identity  # nothing to settle: the record already says all of it (no copy)
     return replace(identity, owner=owner, expires=expires, expires_at=expires_at,
                    owner_source=owner_source, expiry_source=expiry_source, declaration=declaration,
                    claimed_expires=claimed, claimed_expires_at=claimed_at, native_attr=native_attr,

@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
+from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.model import InputKind, Location, Resource
+from nhi_toolkit.records import Document
 
 __all__ = ["MAPPED_KINDS", "declared_locations", "default_source_dir", "map_documents", "shown_path"]
 

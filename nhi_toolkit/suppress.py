@@ -269,7 +269,7 @@ class Suppressor:
         own: list[Suppression] = []
         nhi = ident.resource.metadata.get("nhi")
         raw = nhi.get("suppress") if isinstance(nhi, Mapping) else None
-        if raw:
+        if raw is not None and raw != []:  # an empty object or a bare value is reported, not dropped
             path = ident.resource.metadata.get("construct_path")
             where = Location(src.file, src.line)
             label = f"//.nhi.suppress of {path}" if path else "//.nhi.suppress"

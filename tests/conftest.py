@@ -56,6 +56,13 @@ def run_nhi(args: Sequence[str | Path], *, cwd: Path | None = None,
     return Run(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The HCL parse cache of every test (and every ``nhi`` it runs) in a temporary folder, never
+    the user's own; a test wanting another one sets ``NHI_CACHE_DIR`` itself."""
+    os.environ["NHI_CACHE_DIR"] = str(tmp_path_factory.mktemp("nhi-cache"))
+
+
 @pytest.fixture
 def nhi() -> Callable[..., Run]:
     """Run the installed ``nhi`` command."""

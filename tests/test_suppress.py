@@ -194,7 +194,7 @@ def test_config_entry_naming_no_rule_is_reported(tmp_path: Path) -> None:
     assert "no rule 'missing-ownr'" in bad.message and bad.source.file.endswith("nhi.toml")
 
 
-def _cdktf(tmp_path: Path, suppress: list[Any]) -> Path:
+def _cdktf(tmp_path: Path, suppress: Any) -> Path:
     doc = {"//": {"metadata": {"version": "0.21.0", "stackName": "demo"}},
            "resource": {"aws_iam_user": {"u": {
                "//": {"metadata": {"path": "demo/u", "uniqueId": "u"}, "nhi": {"suppress": suppress}},
@@ -221,6 +221,22 @@ def test_cdktf_metadata_suppression(tmp_path: Path, entry: Any, verdict: str, wh
         (bad,) = invalid
         assert bad.rule_id == "NHI008" and bad.address == "aws_iam_user.u" and why in bad.message
         assert "//.nhi.suppress" in bad.message
+
+
+@pytest.mark.parametrize("raw", [{}, "", False, 0, {"rule": "missing-owner", "reason": "short", "until": "x"}])
+def test_cdktf_metadata_suppression_that_is_no_list_is_reported_not_dropped(tmp_path: Path, raw: Any) -> None:
+    report = check_paths([str(_cdktf(tmp_path, raw))], config_from_mapping({}), NOW)
+    assert _verdict(report)["missing-owner"] == "active"
+    (bad,) = _by_rule(report)["invalid-suppression"]
+    assert (bad.rule_id, bad.severity, bad.address) == ("NHI008", Severity.WARNING, "aws_iam_user.u")
+    assert "//.nhi.suppress of demo/u" in bad.message and str(bad.source) == str(_cdktf(tmp_path, raw))
+
+
+def test_cdktf_metadata_suppression_fails_the_check_at_warning(tmp_path: Path) -> None:
+    path = _cdktf(tmp_path, [{"rule": "missing-expiry", "reason": "too short", "until": "2027-02-30"}])
+    report = check_paths([str(path)], config_from_mapping({"fail_on": "warning"}), NOW)
+    (bad,) = _by_rule(report)["invalid-suppression"]
+    assert "needs a reason of at least 10 characters" in bad.message and report.failed()
 
 
 def test_disabled_meta_rules_are_not_reported(tmp_path: Path) -> None:

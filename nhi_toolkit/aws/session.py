@@ -9,7 +9,7 @@ AWS even by mistake.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ __all__ = [
     "access_denied",
     "error_code",
     "paginate",
+    "tag_map",
 ]
 
 #: Operation names a read-only client may call.
@@ -182,3 +183,8 @@ def paginate(client: Any, operation: str, key: str, **params: Any) -> Iterator[A
     """Every item of a paginated list operation (``key`` names the list in each page)."""
     for page in client.get_paginator(operation).paginate(**params):
         yield from page.get(key, ())
+
+
+def tag_map(items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """AWS's ``[{"Key": ..., "Value": ...}]`` tag list as a dict."""
+    return {str(t.get("Key")): str(t.get("Value", "")) for t in items}

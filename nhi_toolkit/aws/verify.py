@@ -1,4 +1,5 @@
-"""Ask AWS about every declared identity, and scan the account for identities nobody declared.
+"""Ask AWS about every declared identity (the scan for identities nobody declared is
+:mod:`nhi_toolkit.aws.unmanaged`).
 
 :func:`inspect_live` takes the identities of a checked report and returns live findings (rules
 NHI011 drift and NHI030-NHI036) and one ``live`` object per identity; only reads are made. A
@@ -8,7 +9,6 @@ listing, missing credentials or an unreachable endpoint raise :class:`CloudUnava
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -17,10 +17,20 @@ from typing import Any
 
 import botocore.exceptions
 
-from nhi_toolkit.aws.session import AwsSession, access_denied, error_code, is_denied, is_missing, paginate
+from nhi_toolkit.aws.session import (
+    AwsSession,
+    access_denied,
+    error_code,
+    is_denied,
+    is_missing,
+    paginate,
+    tag_map,
+)
+from nhi_toolkit.aws.unmanaged import LIVE_TYPES, UnmanagedItem, ai_likeness, scan_unmanaged
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
+from nhi_toolkit.records import identity_key
 from nhi_toolkit.rules import rule_by_key
 from nhi_toolkit.rules.base import Rule
 
@@ -34,26 +44,12 @@ FRESHNESS_KEY = ("usage data from IAM (GetAccessKeyLastUsed), which records use 
 FRESHNESS_ROLE = ("usage data from IAM (RoleLastUsed), which records use within about 4 hours and "
                   f"covers only the trailing {ROLE_LAST_USED_DAYS} days")
 
-_LIVE_TYPES = ("aws_iam_user", "aws_iam_role", "aws_iam_access_key", "aws_secretsmanager_secret")
-
 
 def _rule(name: str) -> Rule:
     rule = rule_by_key(name)
     if rule is None:
         raise LookupError(f"no rule named {name!r} in the registry")
     return rule
-
-
-@dataclass(frozen=True)
-class UnmanagedItem:
-    """An identity in the account that no input manages, with why it looks like an AI integration."""
-
-    kind: str
-    arn: str
-    name: str
-    score: int
-    reasons: tuple[str, ...]
-    details: str = ""
 
 
 @dataclass
@@ -84,16 +80,6 @@ def _days(a: datetime, b: datetime) -> int:
 def _s(values: Mapping[str, Any], key: str) -> str | None:
     v = values.get(key)
     return v if isinstance(v, str) and v else None
-
-
-def _ident_key(identity: Identity) -> str:
-    from nhi_toolkit.engine import _ident_key as key
-
-    return key(identity)
-
-
-def _tag_map(items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    return {str(t.get("Key")): str(t.get("Value", "")) for t in items}
 
 
 class _Inspector:
@@ -185,7 +171,7 @@ class _Inspector:
             if got is None:
                 return None, name, {"status": "unverified"}, out
             tags = self.lookup("iam", f"List{cap}Tags", identity, what,
-                               lambda c: _tag_map(paginate(c, f"list_{kind}_tags", "Tags", **{f"{cap}Name": name})),
+                               lambda c: tag_map(paginate(c, f"list_{kind}_tags", "Tags", **{f"{cap}Name": name})),
                                out)
         except botocore.exceptions.ClientError:
             return None, name, self.gone(identity, f"IAM {kind} {name}", out), out
@@ -313,9 +299,14 @@ class _Inspector:
         if status == "Inactive":
             out.append(_rule("key-inactive-not-deleted").finding(
                 identity, f"{identity.address} is Inactive in AWS but still exists: revoked, not deleted"))
-        itype = self.config.catalog.get(identity.type)
-        max_days = self.config.max_lifetime_for(itype) if itype else None
-        if max_days and created is not None and _days(self.now, created) > max_days:
+        from datetime import timedelta
+
+        from nhi_toolkit.checks import exceeds_lifetime, max_lifetime_days
+
+        max_days = max_lifetime_days(self.config, identity.type)
+        # Age in whole days, as the message states it.
+        if max_days and created is not None and exceeds_lifetime(timedelta(days=_days(self.now, created)),
+                                                                 max_days):
             out.append(_rule("key-too-old").finding(
                 identity, f"{identity.address} was created {_fmt(created)}, {_days(self.now, created)} days "
                           f"ago: older than the {max_days}-day maximum for {identity.type}"))
@@ -367,7 +358,7 @@ class _Inspector:
             out.append(_rule("drift").finding(
                 identity, f"{identity.address}: the secret is scheduled for deletion in AWS "
                           f"(deletion date {_fmt(deleted)}), outside Terraform"))
-        self.tag_drift(identity, _tag_map(got.get("Tags") or ()), out)
+        self.tag_drift(identity, tag_map(got.get("Tags") or ()), out)
         return {"arn": got.get("ARN"), "status": "pending-deletion" if deleted else "present",
                 "create_date": _fmt(_date(got.get("CreatedDate"))),
                 "deleted_date": _fmt(deleted),
@@ -400,7 +391,7 @@ def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Co
     for ident in identities:
         res = ident.resource
         # A plan's creates do not exist yet; data sources are not managed here.
-        if ident.type in _LIVE_TYPES and not res.deleted and res.action != "create" and res.mode == "managed" \
+        if ident.type in LIVE_TYPES and not res.deleted and res.action != "create" and res.mode == "managed" \
                 and (k := _aws_key(ident)) is not None:
             groups.setdefault(k, []).append(ident)
     for members in groups.values():  # look up through what was applied (state) before declarations
@@ -413,7 +404,7 @@ def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Co
         result.findings.extend(findings)
         if live is not None:
             for ident in groups[k]:
-                result.live[_ident_key(ident)] = {k2: v for k2, v in live.items() if v is not None}
+                result.live[identity_key(ident)] = {k2: v for k2, v in live.items() if v is not None}
     if unmanaged:
         items = scan_unmanaged(session, identities)
         result.unmanaged = items
@@ -433,143 +424,3 @@ def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Co
 def _account_of(arn: str) -> str:
     parts = arn.split(":")
     return parts[4] if len(parts) > 4 and parts[4] else "account"
-
-
-# -- the unmanaged scan and AI-likeness ------------------------------------------------------------
-
-_AI_WORDS = re.compile(r"(?<![a-z])(bot|agent|agents|llm|openai|anthropic|claude|gpt|rag|bedrock|sagemaker|"
-                       r"chatbot|copilot|genai|gen-ai|ai|ml|embedding|embeddings|vector|langchain|"
-                       r"huggingface|hf|mistral|cohere|gemini|vertex|assistant|inference|model)(?![a-z])",
-                       re.IGNORECASE)
-_PROVIDER_SECRET = re.compile(r"(openai|anthropic|claude|cohere|mistral|gemini|huggingface|hf[-_]token|"
-                              r"groq|perplexity|replicate|together|pinecone|voyage|deepseek|xai|"
-                              r"api[-_]?key|llm|model[-_]provider)", re.IGNORECASE)
-_AI_SERVICES = ("bedrock.amazonaws.com", "sagemaker.amazonaws.com", "lambda.amazonaws.com",
-                "bedrock-agentcore.amazonaws.com")
-_AI_POLICY = re.compile(r"(Bedrock|SageMaker|AmazonQ|Comprehend|Kendra|Textract|Rekognition|"
-                        r"AmazonPolly|Transcribe|AmazonLex|OpenSearchServerless)",
-                        re.IGNORECASE)
-
-
-def _words(text: str) -> list[str]:
-    return sorted({m.group(1).lower() for m in _AI_WORDS.finditer(text.replace("_", "-"))})
-
-
-def ai_likeness(*, name: str, tags: Mapping[str, str] | None = None, trusted: Iterable[str] = (),
-                policies: Iterable[str] = (), secret: bool = False) -> tuple[int, tuple[str, ...]]:
-    """A score and the reasons behind it: how much an identity looks like an AI integration."""
-    score, reasons = 0, []
-    for svc in sorted(set(trusted)):
-        if svc in _AI_SERVICES[:2] or svc.startswith("bedrock"):
-            score += 3
-            reasons.append(f"trusts {svc}")
-    ai_pols = sorted({p.rsplit("/", 1)[-1] for p in policies if _AI_POLICY.search(p.rsplit("/", 1)[-1])})
-    if ai_pols:
-        score += 2
-        reasons.append(f"AI-service policies {', '.join(ai_pols)}")
-    words = _words(name)
-    if words:
-        score += 1
-        reasons.append(f"name mentions {', '.join(words)}")
-    tag_words = sorted({w for k, v in (tags or {}).items() for w in _words(f"{k} {v}")})
-    if tag_words:
-        score += 1
-        reasons.append(f"tags mention {', '.join(tag_words)}")
-    if secret:
-        m = _PROVIDER_SECRET.search(name)
-        if m:
-            score += 2
-            reasons.append(f"named like a model-provider key ({m.group(1).lower()})")
-    return score, tuple(reasons)
-
-
-def _trusted_services(doc: Any) -> list[str]:
-    if isinstance(doc, str):
-        import json
-        from urllib.parse import unquote
-
-        try:
-            doc = json.loads(unquote(doc))
-        except ValueError:
-            return []
-    out: list[str] = []
-    statements = doc.get("Statement", []) if isinstance(doc, dict) else []
-    for st in statements if isinstance(statements, list) else [statements]:
-        principal = st.get("Principal") if isinstance(st, dict) else None
-        svc = principal.get("Service") if isinstance(principal, dict) else None
-        out.extend([svc] if isinstance(svc, str) else [s for s in svc or () if isinstance(s, str)])
-    return out
-
-
-def _managed_names(identities: Sequence[Identity]) -> dict[str, set[str]]:
-    managed: dict[str, set[str]] = {t: set() for t in _LIVE_TYPES}
-    for ident in identities:
-        if ident.type not in managed:
-            continue
-        v = ident.resource.values
-        for attr in ("name", "id", "arn"):
-            if isinstance(v.get(attr), str):
-                managed[ident.type].add(v[attr])
-    return managed
-
-
-def scan_unmanaged(session: AwsSession, identities: Sequence[Identity]) -> list[UnmanagedItem]:
-    """IAM users (with their keys), roles and secrets no input manages, most AI-like first."""
-    managed = _managed_names(identities)
-    items: list[UnmanagedItem] = []
-    iam = "iam"
-
-    unread: list[str] = []
-
-    def opt(action: str, operation: str, key: str, **params: str) -> list[Any]:
-        """A per-identity listing; a denial or failure leaves it empty and is named in the finding
-        (the scan goes on)."""
-        try:
-            return list(session.call(iam, action, str(params), lambda c: list(paginate(c, operation, key, **params))))
-        except botocore.exceptions.ClientError as exc:
-            unread.append(f"iam:{action} {'denied' if is_denied(exc) else 'failed'}")
-            return []
-
-    def unreadable() -> str:
-        text = f"; not fully read ({', '.join(unread)}), so its AI-likeness may be understated" if unread else ""
-        unread.clear()
-        return text
-
-    users = session.require(iam, "ListUsers", "the account",
-                            lambda c: list(paginate(c, "list_users", "Users")))
-    for user in users:
-        name = str(user.get("UserName"))
-        if name in managed["aws_iam_user"]:
-            continue
-        tags = _tag_map(opt("ListUserTags", "list_user_tags", "Tags", UserName=name))
-        pols = [p["PolicyArn"] for p in opt("ListAttachedUserPolicies", "list_attached_user_policies",
-                                            "AttachedPolicies", UserName=name)]
-        keys = opt("ListAccessKeys", "list_access_keys", "AccessKeyMetadata", UserName=name)
-        score, reasons = ai_likeness(name=name, tags=tags, policies=pols)
-        if keys:
-            score += 1
-            reasons = (*reasons, f"{len(keys)} static access key(s)")
-        details = "".join(f"; access key {k.get('AccessKeyId')} {k.get('Status')}" for k in
-                          sorted(keys, key=lambda k: str(k.get("AccessKeyId"))))
-        items.append(UnmanagedItem("IAM user", str(user.get("Arn")), name, score, reasons, details + unreadable()))
-    roles = session.require(iam, "ListRoles", "the account", lambda c: list(paginate(c, "list_roles", "Roles")))
-    for role in roles:
-        name, path = str(role.get("RoleName")), str(role.get("Path", "/"))
-        if name in managed["aws_iam_role"] or path.startswith(("/aws-service-role/", "/aws-reserved/")):
-            continue
-        tags = _tag_map(opt("ListRoleTags", "list_role_tags", "Tags", RoleName=name))
-        pols = [p["PolicyArn"] for p in opt("ListAttachedRolePolicies", "list_attached_role_policies",
-                                            "AttachedPolicies", RoleName=name)]
-        score, reasons = ai_likeness(name=name, tags=tags, policies=pols,
-                                     trusted=_trusted_services(role.get("AssumeRolePolicyDocument")))
-        items.append(UnmanagedItem("IAM role", str(role.get("Arn")), name, score, reasons, unreadable()))
-    secrets = session.require("secretsmanager", "ListSecrets", "the account",
-                              lambda c: list(paginate(c, "list_secrets", "SecretList")))
-    for sec in secrets:
-        name, arn = str(sec.get("Name")), str(sec.get("ARN"))
-        if {name, arn} & managed["aws_secretsmanager_secret"]:
-            continue
-        score, reasons = ai_likeness(name=name, tags=_tag_map(sec.get("Tags") or ()), secret=True)
-        items.append(UnmanagedItem("secret", arn, name, score, reasons))
-    items.sort(key=lambda i: (-i.score, i.arn))
-    return items

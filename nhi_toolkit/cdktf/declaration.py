@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from nhi_toolkit.config import Config
@@ -158,11 +158,11 @@ def check_lifetime(decl: Declaration, path: str, resource_types: tuple[str, ...]
     Measured from ``now`` exactly as the ``expiry-too-far`` rule measures it; an expiry already past
     is never refused, so an expired integration still synthesizes and can be retired.
     """
-    catalog = config.catalog
+    from nhi_toolkit.checks import exceeds_lifetime, max_lifetime_days
+
     for rtype in resource_types:
-        itype = catalog.get(rtype)
-        limit = config.max_lifetime_for(itype) if itype else None
-        if limit is not None and decl.expires_at - now > timedelta(days=limit):
+        limit = max_lifetime_days(config, rtype)
+        if exceeds_lifetime(decl.expires_at - now, limit):
             raise DeclarationError(
                 f"{path}: expiry {decl.expires} is more than {limit} days after "
                 f"{format_instant(now)}, the maximum lifetime of {rtype}; choose an earlier expiry")

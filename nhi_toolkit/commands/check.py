@@ -15,6 +15,7 @@ from nhi_toolkit.commands.common import (
     fail_on_option,
     handle_errors,
     max_input_option,
+    no_cache_option,
     now_option,
     parse_now_value,
     write_output,
@@ -24,7 +25,7 @@ from nhi_toolkit.reporters import REPORTERS
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
-    from nhi_toolkit.engine import Report
+    from nhi_toolkit.records import Report
     from nhi_toolkit.reporters import RenderOptions
 
 __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "terminal_width", "use_color",
@@ -67,6 +68,7 @@ __all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "terminal_width
               help="Also write this run's JSON report as a baseline (needs --baseline-until).")
 @click.option("--baseline-until", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="End date of the baseline written (YYYY-MM-DD); after it the baseline hides nothing.")
+@no_cache_option
 @max_input_option
 @handle_errors
 def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...], quiet: bool,
@@ -118,7 +120,7 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
 
         write_output(write_baseline, baseline_document(report, baseline_until.date()))
     if audit_log:
-        from nhi_toolkit.engine import record_grants
+        from nhi_toolkit.commands.grants import record_grants
 
         record_grants(report, audit_log)
     options = RenderOptions(root=sarif_root, rule_ids=enabled_rule_ids(config), quiet=quiet)
@@ -156,10 +158,10 @@ def pair_outputs(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tup
 def terminal_width() -> int | None:
     """The width of the terminal standard output goes to; None when it is a file or a pipe, so
     saved and piped reports never depend on a window's size."""
-    import shutil
-
     if not sys.stdout.isatty():
         return None
+    import shutil
+
     return shutil.get_terminal_size().columns
 
 

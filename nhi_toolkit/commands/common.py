@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from nhi_toolkit.config import Config
 
 __all__ = [
-    "apply_input_limit", "fail_on_option", "handle_errors", "max_input_option", "now_option",
+    "apply_input_limit", "fail_on_option", "handle_errors", "max_input_option", "no_cache_option", "now_option",
     "parse_now_value", "write_output", "write_stdout",
 ]
 
@@ -33,6 +33,19 @@ max_input_option = click.option(
     "--max-input-mb", type=click.FloatRange(min=0, min_open=True), default=None, metavar="MIB",
     help="Refuse any input file larger than this many MiB (default: max_input_mb in [tool.nhi], "
          "else 2048).")
+
+
+def _skip_cache(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        from nhi_toolkit.loaders.hcl_cache import caching
+
+        ctx.with_resource(caching(False))  # for this command only: lifted when its context closes
+    return value
+
+
+no_cache_option = click.option(
+    "--no-cache", is_flag=True, expose_value=False, callback=_skip_cache,
+    help="Parse every .tf file afresh: neither read nor write the HCL parse cache (also NHI_NO_CACHE=1).")
 
 
 def apply_input_limit(flag: float | None, config: Config) -> None:
@@ -111,7 +124,18 @@ def write_stdout(text: str) -> None:
     if buffer is None:
         stream.write(text)
         return
+    import codecs
+
     encoding = getattr(stream, "encoding", None) or "utf-8"
     stream.flush()
-    buffer.write(text.encode(encoding, "backslashreplace"))
+    # In pieces through one incremental encoder (the same bytes, a BOM once): a large report is
+    # never held a second time as bytes.
+    encoder = codecs.getincrementalencoder(encoding)("backslashreplace")
+    for start in range(0, len(text), _CHUNK):
+        buffer.write(encoder.encode(text[start:start + _CHUNK]))
+    buffer.write(encoder.encode("", final=True))
     buffer.flush()
+
+
+#: Characters encoded and written at a time by :func:`write_stdout`.
+_CHUNK = 1 << 20

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import click
 
-from nhi_toolkit.commands.common import handle_errors, now_option, parse_now_value
+from nhi_toolkit.commands.common import handle_errors, no_cache_option, now_option, parse_now_value
 from nhi_toolkit.commands.verify import aws_options, configure_aws
 
 __all__ = ["inventory"]
@@ -26,6 +26,7 @@ __all__ = ["inventory"]
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Config file (nhi.toml or pyproject.toml with [tool.nhi]).")
 @now_option
+@no_cache_option
 @aws_options
 @handle_errors
 def inventory(inputs: tuple[str, ...], fmt: str, output: str | None, shard: str | None, merge: bool,

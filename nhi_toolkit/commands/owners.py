@@ -7,7 +7,13 @@ from datetime import UTC, datetime
 
 import click
 
-from nhi_toolkit.commands.common import handle_errors, now_option, parse_now_value, write_output
+from nhi_toolkit.commands.common import (
+    handle_errors,
+    no_cache_option,
+    now_option,
+    parse_now_value,
+    write_output,
+)
 from nhi_toolkit.reporters.owners import DIGEST_FORMATS
 
 __all__ = ["owners"]
@@ -24,6 +30,7 @@ __all__ = ["owners"]
               help="Config file (nhi.toml or pyproject.toml with [tool.nhi]).")
 @click.option("--expiring-soon-days", type=click.IntRange(min=0), default=None,
               help="Warning window before expiry, in days (default 14).")
+@no_cache_option
 @handle_errors
 def owners(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None, config_path: str | None,
            expiring_soon_days: int | None) -> None:

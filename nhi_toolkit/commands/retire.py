@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +23,9 @@ from nhi_toolkit.commands.common import (
     now_option,
     parse_now_value,
 )
+
+if TYPE_CHECKING:
+    from nhi_toolkit.retire import Manifest
 
 __all__ = ["retire"]
 
@@ -35,7 +38,7 @@ def _stdin_is_terminal() -> bool:
         return False
 
 
-def _ask(manifest: Any, digest: str) -> bool:
+def _ask(manifest: Manifest, digest: str) -> bool:
     """Show what is about to be destroyed, then ask as ``terraform apply`` does: only "yes" proceeds."""
     from nhi_toolkit.errors import printable
     from nhi_toolkit.retire import PHASE_NAMES, revocation_order

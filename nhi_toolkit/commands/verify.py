@@ -12,6 +12,7 @@ import click
 from nhi_toolkit.commands.common import (
     fail_on_option,
     handle_errors,
+    no_cache_option,
     now_option,
     parse_now_value,
     write_output,
@@ -68,6 +69,7 @@ def configure_aws(profile: str | None, region: str | None, endpoint_url: str | N
 @click.option("--dormant-days", type=click.IntRange(min=1), default=None,
               help="Unused for longer than this is dormant (default 90, config dormant_days).")
 @click.option("--no-unmanaged", is_flag=True, help="Skip the scan for identities no input manages.")
+@no_cache_option
 @aws_options
 @handle_errors
 def verify(inputs: tuple[str, ...], fmt: str, output: str | None, now: str | None, fail_on: str | None,

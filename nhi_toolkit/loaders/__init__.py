@@ -15,7 +15,6 @@ from typing import Any
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import (
     STDIN,
-    Document,
     decode_text,
     file_kind,
     parse_json,
@@ -23,6 +22,7 @@ from nhi_toolkit.loaders.common import (
     read_stdin,
     stat_input,
 )
+from nhi_toolkit.records import Document
 
 __all__ = ["Document", "load_document", "load_inputs", "load_stdin", "sniff_json"]
 
@@ -35,7 +35,6 @@ def _everything(_: str) -> bool:
 
 def sniff_json(doc: Any, path: str) -> str:
     """Which kind of JSON document this is: plan, state, show-state or cdktf."""
-    from nhi_toolkit.loaders.cdktf_json import is_json_config
     from nhi_toolkit.loaders.plan import is_plan
     from nhi_toolkit.loaders.state import is_raw_state, is_show_state
 
@@ -47,6 +46,9 @@ def sniff_json(doc: Any, path: str) -> str:
         return "plan"
     if is_show_state(doc):
         return "show-state"
+    # Imported only here: the CDKTF reader brings the HCL expression machinery a plan never needs.
+    from nhi_toolkit.loaders.cdktf_json import is_json_config
+
     if is_json_config(doc):
         return "cdktf"
     raise InputError(
@@ -63,10 +65,6 @@ def _json_type(doc: Any) -> str:
 def _load_json_file(path: str, wanted: Wanted, *, optional: bool = False) -> Document | None:
     """Load one JSON input; with ``optional`` (files met in a folder), JSON that is not Terraform
     (package.json, cdktf.json, editor settings) is skipped rather than refused."""
-    from nhi_toolkit.loaders.cdktf_json import load_json_config
-    from nhi_toolkit.loaders.plan import load_plan
-    from nhi_toolkit.loaders.state import load_raw_state, load_show_state
-
     doc = parse_json(decode_text(read_bytes(path), path), path)
     try:
         kind = sniff_json(doc, path)
@@ -74,9 +72,7 @@ def _load_json_file(path: str, wanted: Wanted, *, optional: bool = False) -> Doc
         if optional:
             return None
         raise
-    loader = {"plan": load_plan, "state": load_raw_state, "show-state": load_show_state,
-              "cdktf": load_json_config}[kind]
-    return loader(doc, path, wanted)
+    return _json_loader(kind)(doc, path, wanted)
 
 
 def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
@@ -177,13 +173,23 @@ def load_stdin(wanted: Wanted = _everything, stream: Any = None) -> Document:
 
 
 def _json_loader(kind: str) -> Callable[[Any, str, Wanted], Document]:
-    from nhi_toolkit.loaders.cdktf_json import load_json_config
-    from nhi_toolkit.loaders.plan import load_plan
-    from nhi_toolkit.loaders.state import load_raw_state, load_show_state
+    """The reader of one sniffed kind, importing only its own module (a plan check never loads the
+    CDKTF reader and the HCL expression machinery behind it)."""
+    if kind == "plan":
+        from nhi_toolkit.loaders.plan import load_plan
 
-    loaders: dict[str, Callable[[Any, str, Wanted], Document]] = {
-        "plan": load_plan, "state": load_raw_state, "show-state": load_show_state, "cdktf": load_json_config}
-    return loaders[kind]
+        return load_plan
+    if kind == "state":
+        from nhi_toolkit.loaders.state import load_raw_state
+
+        return load_raw_state
+    if kind == "show-state":
+        from nhi_toolkit.loaders.state import load_show_state
+
+        return load_show_state
+    from nhi_toolkit.loaders.cdktf_json import load_json_config
+
+    return load_json_config
 
 
 def load_inputs(paths: Iterable[str], wanted: Wanted = _everything) -> list[Document]:

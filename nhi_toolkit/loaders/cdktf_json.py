@@ -14,7 +14,6 @@ from typing import Any
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, Note
 from nhi_toolkit.loaders.expressions import (
     Scope,
     declared_targets,
@@ -25,6 +24,7 @@ from nhi_toolkit.loaders.expressions import (
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, provider_ref
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
+from nhi_toolkit.records import Document, Note
 
 __all__ = ["is_json_config", "json_module", "load_json_config"]
 

@@ -1,62 +1,30 @@
-"""What every loader shares: decoding bytes, strict JSON, and dropping secrets from values."""
+"""What every loader shares: reading inputs within limits, decoding bytes, and dropping secrets from
+values. Strict JSON is :mod:`nhi_toolkit.loaders.strict_json` (``parse_json`` is importable here too)."""
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import re
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, copy_context
-from dataclasses import dataclass, field
-from json.decoder import scanstring  # type: ignore[attr-defined]
-from json.scanner import NUMBER_RE
 from typing import Any
 
 from nhi_toolkit.catalog import SECRET_FIELDS, secret_fields_for
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.loaders.strict_json import MAX_DEPTH, check_depth, parse_json  # re-exported
+from nhi_toolkit.model import UNKNOWN
+from nhi_toolkit.records import Document, Note  # re-exported: their former home
 
 __all__ = [
-    "DEFAULT_MAX_INPUT_MB", "STDIN", "Document", "Note", "clean_values", "decode_text", "file_kind",
-    "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin", "stat_input",
+    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_values",
+    "decode_text", "file_kind", "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin",
+    "stat_input",
 ]
 
 #: The input name that reads standard input, as it appears in reports and messages.
 STDIN = "-"
-
-#: Deeper than any real plan or state; beyond it input is refused rather than risking the stack.
-MAX_DEPTH = 200
-
-
-@dataclass(frozen=True)
-class Note:
-    """Something a loader could not evaluate and a rule must report (e.g. a module not followed)."""
-
-    rule: str
-    address: str
-    message: str
-    source: Location
-
-
-@dataclass(frozen=True)
-class Document:
-    """One loaded input unit: a plan, a state, one synthesized stack, or one HCL directory."""
-
-    path: str
-    kind: InputKind
-    resources: tuple[Resource, ...]
-    drift: tuple[Resource, ...] = ()
-    """Plans: resources changed outside Terraform (``resource_drift``), values as they now are."""
-    refresh_only: bool = False
-    terraform_version: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
-    notes: tuple[Note, ...] = ()
-    """What the loader left unevaluated, for the rules to report (module-not-followed)."""
-
 
 #: Default cap on one input's size (``max_input_mb``, ``--max-input-mb``), in MiB.
 DEFAULT_MAX_INPUT_MB = 2048
@@ -232,196 +200,6 @@ def decode_text(data: bytes, path: str) -> str:
         raise InputError(path, "not text: expected UTF-8 or UTF-16 JSON or HCL") from None
 
 
-class _NotTerraformJson(ValueError):
-    """Raised by the decoder hooks: well-formed JSON that Terraform never writes."""
-
-
-def _reject_constant(name: str) -> Any:
-    raise _NotTerraformJson("NaN and Infinity are not JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if value == math.inf or value == -math.inf:
-        raise _NotTerraformJson("number out of range")
-    return value
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]], dict: type[dict[str, Any]] = dict,
-                  len: Callable[[Any], int] = len) -> dict[str, Any]:
-    # Called by the C decoder once per object; the length comparison is the whole duplicate check.
-    # Builtins bound as defaults: measured, this hook then costs no more than object_pairs_hook=dict.
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        _check_duplicates(pairs)
-    return obj
-
-
-def _same_json(a: Any, b: Any) -> bool:
-    """Equal as JSON values (``true`` is not ``1``, as it is to Python's ``==``)."""
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def _check_duplicates(pairs: list[tuple[str, Any]]) -> None:
-    # A key repeated with the same value is unambiguous (hand-edited fixtures do this); a key
-    # repeated with another value is not: the last would silently win, and could hide identities.
-    first: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in first and not _same_json(first[key], value):
-            raise _NotTerraformJson("duplicate key with different values")
-        first.setdefault(key, value)
-
-
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-def _skip_ws(text: str, pos: int) -> int:
-    m = _WS.match(text, pos)
-    return m.end() if m is not None else pos
-_KEY_SHOWN = 40
-
-
-def _key_label(key: str) -> str:
-    shown = key if len(key) <= _KEY_SHOWN else key[:_KEY_SHOWN] + "..."
-    return json.dumps(shown)
-
-
-def _int_digits_limit() -> int:
-    getter = getattr(sys, "get_int_max_str_digits", None)
-    return int(getter()) if getter is not None else 0
-
-
-_STRICT = json.JSONDecoder(object_pairs_hook=_unique_pairs, parse_float=_finite_float,
-                           parse_constant=_reject_constant)
-
-
-def _scalar_problem(text: str, pos: int, digits: int) -> str | None:
-    if text.startswith(("NaN", "Infinity", "-Infinity"), pos):
-        return "NaN and Infinity are not allowed in JSON"
-    m = NUMBER_RE.match(text, pos)
-    if m is None:
-        return None
-    integer, frac, exp = m.groups()
-    if frac or exp:
-        return "a number is out of range (larger than a 64-bit float can hold)"
-    if digits and len(integer.lstrip("-")) > digits:
-        return f"an integer has more than {digits} digits"
-    return "a number is out of range"
-
-
-def _locate_problem(text: str) -> tuple[str, int] | None:
-    """Say what and where, in JSON text the strict decoder refused with a ValueError: a duplicate
-    key, a number out of range, a NaN/Infinity literal or an integer too long to convert.
-
-    Runs only on that error path. It walks down from the top value: the members of an object (or the
-    items of an array) are each decoded by the C scanner with the same strict hooks, keys compared
-    on the way, and the first member that fails is the one descended into. Each level decodes at most
-    its parent's text once, so finding the spot costs a few decodes of the file, at C speed, whatever
-    its size; and the walk is a loop, not recursion. Returns (message, offset) or None.
-    """
-    scan = _STRICT.scan_once  # type: ignore[attr-defined]
-    digits = _int_digits_limit()
-    pos = _skip_ws(text, 0)
-    while pos < len(text):
-        opener = text[pos]
-        if opener not in "{[":
-            problem = _scalar_problem(text, pos, digits)
-            return (problem, pos) if problem else None
-        closer = "}" if opener == "{" else "]"
-        keys: dict[str, Any] = {}
-        i = _skip_ws(text, pos + 1)
-        failing = None
-        while failing is None and text[i:i + 1] != closer:
-            key = None
-            key_at = i
-            if opener == "{":
-                if text[i:i + 1] != '"':
-                    return None
-                key, after = scanstring(text, i + 1)
-                colon = _skip_ws(text, after)
-                if text[colon:colon + 1] != ":":
-                    return None
-                i = _skip_ws(text, colon + 1)
-            try:
-                value, end = scan(text, i)
-                if key is not None:
-                    if key in keys and not _same_json(keys[key], value):
-                        return (f"duplicate key {_key_label(key)} with different values in an object "
-                                "(Terraform never writes one; a reader would silently keep only the "
-                                "last)"), key_at
-                    keys.setdefault(key, value)
-            except json.JSONDecodeError:
-                return None
-            except ValueError:
-                failing = i
-                break
-            except (StopIteration, RecursionError):
-                return None
-            i = _skip_ws(text, end)
-            if text[i:i + 1] == ",":
-                i = _skip_ws(text, i + 1)
-        if failing is None:
-            return None
-        pos = failing
-    return None
-
-
-def _line_col(text: str, pos: int) -> tuple[int, int]:
-    line = text.count("\n", 0, pos) + 1
-    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
-def _depth_ok(obj: Any) -> bool:
-    stack = [(obj, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
-    return True
-
-
-def parse_json(text: str, path: str) -> Any:
-    """Strict JSON: no NaN/Infinity, no number out of range, no duplicate key, bounded nesting.
-
-    Errors name line and column, never text: a duplicate is named by its key (escaped, truncated),
-    never by a value.
-    """
-    try:
-        doc = json.loads(text, object_pairs_hook=_unique_pairs, parse_float=_finite_float,
-                         parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        # An unterminated string always runs to the end of the text: the file was cut off inside it.
-        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
-            raise InputError(path, "JSON ends early (truncated file?)", exc.lineno, exc.colno) from None
-        raise InputError(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from None
-    except RecursionError:
-        raise InputError(path, "JSON nesting is too deep") from None
-    except ValueError as exc:
-        # Ours (duplicate key, out of range, NaN) or int()'s digit limit; say which, and where.
-        try:
-            found = _locate_problem(text)
-        except (ValueError, RecursionError, MemoryError, IndexError):
-            found = None
-        if found is not None:
-            message, pos = found
-            line, col = _line_col(text, pos)
-            raise InputError(path, f"not valid Terraform JSON: {message}", line, col) from None
-        if isinstance(exc, _NotTerraformJson):
-            raise InputError(path, f"not valid Terraform JSON: {exc}") from None
-        raise InputError(path, "not valid Terraform JSON: a number is out of range") from None
-    return doc
-
-
-def check_depth(doc: Any, path: str) -> None:
-    """Refuse pathologically deep nesting before any recursive walk."""
-    if not _depth_ok(doc):
-        raise InputError(path, f"JSON nesting is deeper than {MAX_DEPTH} levels")
-
-
 _DROP = object()
 
 
@@ -440,7 +218,11 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool,
         for k, v in value.items():
             if top and k in secrets:
                 continue
-            c = _clean(v, sens.get(k) if sens else None, unk.get(k) if unk else None, False)
+            s, u = sens.get(k) if sens else None, unk.get(k) if unk else None
+            if not s and not u:  # unmarked below: kept as it is (what _clean would return)
+                out[k] = v
+                continue
+            c = _clean(v, s, u, False)
             if c is not _DROP:
                 out[k] = c
         if unk:

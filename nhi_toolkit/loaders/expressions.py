@@ -16,132 +16,30 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nhi_toolkit.loaders.expression_functions import call_function
+from nhi_toolkit.loaders.expression_text import (
+    balanced,
+    find_references,
+    find_top,
+    one_string,
+    parse_object,
+    split_args,
+    split_template,
+    split_top,
+    unicode_target,
+    unquote,
+)
 from nhi_toolkit.model import UNKNOWN
 
 __all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_references", "is_sensitive", "unquote"]
 
-_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 _TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
-_REF = re.compile(r"(?<![\w.\"-])((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
 _MAX_DEPTH = 20
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
 _OPERATOR_CHARS = re.compile(r"[?|&=!<>]")
-
-
-def unquote(text: str) -> str:
-    """Undo HCL string escapes (the text without its surrounding quotes)."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            if nxt in _SIMPLE_ESCAPES:
-                out.append(_SIMPLE_ESCAPES[nxt])
-                i += 2
-                continue
-            if nxt == "u" and i + 6 <= len(text):
-                try:
-                    out.append(chr(int(text[i + 2 : i + 6], 16)))
-                    i += 6
-                    continue
-                except ValueError:
-                    pass
-        if ch in "$%" and text[i + 1 : i + 3] == ch + "{":
-            out.append(ch + "{")
-            i += 3
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _split_template(text: str) -> list[tuple[bool, str]] | None:
-    """Split a template into (is_expression, text) parts; None when braces do not balance."""
-    parts: list[tuple[bool, str]] = []
-    i, start = 0, 0
-    while i < len(text):
-        if text.startswith("$${", i):
-            i += 3
-            continue
-        if text.startswith("${", i):
-            if i > start:
-                parts.append((False, text[start:i]))
-            depth, j, in_str = 1, i + 2, False
-            while j < len(text) and depth:
-                c = text[j]
-                if in_str:
-                    if c == "\\":
-                        j += 1
-                    elif c == '"':
-                        in_str = False
-                elif c == '"':
-                    in_str = True
-                elif c == "{":
-                    depth += 1
-                elif c == "}":
-                    depth -= 1
-                j += 1
-            if depth:
-                return None
-            parts.append((True, text[i + 2 : j - 1]))
-            i = start = j
-            continue
-        i += 1
-    if start < len(text):
-        parts.append((False, text[start:]))
-    return parts
-
-
-def _split_args(text: str) -> list[str]:
-    args, depth, cur, in_str, i = [], 0, [], False, 0
-    while i < len(text):
-        c = text[i]
-        if in_str:
-            cur.append(c)
-            if c == "\\" and i + 1 < len(text):
-                cur.append(text[i + 1])
-                i += 1
-            elif c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-            cur.append(c)
-        elif c in "([{":
-            depth += 1
-            cur.append(c)
-        elif c in ")]}":
-            depth -= 1
-            cur.append(c)
-        elif c == "," and depth == 0:
-            args.append("".join(cur).strip())
-            cur = []
-        else:
-            cur.append(c)
-        i += 1
-    if "".join(cur).strip():
-        args.append("".join(cur).strip())
-    return args
-
-
-def find_references(value: Any, into: set[str]) -> None:
-    """Collect ``type.name`` references from every expression inside a raw value."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "${" in item:
-                for is_expr, part in _split_template(item) or ():
-                    if is_expr:
-                        into.update(m.group(1) for m in _REF.finditer(part))
-        elif isinstance(item, dict):
-            stack.extend(item.values())
-            stack.extend(k for k in item if isinstance(k, str) and "${" in k)
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 ModuleLookup = Callable[[str], Any]
@@ -227,7 +125,7 @@ class Scope:
             if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
                 return self._template(raw[1:-1], depth)
             if raw.startswith("${") and raw.endswith("}"):
-                parts = _split_template(raw)
+                parts = split_template(raw)
                 if parts and len(parts) == 1 and parts[0][0]:
                     return self.expression(parts[0][1], depth)
             return UNKNOWN
@@ -238,7 +136,7 @@ class Scope:
             return text.replace("$${", "${") if json_syntax else unquote(text)
         if "%{" in text.replace("%%{", ""):
             return UNKNOWN
-        parts = _split_template(text)
+        parts = split_template(text)
         if not parts:
             return UNKNOWN
         if len(parts) == 1 and parts[0][0]:
@@ -264,9 +162,9 @@ class Scope:
         expr = expr.strip()
         if depth > _MAX_DEPTH or not expr:
             return UNKNOWN
-        if expr.startswith("(") and expr.endswith(")") and _balanced(expr[1:-1]):
+        if expr.startswith("(") and expr.endswith(")") and balanced(expr[1:-1]):
             return self.expression(expr[1:-1], depth + 1)
-        if len(expr) >= 2 and expr.startswith('"') and expr.endswith('"') and _one_string(expr):
+        if len(expr) >= 2 and expr.startswith('"') and expr.endswith('"') and one_string(expr):
             return self._template(expr[1:-1], depth + 1)
         operator = self._operators(expr, depth)
         if operator is not _NO_OPERATOR:
@@ -284,25 +182,25 @@ class Scope:
         if m:
             return self._traversal(m.group(1), m.group(2), depth)
         call = _CALL.fullmatch(expr)
-        if call and _balanced(call.group(2)):
+        if call and balanced(call.group(2)):
             return self._call(call.group(1), call.group(2), depth)
         if expr.startswith("{") and expr.endswith("}"):
             if _FOR.match(expr[1:]):
                 return self._for(expr[1:-1], depth, as_object=True)
             return self._object_or_expr(expr, depth + 1)
-        if expr.startswith("[") and expr.endswith("]") and _balanced(expr[1:-1]):
+        if expr.startswith("[") and expr.endswith("]") and balanced(expr[1:-1]):
             if _FOR.match(expr[1:]):
                 return self._for(expr[1:-1], depth, as_object=False)
-            return [self.expression(a, depth + 1) for a in _split_args(expr[1:-1])]
+            return [self.expression(a, depth + 1) for a in split_args(expr[1:-1])]
         return UNKNOWN
 
     def _operators(self, expr: str, depth: int) -> Any:
         """``c ? a : b``, ``||``, ``&&``, ``==``, ``!=`` at the top level of an expression."""
         if not _OPERATOR_CHARS.search(expr):
             return _NO_OPERATOR
-        q = _find_top(expr, "?")
+        q = find_top(expr, "?")
         if q > 0:
-            branches = _split_top(expr[q + 1:], ":")
+            branches = split_top(expr[q + 1:], ":")
             if len(branches) != 2:
                 return UNKNOWN
             cond = as_bool(self.expression(expr[:q], depth + 1))
@@ -310,7 +208,7 @@ class Scope:
                 return UNKNOWN
             return self.expression(branches[0] if cond else branches[1], depth + 1)
         for op in ("||", "&&"):
-            sides = _split_top(expr, op)
+            sides = split_top(expr, op)
             if len(sides) == 2:
                 left = as_bool(self.expression(sides[0], depth + 1))
                 # Terraform evaluates both sides, but a known deciding side decides.
@@ -321,7 +219,7 @@ class Scope:
                     return right
                 return UNKNOWN if left is None or right is None else right
         for op in ("==", "!=", ">=", "<=", ">", "<"):
-            sides = _split_top(expr, op)
+            sides = split_top(expr, op)
             if len(sides) == 2:
                 a, b = self.expression(sides[0], depth + 1), self.expression(sides[1], depth + 1)
                 if a is UNKNOWN or b is UNKNOWN or _has_unknown(a) or _has_unknown(b):
@@ -334,12 +232,12 @@ class Scope:
         return _NO_OPERATOR
 
     def _traversal(self, root: str, steps: str, depth: int) -> Any:
-        found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
-        keys: list[Any] = [a if a is not None else (b if b is not None else int(c)) for a, b, c in found]
+        named, parsed = _steps(steps)
+        keys: list[Any] = list(parsed)
         if root in self.bindings:
             base = self.bindings[root]
         elif root in ("var", "local", "module", "each", "count"):
-            if not keys or not isinstance(keys[0], str) or not found[0][0]:
+            if not keys or not isinstance(keys[0], str) or not named:
                 return UNKNOWN
             name, keys = keys[0], keys[1:]
             if root == "var":
@@ -373,57 +271,27 @@ class Scope:
         return base
 
     def _call(self, fn: str, inner: str, depth: int) -> Any:
-        args = [self._object_or_expr(a, depth + 1) for a in _split_args(inner)]
+        args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
-        if fn == "merge":
-            merged: dict[str, Any] = {}
-            for v in args:
-                if v is None:
-                    continue
-                if not isinstance(v, dict):
-                    return UNKNOWN
-                merged.update(v)
-            return merged
-        if len(args) != 1:
-            return UNKNOWN
-        (arg,) = args
-        if fn in ("toset", "tolist"):
-            if isinstance(arg, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in arg):
-                # A set of strings: unique, in Terraform's (lexical) order.
-                return sorted({str(v) for v in arg}) if fn == "toset" else arg
-            return arg if fn == "tolist" and isinstance(arg, list) else UNKNOWN
-        if fn == "length":
-            return len(arg) if isinstance(arg, (list, dict, str)) else UNKNOWN
-        if fn == "tomap":
-            return arg if isinstance(arg, dict) else UNKNOWN
-        if fn in ("keys", "values"):
-            if not isinstance(arg, dict):
-                return UNKNOWN
-            return sorted(arg) if fn == "keys" else [arg[k] for k in sorted(arg)]
-        if fn in ("tostring", "lower", "upper", "trimspace"):
-            if not isinstance(arg, str):
-                return UNKNOWN
-            return {"tostring": arg, "lower": arg.lower(), "upper": arg.upper(),
-                    "trimspace": arg.strip()}[fn]
-        return UNKNOWN
+        return call_function(fn, args)
 
     def _for(self, body: str, depth: int, as_object: bool) -> Any:
         m = _FOR.match(body)
         if not m:
             return UNKNOWN
         first, second, rest = m.group(1), m.group(2), body[m.end():]
-        parts = _split_top(rest, ":")
+        parts = split_top(rest, ":")
         if len(parts) != 2:
             return UNKNOWN
         source = self.expression(parts[0], depth + 1)
         result_text, cond = parts[1], None
-        pos = _find_top(result_text, " if ")
+        pos = find_top(result_text, " if ")
         if pos >= 0:
             result_text, cond = result_text[:pos], result_text[pos + 4:]
         key_text = None
         if as_object:
-            kv = _split_top(result_text, "=>")
+            kv = split_top(result_text, "=>")
             if len(kv) != 2:
                 return UNKNOWN
             key_text, result_text = kv
@@ -462,7 +330,7 @@ class Scope:
         if arg.startswith("{") and not _FOR.match(arg[1:]):
             if self.syntax != "hcl":
                 return UNKNOWN
-            parsed = _parse_object(arg)
+            parsed = parse_object(arg)
             return UNKNOWN if parsed is UNKNOWN else self.resolve(parsed, depth + 1)
         return self.expression(arg, depth)
 
@@ -489,6 +357,14 @@ class Scope:
 
 
 _NO_OPERATOR = object()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
+    """A traversal's steps (``.a["b"][0]``) as keys, and whether the first is an attribute name."""
+    found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
+    return bool(found and found[0][0]), tuple(a if a is not None else (b if b is not None else int(c))
+                                                for a, b, c in found)
 
 
 def _has_unknown(value: Any) -> bool:
@@ -519,64 +395,6 @@ def is_sensitive(raw: Any, syntax: str) -> bool:
         return False
     value = Scope(syntax).resolve(raw)
     return value is not None and as_bool(value) is not False
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_object(text: str) -> Any:
-    try:
-        import hcl2
-
-        return hcl2.loads(f"x = {text}\n").get("x", UNKNOWN)
-    except Exception:  # noqa: BLE001 - any parse failure only means "not statically known"
-        return UNKNOWN
-
-
-def _find_top(text: str, token: str) -> int:
-    depth, in_str, i = 0, False, 0
-    while i < len(text):
-        c = text[i]
-        if in_str:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith(token, i):
-            return i
-        i += 1
-    return -1
-
-
-def _split_top(text: str, token: str) -> list[str]:
-    pos = _find_top(text, token)
-    return [text] if pos < 0 else [text[:pos], text[pos + len(token):]]
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for c in text:
-        depth += c in "([{"
-        depth -= c in ")]}"
-        if depth < 0:
-            return False
-    return depth == 0
-
-
-def _one_string(expr: str) -> bool:
-    i = 1
-    while i < len(expr) - 1:
-        if expr[i] == "\\":
-            i += 2
-            continue
-        if expr[i] == '"':
-            return False
-        i += 1
-    return True
 
 
 def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
@@ -610,27 +428,5 @@ def declared_targets(refs: set[str], own_address: str, module: str = "") -> tupl
     from nhi_toolkit.addresses import reference_target
 
     own = f"{module}.{own_address}" if module else own_address
-    return tuple(sorted({t for r in refs if (t := reference_target(r, module) or _unicode_target(r, module))
+    return tuple(sorted({t for r in refs if (t := reference_target(r, module) or unicode_target(r, module))
                          and t != own}))
-
-
-_UNICODE_REF = re.compile(r"((?:data\.)?[^\W\d][\w-]*\.[^\W\d][\w-]*)")
-
-
-def _unicode_target(ref: str, module: str) -> str | None:
-    """A reference to a resource whose name holds non-ASCII letters (valid Terraform identifiers)."""
-    if ref.isascii() or ref.split(".", 1)[0] in _NOT_RESOURCES:
-        return None
-    m = _UNICODE_REF.match(ref)
-    if not m or (m.group(1).startswith("data.") and m.group(1).count(".") < 2):
-        return None
-    target = m.group(1)
-    if target.startswith("data."):
-        rest = ref[5:]
-        m2 = _UNICODE_REF.match(rest)
-        target = f"data.{m2.group(1)}" if m2 else target
-    return f"{module}.{target}" if module else target
-
-
-_NOT_RESOURCES = frozenset({"var", "local", "each", "count", "path", "terraform", "self", "module", "provider",
-                            "ephemeral"})

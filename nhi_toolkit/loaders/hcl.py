@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, decode_text, read_bytes
+from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, is_sensitive
-from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree
+from nhi_toolkit.loaders.hcl_cache import Decls, declarations
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
+from nhi_toolkit.records import Document
 
 __all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "module_tree", "parse_module"]
 
@@ -29,12 +31,12 @@ _LABEL = r'(?:[ \t]+("(?:[^"\\\n]|\\.)*"|[^\W\d][\w-]*))'
 _BLOCK_LINE = re.compile(rf"^[ \t]*(resource|removed|module){_LABEL}?{_LABEL}?", re.MULTILINE)
 
 
-def _parse(path: str) -> tuple[dict[str, Any], str]:
+def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
     import hcl2
     from hcl2.utils import SerializationOptions
     from lark.exceptions import LarkError, UnexpectedInput
 
-    text = decode_text(read_bytes(path), path)
+    text = decode_text(read_bytes(path) if data is None else data, path)
     options = SerializationOptions(with_comments=False)
     try:
         try:
@@ -184,63 +186,108 @@ def _tfvars(directory: Path) -> dict[str, Any]:
     return values
 
 
-def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]) -> ModuleConfig:
-    """The declarations of one module's ``.tf`` files; duplicate resource or call names are errors."""
+def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
+    """What the loader keeps of one ``.tf`` file, as plain JSON data (cached by content).
+
+    Resources of unwanted types keep only their labels and line (for the duplicate check); wanted
+    ones lose their secret attributes (their references are kept aside), sensitive variables their
+    default and sensitive outputs their value: nothing here is a value a report may not show.
+    """
+    from nhi_toolkit.catalog import secret_fields_for
+
+    doc, text = _parse(path, data)
+    lines = _line_index(text)
+
+    def line_of(kind: str, a: str, b: str) -> int | None:
+        queue = lines.get((kind, a, b))
+        return queue.pop(0) if queue else None
+
+    out: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "places": [], "calls": [],
+                  "resources": [], "removed": [], "types": {}}
+    for block in _blocks(doc, "variable"):
+        for name, body in block.items():
+            if isinstance(body, dict):
+                sensitive = is_sensitive(body.get("sensitive"), "hcl")
+                has = "default" in body and not sensitive  # a sensitive default is never used
+                out["variables"].append([_unq(name), sensitive, has, body["default"] if has else None])
+    for block in _blocks(doc, "locals"):
+        out["locals"].extend([k, v] for k, v in block.items() if not k.startswith("__"))
+    for block in _blocks(doc, "output"):
+        for name, body in block.items():
+            if isinstance(body, dict):
+                sensitive = is_sensitive(body.get("sensitive"), "hcl")
+                out["outputs"].append([_unq(name), sensitive, None if sensitive else body.get("value")])
+    for block in _blocks(doc, "provider"):
+        for name, body in block.items():
+            if _unq(name) == "aws" and isinstance(body, dict):
+                alias = Scope("hcl").resolve(body.get("alias")) if "alias" in body else None
+                dt = _first_block(body, "default_tags")
+                out["providers"].append(["aws" if alias is None else f"aws.{alias}", dt.get("tags", {}) if dt else {}])
+    for block in _blocks(doc, "module"):
+        for name_q, body in block.items():
+            if isinstance(body, dict):
+                name = _unq(name_q)
+                line = line_of("module", name, "")
+                out["places"].append(["module", name, "", line])
+                out["calls"].append([name, line, body])
+    types: dict[str, bool] = out["types"]
+    for block in _blocks(doc, "resource"):
+        for rtype_q, named in block.items():
+            if not isinstance(named, dict):
+                continue
+            rtype = _unq(rtype_q)
+            for name_q, body in named.items():
+                if not isinstance(body, dict):
+                    continue
+                name = _unq(name_q)
+                line = line_of("resource", rtype, name)
+                out["places"].append(["resource", rtype, name, line])
+                if types.setdefault(rtype, bool(wanted(rtype))):
+                    secrets = secret_fields_for(rtype)
+                    kept = {k: v for k, v in body.items() if k not in secrets}
+                    out["resources"].append([rtype, name, line, kept, sorted(body_references(body))])
+    for block in _blocks(doc, "removed"):
+        line = line_of("removed", "", "")
+        lifecycle = _first_block(block, "lifecycle")
+        out["removed"].append([line, block.get("from"), lifecycle.get("destroy", True) if lifecycle else True])
+    return out
+
+
+def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool],
+                 known: Mapping[str, Decls | InputError] | None = None) -> ModuleConfig:
+    """The declarations of one module's ``.tf`` files; duplicate resource or call names are errors.
+
+    ``known`` holds files already read, by real path (a whole tree is read at once, in parallel);
+    the others are read here.
+    """
     mod = ModuleConfig(directory, "hcl")
     seen: dict[tuple[str, str, str], tuple[str, int | None]] = {}
-
-    def place(kind: str, a: str, b: str, path: str, lines: dict[tuple[str, str, str], list[int]]) -> int | None:
-        queue = lines.get((kind, a, b))
-        line = queue.pop(0) if queue else None
-        if kind != "removed":
+    real = {f: os.path.realpath(f) for f in files} if known else {}
+    missing = [f for f in files if real.get(f) not in (known or {})]
+    found = declarations(missing, wanted, extract, read_bytes) if missing else {}
+    for path in files:
+        decls = found[path] if path in found else (known or {})[real[path]]
+        if isinstance(decls, InputError):  # named as this module reads it
+            raise InputError(path, decls.message, decls.line, decls.column)
+        for kind, a, b, line in decls["places"]:
             if (kind, a, b) in seen:
                 first, first_line = seen[(kind, a, b)]
                 what = f'resource "{a}" "{b}"' if kind == "resource" else f'module "{a}"'
                 raise InputError(path, f"duplicate {what}: also declared at "
                                        f"{first}{f':{first_line}' if first_line else ''}", line)
             seen[(kind, a, b)] = (path, line)
-        return line
-
-    for path in files:
-        doc, text = _parse(path)
-        lines = _line_index(text)
-        for block in _blocks(doc, "variable"):
-            for name, body in block.items():
-                if isinstance(body, dict):
-                    mod.variables[_unq(name)] = (body.get("default", UNKNOWN),
-                                                 is_sensitive(body.get("sensitive"), "hcl"))
-        for block in _blocks(doc, "locals"):
-            mod.locals.update({k: v for k, v in block.items() if not k.startswith("__")})
-        for block in _blocks(doc, "output"):
-            for name, body in block.items():
-                if isinstance(body, dict):
-                    mod.outputs[_unq(name)] = (body.get("value"), is_sensitive(body.get("sensitive"), "hcl"))
-        for block in _blocks(doc, "provider"):
-            for name, body in block.items():
-                if _unq(name) == "aws" and isinstance(body, dict):
-                    alias = Scope("hcl").resolve(body.get("alias")) if "alias" in body else None
-                    key = "aws" if alias is None else f"aws.{alias}"
-                    dt = _first_block(body, "default_tags")
-                    mod.providers[key] = dt.get("tags", {}) if dt else {}
-        for block in _blocks(doc, "module"):
-            for name_q, body in block.items():
-                if isinstance(body, dict):
-                    name = _unq(name_q)
-                    mod.calls.append(Block(path, place("module", name, "", path, lines), "module", name, body))
-        for block in _blocks(doc, "resource"):
-            for rtype_q, named in block.items():
-                if not isinstance(named, dict):
-                    continue
-                rtype = _unq(rtype_q)
-                for name_q, body in named.items():
-                    if not isinstance(body, dict):
-                        continue
-                    name = _unq(name_q)
-                    line = place("resource", rtype, name, path, lines)
-                    if wanted(rtype):
-                        mod.resources.append(Block(path, line, rtype, name, body))
-        for block in _blocks(doc, "removed"):
-            rec = _removed(path, block, place("removed", "", "", path, lines), wanted)
+        for name, sensitive, has, default in decls["variables"]:
+            mod.variables[name] = (default if has else UNKNOWN, sensitive)
+        mod.locals.update((k, v) for k, v in decls["locals"])
+        for name, sensitive, value in decls["outputs"]:
+            mod.outputs[name] = (value, sensitive)
+        mod.providers.update((k, v) for k, v in decls["providers"])
+        for name, line, body in decls["calls"]:
+            mod.calls.append(Block(path, line, "module", name, body))
+        for rtype, name, line, body, refs in decls["resources"]:
+            mod.resources.append(Block(path, line, rtype, name, body, tuple(refs)))
+        for line, target, destroy in decls["removed"]:
+            rec = _removed(path, target, destroy, line, wanted)
             if rec:
                 mod.extra.append(rec)
     return mod
@@ -259,7 +306,8 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
     return _root_document(tree, mod, label or (files[0] if len(files) == 1 else directory), tfvars_dir)
 
 
-def _tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
+def _tree(wanted: Callable[[str], bool], strict: bool = True,
+          known: Mapping[str, Decls | InputError] | None = None) -> ModuleTree:
     def parse_dir(d: Path) -> ModuleConfig:
         files = tf_files(d)
         if not files:
@@ -268,7 +316,7 @@ def _tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
                 from nhi_toolkit.loaders.cdktf_json import json_module
 
                 return json_module(json_files, str(d), wanted)
-        return parse_module(files, str(d), wanted)
+        return parse_module(files, str(d), wanted, known)
 
     return ModuleTree(wanted, InputKind.HCL, parse_dir, strict=strict)
 
@@ -286,9 +334,8 @@ def _root_document(tree: ModuleTree, mod: ModuleConfig, label: str, tfvars_dir: 
     return Document(label, InputKind.HCL, tuple(resources), notes=tree.take_notes())
 
 
-def _removed(path: str, block: Mapping[str, Any], line: int | None,
+def _removed(path: str, raw_from: Any, destroy: Any, line: int | None,
              wanted: Callable[[str], bool]) -> Resource | None:
-    raw_from = block.get("from")
     if not isinstance(raw_from, str):
         return None
     target = raw_from[2:-1] if raw_from.startswith("${") and raw_from.endswith("}") else raw_from
@@ -297,8 +344,6 @@ def _removed(path: str, block: Mapping[str, Any], line: int | None,
         parts = parts[2:]
     if len(parts) != 2 or not wanted(parts[0]):
         return None
-    lifecycle = _first_block(block, "lifecycle")
-    destroy = lifecycle.get("destroy", True) if lifecycle else True
     return Resource(
         address=target,
         type=parts[0],
@@ -361,7 +406,10 @@ def load_hcl_dir(directory: str, wanted: Callable[[str], bool]) -> list[Document
     """
     root = Path(directory)
     dirs = module_dirs(root)
-    tree = _tree(wanted)
+    # Every module folder of the tree is read anyway (cycle check): parse all its files at once.
+    files = [f for d in dirs for f in tf_files(d)]
+    read = declarations(files, wanted, extract, read_bytes)
+    tree = _tree(wanted, known={os.path.realpath(f): read[f] for f in files})
     callers = list(dirs)
     if root not in dirs and any(p.is_file() for p in root.glob("*.tf.json")):
         # A Terraform JSON root (read by the JSON loader) calls its modules too.

@@ -21,12 +21,12 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Note
 from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
+from nhi_toolkit.records import Note
 
-__all__ = ["Block", "ModuleConfig", "ModuleTree", "is_local_source", "provider_ref"]
+__all__ = ["Block", "ModuleConfig", "ModuleTree", "body_references", "is_local_source", "provider_ref"]
 
 MAX_DEPTH = 32
 """Nested module calls deeper than this are refused (no real tree comes close)."""
@@ -47,6 +47,8 @@ class Block:
     type: str
     name: str
     body: Mapping[str, Any]
+    refs: tuple[str, ...] | None = None
+    """What the body refers to (:func:`body_references`), when worked out already."""
 
 
 @dataclass
@@ -72,6 +74,16 @@ def is_local_source(source: Any) -> bool:
     return isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
 
 
+def body_references(body: Mapping[str, Any]) -> set[str]:
+    """Every reference in a resource body (``lifecycle`` and comments aside) and its ``depends_on``."""
+    refs: set[str] = set()
+    find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
+    deps = body.get("depends_on")
+    if isinstance(deps, list):
+        refs.update(d for d in (_unwrap(x) for x in deps) if d)
+    return refs
+
+
 def _unwrap(raw: Any) -> str | None:
     if not isinstance(raw, str):
         return None
@@ -91,13 +103,23 @@ class ModuleTree:
         self.kind = kind
         self._parse_dir = parse_dir
         self._cache: dict[str, ModuleConfig] = {}
+        self._real: dict[str, str] = {}
         self.notes: list[Note] = []
         self._noted: set[tuple[str, str]] = set()
         self.budget = MAX_INSTANCES
+        self._targets: dict[tuple[int, str], tuple[str, ...]] = {}
+        """(block, configuration path) -> the resources it refers to: the same for every instance."""
+
+    def realpath(self, path: Path | str) -> str:
+        """``os.path.realpath``, once per path and load (every module instance asks again)."""
+        key = str(path)
+        if key not in self._real:
+            self._real[key] = os.path.realpath(key)
+        return self._real[key]
 
     def module(self, directory: Path) -> ModuleConfig:
         """The parsed module in a directory (each directory is read once per load)."""
-        real = os.path.realpath(directory)
+        real = self.realpath(directory)
         if real not in self._cache:
             self._cache[real] = self._parse_dir(directory)
         return self._cache[real]
@@ -126,14 +148,14 @@ class ModuleTree:
         """Refuse a cycle of local module calls anywhere reachable from ``dirs``, naming the call."""
         done: set[str] = set()
         for start in dirs:
-            if os.path.realpath(start) in done:
+            if self.realpath(start) in done:
                 continue
             path: list[str] = []
             on_path: set[str] = set()
             stack: list[tuple[Path, int]] = [(start, 0)]
             while stack:
                 d, i = stack.pop()
-                real = os.path.realpath(d)
+                real = self.realpath(d)
                 mod = self.module(d)
                 if i == 0:
                     path.append(real)
@@ -147,7 +169,7 @@ class ModuleTree:
                 target = self.local_target(call, mod)
                 if target is None:
                     continue
-                t_real = os.path.realpath(target)
+                t_real = self.realpath(target)
                 if t_real in on_path:
                     raise InputError(call.file, f"module \"{call.name}\" calls {target}, which calls it "
                                                 "back: a cycle of module calls", call.line)
@@ -165,18 +187,18 @@ class ModuleTree:
             for call in mod.calls:
                 target = self.local_target(call, mod)
                 if target is not None:
-                    out.add(os.path.realpath(target))
+                    out.add(self.realpath(target))
         return out
 
     def evaluate_root(self, mod: ModuleConfig, tfvars: Mapping[str, Any]) -> list[Resource]:
         """Every resource instance of a root module and the modules it calls."""
-        inst = _Instance(self, mod, "", "", {}, None, (os.path.realpath(mod.directory),), None,
+        inst = _Instance(self, mod, "", "", {}, None, (self.realpath(mod.directory),), None,
                          tfvars=tfvars)
         return inst.evaluate()
 
     def evaluate_calls(self, mod: ModuleConfig) -> list[Resource]:
         """Only the module calls of a root (its own resources are read elsewhere)."""
-        inst = _Instance(self, mod, "", "", {}, None, (os.path.realpath(mod.directory),), None)
+        inst = _Instance(self, mod, "", "", {}, None, (self.realpath(mod.directory),), None)
         out: list[Resource] = []
         for call in mod.calls:
             out.extend(inst.call_resources(call.name))
@@ -280,7 +302,7 @@ class _Instance:
                            f"{cfg} (source {shown}) {why}, so identities declared inside it are not "
                            "checked here", block)
             return _CallResult(UNKNOWN, [])
-        real = os.path.realpath(target)
+        real = self.tree.realpath(target)
         if real in self.chain:
             raise InputError(block.file, f"module \"{block.name}\" calls {target}, which calls it back: "
                                          "a cycle of module calls", block.line)
@@ -314,7 +336,7 @@ class _Instance:
         values = {k: scope.resolve(v) for k, v in block.body.items()
                   if k not in _CALL_META and not k.startswith("__")}
         return _Instance(self.tree, child, addr, cfg, values, providers,
-                         (*self.chain, os.path.realpath(child.directory)), unknown,
+                         (*self.chain, self.tree.realpath(child.directory)), unknown,
                          calls=(*self.call_sites, Location(block.file, block.line)))
 
     def _child_providers(self, block: Block) -> dict[str, Any]:
@@ -363,12 +385,11 @@ class _Instance:
         defaults = self.providers.get(provider_ref(body.get("provider")), {}) \
             if block.type.startswith("aws_") else {}
         values = declared_values(body, scope, _RESOURCE_META, block.type, defaults)
-        refs: set[str] = set()
-        find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
-        deps = body.get("depends_on")
-        if isinstance(deps, list):
-            refs.update(d for d in (_unwrap(x) for x in deps) if d)
-        targets = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
+        memo = (id(block), self.cfg)  # blocks live as long as the tree that holds them
+        targets = self.tree._targets.get(memo)
+        if targets is None:
+            refs = set(block.refs) if block.refs is not None else body_references(body)
+            targets = self.tree._targets[memo] = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
             lifecycle = lifecycle[0] if lifecycle and isinstance(lifecycle[0], dict) else {}

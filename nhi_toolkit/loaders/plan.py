@@ -10,13 +10,14 @@ tags written as expressions (references) leave the missing keys unknown.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, as_list, clean_values, collect_references
+from nhi_toolkit.loaders.common import as_list, clean_values, collect_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
+from nhi_toolkit.records import Document
 
 __all__ = ["is_plan", "load_plan"]
 
@@ -46,16 +47,20 @@ def _action(actions: Any) -> str | None:
 
 
 def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[str, ...]],
-                 provider_keys: dict[str, str] | None = None) -> None:
+                 provider_keys: dict[str, str] | None = None, needed: Container[str] | None = None) -> None:
     """Configuration references of every resource, keyed by config address (module-qualified).
 
-    ``provider_keys`` receives each resource's ``provider_config_key`` under the same key.
+    ``provider_keys`` receives each resource's ``provider_config_key`` under the same key. With
+    ``needed``, only the resources at those config addresses are read: the expressions of a
+    resource no kept record is an instance of are never looked at, so they are not walked.
     """
     for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
         addr = res.get("address")
         if not isinstance(addr, str):
+            continue
+        if needed is not None and (f"{prefix}.{addr}" if prefix else addr) not in needed:
             continue
         key = res.get("provider_config_key")
         if provider_keys is not None and isinstance(key, str):
@@ -71,7 +76,7 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
         for name, call in calls.items():
             if isinstance(call, dict) and isinstance(call.get("module"), dict):
                 child = f"{prefix}.module.{name}" if prefix else f"module.{name}"
-                _module_refs(call["module"], child, out, provider_keys)
+                _module_refs(call["module"], child, out, provider_keys, needed)
 
 
 def _default_tags(entry: Mapping[str, Any]) -> dict[str, Any] | Unknown:
@@ -124,7 +129,8 @@ class _ProviderDefaults:
     an enclosing one is a candidate, and the default tags count only when all candidates agree.
     """
 
-    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str]):
+    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str],
+                 config_addresses: Mapping[str, str] | None = None):
         config = doc.get("configuration")
         self.known = isinstance(config, dict) and isinstance(config.get("root_module"), dict)
         pcs = config.get("provider_config") if isinstance(config, dict) else None
@@ -133,6 +139,13 @@ class _ProviderDefaults:
         }
         self.keys = keys
         self._cache: dict[tuple[str, str, str], dict[str, Any] | Unknown] = {}
+        self._config_addresses = config_addresses or {}
+
+    def config_address(self, address: str) -> str:
+        """The config address of a record's address (worked out once, when the reader chose what to
+        read from the configuration)."""
+        found = self._config_addresses.get(address)
+        return found if found is not None else config_address(address)
 
     def for_resource(self, config_addr: str, rtype: str, name: str,
                      provider_name: str) -> dict[str, Any] | Unknown:
@@ -188,14 +201,14 @@ def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def _record(
     rc: Mapping[str, Any], values: Any, sensitive: Any, unknown: Any, action: str | None,
-    refs: Mapping[str, tuple[str, ...]], path: str, providers: _ProviderDefaults | None = None,
+    refs: Mapping[str, tuple[str, ...]], where: Location, providers: _ProviderDefaults | None = None,
 ) -> Resource | None:
     address, rtype, name = rc.get("address"), rc.get("type"), rc.get("name")
     if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
         return None
     cleaned = clean_values(values, sensitive, unknown, rtype)
+    cfg = providers.config_address(address) if providers is not None else config_address(address)
     if providers is not None and cleaned.get("tags_all") is UNKNOWN:
-        cfg = config_address(address)
         cleaned = _with_default_tags(
             cleaned, providers.for_resource(cfg, rtype, name, _str(rc.get("provider_name"))))
     index = rc.get("index")
@@ -206,16 +219,30 @@ def _record(
         address=address,
         type=rtype,
         name=name,
-        source=Location(path),
+        source=where,
         kind=InputKind.PLAN,
         module=module if isinstance(module, str) else "",
         index=index,
         mode="data" if rc.get("mode") == "data" else "managed",
         provider=_str(rc.get("provider_name")),
         values=cleaned,
-        references=refs.get(config_address(address), ()),
+        references=refs.get(cfg, ()),
         action=action,
     )
+
+
+def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bool]) -> dict[str, str]:
+    """Address -> config address of every record :func:`load_plan` may keep (a superset: it reads
+    the configuration of these resources only). The same selection as the reading below."""
+    entries: list[Any] = [*(changes if isinstance(changes, list) else ()),
+                          *(drifted if isinstance(drifted, list) else ())]
+    if not changes:
+        root = planned.get("root_module") if isinstance(planned, dict) else None
+        if isinstance(root, dict):
+            entries.extend(_walk_planned(root))
+    return {address: config_address(address) for rc in entries
+            if isinstance(rc, dict) and rc.get("mode") != "data" and wanted(str(rc.get("type")))
+            and isinstance(address := rc.get("address"), str)}
 
 
 def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
@@ -223,15 +250,19 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
 
     ``wanted`` selects resource types worth keeping (the identity catalog); others are skipped.
     """
+    changes = doc.get("resource_changes")
+    drifted = doc.get("resource_drift")
     refs: dict[str, tuple[str, ...]] = {}
     provider_keys: dict[str, str] = {}
     config = doc.get("configuration")
+    cfgs: dict[str, str] = {}
     if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
-        _module_refs(config["root_module"], "", refs, provider_keys)
-    providers = _ProviderDefaults(doc, provider_keys)
+        cfgs = _needed(changes, drifted, doc.get("planned_values"), wanted)
+        _module_refs(config["root_module"], "", refs, provider_keys, set(cfgs.values()))
+    providers = _ProviderDefaults(doc, provider_keys, cfgs)
 
     resources: list[Resource] = []
-    changes = doc.get("resource_changes")
+    where = Location(path)  # one record for every resource read from this plan (it is frozen)
     if changes is not None and not isinstance(changes, list):
         raise InputError(path, "'resource_changes' is not a list")
     if changes:
@@ -244,10 +275,10 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                 continue
             if action in ("delete", "forget"):
                 rec = _record(rc, change.get("before"), change.get("before_sensitive"), None, action,
-                              refs, path)
+                              refs, where)
             else:
                 rec = _record(rc, change.get("after"), change.get("after_sensitive"),
-                              change.get("after_unknown"), action, refs, path, providers)
+                              change.get("after_unknown"), action, refs, where, providers)
             if rec:
                 resources.append(rec)
     else:
@@ -258,12 +289,11 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                 if res.get("mode") == "data" or not wanted(str(res.get("type"))):
                     continue
                 rec = _record(res, res.get("values"), res.get("sensitive_values"), None, "no-op",
-                              refs, path)
+                              refs, where)
                 if rec:
                     resources.append(rec)
 
     drift: list[Resource] = []
-    drifted = doc.get("resource_drift")
     if drifted is not None and not isinstance(drifted, list):
         raise InputError(path, "'resource_drift' is not a list")
     for rc in drifted or ():
@@ -271,7 +301,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
             continue
         change = _obj(rc.get("change"))
         action = _action(change.get("actions"))
-        rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, path)
+        rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, where)
         if rec is None:
             continue
         before = clean_values(change.get("before"), change.get("before_sensitive"), rtype=rec.type)

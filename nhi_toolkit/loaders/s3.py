@@ -11,7 +11,8 @@ from nhi_toolkit.errors import InputError
 
 if TYPE_CHECKING:
     from nhi_toolkit.aws.s3 import StateObject
-from nhi_toolkit.loaders.common import Document, decode_text, parse_json
+from nhi_toolkit.loaders.common import decode_text, parse_json
+from nhi_toolkit.records import Document
 
 __all__ = ["document_from_bytes", "iter_s3_documents", "load_s3"]
 

@@ -8,10 +8,11 @@ from typing import Any
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import Document, as_list, clean_values
+from nhi_toolkit.loaders.common import as_list, clean_values
 from nhi_toolkit.model import InputKind, Location, Resource
+from nhi_toolkit.records import Document
 
-__all__ = ["decode_dynamic", "is_raw_state", "is_show_state", "load_raw_state", "load_show_state"]
+__all__ = ["decode_dynamic", "is_raw_state", "is_show_state", "load_raw_state", "load_show_state", "state_lineage"]
 
 _CTY_COLLECTIONS = {"object", "map", "list", "set", "tuple"}
 _CTY_PRIMITIVES = {"string", "number", "bool", "dynamic"}
@@ -301,3 +302,10 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
     tv = doc.get("terraform_version")
     return Document(path, InputKind.SHOW_STATE, tuple(out),
                     terraform_version=tv if isinstance(tv, str) else None)
+
+
+def state_lineage(doc: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(lineage, serial) of a raw state: which state it is and which write of it; None when either
+    is missing or not of its type. Nothing else of the document is read."""
+    lineage, serial = doc.get("lineage"), doc.get("serial")
+    return (lineage, serial) if isinstance(lineage, str) and isinstance(serial, int) else None

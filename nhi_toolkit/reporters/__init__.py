@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from nhi_toolkit.engine import Report
+from nhi_toolkit.records import Report
 
 __all__ = ["REPORTERS", "RenderOptions", "render"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.model import Finding, Location, Severity
+from nhi_toolkit.records import Report
 
 __all__ = ["SEVERITY_WORD", "PlacedFile", "by_severity", "finding_location", "place", "visible"]
 

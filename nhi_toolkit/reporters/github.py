@@ -9,8 +9,8 @@ and ``,``); other control characters are shown escaped, so input text can never 
 
 from __future__ import annotations
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.model import Finding, Severity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import by_severity, finding_location, place, visible
 

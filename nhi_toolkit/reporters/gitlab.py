@@ -11,8 +11,8 @@ import hashlib
 import json
 from typing import Any
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.model import Finding, Severity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import by_severity, finding_location, place, visible
 

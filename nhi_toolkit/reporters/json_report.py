@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.expiry import format_instant
-from nhi_toolkit.model import UNKNOWN, Finding, Identity
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, Location
+from nhi_toolkit.records import Report
 
 __all__ = ["SCHEMA_VERSION", "finding_json", "identity_json", "render", "to_dict"]
 
@@ -93,35 +94,141 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+#: One encoder for every record: ``json.dumps`` with options builds a new encoder on each call.
+_ENCODE: Callable[[Any], str] = json.JSONEncoder(sort_keys=True, ensure_ascii=False,
+                                                 separators=(", ", ": ")).encode
+#: What that encoder writes for a string (the C ``encode_basestring`` when built, as it uses).
+_STRING: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
 def _compact(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODE(value)
+
+
+def _v(value: Any) -> str:
+    """One value as :func:`_compact` writes it, without the encoder's per-call set-up for the
+    commonest kinds (the result is the same: strings through the same escaping, ints by ``repr``)."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is str:
+        return _STRING(value)
+    if kind is int:
+        return int.__repr__(value)
+    return _ENCODE(value)
+
+
+class _Lines:
+    """Records written one per line by string templates: the same bytes as ``_compact`` of
+    :func:`identity_json` / :func:`finding_json` (a test holds them equal), at a fraction of the
+    cost, since a large check writes tens of thousands of records. Locations are written once each.
+    """
+
+    def __init__(self, report: Report):
+        self.report = report
+        self._where: dict[int, tuple[Location, str]] = {}
+        self._instants: dict[datetime, str] = {}
+
+    def instant(self, at: datetime | None) -> str:
+        """An instant as JSON; equal instants (whatever their zone) are written alike, so once each."""
+        if not at:
+            return "null"
+        text = self._instants.get(at)
+        if text is None:
+            text = self._instants[at] = _v(format_instant(at))
+        return text
+
+    def location(self, loc: Location) -> str:
+        hit = self._where.get(id(loc))
+        if hit is not None:
+            return hit[1]
+        calls = loc.module_call
+        text = (f'{{"column": {_v(loc.column)}, "construct_path": {_v(loc.construct_path)}, '
+                f'"file": {_v(loc.file)}, "input": {_v(loc.input)}, "line": {_v(loc.line)}, '
+                f'"module_call": '
+                + ("null" if calls is None else
+                   "[" + ", ".join(f'{{"file": {_v(c.file)}, "line": {_v(c.line)}}}' for c in calls) + "]")
+                + "}")
+        self._where[id(loc)] = (loc, text)  # the record is kept: its id is not reused meanwhile
+        return text
+
+    def identity(self, ident: Identity) -> str:
+        report = self.report
+        owner, expires, at = ident.owner, ident.expires, ident.expires_at
+        declaration = _declaration(ident)
+        native = _native(ident)
+        parent = ident.parent
+        src = ident.source
+        sources = report.sources_of(ident)
+        return (
+            f'    {{"action": {_v(ident.resource.action)}, "address": {_v(ident.address)}, '
+            f'"category": {_v(ident.category)}, '
+            f'"declaration": {"null" if declaration is None else _ENCODE(declaration)}, '
+            f'"expires_at": {"null" if expires is UNKNOWN else _v(expires)}, '
+            f'"expires_instant": {self.instant(at)}, '
+            f'"expiry_source": {_v(ident.expiry_source)}, '
+            f'"inherited_from": {_v(parent) if ident.inherited else "null"}, '
+            f'"native_expiry": {"null" if native is None else _ENCODE(native)}, '
+            f'"owner": {"null" if owner is UNKNOWN else _v(owner)}, '
+            f'"owner_source": {_v(ident.owner_source)}, "parent": {_v(parent)}, '
+            f'"source": {self.location(src)}, '
+            f'"sources": [{", ".join(self.location(loc) for loc in sources)}], '
+            f'"status": {_v(report.status_of(ident))}, "type": {_v(ident.type)}, '
+            f'"unknown": {_UNKNOWN_LISTS[owner is UNKNOWN, expires is UNKNOWN]}}}'
+        )
+
+    def finding(self, f: Finding) -> str:
+        reason = f.suppressed
+        return (
+            f'    {{"address": {_v(f.address)}, "message": {_v(f.message)}, "rule": {_v(f.rule)}, '
+            f'"rule_id": {_v(f.rule_id)}, "severity": {_v(f.severity.label)}, '
+            f'"source": {self.location(f.source)}, "suppressed": {"false" if reason is None else "true"}, '
+            f'"suppression": '
+            + ("null" if reason is None else
+               f'{{"reason": {_v(reason)}, "until": {_v(f.suppressed_until)}}}')
+            + "}"
+        )
+
+
+#: ``unknown`` by (owner unknown, expiry unknown), in identity_json's order.
+_UNKNOWN_LISTS = {(False, False): "[]", (True, False): '["owner"]', (False, True): '["expires_at"]',
+                  (True, True): '["owner", "expires_at"]'}
 
 
 def render(report: Report) -> str:
     """Deterministic JSON with sorted keys: one identity or finding per line.
 
-    Records are written by the C encoder, one per line (``indent`` would switch the whole document to
-    the pure-Python encoder, the slowest step of a large check); the result is the same data. Each
-    record is encoded as it is built, so the whole document never exists as dicts at once.
+    Records are written one per line by string templates (:class:`_Lines`), the same bytes as the C
+    encoder's compact form of each record (``indent`` would switch the whole document to the
+    pure-Python encoder, the slowest step of a large check). Every piece of the document, record
+    and line break alike, goes into one list joined once: the text exists once, beside its pieces.
     """
-    records: dict[str, Callable[[], Iterable[Any]]] = {
-        "identities": lambda: (identity_json(i, report) for i in report.identities),
-        "findings": lambda: (finding_json(f) for f in report.findings),
-        "inputs": lambda: iter(report.inputs),
+    lines = _Lines(report)
+    if getattr(report, "live_of", None) is None:
+        identities: Callable[[], Iterable[str]] = lambda: map(lines.identity, report.identities)
+    else:  # nhi verify adds what the cloud says: the general path
+        identities = lambda: (f"    {_compact(identity_json(i, report))}" for i in report.identities)
+    records: dict[str, Callable[[], Iterable[str]]] = {
+        "identities": identities,
+        "findings": lambda: map(lines.finding, report.findings),
+        "inputs": lambda: (f"    {_compact(i)}" for i in report.inputs),
     }
     plain = {"version": SCHEMA_VERSION, "now": format_instant(report.now), "summary": report.summary()}
     sizes = {"identities": len(report.identities), "findings": len(report.findings),
              "inputs": len(report.inputs)}
-    parts = ["{"]
+    parts = ["{\n"]
     keys = sorted([*plain, *records])
     for n, key in enumerate(keys):
         comma = "," if n < len(keys) - 1 else ""
         if key in records and sizes[key]:
-            parts.append(f"  {json.dumps(key)}: [")
-            parts.append(",\n".join(f"    {_compact(item)}" for item in records[key]()))
-            parts.append(f"  ]{comma}")
+            parts.append(f"  {json.dumps(key)}: [\n")
+            for m, record in enumerate(records[key]()):
+                if m:
+                    parts.append(",\n")
+                parts.append(record)
+            parts.append(f"\n  ]{comma}\n")
         else:
             value = plain.get(key, [])
-            parts.append(f"  {json.dumps(key)}: {_compact(value)}{comma}")
-    parts.append("}")
-    return "\n".join(parts) + "\n"
+            parts.append(f"  {json.dumps(key)}: {_compact(value)}{comma}\n")
+    parts.append("}\n")
+    return "".join(parts)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.model import Finding, Identity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import by_severity, finding_location, visible
 from nhi_toolkit.rules import RULE_ERROR_ID

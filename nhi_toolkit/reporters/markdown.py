@@ -13,9 +13,9 @@ import html
 import re
 from collections.abc import Iterator
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.expiry import format_instant
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import finding_location, place, visible
 from nhi_toolkit.rules.base import help_uri

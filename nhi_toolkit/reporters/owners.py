@@ -12,9 +12,10 @@ import json
 from datetime import datetime
 from typing import Any
 
-from nhi_toolkit.engine import Report
+from nhi_toolkit.checks import expiring_soon
 from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import UNKNOWN, Identity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters._common import visible
 from nhi_toolkit.reporters.markdown import escape
 
@@ -31,7 +32,7 @@ def _state(ident: Identity, now: datetime, soon_days: int) -> str:
         return "unknown_expiry" if ident.expires is UNKNOWN and not ident.expiry_error else "no_expiry"
     if is_expired(ident.expires_at, now):
         return "expired"
-    if (ident.expires_at - now).total_seconds() <= soon_days * 86400:
+    if expiring_soon(ident.expires_at, now, soon_days):
         return "expiring_soon"
     return "ok"
 

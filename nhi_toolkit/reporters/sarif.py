@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from nhi_toolkit import __version__
-from nhi_toolkit.engine import Report
 from nhi_toolkit.expiry import format_instant
 from nhi_toolkit.model import Finding, Location, Severity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.reporters._common import SEVERITY_WORD, by_severity, finding_location, place, visible
 from nhi_toolkit.rules.base import Rule

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nhi_toolkit.engine import Report
 from nhi_toolkit.errors import printable
 from nhi_toolkit.model import UNKNOWN, Severity
+from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.suppress import suppression_label
 
@@ -109,4 +109,5 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
         + (f", {s['suppressed']} suppressed" if s["suppressed"] else "")
         + f") as of {report.now.strftime('%Y-%m-%dT%H:%M:%SZ')}"
     )
-    return "\n".join(lines) + "\n"
+    lines.append("")  # the final line break, without copying the whole text once more
+    return "\n".join(lines)

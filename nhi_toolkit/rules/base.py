@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar
 
 from nhi_toolkit.config import Config
-from nhi_toolkit.loaders.common import Document
 from nhi_toolkit.model import Finding, Identity, Location, Severity
+from nhi_toolkit.records import Document
 
 __all__ = ["DOCS_BASE_ENV", "DOCS_BASE_URL", "Context", "Rule", "docs_base_url", "help_anchor", "help_uri"]
 
@@ -64,13 +64,16 @@ class Context:
     identities: tuple[Identity, ...]
     leavers: Mapping[str, date | None] = field(default_factory=dict)
     by_address: Mapping[str, Identity] = field(default_factory=dict)
+    documents: tuple[Document, ...] = ()
+    """Every document of the check, in argument order (for rules that compare inputs: drift)."""
 
     @classmethod
     def make(cls, config: Config, now: datetime, document: Document, identities: list[Identity],
-             leavers: Mapping[str, date | None] | None = None) -> Context:
+             leavers: Mapping[str, date | None] | None = None,
+             documents: Sequence[Document] = ()) -> Context:
         """Build a context with its address index."""
         return cls(config, now, document, tuple(identities), leavers or {},
-                   {i.address: i for i in identities})
+                   {i.address: i for i in identities}, tuple(documents))
 
 
 class Rule:
@@ -93,6 +96,19 @@ class Rule:
     def help_uri(self) -> str:
         """Absolute link to this rule's documentation."""
         return help_uri(self.id, self.name)
+
+    @property
+    def per_identity(self) -> bool:
+        """True when the rule judges each identity alone (it keeps the default :meth:`check_all`):
+        the engine then judges every identity once against all such rules, in one pass. A rule that
+        needs the whole set overrides :meth:`check_all`, its whole-set hook."""
+        return type(self).check_all is Rule.check_all
+
+    @property
+    def judges_identities(self) -> bool:
+        """False for a rule that overrides neither :meth:`check` nor :meth:`check_all` (its findings
+        come from elsewhere, such as the suppression rules): nothing to run per identity."""
+        return not (self.per_identity and type(self).check is Rule.check)
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         """Findings for one identity."""

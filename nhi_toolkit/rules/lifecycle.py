@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+from nhi_toolkit.checks import exceeds_lifetime, expiring_soon, max_lifetime_days
 from nhi_toolkit.expiry import format_instant, is_date_only, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
 from nhi_toolkit.rules.base import Context, Rule
@@ -137,10 +138,7 @@ class ExpiringSoon(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         at = identity.deadline
-        if at is None or is_expired(at, ctx.now):
-            return
-        # Compared in seconds: timedelta(days=n) overflows for a very large configured window.
-        if (at - ctx.now).total_seconds() <= ctx.config.expiring_soon_days * 86400:
+        if at is not None and expiring_soon(at, ctx.now, ctx.config.expiring_soon_days):
             days = (at - ctx.now).total_seconds() / 86400
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, "
                                          f"in {days:.1f} days{_whose_deadline(identity)}")
@@ -157,11 +155,9 @@ class ExpiryTooFar(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         at = identity.expires_at
-        itype = ctx.config.catalog.get(identity.type)
-        limit = ctx.config.max_lifetime_for(itype) if itype else None
+        limit = max_lifetime_days(ctx.config, identity.type)
         lifetime = identity.native_lifetime
-        if at is None and lifetime is not None and limit is not None and \
-                lifetime.total_seconds() > limit * 86400:
+        if at is None and lifetime is not None and exceeds_lifetime(lifetime, limit):
             # Created at apply: it will live at least this long from now.
             yield self.finding(identity, f"{identity.address} lives {lifetime.total_seconds() / 86400:g} "
                                          f"days from creation by its {identity.native_attr}, more than "
@@ -169,7 +165,7 @@ class ExpiryTooFar(Rule):
             return
         if at is None:
             return
-        if limit is not None and (at - ctx.now).total_seconds() > limit * 86400:
+        if exceeds_lifetime(at - ctx.now, limit):
             yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, more than "
                                          f"{limit} days from now (the maximum for {identity.type})"
                                          f"{_whose(identity)}")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
+from nhi_toolkit.checks import (
+    declared_revocation_path,
+    is_rotation_path,
+    is_terraform_path,
+    leaver_match,
+    owner_departure,
+)
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Severity
 from nhi_toolkit.rules.base import Context, Rule
 
 __all__ = ["Drift", "MissingRevocationPath", "OwnerOffboarded", "SharedIdentity", "leaver_match"]
-
-_TERRAFORM_PATHS = {"terraform", "terraform-destroy", "destroy", "nhi-retire"}
-_ROTATION_PATHS = {"rotation", "rotate", "secret-rotation"}
 
 
 class MissingRevocationPath(Rule):
@@ -68,13 +72,12 @@ class MissingRevocationPath(Rule):
             yield self.finding(identity, f"{identity.address} stores a credential with no rotation "
                                          "configured (aws_secretsmanager_secret_rotation)",
                                severity=Severity.WARNING)
-        declared = identity.tag(ctx.config.revocation_keys)
-        if isinstance(declared, str) and declared.strip():
-            path = declared.strip().lower()
-            if path in _TERRAFORM_PATHS and res.prevent_destroy:
+        declared = declared_revocation_path(identity, ctx.config.revocation_keys)
+        if declared is not None:
+            if is_terraform_path(declared) and res.prevent_destroy:
                 yield self.finding(identity, f"{identity.address} declares revocation path "
                                              f"'{declared}' but prevent_destroy blocks it")
-            if path in _ROTATION_PATHS and not _has_rotation(identity, rotated):
+            if is_rotation_path(declared) and not _has_rotation(identity, rotated):
                 yield self.finding(identity, f"{identity.address} declares revocation path "
                                              f"'{declared}' but no rotation is configured")
 
@@ -135,6 +138,11 @@ class Drift(Rule):
     )
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
+        yield from self._changed_outside(ctx)
+        yield from self._declared_vs_state(ctx)
+
+    def _changed_outside(self, ctx: Context) -> Iterator[Finding]:
+        """What a plan's ``resource_drift`` says changed outside Terraform."""
         catalog = ctx.config.catalog
         for res in ctx.document.drift:
             if res.type not in catalog:
@@ -162,16 +170,36 @@ class Drift(Rule):
                                                 else ""),
                                        address=res.address, source=res.source)
 
+    def _declared_vs_state(self, ctx: Context) -> Iterator[Finding]:
+        """Drift between declared configuration (HCL, CDKTF) and state, when both are checked.
 
-def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
-    """The leavers-list entry matching an owner (email or handle, case-insensitive), if any."""
-    o = owner.strip().lower()
-    local = o.split("@", 1)[0]
-    for entry in leavers:
-        e = str(entry)
-        if e == o or ("@" not in e and e == local) or ("@" not in o and e.split("@", 1)[0] == o):
-            return e
-    return None
+        It compares documents, so it is judged once, in the context of the first state document.
+        """
+        states = [d for d in ctx.documents if d.kind in _STATE_KINDS]
+        declared = [d for d in ctx.documents if d.kind in _DECLARED_KINDS]
+        if not declared or not states or ctx.document is not states[0]:
+            return
+        catalog = ctx.config.catalog
+        decl = {r.config_address: r for d in declared for r in d.resources
+                if r.type in catalog and r.action not in ("delete", "forget")}
+        seen_state: set[str] = set()
+        for doc in states:
+            for res in doc.resources:
+                if res.type not in catalog:
+                    continue
+                seen_state.add(res.config_address)
+                if res.config_address not in decl:
+                    yield self.finding(None, f"{res.address} is in state but no configuration declares "
+                                             "it (orphan)", address=res.address, source=res.source)
+        for addr, res in sorted(decl.items()):
+            if addr not in seen_state:
+                yield self.finding(None, f"{addr} is declared but not in state (not applied yet, or "
+                                         "deleted outside Terraform)",
+                                   address=addr, source=res.source, severity=Severity.INFO)
+
+
+_DECLARED_KINDS = (InputKind.HCL, InputKind.CDKTF)
+_STATE_KINDS = (InputKind.STATE, InputKind.SHOW_STATE)
 
 
 class OwnerOffboarded(Rule):
@@ -183,16 +211,9 @@ class OwnerOffboarded(Rule):
     fix = "Hand the identity to a current owner through Terraform, or retire it (nhi retire --leavers)."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        if not ctx.leavers or not isinstance(identity.owner, str):
-            return
-        entry = leaver_match(identity.owner, ctx.leavers)
-        if entry is None:
-            return
-        left_on = ctx.leavers[entry]
-        if left_on is not None and left_on > ctx.now.date():
-            return
-        when = f" on {left_on.isoformat()}" if left_on else ""
-        yield self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{when}")
+        left = owner_departure(identity.owner, ctx.leavers, ctx.now)
+        if left is not None:
+            yield self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{left.when}")
 
 
 class SharedIdentity(Rule):
@@ -207,34 +228,51 @@ class SharedIdentity(Rule):
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         keys = ctx.config.integration_keys
-        by_config: dict[str, list[Identity]] = {}
-        for ident in ctx.identities:
-            by_config.setdefault(ident.resource.config_address, []).append(ident)
+        index: _Instances | None = None  # built on the first reference followed
         users: dict[str, set[str]] = {}
         for ident in ctx.identities:
-            if ident.resource.deleted or ident.inherited:
-                continue
+            res = ident.resource
+            if res.deleted or ident.inherited or not (ident.parent or res.references):
+                continue  # nothing it uses, or not its own integration tag
             integ = ident.tag(keys)
             if not (isinstance(integ, str) and integ.strip()):
                 continue
             # Per instance: a for_each'd key uses its own user, not every user of that resource.
             targets = {ident.parent} if ident.parent else set()
-            for ref in ident.resource.references:
-                cands = by_config.get(ref, [])
-                if len(cands) == 1:
-                    targets.add(cands[0].address)
-                else:
-                    targets.update(c.address for c in cands if c.resource.index == ident.resource.index
-                                   and c.resource.module == ident.resource.module)
+            if res.references:
+                index = index or _Instances(ctx.identities)
+                for ref in res.references:
+                    cands = index.by_config.get(ref, [])
+                    if len(cands) == 1:
+                        targets.add(cands[0].address)
+                    else:
+                        targets.update(c.address for c in index.by_instance.get((ref, res.index, res.module), ()))
             for target in targets - {ident.address, None}:
                 users.setdefault(target, set()).add(integ.strip())
         for ident in ctx.identities:
             if ident.resource.deleted:
                 continue
-            found = set(users.get(ident.address, ()))
+            used = users.get(ident.address)
             own = ident.tag(keys)
+            if used is None and not (isinstance(own, str) and ("," in own or ";" in own)):
+                continue  # one integration at most: its own tag, a single name
+            found = set(used or ())
             if isinstance(own, str) and own:
                 found.update(p.strip() for p in own.replace(";", ",").split(",") if p.strip())
             if len(found) > 1:
                 yield self.finding(ident, f"{ident.address} is used by {len(found)} integrations "
                                           f"({', '.join(sorted(found))}); revoking it breaks all of them")
+
+
+class _Instances:
+    """Identities by configuration address, and by (configuration address, instance key, module
+    instance), so that a for_each'd child finds its own parent instance without scanning every
+    instance."""
+
+    def __init__(self, identities: Iterable[Identity]):
+        self.by_config: dict[str, list[Identity]] = {}
+        self.by_instance: dict[tuple[str, int | str | None, str], list[Identity]] = {}
+        for ident in identities:
+            res = ident.resource
+            self.by_config.setdefault(res.config_address, []).append(ident)
+            self.by_instance.setdefault((res.config_address, res.index, res.module), []).append(ident)

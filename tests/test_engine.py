@@ -224,6 +224,45 @@ def test_state_and_hcl_join_and_keep_declared_vs_state_drift(tmp_path: Path, hcl
     assert rows(report, "aws_iam_user.orphan")[0]["status"] == "error"
 
 
+def test_declared_vs_state_drift_is_the_drift_rules_judged_once_with_every_document(
+        tmp_path: Path, hcl_dir: Path) -> None:
+    from nhi_toolkit.config import config_from_mapping
+    from nhi_toolkit.loaders import load_inputs
+    from nhi_toolkit.rules.base import Context
+    from nhi_toolkit.rules.retirement import Drift
+
+    states = [write_json(tmp_path / f"{n}.tfstate", state_doc(
+        state_resource("aws_iam_user", "kept", {"name": "kept", "tags": TAGS}),
+        state_resource("aws_iam_user", n, {"name": n, "tags": TAGS}))) for n in ("first", "second")]
+    docs = load_inputs([str(hcl_dir), *map(str, states)])
+    config = config_from_mapping({})
+    judged = [sorted(f.address for f in Drift().check_all(Context.make(config, NOW, doc, [], None, docs)))
+              for doc in docs]
+    # Only the first state's context reports it, for every state: one finding per drifted address.
+    assert judged == [[], ["aws_iam_role.r", "aws_iam_user.first", "aws_iam_user.second"], []]
+    # Without the other documents in its context the rule sees no declared-vs-state drift.
+    assert list(Drift().check_all(Context.make(config, NOW, docs[1], [], None))) == []
+
+
+def test_declared_vs_state_drift_takes_severity_overrides_and_waivers(tmp_path: Path, hcl_dir: Path) -> None:
+    from nhi_toolkit.config import config_from_mapping
+    from nhi_toolkit.engine import check_paths
+
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(
+        state_resource("aws_iam_user", "kept", {"name": "kept", "tags": TAGS}),
+        state_resource("aws_iam_user", "orphan", {"name": "orphan", "tags": TAGS}),
+    ))
+    config = config_from_mapping({"severity": {"drift": "warning"}, "suppress": [
+        {"rule": "drift", "address": "aws_iam_role.r", "reason": "applied by the next pipeline run",
+         "until": "2026-07-01"}]})
+    report = check_paths([str(hcl_dir), str(state)], config, NOW)
+    drift = {(f.address, f.severity.label, f.suppressed is not None) for f in report.findings if f.rule == "drift"}
+    assert drift == {("aws_iam_user.orphan", "warning", False), ("aws_iam_role.r", "warning", True)}
+    assert "suppression-stale" not in {f.rule for f in report.findings}
+    assert "drift" not in {f.rule for f in check_paths([str(hcl_dir), str(state)],
+                                                       config_from_mapping({"disable": ["drift"]}), NOW).findings}
+
+
 # -- inputs of one kind are not joined --------------------------------------------------------------
 
 def test_two_plans_keep_a_row_each(tmp_path: Path) -> None:

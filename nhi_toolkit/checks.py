@@ -1,0 +1,130 @@
+"""One implementation of each lifecycle judgement: the rules, retirement, the CDKTF constructs and the
+live AWS check all call these, so a rule and its twin elsewhere cannot drift apart.
+
+* **leaver match**: is an owner on the leavers list, and has that person left as of ``now``;
+* **revocation path**: which declared revocation paths Terraform (or rotation) carries out;
+* **expiring soon**: is a deadline within the warning window and not yet passed;
+* **lifetime excess**: is a span longer than a type's maximum lifetime.
+
+Pure functions over plain values: no I/O, no printing. Spans are compared in seconds, never by
+building ``timedelta(days=limit)``, which overflows for a very large configured number of days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from nhi_toolkit.expiry import is_expired
+
+if TYPE_CHECKING:
+    from nhi_toolkit.config import Config
+    from nhi_toolkit.model import Identity
+
+__all__ = [
+    "ROTATION_PATHS",
+    "TERRAFORM_PATHS",
+    "Departure",
+    "declared_revocation_path",
+    "exceeds_lifetime",
+    "expiring_soon",
+    "is_rotation_path",
+    "is_terraform_path",
+    "leaver_match",
+    "max_lifetime_days",
+    "owner_departure",
+]
+
+_DAY = 86400
+
+#: Declared revocation paths that mean "Terraform destroys it" (compared stripped, lower case).
+TERRAFORM_PATHS = frozenset({"terraform", "terraform-destroy", "destroy", "nhi-retire"})
+#: Declared revocation paths that mean "rotation replaces it".
+ROTATION_PATHS = frozenset({"rotation", "rotate", "secret-rotation"})
+
+
+# --- leavers --------------------------------------------------------------------------------------
+
+
+def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
+    """The leavers-list entry matching an owner (email or handle, case-insensitive), if any."""
+    o = owner.strip().lower()
+    local = o.split("@", 1)[0]
+    for entry in leavers:
+        e = str(entry)
+        if e == o or ("@" not in e and e == local) or ("@" not in o and e.split("@", 1)[0] == o):
+            return e
+    return None
+
+
+@dataclass(frozen=True)
+class Departure:
+    """An owner found on the leavers list who has left: the matching entry and the leaving date."""
+
+    entry: str
+    left_on: date | None
+
+    @property
+    def when(self) -> str:
+        """`` on YYYY-MM-DD`` when the date is known, else empty (for messages)."""
+        return f" on {self.left_on.isoformat()}" if self.left_on else ""
+
+
+def owner_departure(owner: object, leavers: Mapping[str, date | None] | None,
+                    now: datetime) -> Departure | None:
+    """The departure of ``owner`` when it is on ``leavers`` with no date or a date on or before
+    ``now``'s day; None otherwise (not a string, not listed, or leaving later)."""
+    if not leavers or not isinstance(owner, str):
+        return None
+    entry = leaver_match(owner, leavers)
+    if entry is None:
+        return None
+    left_on = leavers[entry]
+    if left_on is not None and left_on > now.date():
+        return None
+    return Departure(entry, left_on)
+
+
+# --- revocation paths -----------------------------------------------------------------------------
+
+
+def declared_revocation_path(identity: Identity, keys: tuple[str, ...], *,
+                             own_only: bool = False) -> str | None:
+    """The revocation path the identity's tags declare (as written), or None when none is declared
+    or it is blank. With ``own_only``, a path inherited from a parent does not count."""
+    if own_only and identity.inherited:
+        return None
+    declared = identity.tag(keys)
+    return declared if isinstance(declared, str) and declared.strip() else None
+
+
+def is_terraform_path(path: str) -> bool:
+    """True when a declared revocation path is carried out by a Terraform destroy."""
+    return path.strip().lower() in TERRAFORM_PATHS
+
+
+def is_rotation_path(path: str) -> bool:
+    """True when a declared revocation path is carried out by rotation."""
+    return path.strip().lower() in ROTATION_PATHS
+
+
+# --- expiry windows and lifetimes -----------------------------------------------------------------
+
+
+def expiring_soon(deadline: datetime, now: datetime, days: int) -> bool:
+    """True when ``deadline`` has not passed and is at most ``days`` days after ``now``."""
+    return not is_expired(deadline, now) and (deadline - now).total_seconds() <= days * _DAY
+
+
+def max_lifetime_days(config: Config, rtype: str) -> int | None:
+    """The maximum lifetime in days of a resource type (config, then catalog); None when the type
+    is not an identity type or has no limit."""
+    itype = config.catalog.get(rtype)
+    return config.max_lifetime_for(itype) if itype else None
+
+
+def exceeds_lifetime(span: timedelta, limit_days: int | None) -> bool:
+    """True when ``span`` is longer than ``limit_days`` days (never with no limit)."""
+    return limit_days is not None and span.total_seconds() > limit_days * _DAY

@@ -1,0 +1,110 @@
+"""The records every stage sees: what a loader yields (Document, Note) and what reporters render
+(Report). Loaders, inventory, rules, the engine and reporters all import them from here, so no stage
+has to import another stage to name what it passes on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from nhi_toolkit.model import Finding, Identity, InputKind, Location, Resource, Severity
+
+__all__ = ["Document", "Note", "Report", "identity_key"]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something a loader could not evaluate and a rule must report (e.g. a module not followed)."""
+
+    rule: str
+    address: str
+    message: str
+    source: Location
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded input unit: a plan, a state, one synthesized stack, or one HCL directory."""
+
+    path: str
+    kind: InputKind
+    resources: tuple[Resource, ...]
+    drift: tuple[Resource, ...] = ()
+    """Plans: resources changed outside Terraform (``resource_drift``), values as they now are."""
+    refresh_only: bool = False
+    terraform_version: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    notes: tuple[Note, ...] = ()
+    """What the loader left unevaluated, for the rules to report (module-not-followed)."""
+
+
+def identity_key(identity: Identity) -> str:
+    """The key of one report row: address, declaring file and line, and the input when it differs
+    (cached on the identity: :attr:`Identity.row_key`)."""
+    return identity.row_key
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a reporter renders. Identities and findings are sorted; output is deterministic."""
+
+    now: datetime
+    inputs: tuple[str, ...]
+    identities: tuple[Identity, ...]
+    findings: tuple[Finding, ...]
+    statuses: Mapping[str, str] = field(default_factory=dict)
+    """Identity key (address + source) -> status word."""
+    fail_on: str = "error"
+    sources: Mapping[str, tuple[Location, ...]] = field(default_factory=dict)
+    """Identity key -> every input a joined identity was read from, in argument order."""
+    identity_findings: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict)
+    """Identity key -> the findings about that identity (suppressed ones included)."""
+
+    def status_of(self, identity: Identity) -> str:
+        """The status word of one identity (ok, expired, expiring-soon, ...)."""
+        return self.statuses.get(identity_key(identity), "ok")
+
+    def sources_of(self, identity: Identity) -> tuple[Location, ...]:
+        """Every input the identity was read from (one entry unless several inputs were joined)."""
+        return self.sources.get(identity_key(identity)) or (identity.source,)
+
+    def findings_of(self, identity: Identity) -> tuple[Finding, ...]:
+        """The active (not waived) findings about one identity, worst first."""
+        found = [f for f in self.identity_findings.get(identity_key(identity), ()) if f.suppressed is None]
+        return tuple(sorted(found, key=lambda f: (-f.severity, f.rule_id, f.message)))
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        """Findings not waived by a suppression."""
+        return tuple(f for f in self.findings if f.suppressed is None)
+
+    def failed(self) -> bool:
+        """True when an unsuppressed finding is at or above ``fail_on``."""
+        if self.fail_on == "never":
+            return False
+        threshold = Severity.parse(self.fail_on)
+        return any(f.severity >= threshold for f in self.active)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for the JSON ``summary`` object."""
+        by_sev = {s.label: 0 for s in sorted(Severity, reverse=True)}
+        by_rule: dict[str, int] = {}
+        for f in self.active:
+            by_sev[f.severity.label] += 1
+            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        statuses: dict[str, int] = {}
+        for ident in self.identities:
+            s = self.status_of(ident)
+            statuses[s] = statuses.get(s, 0) + 1
+        return {
+            "identities": len(self.identities),
+            "findings": len(self.active),
+            "suppressed": len(self.findings) - len(self.active),
+            "by_severity": by_sev,
+            "by_rule": dict(sorted(by_rule.items())),
+            "by_status": dict(sorted(statuses.items())),
+            "fail_on": self.fail_on,
+            "failed": self.failed(),
+        }
