@@ -311,7 +311,7 @@ def test_only_the_aws_package_imports_boto3(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parents[1] / "nhi_toolkit"
+    root = Path(__file__).resolve().parents[2] / "nhi_toolkit"
     offenders = []
     for path in root.rglob("*.py"):
         if path.relative_to(root).parts[0] == "aws":

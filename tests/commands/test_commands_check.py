@@ -7,26 +7,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from click.testing import CliRunner, Result
-from conftest import NOW_TEXT, Run, change, plan_doc, run_nhi, write_json
+from conftest import FIXTURES, NOW_TEXT, Run, change, plan_doc, run_nhi, validate_report, write_json
 
 from nhi_toolkit.cli import main
-from nhi_toolkit.schemas import REPORT_SCHEMA, load_schema
 
 OWNER = "alice@example.com"
-
-#: The documented ``--format json`` contract (version 1), as the package ships it.
-SCHEMA: dict[str, Any] = load_schema(REPORT_SCHEMA)
-
-
-def validate_report(doc: Any) -> None:
-    """Schema, plus sorted findings and identities."""
-    jsonschema.validate(doc, SCHEMA)
-    idents = [(i["address"], i["source"]["file"]) for i in doc["identities"]]
-    assert idents == sorted(idents)
-    assert [f["address"] for f in doc["findings"]] == sorted(f["address"] for f in doc["findings"])
 
 
 def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
@@ -335,7 +322,7 @@ def test_output_does_not_depend_on_local_timezone(clean_plan: Path) -> None:
 def _regenerate_module() -> Any:
     import importlib.util
 
-    path = Path(__file__).resolve().parent / "fixtures" / "check" / "regenerate.py"
+    path = FIXTURES / "check" / "regenerate.py"
     spec = importlib.util.spec_from_file_location("nhi_fixture_regenerate", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

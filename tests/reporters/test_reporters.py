@@ -3,7 +3,7 @@ nhi explain and docs/rules.md.
 
 Reports are built in memory where a shape is needed (25,000+ results, hostile text) and through the
 command where the wiring matters. Markdown golden files live in tests/fixtures/reporters/; rewrite
-them after a reviewed change with ``NHI_UPDATE_GOLDEN=1 pytest tests/test_reporters_formats.py``.
+them after a reviewed change with ``NHI_UPDATE_GOLDEN=1 pytest tests/reporters/test_reporters.py``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from nhi_toolkit.reporters import markdown as md
 from nhi_toolkit.rules.docs import render_rules_doc
 from nhi_toolkit.rules.guide import documented_rules
 
-SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 GOLDEN = FIXTURES / "reporters"
 HCL_CASE = FIXTURES / "check" / "hcl-default-tags-revocation" / "input"
 CHECK_NOW = "2026-12-01"
@@ -90,13 +89,6 @@ def _many(n_idents: int, per_ident: int = 1) -> Report:
 
 
 # -- SARIF ------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def sarif_schema() -> dict[str, Any]:
-    if not SCHEMA.is_file():
-        pytest.skip(f"SARIF schema not found at {SCHEMA}")
-    return json.loads(SCHEMA.read_text(encoding="utf-8"))
-
 
 def _validate(doc: dict[str, Any], schema: dict[str, Any]) -> None:
     import jsonschema

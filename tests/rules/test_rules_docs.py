@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 
 from nhi_toolkit.cli import main
 from nhi_toolkit.model import Severity
@@ -18,7 +19,6 @@ from nhi_toolkit.rules.docs import README_MARKER, render_readme_table, render_ru
 from nhi_toolkit.rules.docs import main as docs_main
 from nhi_toolkit.rules.guide import GUIDES, documented_rules
 
-REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "nhi_toolkit"
 
 
