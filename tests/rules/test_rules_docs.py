@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import json
 import re
 from pathlib import Path
 
@@ -107,7 +108,6 @@ def test_every_rule_is_fully_documented(rule: Rule) -> None:
 
 
 def test_rules_json_lists_which_condition_gives_which_severity() -> None:
-    import json
 
     items = {i["id"]: i for i in json.loads(CliRunner().invoke(main, ["rules", "--format", "json"]).stdout)}
     assert [s["severity"] for s in items["NHI015"]["severities"]] == ["error", "warning"]
@@ -177,3 +177,16 @@ def test_every_severity_a_rule_gives_is_documented() -> None:
         documented = {sev for sev, _ in rule.severities} or {rule.severity}
         assert levels <= documented, (f"{where}: {rule.id} {rule.name} gives {sorted(s.label for s in levels)} "
                                       "but its `severities` do not say when")
+
+
+def test_rule_error_pseudo_rule_is_documented() -> None:
+    ids = [r.id for r in documented_rules()]
+    assert ids[0] == "NHI000" and len(ids) == len(set(ids))
+
+
+def test_docs_rules_md_matches_the_registry() -> None:
+    path = REPO / "docs" / "rules.md"
+    assert path.read_text(encoding="utf-8") == render_rules_doc(), (
+        "docs/rules.md drifted from the rule registry: run python -m nhi_toolkit.rules.docs > docs/rules.md")
+    for rule in documented_rules():
+        assert f"\n## {rule.id} {rule.name}\n" in render_rules_doc()
