@@ -22,7 +22,6 @@ __all__ = [
     "is_date_only",
     "is_expired",
     "parse_now",
-    "seconds_left",
 ]
 
 # re.ASCII: without it \d also matches other scripts' digits (fullwidth, Arabic-Indic ...).
@@ -114,11 +113,6 @@ def parse_now(text: str) -> datetime:
 def is_expired(expires_at: datetime, now: datetime) -> bool:
     """An identity is expired when now is at or past its expiry instant."""
     return now >= expires_at
-
-
-def seconds_left(expires_at: datetime, now: datetime) -> float:
-    """Seconds until expiry (negative once expired)."""
-    return (expires_at - now).total_seconds()
 
 
 def format_instant(instant: datetime) -> str:

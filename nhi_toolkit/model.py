@@ -152,11 +152,6 @@ class Resource:
         return found
 
     @property
-    def module_instance(self) -> str:
-        """The module instance path this resource lives in (``module.a["k"]``), empty for root."""
-        return self.module
-
-    @property
     def deleted(self) -> bool:
         """True when a plan removes this resource (or Terraform forgets it)."""
         return self.action in ("delete", "forget")

@@ -168,8 +168,8 @@ def _helper_value(helper: Resource, attr: str) -> datetime | Unknown | None:
     known = values.get(want)
     if isinstance(known, str):
         return _instant(known)
-    if want == result_attr and values.get(result_attr) is UNKNOWN and helper.kind not in (
-            InputKind.HCL, InputKind.CDKTF):
+    pending = values.get(result_attr) is UNKNOWN  # apart: `x is UNKNOWN` in a condition narrows UNKNOWN to Any
+    if want == result_attr and pending and helper.kind not in (InputKind.HCL, InputKind.CDKTF):
         return UNKNOWN
     base_raw = values.get(base_attr)
     if not isinstance(base_raw, str):

@@ -164,3 +164,28 @@ def tf():  # type: ignore[no-untyped-def]
         return find_terraform(timeout=300)
     except TerraformError as exc:
         pytest.skip(f"no Terraform available: {exc}")
+
+
+#: The official SARIF 2.1.0 schema, shared next to the repository (read-only).
+SARIF_SCHEMA = REPO.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+@pytest.fixture(scope="module")
+def sarif_schema() -> dict[str, Any]:
+    """The SARIF 2.1.0 schema; tests that need it skip when it is not there."""
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"SARIF schema not found at {SARIF_SCHEMA}")
+    schema: dict[str, Any] = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    return schema
+
+
+def validate_report(doc: Any) -> None:
+    """A ``--format json`` report against the shipped schema, plus sorted findings and identities."""
+    import jsonschema
+
+    from nhi_toolkit.schemas import REPORT_SCHEMA, load_schema
+
+    jsonschema.validate(doc, load_schema(REPORT_SCHEMA))
+    idents = [(i["address"], i["source"]["file"]) for i in doc["identities"]]
+    assert idents == sorted(idents)
+    assert [f["address"] for f in doc["findings"]] == sorted(f["address"] for f in doc["findings"])

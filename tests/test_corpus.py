@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CORPUS, NOW_TEXT, corpus_files, run_nhi
-from test_cli_check import validate_report
+from conftest import CORPUS, NOW_TEXT, corpus_files, run_nhi, validate_report
 
 
 def _state_version(path: Path) -> int | None:

@@ -312,7 +312,7 @@ def test_declares_nhi_now_refuses_a_fifo(tmp_path: Path) -> None:
 
     write(tmp_path, {"a.tf": "# nothing\n"})
     os.mkfifo(tmp_path / "main.tf")
-    with pytest.raises(InputError, match="main.tf"):
+    with pytest.raises(InputError, match=r"main\.tf"):
         declares_nhi_now(tmp_path)
 
 
@@ -323,7 +323,7 @@ def test_check_paths_applies_max_input_mb(tmp_path: Path) -> None:
 
     write(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
     config = config_from_mapping({"max_input_mb": 0.001})
-    with pytest.raises(InputError, match="main.tf"):
+    with pytest.raises(InputError, match=r"main\.tf"):
         check_paths([str(tmp_path)], config, NOW)
 
 

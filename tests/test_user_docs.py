@@ -78,7 +78,7 @@ def test_nhi_rules_lists_every_documented_rule_by_id_in_aligned_columns() -> Non
     lines = CliRunner().invoke(main, ["rules"]).output.splitlines()
     assert [line.split()[0] for line in lines] == ids
     # the severity column starts at the same place on every line, however long the name
-    assert len({line.index(r["severity"], 8 + len(r["name"])) for line, r in zip(lines, listed)}) == 1
+    assert len({line.index(r["severity"], 8 + len(r["name"])) for line, r in zip(lines, listed, strict=True)}) == 1
 
 
 def _help(args: list[str]) -> str:

@@ -75,7 +75,7 @@ class S3ChainStore:
             with _lock:
                 session = AwsSession(_options)
         self.session = session
-        self._retention: tuple[str, timedelta] | None | bool = False  # False: not looked up yet
+        self._retention: tuple[str, timedelta] | bool | None = False  # False: not looked up yet
 
     # -- ChainStore ----------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ every object ending in ``.tfstate`` under ``prefix/`` and under ``env:/*/prefix/
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import botocore.exceptions
 
@@ -79,10 +79,11 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return bucket, prefix
 
 
-def _listing(session: AwsSession, bucket: str, prefix: str) -> Iterator[dict]:  # type: ignore[type-arg]
-    return session.require("s3", "ListObjectsV2", f"s3://{bucket}/{prefix}",
+def _listing(session: AwsSession, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    listing: list[dict[str, Any]] = session.require("s3", "ListObjectsV2", f"s3://{bucket}/{prefix}",
                            lambda c: list(paginate(c, "list_objects_v2", "Contents", Bucket=bucket,
                                                    Prefix=prefix)))
+    return listing
 
 
 def list_states(url: str, session: AwsSession | None = None, *,

@@ -47,7 +47,8 @@ FRESHNESS_ROLE = ("usage data from IAM (RoleLastUsed), which records use within 
 
 def _rule(name: str) -> Rule:
     rule = rule_by_key(name)
-    assert rule is not None, name
+    if rule is None:
+        raise LookupError(f"no rule named {name!r} in the registry")
     return rule
 
 

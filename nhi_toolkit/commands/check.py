@@ -197,7 +197,9 @@ def write_step_summary(report: Report, options: RenderOptions) -> None:
 
 @click.command()
 @click.option("--format", "-f", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format; json adds each rule's description, fix, waivable and help_uri.")
+              help="Output format; json adds each rule's description, fix, severities (which condition "
+                   "gives which), waivable and help_uri.")
+@handle_errors
 def rules(fmt: str) -> None:
     """List every rule with its id, name, severity and summary, ordered by id (NHI000 rule-error too)."""
     import json
@@ -207,6 +209,8 @@ def rules(fmt: str) -> None:
 
     items = [{"id": r.id, "name": r.name, "severity": r.severity.label, "summary": r.summary,
               "description": r.description, "fix": r.fix, "waivable": waivable_by_default(r),
+              "severities": [{"severity": sev.label, "when": when}
+                             for sev, when in r.severities or ((r.severity, "every finding"),)],
               "help_uri": r.help_uri} for r in documented_rules()]
     if fmt == "json":
         click.echo(json.dumps(items, indent=2, sort_keys=True))

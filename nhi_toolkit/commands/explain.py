@@ -7,6 +7,8 @@ import textwrap
 
 import click
 
+from nhi_toolkit.commands.common import handle_errors
+
 __all__ = ["explain", "explain_text"]
 
 
@@ -30,6 +32,10 @@ def explain_text(key: str) -> str:
              + ("" if waivable_by_default(rule) else ", cannot be suppressed") + f"): {rule.summary}", ""]
     if rule.description:
         lines += para("What it checks", rule.description)
+    if rule.severities:
+        from nhi_toolkit.rules.docs import severity_text
+
+        lines += para("Severity by condition", severity_text(rule))
     lines += para("Why it matters", guide.rationale)
     lines += para("Fix in CDKTF", guide.fix_cdktf)
     lines += para("Fix in HCL", guide.fix_hcl)
@@ -39,6 +45,7 @@ def explain_text(key: str) -> str:
 
 @click.command()
 @click.argument("rule")
+@handle_errors
 def explain(rule: str) -> None:
     """Explain RULE (an id like NHI004 or a name like expired): why it matters and how to fix it."""
     click.echo(explain_text(rule), nl=False)

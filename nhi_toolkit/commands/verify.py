@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -17,10 +19,16 @@ from nhi_toolkit.commands.common import (
 )
 from nhi_toolkit.reporters import REPORTERS
 
+if TYPE_CHECKING:
+    from nhi_toolkit.aws.session import AwsSession
+
 __all__ = ["aws_options", "verify"]
 
 
-def aws_options(func):  # type: ignore[no-untyped-def]
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def aws_options(func: F) -> F:
     """--profile, --region, --endpoint-url, --state-profile, --max-attempts."""
     for opt in reversed((
         click.option("--profile", envvar="AWS_PROFILE", help="AWS profile of the account to read "
@@ -37,7 +45,7 @@ def aws_options(func):  # type: ignore[no-untyped-def]
 
 
 def configure_aws(profile: str | None, region: str | None, endpoint_url: str | None,
-                  state_profile: str | None, max_attempts: int):  # type: ignore[no-untyped-def]
+                  state_profile: str | None, max_attempts: int) -> AwsSession:
     """The scanned account's session; state buckets are read with --state-profile."""
     from nhi_toolkit.aws.s3 import set_state_options
     from nhi_toolkit.aws.session import AwsOptions, AwsSession

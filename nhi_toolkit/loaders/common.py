@@ -267,11 +267,6 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def as_str(value: Any) -> str | None:
-    """The value if it is a string, else None."""
-    return value if isinstance(value, str) else None
-
-
 def collect_references(expressions: Any, into: set[str]) -> None:
     """Gather every ``references`` list in a plan configuration ``expressions`` tree."""
     stack = [expressions]

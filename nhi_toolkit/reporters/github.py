@@ -46,7 +46,7 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     """Annotations, then plain lines for what GitHub would not show, then one summary line."""
     options = options or RenderOptions()
     lines: list[str] = []
-    shown = {sev: 0 for sev in Severity}
+    shown = dict.fromkeys(Severity, 0)
     hidden = 0
     for f in by_severity(report.active):
         file, line, col = _where(f, report, options.root)

@@ -98,7 +98,7 @@ def to_dict(report: Report) -> dict[str, Any]:
 _ENCODE: Callable[[Any], str] = json.JSONEncoder(sort_keys=True, ensure_ascii=False,
                                                  separators=(", ", ": ")).encode
 #: What that encoder writes for a string (the C ``encode_basestring`` when built, as it uses).
-_STRING: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_STRING: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _compact(value: Any) -> str:

@@ -52,7 +52,7 @@ def _fit(rows: list[tuple[str, str, str, str, str]], widths: list[int],
             break
         widths[col] = max(narrowest, min(widths[col], widths[col] - over))
     fitted = [(_clip(r[0], widths[0]), _clip(r[1], widths[1]), *r[2:]) for r in rows]
-    return fitted, widths  # type: ignore[return-value]
+    return fitted, widths
 
 
 def render(report: Report, options: RenderOptions | None = None) -> str:

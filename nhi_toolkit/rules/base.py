@@ -11,16 +11,47 @@ from nhi_toolkit.config import Config
 from nhi_toolkit.model import Finding, Identity, Location, Severity
 from nhi_toolkit.records import Document
 
-__all__ = ["DOCS_BASE_URL", "Context", "Rule", "help_uri"]
+__all__ = ["DOCS_BASE_ENV", "DOCS_BASE_URL", "Context", "Rule", "docs_base_url", "help_anchor", "help_uri"]
 
-#: The one documentation base every rule's help URI is built from (docs/rules.md, generated from the
-#: registry by ``python -m nhi_toolkit.rules.docs``).
+#: The one documentation base every rule's help URI is built from: the address of docs/rules.md
+#: (generated from the registry by ``python -m nhi_toolkit.rules.docs``) in the repository.
 DOCS_BASE_URL = "https://github.com/nhi-toolkit/nhi-toolkit/blob/main/docs/rules.md"
 
+#: Environment variable that points the help URIs at another copy of docs/rules.md (a fork, a mirror,
+#: a release tag); unset or empty means :data:`DOCS_BASE_URL`.
+DOCS_BASE_ENV = "NHI_DOCS_BASE_URL"
 
-def help_uri(rule_id: str, name: str, base: str = DOCS_BASE_URL) -> str:
-    """Absolute URI of a rule's section in docs/rules.md (its heading is ``NHI004 expired``)."""
-    return f"{base}#{rule_id.lower()}-{name}"
+
+def docs_base_url() -> str:
+    """The documentation base in effect: ``NHI_DOCS_BASE_URL`` when set, else :data:`DOCS_BASE_URL`.
+
+    Raises :class:`~nhi_toolkit.errors.ConfigError` (exit 2) for a value that is not an absolute
+    http(s) URL without a fragment, so a typo never ends up in every report's links.
+    """
+    import os
+
+    value = os.environ.get(DOCS_BASE_ENV, "").strip()
+    if not value:
+        return DOCS_BASE_URL
+    scheme, sep, rest = value.partition("://")
+    if scheme.lower() not in ("http", "https") or not sep or not rest.split("/", 1)[0] \
+            or "#" in value or not value.isprintable() or any(ch.isspace() for ch in value):
+        from nhi_toolkit.errors import ConfigError
+
+        raise ConfigError(DOCS_BASE_ENV, "must be an absolute http(s) URL of docs/rules.md without a "
+                                         "'#' fragment, e.g. " + DOCS_BASE_URL)
+    return value
+
+
+def help_anchor(rule_id: str, name: str) -> str:
+    """The anchor of a rule's section in docs/rules.md: its heading ``NHI004 expired`` as GitHub
+    slugs it (``nhi004-expired``)."""
+    return f"{rule_id.lower()}-{name}"
+
+
+def help_uri(rule_id: str, name: str, base: str | None = None) -> str:
+    """Absolute URI of a rule's section in docs/rules.md, under ``base`` (default: :func:`docs_base_url`)."""
+    return f"{docs_base_url() if base is None else base}#{help_anchor(rule_id, name)}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +85,9 @@ class Rule:
     summary: ClassVar[str]
     description: ClassVar[str] = ""
     fix: ClassVar[str] = ""
+    #: For a rule whose findings can differ from the default severity: each severity it can give
+    #: (the default first) with the condition that gives it. Empty when every finding has ``severity``.
+    severities: ClassVar[tuple[tuple[Severity, str], ...]] = ()
     waivable: ClassVar[bool] = True
     #: Judged on identities a plan deletes or forgets too (most rules are not).
     includes_deleted: ClassVar[bool] = False
@@ -98,3 +132,10 @@ class Rule:
             message=message,
             source=source or (identity.source if identity else Location("")),
         )
+
+    @classmethod
+    def severity_labels(cls) -> tuple[str, ...]:
+        """Every severity this rule's findings can have, the default first (``("error", "warning")``)."""
+        if not cls.severities:
+            return (cls.severity.label,)
+        return tuple(s.label for s, _ in cls.severities)

@@ -1,8 +1,8 @@
 """Why each rule matters and how to fix it, in CDKTF and in HCL: one table keyed by rule id.
 
-``nhi explain RULE``, docs/rules.md and the SARIF rule descriptors all read this table. A rule with
-no entry here falls back to its own ``description`` and ``fix``, so a new rule is documented (briefly)
-the moment it is registered in ``ALL_RULES``.
+``nhi explain RULE``, docs/rules.md and the SARIF rule descriptors all read this table. Every rule
+has an entry (a test checks); a rule without one would fall back to its own ``description`` and
+``fix``, so a new rule is documented (briefly) the moment it is registered in ``ALL_RULES``.
 """
 
 from __future__ import annotations
@@ -151,6 +151,81 @@ GUIDES: dict[str, RuleGuide] = {
                    "it is never revoked."),
         fix_cdktf="Give each AiIntegration its own workload_role() and keys.",
         fix_hcl="Declare one identity per integration (for_each over integrations) instead of sharing one.",
+    ),
+    "NHI014": RuleGuide(
+        rationale=("An identity inside a module the check does not read is never judged, so a passing "
+                   "configuration check says nothing about it: the unfollowed call is reported to keep "
+                   "that gap visible."),
+        fix_cdktf=("Check the plan of the synthesized stack (terraform plan, then terraform show -json), "
+                   "which includes every module's resources, or vendor the module as a local source."),
+        fix_hcl=("Check 'terraform show -json PLANFILE', which includes every module's resources, or vendor "
+                 "the module into the repository and call it with a local ./ source."),
+    ),
+    "NHI015": RuleGuide(
+        rationale=("Two expiries for one credential means one of them is wrong. When the credential "
+                   "outlives its tag, the reviewed retirement date is not enforced and the secret keeps "
+                   "working; when it ends first, the integration breaks before its owner expects."),
+        fix_cdktf=("Set the credential's own expiry from the same value as expires=: "
+                   "native_expiry_attrs(resource_type, expires) gives the provider attributes (end_date)."),
+        fix_hcl=("Set the credential's expiry attribute (end_date, valid_before) from the same value as "
+                 "the expires_at tag, for example one local both read; keep a Vault TTL within the tag."),
+    ),
+    "NHI016": RuleGuide(
+        rationale=("A service-linked role is created, scoped and deleted by AWS for one service: an owner "
+                   "or expiry on it would only raise findings nobody can act on. It is still listed, so "
+                   "the inventory stays complete."),
+        fix_cdktf="Nothing to add; to retire it, retire the service resources that use it.",
+        fix_hcl="Nothing to add; to retire it, retire the service resources that use it.",
+    ),
+    "NHI030": RuleGuide(
+        rationale=("The gap a plan check cannot see: the code says the key has expired, yet AWS still "
+                   "accepts it, so whoever holds the secret can still sign requests."),
+        fix_cdktf=("Run nhi retire, or remove the key's construct and deploy; in an emergency deactivate "
+                   "the key in IAM first, then retire it through the stack."),
+        fix_hcl=("Run nhi retire --terraform-dir DIR, or remove the aws_iam_access_key block and apply; in "
+                 "an emergency deactivate the key in IAM first, then retire it."),
+    ),
+    "NHI031": RuleGuide(
+        rationale=("An Inactive key is a revocation that can be undone: anyone allowed iam:UpdateAccessKey "
+                   "can switch it back on, and the secret still exists. Only a deleted key is revoked."),
+        fix_cdktf="Remove the key's construct (or run nhi retire) and deploy.",
+        fix_hcl="Remove the aws_iam_access_key block (or run nhi retire) and apply.",
+    ),
+    "NHI032": RuleGuide(
+        rationale=("The older a key, the more places its secret has been copied to: a key past its "
+                   "type's maximum lifetime has missed its rotation, whatever its expiry tag says."),
+        fix_cdktf="Create a new key in the stack, move the integration to it, then retire the old one (nhi retire).",
+        fix_hcl=("Add a new aws_iam_access_key, move the integration to it, then remove the old block and "
+                 "apply (or nhi retire)."),
+    ),
+    "NHI033": RuleGuide(
+        rationale=("An identity nobody uses keeps access alive that no integration needs, and its misuse "
+                   "would go unnoticed: all risk, no value."),
+        fix_cdktf="Confirm with the owner, then remove the identity's construct (or run nhi retire) and deploy.",
+        fix_hcl=("Confirm with the owner, then run nhi retire or delete the block and apply; raise "
+                 "dormant_days only for identities used on a known, longer cycle."),
+    ),
+    "NHI034": RuleGuide(
+        rationale=("Access added by hand is invisible to review and survives retirement: destroying the "
+                   "user or role through Terraform leaves it behind, or fails on it."),
+        fix_cdktf="Import it into the stack with an owner and an expiry, or delete it in AWS.",
+        fix_hcl="terraform import it into a block with owner and expires_at tags, or delete it in AWS.",
+    ),
+    "NHI035": RuleGuide(
+        rationale=("An identity no state manages has no owner, no expiry and no retirement path in code; "
+                   "the AI-like ones are the likeliest shadow integrations, so they are errors."),
+        fix_cdktf=("Import it into a stack with an owner and an expiry, or delete it; waive a known "
+                   "exception by its ARN with a reason and an end date."),
+        fix_hcl=("terraform import it into a block with owner and expires_at tags, or delete it; waive a "
+                 "known exception by an ARN glob with a reason and an end date."),
+    ),
+    "NHI036": RuleGuide(
+        rationale=("An identity that could not be read could not be verified; counting it as fine would "
+                   "be a false pass, so the failed lookup is an error."),
+        fix_cdktf=("Grant the verifying role the read-only actions listed in docs/aws.md (the message names "
+                   "the missing one) and run nhi verify again."),
+        fix_hcl=("Grant the verifying role the read-only actions listed in docs/aws.md (the message names "
+                 "the missing one) and run nhi verify again."),
     ),
 }
 

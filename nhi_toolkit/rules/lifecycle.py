@@ -210,6 +210,13 @@ class ExpiryMismatch(Rule):
                    "working first. A date tag agrees with any instant within that UTC day.")
     fix = ("Make them agree: set the credential's end date from the same value as the tag "
            "(nhi_toolkit.native_expiry.native_expiry_attrs), or correct the tag.")
+    severities = (
+        (Severity.ERROR, ("the tag or declaration is earlier than the credential's own expiry, or the "
+                          "credential's lifetime from creation reaches past it (the credential outlives "
+                          "the promised retirement)")),
+        (Severity.WARNING, ("the tag or declaration is later than the credential's own expiry (the "
+                            "credential stops working first)")),
+    )
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
         native, claimed = identity.native_expires_at, identity.claimed_expires_at

@@ -96,6 +96,11 @@ class Unmanaged(LiveRule):
                    "(/aws-service-role/) and AWS-reserved (/aws-reserved/) roles are skipped. The "
                    "finding's address is the ARN, so a suppression can name an ARN glob.")
     fix = "Declare it in Terraform with an owner and an expiry, or delete it; waive known exceptions."
+    severities = (
+        (Severity.WARNING, "nothing about it looks like an AI integration"),
+        (Severity.ERROR, ("it looks like one (trust to, policies, names, tags or secret names of AI "
+                          "services: AI-likeness above zero)")),
+    )
 
 
 class LiveLookupDenied(LiveRule):

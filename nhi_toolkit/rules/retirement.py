@@ -27,6 +27,12 @@ class MissingRevocationPath(Rule):
                    "credential that would outlive it, a stored API key with no rotation, or a declared "
                    "revocation path that does not match the code.")
     fix = "Make the identity destroyable by Terraform, manage its parent, or add rotation."
+    severities = (
+        (Severity.ERROR, ("Terraform will not destroy it (prevent_destroy, a removed block with destroy = "
+                          "false or a plan that forgets it, a declared revocation path the code blocks)")),
+        (Severity.WARNING, ("destroying it may leave access behind (a parent not managed here, a secret "
+                            "copy that outlives its credential, a stored secret with no rotation)")),
+    )
     includes_deleted = True
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
@@ -124,6 +130,12 @@ class Drift(Rule):
                    "configuration and state are checked together, identities in state that no "
                    "configuration declares (orphans) and declared identities missing from state.")
     fix = "Restore the tags through Terraform, or import/remove the identity deliberately."
+    severities = (
+        (Severity.ERROR, ("owner or expiry tags changed or removed outside Terraform, an applied identity "
+                          "deleted outside it, or an identity in state that no configuration declares")),
+        (Severity.INFO, ("a declared identity (configuration or synthesized CDKTF) that is not in state, "
+                         "or for nhi verify not in AWS: not applied yet, as before the first apply")),
+    )
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         yield from self._changed_outside(ctx)

@@ -121,7 +121,7 @@ def test_empty_file_verifies_with_zero_head(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_an_access_error(tmp_path: Path) -> None:
-    with pytest.raises(AuditLogAccessError, match="missing.jsonl"):
+    with pytest.raises(AuditLogAccessError, match=r"missing\.jsonl"):
         verify(tmp_path / "missing.jsonl")
     with pytest.raises(AuditLogAccessError):
         verify(tmp_path)  # a directory

@@ -389,7 +389,7 @@ def test_retirement_lists_revocation_notes_and_takes_uses_of_a_role_first(tmp_pa
     groups = expand(report.identities, {"aws_iam_role.agent": (Reason("expired", "test"),)}, Config())
     (group,) = groups
     assert group.addresses[-1] == "aws_iam_role.agent"
-    assert set(group.addresses[:-1]) == {a for a in case.expect}
+    assert set(group.addresses[:-1]) == set(case.expect)
     assert any(s.startswith("aws_bedrockagent_agent.support: destroying it deletes the Bedrock agent")
                for s in group.steps)
 

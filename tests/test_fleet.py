@@ -138,7 +138,7 @@ def test_object_reads_are_size_capped(aws: str) -> None:  # noqa: F811
 
     put_fleet(aws)
     session = AwsSession(AwsOptions(endpoint_url=aws, region="us-east-1"))
-    (obj,) = [o for o in list_states("s3://tfstate/apps/rag/", session)]
+    (obj,) = list_states("s3://tfstate/apps/rag/", session)
     assert read_object(obj, session).startswith(b"{")
     with pytest.raises(InputError, match="limit"):
         read_object(obj, session, max_bytes=10)

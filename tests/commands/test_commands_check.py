@@ -4,57 +4,27 @@ from __future__ import annotations
 
 import json
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 from click.testing import CliRunner, Result
-from conftest import NOW_TEXT, Run, change, plan_doc, run_nhi, write_json
+from conftest import (
+    FIXTURES,
+    NOW_TEXT,
+    Run,
+    change,
+    plan_doc,
+    run_nhi,
+    validate_report,
+    write_json,
+)
 
 from nhi_toolkit.cli import main
+from nhi_toolkit.reporters import markdown as md
 
 OWNER = "alice@example.com"
-
-#: The documented ``--format json`` contract (version 1).
-SOURCE = {"type": "object",
-          "required": ["file", "line", "column", "module_call", "construct_path", "input"], "properties": {
-    "file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1},
-    "column": {"type": ["integer", "null"], "minimum": 1},
-    "module_call": {"type": ["array", "null"], "items": {
-        "type": "object", "required": ["file", "line"],
-        "properties": {"file": {"type": "string"}, "line": {"type": ["integer", "null"], "minimum": 1}}}},
-    "construct_path": {"type": ["string", "null"]}, "input": {"type": ["string", "null"]}}}
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["version", "now", "inputs", "identities", "findings", "summary"],
-    "properties": {
-        "version": {"const": 1},
-        "now": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"},
-        "inputs": {"type": "array", "items": {"type": "string"}},
-        "identities": {"type": "array", "items": {
-            "type": "object",
-            "required": ["address", "type", "owner", "expires_at", "status", "source"],
-            "properties": {"address": {"type": "string", "minLength": 1}, "type": {"type": "string"},
-                           "owner": {"type": ["string", "null"]}, "expires_at": {"type": ["string", "null"]},
-                           "status": {"type": "string"}, "source": SOURCE}}},
-        "findings": {"type": "array", "items": {
-            "type": "object",
-            "required": ["rule_id", "rule", "severity", "address", "message", "source"],
-            "properties": {"rule_id": {"type": "string", "pattern": r"^NHI\d{3}$"}, "rule": {"type": "string"},
-                           "severity": {"enum": ["error", "warning", "info"]},
-                           "address": {"type": "string"}, "message": {"type": "string"}, "source": SOURCE}}},
-        "summary": {"type": "object", "required": ["identities", "findings", "by_severity"]},
-    },
-}
-
-
-def validate_report(doc: Any) -> None:
-    """Schema, plus sorted findings and identities."""
-    jsonschema.validate(doc, SCHEMA)
-    idents = [(i["address"], i["source"]["file"]) for i in doc["identities"]]
-    assert idents == sorted(idents)
-    assert [f["address"] for f in doc["findings"]] == sorted(f["address"] for f in doc["findings"])
 
 
 def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
@@ -363,7 +333,7 @@ def test_output_does_not_depend_on_local_timezone(clean_plan: Path) -> None:
 def _regenerate_module() -> Any:
     import importlib.util
 
-    path = Path(__file__).resolve().parent / "fixtures" / "check" / "regenerate.py"
+    path = FIXTURES / "check" / "regenerate.py"
     spec = importlib.util.spec_from_file_location("nhi_fixture_regenerate", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -404,3 +374,48 @@ def test_unwritable_output_names_the_file(tmp_path: Path, clean_plan: Path) -> N
     result = CliRunner().invoke(main, ["check", str(clean_plan), "--now", NOW_TEXT, "-o", str(target)])
     assert result.exit_code == 2
     assert str(target) in result.stderr and "internal error" not in result.stderr
+
+
+HCL_CASE = FIXTURES / "check" / "hcl-default-tags-revocation" / "input"
+CHECK_NOW = "2026-12-01"
+
+
+def test_several_formats_and_outputs_in_one_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    files = {fmt: tmp_path / f"r.{fmt}" for fmt in ("sarif", "junit", "markdown", "json", "gitlab")}
+    args = ["check", str(HCL_CASE), "--now", CHECK_NOW, "--sarif-root", str(HCL_CASE)]
+    for fmt, path in files.items():
+        args += ["--format", fmt, "--output", str(path)]
+    result = CliRunner().invoke(main, [*args, "--format", "github"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("::error file=hcl/main.tf,line=22,")
+    json.loads(files["sarif"].read_text(encoding="utf-8"))
+    ET.fromstring(files["junit"].read_text(encoding="utf-8"))
+    assert files["markdown"].read_text(encoding="utf-8").startswith(md.MARKER)
+    assert json.loads(files["json"].read_text(encoding="utf-8"))["summary"]["findings"] == 10
+    assert len(json.loads(files["gitlab"].read_text(encoding="utf-8"))) == 10
+    assert summary.read_text(encoding="utf-8") == files["markdown"].read_text(encoding="utf-8")
+
+
+def test_one_format_alone_still_goes_to_stdout_and_one_output_alone_gets_text(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(HCL_CASE), "--now", CHECK_NOW, "--format", "json"])
+    assert json.loads(result.stdout)["summary"]["identities"] == 8
+    out = tmp_path / "report.txt"
+    result = CliRunner().invoke(main, ["check", str(HCL_CASE), "--now", CHECK_NOW, "-o", str(out)])
+    assert result.stdout == "" and "8 identities, 10 findings" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("pairs", [
+    ["-f", "json", "-f", "sarif"],
+    ["-f", "json", "-o", "a", "-o", "b"],
+    ["-o", "a", "-o", "b"],
+    ["-f", "json", "-o", "same", "-f", "sarif", "-o", "same"],
+])
+def test_format_output_pairs_that_do_not_add_up_are_usage_errors(pairs: list[str], tmp_path: Path) -> None:
+    pairs = [str(tmp_path / p) if p in ("a", "b", "same") else p for p in pairs]
+    result = CliRunner().invoke(main, ["check", str(HCL_CASE), "--now", CHECK_NOW, *pairs])
+    assert result.exit_code == 2
+    assert "--format" in result.stderr or "--output" in result.stderr
+    assert "Traceback" not in result.output
+    assert not any(tmp_path.iterdir())  # nothing written before the usage error
