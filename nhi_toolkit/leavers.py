@@ -7,7 +7,6 @@ per line (``#`` starts a comment). Matching is case-insensitive.
 from __future__ import annotations
 
 import csv
-import io
 from datetime import date
 
 from nhi_toolkit.errors import InputError
@@ -19,14 +18,18 @@ __all__ = ["load_leavers"]
 def load_leavers(path: str) -> dict[str, date | None]:
     """Map each leaver (lower-cased) to the day they left, or None when not given."""
     text = decode_text(read_bytes(path), path)
-    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    # Line numbers count every line of the file, comments and blank lines included.
+    lines = [(n, ln) for n, ln in enumerate(text.splitlines(), start=1)
+             if ln.strip() and not ln.lstrip().startswith("#")]
     if not lines:
         raise InputError(path, "no leavers listed")
-    header = [h.strip().lower() for h in next(csv.reader([lines[0]]))]
+    header_line, header_text = lines[0]
+    header = [h.strip().lower() for h in next(csv.reader([header_text]))]
     out: dict[str, date | None] = {}
     if "owner" in header:
         col, left_col = header.index("owner"), header.index("left_on") if "left_on" in header else None
-        for n, row in enumerate(csv.reader(io.StringIO("\n".join(lines[1:]))), start=2):
+        for n, ln in lines[1:]:
+            row = next(csv.reader([ln]), [])
             if not row or col >= len(row) or not row[col].strip():
                 continue
             left: date | None = None
@@ -38,7 +41,7 @@ def load_leavers(path: str) -> dict[str, date | None]:
             out[row[col].strip().lower()] = left
         return out
     if len(header) > 1:
-        raise InputError(path, "a CSV leavers file needs an 'owner' column", 1)
-    for ln in lines:
+        raise InputError(path, "a CSV leavers file needs an 'owner' column", header_line)
+    for _, ln in lines:
         out[ln.strip().lower()] = None
     return out

@@ -36,6 +36,9 @@ def test_plain_list_with_comments_and_blank_lines(tmp_path: Path) -> None:
     ("# only a comment\n\n", "no leavers listed", None),
     ("name,team\nalice,ai\n", "a CSV leavers file needs an 'owner' column", 1),
     ("owner,left_on\nalice,2026-02-30\n", "left_on is not a YYYY-MM-DD date", 2),
+    ("# HR export\n\nowner,left_on\n# leavers since May\nalice,2026-05-01\nbob,2026-02-30\n",
+     "left_on is not a YYYY-MM-DD date", 6),
+    ("# HR export\nname,team\nalice,ai\n", "a CSV leavers file needs an 'owner' column", 2),
 ])
 def test_bad_lists_are_input_errors(tmp_path: Path, text: str, message: str, line: int | None) -> None:
     path = _write(tmp_path, text)
