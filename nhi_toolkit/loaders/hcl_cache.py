@@ -17,6 +17,9 @@ temporary file and renamed into place, so concurrent runs never see half an entr
 corrupt or foreign entry is parsed again. A cache folder that cannot be made or written (read-only, a
 file, a symbolic link, a full disk) is not used; the run goes on without it. Parse errors are never
 cached: a syntax error is reported, with its line, on every run.
+
+A directory's whole load is cached a level above, in the same folder
+(:mod:`nhi_toolkit.loaders.hcl_result`).
 """
 
 from __future__ import annotations

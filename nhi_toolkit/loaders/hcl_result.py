@@ -312,11 +312,13 @@ def _loc_data(loc: Location) -> list[Any]:
 def _res_data(r: Resource) -> list[Any]:
     if r.index is not None and (isinstance(r.index, bool) or not isinstance(r.index, (int, str))):
         raise _Unstorable
+    if type(r.values) is not dict or type(r.metadata) is not dict:
+        raise _Unstorable  # read back as plain dicts: store only what already is one
     values_unknown: list[list[Any]] = []
     meta_unknown: list[list[Any]] = []
     return [r.address, r.type, r.name, _loc_data(r.source), r.kind.value, r.module, r.index, r.mode,
-            r.provider, _plain(dict(r.values), [], values_unknown), values_unknown, list(r.references),
-            r.action, r.prevent_destroy, _plain(dict(r.metadata), [], meta_unknown), meta_unknown]
+            r.provider, _plain(r.values, [], values_unknown), values_unknown, list(r.references),
+            r.action, r.prevent_destroy, _plain(r.metadata, [], meta_unknown), meta_unknown]
 
 
 def _doc_data(d: Document) -> list[Any]:
@@ -326,8 +328,10 @@ def _doc_data(d: Document) -> list[Any]:
 
 
 def _metadata_data(metadata: Any) -> Any:
+    if type(metadata) is not dict:
+        raise _Unstorable
     unknowns: list[list[Any]] = []
-    return [_plain(dict(metadata), [], unknowns), unknowns]
+    return [_plain(metadata, [], unknowns), unknowns]
 
 
 def _s(v: Any) -> str:
