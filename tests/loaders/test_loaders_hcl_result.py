@@ -418,3 +418,23 @@ def test_a_config_naming_another_type_invalidates(tmp_path: Path, monkeypatch: p
     assert hits == [0, 1, 0, 1, 0]
     assert "acme_robot.r" in cli(custom, cache, monkeypatch)[1]
     assert "acme_robot.r" not in cli(plain, cache, monkeypatch)[1]
+
+
+def test_a_tree_changed_while_it_loads_is_not_stored(cache: Path, tree: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from nhi_toolkit.loaders import hcl
+
+    real = hcl.load_hcl_dir
+    main_tf = tree / "main.tf"
+
+    def edited_meanwhile(directory: str, wanted: object) -> object:
+        docs = real(directory, wanted)  # type: ignore[arg-type]
+        main_tf.write_text(main_tf.read_text() + "\n# edited while loading\n")
+        return docs
+
+    monkeypatch.setattr(hcl, "load_hcl_dir", edited_meanwhile)
+    load(tree)
+    assert roots(cache) == []  # what was loaded may not be what the new bytes give
+    monkeypatch.setattr(hcl, "load_hcl_dir", real)
+    load(tree)
+    assert len(roots(cache)) == 1 and load(tree)[0] == [0, 0, 1]
