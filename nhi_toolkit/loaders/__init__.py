@@ -108,9 +108,9 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
         stacks = sorted(p.glob("*/cdk.tf.json"))
     if stacks:
         return [d for s in stacks if (d := _load_json_file(str(s), wanted)) is not None]
-    from nhi_toolkit.loaders.hcl import load_hcl_dir
+    from nhi_toolkit.loaders.hcl_result import load_dir  # cached whole, else nhi_toolkit.loaders.hcl
 
-    docs = load_hcl_dir(path, wanted)
+    docs = load_dir(path, wanted)
     # Chosen by name, not by "is a regular file": a FIFO, device or dangling link that looks like a
     # plan or state is an error naming it (read_bytes refuses it unopened), never a silent skip.
     try:

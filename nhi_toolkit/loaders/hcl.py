@@ -20,7 +20,7 @@ from typing import Any
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, is_sensitive
-from nhi_toolkit.loaders.hcl_cache import Decls, declarations
+from nhi_toolkit.loaders.hcl_cache import Decls, declarations, record, storable
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document
@@ -183,7 +183,12 @@ def _tfvars(directory: Path) -> dict[str, Any]:
         if os.path.lexists(f):
             doc, _ = _parse(str(f))
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
+    if values and (rec := record()) is not None and not storable({**_NO_DECLS, "locals": list(values.items())}):
+        rec["unstorable"] = True  # a literal under a secret field name: this load is not stored whole
     return values
+
+
+_NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": []}
 
 
 def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
@@ -309,10 +314,15 @@ def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str |
 def _tree(wanted: Callable[[str], bool], strict: bool = True,
           known: Mapping[str, Decls | InputError] | None = None) -> ModuleTree:
     def parse_dir(d: Path) -> ModuleConfig:
+        rec = record()
+        if rec is not None:
+            rec["dirs"].append(str(d))
         files = tf_files(d)
         if not files:
             json_files = sorted(str(p) for p in d.glob("*.tf.json") if not p.is_dir())
             if json_files:
+                if rec is not None:
+                    rec["unstorable"] = True  # read by the JSON loader: not cached as a whole load
                 from nhi_toolkit.loaders.cdktf_json import json_module
 
                 return json_module(json_files, str(d), wanted)

@@ -17,6 +17,9 @@ temporary file and renamed into place, so concurrent runs never see half an entr
 corrupt or foreign entry is parsed again. A cache folder that cannot be made or written (read-only, a
 file, a symbolic link, a full disk) is not used; the run goes on without it. Parse errors are never
 cached: a syntax error is reported, with its line, on every run.
+
+A directory's whole load is cached a level above, in the same folder
+(:mod:`nhi_toolkit.loaders.hcl_result`).
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 
-__all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "workers"]
+__all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "record", "recording",
+           "workers"]
 
-FORMAT = 1
-"""Version of the entry layout and of what the loader keeps; bump it when either changes."""
+FORMAT = 2
+"""Version of the entry layout and of what the loader keeps; bump it when either changes (2: keys
+in source order, as a fresh parse has them, not sorted)."""
 
 Decls = dict[str, Any]
 """One file's declarations as plain JSON data (see :func:`nhi_toolkit.loaders.hcl.extract`)."""
@@ -59,6 +64,26 @@ def caching(enabled: bool) -> Iterator[None]:
         yield
     finally:
         _state["enabled"] = before
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[dict[str, Any]]:
+    """Note, for the loads inside this block, what the result cache must know: every resource type
+    met with its wanted verdict (``types``), every module folder read (``dirs``), and whether some
+    input may not be stored (``unstorable``: a file the parse cache refuses, secrets in tfvars)."""
+    rec: dict[str, Any] = {"types": {}, "dirs": [], "unstorable": False}
+    before = _state.get("record")
+    _state["record"] = rec
+    try:
+        yield rec
+    finally:
+        _state["record"] = before
+
+
+def record() -> dict[str, Any] | None:
+    """The record of :func:`recording` in progress, if any."""
+    found: dict[str, Any] | None = _state.get("record")
+    return found
 
 
 def parse_count() -> int:
@@ -183,7 +208,7 @@ def _write_entry(folder: str, digest: str, decls: Decls) -> bool:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
         with os.fdopen(fd, "wb") as f:
-            f.write(json.dumps(entry, separators=(",", ":"), sort_keys=True).encode())
+            f.write(json.dumps(entry, separators=(",", ":")).encode())
         os.replace(tmp, _entry_path(folder, digest))
         return True
     except (OSError, ValueError, TypeError, RecursionError):
@@ -361,11 +386,18 @@ def declarations(paths: Sequence[str], wanted: Callable[[str], bool], extract: E
             out[path] = InputError(path, *value)
             continue
         out[path] = value
-        if folder and storable(value) and not _write_entry(folder, digests[i], value):
+        keep = storable(value)
+        if not keep and (rec := record()) is not None:
+            rec["unstorable"] = True
+        if folder and keep and not _write_entry(folder, digests[i], value):
             folder = None  # read-only or full: stop trying for this load
     for digest, others in same.items():
         for path in others:
             found = results[digest]
             # the same bytes fail the same way under another name, as a serial run would say
             out[path] = InputError(path, *found) if isinstance(found, tuple) else found
+    if (rec := record()) is not None:
+        for got in out.values():
+            if isinstance(got, dict):
+                rec["types"].update(got["types"])
     return out

@@ -16,16 +16,19 @@ import pytest
 from conftest import CORPUS, FIXTURES, NOW_TEXT, REPO
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders import hcl_cache, load_document
+from nhi_toolkit.loaders import hcl_cache, hcl_result, load_document
 from nhi_toolkit.loaders.common import read_bytes
 from nhi_toolkit.loaders.hcl import extract
 
 # Runs the CLI with the pool threshold lowered (tiny trees still go through workers) and reports
-# how many files were parsed, and by workers, on the last stderr line.
+# how many files were parsed, and by workers, on the last stderr line. The whole-load result cache
+# (tested in test_loaders_hcl_result.py) is off: these tests are about the files.
 _RUN = """
 import atexit, json, sys
 import nhi_toolkit.loaders.hcl_cache as c
+import nhi_toolkit.loaders.hcl_result as r
 c.MIN_PARALLEL_BYTES = 0
+r.ENABLED = False
 atexit.register(lambda: sys.stderr.write("\\nSTATS " + json.dumps([c.parse_count(), c.pooled_count()])))
 from nhi_toolkit.cli import main
 main(sys.argv[1:], prog_name="nhi")
@@ -61,7 +64,8 @@ def one_dir_per_file(files: list[Path], out: Path) -> Path:
 
 def entries(cache: Path) -> list[Path]:
     folder = cache / "hcl"
-    return sorted(p for p in folder.iterdir() if p.suffix == ".json") if folder.is_dir() else []
+    return sorted(p for p in folder.iterdir() if p.suffix == ".json" and not p.name.startswith("root-")) \
+        if folder.is_dir() else []
 
 
 _LOCAL_CALL = re.compile(r'source\s*=\s*"\.\.?/')
@@ -101,6 +105,7 @@ def test_single_files_of_the_corpus_cached_and_not(tmp_path: Path) -> None:
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(hcl_result, "ENABLED", False)
     folder = tmp_path / "cache"
     monkeypatch.setenv("NHI_CACHE_DIR", str(folder))
     monkeypatch.setenv("NHI_PARSE_WORKERS", "1")
