@@ -91,8 +91,10 @@ def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
             raise InputError(path, f"{kind}: an input must be a regular file or a directory")
         if p.suffix == ".tf":
             from nhi_toolkit.loaders.hcl import load_hcl_files
+            from nhi_toolkit.loaders.hcl_cache import screened_writes
 
-            return [load_hcl_files([path], wanted)]
+            with screened_writes():
+                return [load_hcl_files([path], wanted)]
         loaded = _load_json_file(path, wanted)
         return [loaded] if loaded is not None else []
     except RecursionError:
@@ -108,9 +110,11 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
         stacks = sorted(p.glob("*/cdk.tf.json"))
     if stacks:
         return [d for s in stacks if (d := _load_json_file(str(s), wanted)) is not None]
+    from nhi_toolkit.loaders.hcl_cache import screened_writes
     from nhi_toolkit.loaders.hcl_result import load_dir  # cached whole, else nhi_toolkit.loaders.hcl
 
-    docs = load_dir(path, wanted)
+    with screened_writes():
+        docs = load_dir(path, wanted)
     # Chosen by name, not by "is a regular file": a FIFO, device or dangling link that looks like a
     # plan or state is an error naming it (read_bytes refuses it unopened), never a silent skip.
     try:

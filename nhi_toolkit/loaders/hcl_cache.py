@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import stat
 import sys
 import threading
@@ -37,7 +38,7 @@ from typing import Any
 from nhi_toolkit.errors import InputError
 
 __all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "record", "recording",
-           "workers"]
+           "screened_writes", "withhold", "workers"]
 
 FORMAT = 2
 """Version of the entry layout and of what the loader keeps; bump it when either changes (2: keys
@@ -51,7 +52,8 @@ MIN_PARALLEL_BYTES = 16 * 1024
 """Less HCL than this to parse is done in this process: starting workers would cost more."""
 _MAX_ENTRY = 64 * 1024 * 1024
 
-_state: dict[str, Any] = {"enabled": True, "parses": 0, "pooled": 0, "wanted": None, "extract": None}
+_state: dict[str, Any] = {"enabled": True, "parses": 0, "pooled": 0, "wanted": None, "extract": None,
+                          "pending": None, "withheld": set(), "withhold_all": False}
 _lock = threading.Lock()
 
 
@@ -78,6 +80,74 @@ def recording() -> Iterator[dict[str, Any]]:
         yield rec
     finally:
         _state["record"] = before
+
+
+@contextlib.contextmanager
+def screened_writes() -> Iterator[None]:
+    """Hold the parse cache's new entries until the loads inside this block have been evaluated, then
+    write those that hold no value given to a sensitive variable. Such a value is known only once a
+    module call meets the child's ``sensitive = true`` (the caller's file alone does not say), and the
+    loader never keeps it, so neither may the cache. Outside this block nothing is written."""
+    if _state["pending"] is not None:  # nested: the outermost block writes
+        yield
+        return
+    _state["pending"], _state["withheld"], _state["withhold_all"] = [], set(), False
+    try:
+        yield
+        _flush()
+    finally:
+        _state["pending"], _state["withheld"], _state["withhold_all"] = None, set(), False
+
+
+# What may stand for itself in an entry's JSON text: no quote, backslash, template sign or non-ASCII,
+# which the raw HCL and JSON each write their own way (such a secret withholds every entry).
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9 _.,:;/@+=~!#&*()\[\]{}?<>|^'-]+")
+
+
+def withhold(raw: Any, value: Any) -> None:
+    """A module call gives ``raw`` (resolved: ``value``) to a sensitive variable: no entry holding it
+    is written. A value put together from parts (a template, a function) withholds every entry."""
+    if _state["pending"] is None:
+        return
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and ("${" in item or "%{" in item or item.startswith('"<<')):
+            whole = item.startswith("${") and item.endswith("}") and item.count("{") == 1
+            if not whole or "(" in item:
+                _state["withhold_all"] = True
+                return
+    leaves = [value]
+    while leaves:
+        item = leaves.pop()
+        if isinstance(item, dict):
+            leaves.extend(item.values())
+        elif isinstance(item, list):
+            leaves.extend(item)
+        elif isinstance(item, str | int | float) and not isinstance(item, bool):
+            text = str(item)
+            if not _PLAIN_TEXT.fullmatch(text):
+                _state["withhold_all"] = True
+                return
+            _state["withheld"].add(text)
+
+
+def _flush() -> None:
+    pending: list[tuple[str, str, Decls]] = _state["pending"]
+    secrets: set[str] = _state["withheld"]
+    if _state["withhold_all"]:
+        return
+    for folder, digest, decls in pending:
+        if secrets:
+            text = json.dumps(decls)
+            if any(secret in text for secret in secrets):
+                continue
+        if not _write_entry(folder, digest, decls):
+            return  # read-only or full: stop trying for this load
 
 
 def record() -> dict[str, Any] | None:
@@ -389,8 +459,8 @@ def declarations(paths: Sequence[str], wanted: Callable[[str], bool], extract: E
         keep = storable(value)
         if not keep and (rec := record()) is not None:
             rec["unstorable"] = True
-        if folder and keep and not _write_entry(folder, digests[i], value):
-            folder = None  # read-only or full: stop trying for this load
+        if folder and keep and _state["pending"] is not None:
+            _state["pending"].append((folder, digests[i], value))  # written by screened_writes
     for digest, others in same.items():
         for path in others:
             found = results[digest]

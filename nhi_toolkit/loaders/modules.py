@@ -22,6 +22,7 @@ from typing import Any
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 from nhi_toolkit.records import Note
@@ -335,6 +336,9 @@ class _Instance:
         addr = f"{self.addr}.{step}" if self.addr else step
         values = {k: scope.resolve(v) for k, v in block.body.items()
                   if k not in _CALL_META and not k.startswith("__")}
+        for name, (_, sensitive) in child.variables.items():
+            if sensitive and name in values:  # never kept by the parse cache either
+                withhold(block.body[name], values[name])
         return _Instance(self.tree, child, addr, cfg, values, providers,
                          (*self.chain, self.tree.realpath(child.directory)), unknown,
                          calls=(*self.call_sites, Location(block.file, block.line)))

@@ -328,8 +328,9 @@ def test_a_syntax_error_is_reported_on_every_run_and_never_cached(tmp_path: Path
     second = check(tree, cache)
     assert first[0] == second[0] == 2
     assert first[2] == second[2] and "bad/main.tf:" in first[2] and "Traceback" not in first[2]
-    assert second[3][0] == 1  # the good file came from the cache, the bad one was parsed again
-    assert len(entries(cache)) == 1
+    # A load that fails writes nothing: it was never evaluated, so no entry could be screened.
+    assert second[3][0] == 2
+    assert entries(cache) == []
 
 
 def test_read_errors_stay_errors(cache: Path, tmp_path: Path) -> None:
@@ -350,3 +351,41 @@ def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytes
     assert stat.S_IMODE((tmp_path / "home" / ".cache" / "nhi-toolkit").stat().st_mode) == 0o700
     monkeypatch.setenv("NHI_NO_CACHE", "1")
     assert hcl_cache.cache_dir() is None
+
+
+SENSITIVE_CHILD_TF = """
+variable "token" {
+  type      = string
+  sensitive = true
+}
+
+resource "aws_iam_user" "svc" {
+  name = "svc"
+  tags = { owner = "team@example.com", expires_at = "2027-01-01" }
+}
+"""
+
+
+@pytest.mark.parametrize("argument", [
+    '"CANARY-PASSED-LITERAL"',
+    "local.token",
+    '"CANARY-${local.part}-TAIL"',
+    'lower("CANARY-IN-A-CALL")',
+])
+def test_a_value_given_to_a_sensitive_variable_never_reaches_the_cache(tmp_path: Path, argument: str) -> None:
+    """The caller's file alone does not say its argument is a secret: the child's ``sensitive = true``
+    does. Entries are written after evaluation, and none holding such a value (or a part of it)."""
+    tree = tmp_path / "tree"
+    (tree / "child").mkdir(parents=True)
+    (tree / "child" / "main.tf").write_text(SENSITIVE_CHILD_TF)
+    (tree / "main.tf").write_text(
+        'locals {\n  token = "CANARY-VIA-LOCAL"\n  part  = "CANARY-PART"\n}\n\n'
+        f'module "svc" {{\n  source = "./child"\n  token  = {argument}\n}}\n'
+    )
+    cache = tmp_path / "cache"
+    expected = check(tree, None, no_cache=True)
+    cold, warm = check(tree, cache), check(tree, cache)
+    assert cold[:3] == expected[:3] == warm[:3]
+    assert "module.svc.aws_iam_user.svc" in expected[1]
+    for p in (cache / "hcl").iterdir():
+        assert b"CANARY" not in p.read_bytes(), p.name
