@@ -22,6 +22,9 @@ DUMMY_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
              "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
 
 
+BUCKET = "audit-trail"  # the bucket s3_log creates
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -58,6 +61,15 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=30)
     yield moto_endpoint
+
+
+@pytest.fixture()
+def s3_log(aws: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An empty bucket on moto; the URL of a log under it. The library reaches moto through
+    AWS_ENDPOINT_URL, as the CLI does."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    client(aws, "s3").create_bucket(Bucket=BUCKET)
+    return f"s3://{BUCKET}/nhi/audit/"
 
 
 def client(endpoint: str, service: str):  # type: ignore[no-untyped-def]

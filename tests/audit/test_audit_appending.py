@@ -10,12 +10,24 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from audit_logs import (
+    NOW_TEXT,
+    T0,
+    TAGS,
+    WALL,
+    big_data,
+    build,
+    build_bots,
+    cli,
+    fail_writes,
+    fixed,
+    writes_to,
+)
 from conftest import change, plan_doc, state_doc, state_resource, write_json
 
 from nhi_toolkit.audit import (
@@ -28,76 +40,7 @@ from nhi_toolkit.audit import (
     iter_entries,
     verify,
 )
-from nhi_toolkit.cli import main
 from nhi_toolkit.errors import NhiError
-
-WALL = datetime(2026, 7, 4, 12, 30, 0, tzinfo=UTC)
-WALL_TEXT = "2026-07-04T12:30:00Z"
-NOW_TEXT = "2026-06-01T00:00:00Z"
-TAGS = {"owner": "alice@example.com", "expires_at": "2027-05-01", "integration": "bot"}
-
-
-def fixed() -> datetime:
-    return WALL
-
-
-def build(path: Path, n: int = 3) -> bytes:
-    log = AuditLog(path, clock=fixed)
-    for i in range(n):
-        log.append(Event.PLANNED, run_id="r1", data={"address": f"aws_iam_user.u{i}"}, now=NOW_TEXT)
-    return path.read_bytes()
-
-
-def cli(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), input=input)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _names(fd: int, path: Path) -> bool:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}") == str(path.resolve())
-    except OSError:
-        return False
-
-
-def fail_writes(monkeypatch: pytest.MonkeyPatch, path: Path, budget: int, error: int = errno.ENOSPC) -> None:
-    """Let ``budget`` more bytes reach ``path`` (a short write takes what is left), then fail every
-    write to it with ``error``. Writes to any other file go through untouched."""
-    real = os.write
-    left = [budget]
-
-    def write(fd: int, data: Any) -> int:
-        if not _names(fd, path):
-            return real(fd, data)
-        if left[0] <= 0:
-            raise OSError(error, os.strerror(error))
-        chunk = bytes(data[: left[0]])
-        left[0] -= len(chunk)
-        return real(fd, chunk)
-
-    monkeypatch.setattr(os, "write", write)
-
-
-def big_data(size: int = 300) -> dict[str, str]:
-    return {"address": "aws_iam_user.big", "reason": "r" * size}
-
-
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-MARK = "SENTINEL-do-not-echo"  # appears in every entry's data; must never appear in a reason
-
-
-def build_bots(path: Path, n: int = 10) -> list[bytes]:
-    """A log of n entries with a pinned clock and times, so its bytes are the same on every run."""
-    log = AuditLog(path, clock=lambda: T0)
-    for i in range(n):
-        log.append(
-            Event.PLANNED if i % 2 else Event.REVOKE,
-            run_id="run-1",
-            data={"address": f"aws_iam_user.bot[{i}]", "owner": MARK},
-            at=T0 + timedelta(minutes=i),
-        )
-    return path.read_bytes().splitlines(keepends=True)
 
 
 @pytest.fixture()
@@ -282,7 +225,7 @@ def _faulty_worker(path: str, worker: int, barrier: Any, results: Any) -> None:
     for i in range(15):
         if worker % 2 and i % 3 == 2:
             def write(fd: int, data: Any) -> int:
-                if _names(fd, Path(path)):
+                if writes_to(fd, Path(path)):
                     real(fd, bytes(data[:30]))
                     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
                 return real(fd, data)
@@ -406,7 +349,7 @@ def fail_event(monkeypatch: pytest.MonkeyPatch, path: Path, event: str) -> None:
     marker = f'"event":"{event}"'.encode()
 
     def write(fd: int, data: Any) -> int:
-        if _names(fd, path) and marker in bytes(data):
+        if writes_to(fd, path) and marker in bytes(data):
             real(fd, bytes(data[: len(data) // 2]))
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(fd, data)

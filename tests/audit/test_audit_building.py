@@ -7,14 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from audit_logs import T0, WALL_TEXT, fixed
 
 from nhi_toolkit import audit as audit_mod
 from nhi_toolkit.audit import (
     AuditLog,
     Event,
 )
-
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture()
@@ -48,14 +47,6 @@ def test_invalid_arguments_write_nothing(log_path: Path, kwargs: dict[str, objec
     with pytest.raises(error):
         AuditLog(log_path).append(event, **args)  # type: ignore[arg-type]
     assert not log_path.exists()
-
-
-WALL = datetime(2026, 7, 4, 12, 30, 0, tzinfo=UTC)
-WALL_TEXT = "2026-07-04T12:30:00Z"
-
-
-def fixed() -> datetime:
-    return WALL
 
 
 def test_at_is_the_wall_clock_and_now_is_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

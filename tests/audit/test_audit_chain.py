@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_logs import T0, T0_TEXT, build_bots, fixed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,23 +22,6 @@ from nhi_toolkit.audit import (
     iter_entries,
     verify,
 )
-
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-T0_TEXT = "2026-05-01T09:00:00Z"
-MARK = "SENTINEL-do-not-echo"  # appears in every entry's data; must never appear in a reason
-
-
-def build(path: Path, n: int = 10) -> list[bytes]:
-    """A log of n entries with a pinned clock and times, so its bytes are the same on every run."""
-    log = AuditLog(path, clock=lambda: T0)
-    for i in range(n):
-        log.append(
-            Event.PLANNED if i % 2 else Event.REVOKE,
-            run_id="run-1",
-            data={"address": f"aws_iam_user.bot[{i}]", "owner": MARK},
-            at=T0 + timedelta(minutes=i),
-        )
-    return path.read_bytes().splitlines(keepends=True)
 
 
 @pytest.fixture()
@@ -68,7 +52,7 @@ def test_entry_format_and_chain(log_path: Path) -> None:
 
 
 def test_same_input_same_bytes(tmp_path: Path) -> None:
-    assert build(tmp_path / "a.jsonl") == build(tmp_path / "b.jsonl")
+    assert build_bots(tmp_path / "a.jsonl") == build_bots(tmp_path / "b.jsonl")
 
 
 def test_event_names() -> None:
@@ -76,13 +60,6 @@ def test_event_names() -> None:
         "run-started", "planned", "verified", "refused", "applied", "confirmed",
         "failed", "retried", "run-finished", "grant", "revoke", "applying", "confirmed-live",
     ]  # fmt: skip
-
-
-WALL = datetime(2026, 7, 4, 12, 30, 0, tzinfo=UTC)
-
-
-def fixed() -> datetime:
-    return WALL
 
 
 def test_years_before_1000_have_four_digits(tmp_path: Path) -> None:

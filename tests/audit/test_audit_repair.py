@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import errno
 import os
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from audit_logs import big_data, build, cli, fail_writes, fixed
 
 from nhi_toolkit.audit import (
     AuditLog,
@@ -21,56 +19,6 @@ from nhi_toolkit.audit import (
     plan_repair,
     verify,
 )
-from nhi_toolkit.cli import main
-
-WALL = datetime(2026, 7, 4, 12, 30, 0, tzinfo=UTC)
-NOW_TEXT = "2026-06-01T00:00:00Z"
-
-
-def fixed() -> datetime:
-    return WALL
-
-
-def build(path: Path, n: int = 3) -> bytes:
-    log = AuditLog(path, clock=fixed)
-    for i in range(n):
-        log.append(Event.PLANNED, run_id="r1", data={"address": f"aws_iam_user.u{i}"}, now=NOW_TEXT)
-    return path.read_bytes()
-
-
-def cli(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), input=input)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
-
-
-def _names(fd: int, path: Path) -> bool:
-    try:
-        return os.readlink(f"/proc/self/fd/{fd}") == str(path.resolve())
-    except OSError:
-        return False
-
-
-def fail_writes(monkeypatch: pytest.MonkeyPatch, path: Path, budget: int, error: int = errno.ENOSPC) -> None:
-    """Let ``budget`` more bytes reach ``path`` (a short write takes what is left), then fail every
-    write to it with ``error``. Writes to any other file go through untouched."""
-    real = os.write
-    left = [budget]
-
-    def write(fd: int, data: Any) -> int:
-        if not _names(fd, path):
-            return real(fd, data)
-        if left[0] <= 0:
-            raise OSError(error, os.strerror(error))
-        chunk = bytes(data[: left[0]])
-        left[0] -= len(chunk)
-        return real(fd, chunk)
-
-    monkeypatch.setattr(os, "write", write)
-
-
-def big_data(size: int = 300) -> dict[str, str]:
-    return {"address": "aws_iam_user.big", "reason": "r" * size}
 
 
 def leave_fragment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, budget: int = 40) -> tuple[Path, bytes]:

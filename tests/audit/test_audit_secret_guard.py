@@ -4,10 +4,10 @@ path and never the value; ordinary fields pass."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from audit_logs import T0, T0_TEXT
 
 from nhi_toolkit import audit as audit_mod
 from nhi_toolkit.audit import (
@@ -15,9 +15,6 @@ from nhi_toolkit.audit import (
     Event,
     SecretInAuditData,
 )
-
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-T0_TEXT = "2026-05-01T09:00:00Z"
 
 
 @pytest.fixture()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from audit_logs import MARK, T0, build_bots
 
 from nhi_toolkit import audit as audit_mod
 from nhi_toolkit.audit import (
@@ -23,27 +23,10 @@ from nhi_toolkit.audit import (
     verify,
 )
 
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-T0_TEXT = "2026-05-01T09:00:00Z"
-MARK = "SENTINEL-do-not-echo"  # appears in every entry's data; must never appear in a reason
-
 
 def canonical(obj: object) -> str:
     """An entry's canonical line, as the format defines it (written out here, not borrowed)."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-
-
-def build(path: Path, n: int = 10) -> list[bytes]:
-    """A log of n entries with a pinned clock and times, so its bytes are the same on every run."""
-    log = AuditLog(path, clock=lambda: T0)
-    for i in range(n):
-        log.append(
-            Event.PLANNED if i % 2 else Event.REVOKE,
-            run_id="run-1",
-            data={"address": f"aws_iam_user.bot[{i}]", "owner": MARK},
-            at=T0 + timedelta(minutes=i),
-        )
-    return path.read_bytes().splitlines(keepends=True)
 
 
 def rehash(line: bytes, **changes: object) -> bytes:
@@ -106,7 +89,7 @@ def log_path(tmp_path: Path) -> Path:
 
 
 def test_intact_log_verifies(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     result = verify(log_path)
     last = json.loads(lines[-1])
     assert (result.ok, result.entries, result.head, result.first_broken, result.status) == (
@@ -131,7 +114,7 @@ def test_missing_file_is_an_access_error(tmp_path: Path) -> None:
 def test_tampering_names_first_broken_entry(
     log_path: Path, mutate: Callable[[Lines], Lines], line: int
 ) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     heads = [json.loads(raw)["hash"] for raw in lines]
     mutated = mutate(lines)
     log_path.write_bytes(b"".join(mutated))
@@ -146,7 +129,7 @@ def test_tampering_names_first_broken_entry(
 
 
 def test_iter_entries_stops_at_break(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     log_path.write_bytes(b"".join(lines[:4] + lines[5:]))
     seen: list[int] = []
     with pytest.raises(ChainBroken) as info:
@@ -156,7 +139,7 @@ def test_iter_entries_stops_at_break(log_path: Path) -> None:
 
 
 def test_expect_head_accepts_growth(log_path: Path) -> None:
-    build(log_path, 5)
+    build_bots(log_path, 5)
     recorded = verify(log_path)
     AuditLog(log_path).append(Event.RUN_FINISHED, run_id="run-1", data={}, at=T0)
     for expect in (recorded.head, f"5:{recorded.head}", recorded.head.upper(), ZERO_HASH, f"0:{ZERO_HASH}"):
@@ -166,7 +149,7 @@ def test_expect_head_accepts_growth(log_path: Path) -> None:
 
 
 def test_expect_head_detects_truncation(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     recorded = verify(log_path)
     log_path.write_bytes(b"".join(lines[:7]))  # the last three entries cut: the chain alone is intact
     assert verify(log_path).ok
@@ -180,7 +163,7 @@ def test_expect_head_detects_truncation(log_path: Path) -> None:
 
 
 def test_expect_head_detects_rewritten_chain(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     recorded = verify(log_path)
     # A forger who rewrites entry 8 and re-chains everything after it leaves a valid chain.
     forged = lines[:7]
@@ -194,7 +177,7 @@ def test_expect_head_detects_rewritten_chain(log_path: Path) -> None:
 
 
 def test_broken_chain_wins_over_expect_head(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     recorded = verify(log_path)
     log_path.write_bytes(b"".join(lines[:3] + lines[4:]))
     result = verify(log_path, recorded.head)

@@ -10,25 +10,14 @@ from typing import Any
 
 import pytest
 
-from tests.aws_server import aws, client, moto_endpoint  # noqa: F401
+from tests.aws_server import BUCKET, aws, client, moto_endpoint, s3_log  # noqa: F401
 from tests.conftest import change, plan_doc, run_nhi
 
 pytestmark = pytest.mark.moto
 
-BUCKET = "audit-trail"
-
 
 def _env(endpoint: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL": endpoint}
-
-
-@pytest.fixture()
-def s3_log(aws: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
-    """An empty bucket on moto; the URL of a log under it. The library reaches moto through
-    AWS_ENDPOINT_URL, as the CLI does."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
-    client(aws, "s3").create_bucket(Bucket=BUCKET)
-    return f"s3://{BUCKET}/nhi/audit/"
 
 
 def _keys(endpoint: str, prefix: str = "nhi/audit/") -> list[str]:

@@ -9,21 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.aws_server import aws, client, moto_endpoint  # noqa: F401
+from tests.aws_server import BUCKET, aws, client, moto_endpoint, s3_log  # noqa: F401
 from tests.conftest import run_nhi, state_doc, state_resource
 
 pytestmark = pytest.mark.moto
-
-BUCKET = "audit-trail"
-
-
-@pytest.fixture()
-def s3_log(aws: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
-    """An empty bucket on moto; the URL of a log under it. The library reaches moto through
-    AWS_ENDPOINT_URL, as the CLI does."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
-    client(aws, "s3").create_bucket(Bucket=BUCKET)
-    return f"s3://{BUCKET}/nhi/audit/"
 
 
 # --- proof of retirement: the confirmation step of --verify-live ----------------------------------

@@ -7,35 +7,17 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from audit_logs import MARK, build_bots
 from click.testing import CliRunner
 
 from nhi_toolkit.audit import (
     ZERO_HASH,
-    AuditLog,
-    Event,
     verify,
 )
 from nhi_toolkit.cli import main
-
-T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
-MARK = "SENTINEL-do-not-echo"  # appears in every entry's data; must never appear in a reason
-
-
-def build(path: Path, n: int = 10) -> list[bytes]:
-    """A log of n entries with a pinned clock and times, so its bytes are the same on every run."""
-    log = AuditLog(path, clock=lambda: T0)
-    for i in range(n):
-        log.append(
-            Event.PLANNED if i % 2 else Event.REVOKE,
-            run_id="run-1",
-            data={"address": f"aws_iam_user.bot[{i}]", "owner": MARK},
-            at=T0 + timedelta(minutes=i),
-        )
-    return path.read_bytes().splitlines(keepends=True)
 
 
 @pytest.fixture()
@@ -50,7 +32,7 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 def test_cli_verify_ok(log_path: Path) -> None:
-    build(log_path)
+    build_bots(log_path)
     head = verify(log_path).head
     assert run_cli("verify", str(log_path)) == (0, f"ok: 10 entries, head {head}\n", "")
     code, out, _ = run_cli("verify", str(log_path), "--expect-head", f"10:{head}")
@@ -65,7 +47,7 @@ def test_cli_verify_ok(log_path: Path) -> None:
 
 
 def test_cli_verify_broken(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     head6 = json.loads(lines[5])["hash"]
     log_path.write_bytes(b"".join(lines[:6] + [lines[6].replace(b"bot[6]", b"bot[X]")] + lines[7:]))
     code, out, err = run_cli("verify", str(log_path))
@@ -81,7 +63,7 @@ def test_cli_verify_broken(log_path: Path) -> None:
 
 
 def test_cli_verify_expect_head_mismatch(log_path: Path) -> None:
-    lines = build(log_path)
+    lines = build_bots(log_path)
     head = verify(log_path).head
     log_path.write_bytes(b"".join(lines[:8]))
     code, out, _ = run_cli("verify", str(log_path), "--expect-head", f"10:{head}")
@@ -111,7 +93,7 @@ def test_cli_empty_log(tmp_path: Path) -> None:
 
 
 def test_cli_show(log_path: Path) -> None:
-    lines = build(log_path, 4)
+    lines = build_bots(log_path, 4)
     code, out, _ = run_cli("show", str(log_path), "--run-id", "run-1")
     assert code == 0
     assert out.splitlines()[0] == (
@@ -131,7 +113,7 @@ def test_installed_nhi_command(log_path: Path) -> None:
     nhi = Path(sys.executable).with_name("nhi")
     if not nhi.exists():
         pytest.skip("the nhi console script is not installed next to this interpreter")
-    lines = build(log_path)
+    lines = build_bots(log_path)
     head = verify(log_path).head
     ok = subprocess.run(
         [str(nhi), "audit", "verify", str(log_path)], capture_output=True, text=True, check=False

@@ -6,44 +6,20 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from audit_logs import NOW_TEXT, TAGS, WALL_TEXT, build, cli, fixed
 from click.testing import CliRunner
 from conftest import change, plan_doc, write_json
 
 from nhi_toolkit import audit as audit_mod
 from nhi_toolkit.audit import (
-    AuditLog,
-    Event,
     iter_entries,
     verify,
 )
 from nhi_toolkit.cli import main
-
-WALL = datetime(2026, 7, 4, 12, 30, 0, tzinfo=UTC)
-WALL_TEXT = "2026-07-04T12:30:00Z"
-NOW_TEXT = "2026-06-01T00:00:00Z"
-TAGS = {"owner": "alice@example.com", "expires_at": "2027-05-01", "integration": "bot"}
-
-
-def fixed() -> datetime:
-    return WALL
-
-
-def build(path: Path, n: int = 3) -> bytes:
-    log = AuditLog(path, clock=fixed)
-    for i in range(n):
-        log.append(Event.PLANNED, run_id="r1", data={"address": f"aws_iam_user.u{i}"}, now=NOW_TEXT)
-    return path.read_bytes()
-
-
-def cli(*args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), input=input)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result.exit_code, result.stdout, result.stderr
 
 
 def test_check_records_a_plans_grants_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,18 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from terraform_fakes import write_fake
 
 from nhi_toolkit.terraform import EMBEDDED, ENV_VAR, TerraformError, find_terraform
 from nhi_toolkit.terraform import find as tfmod
-
-
-def _write_fake(folder: Path, name: str, body: str = 'echo "$0 $*"') -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f"#!/bin/sh\n{body}\n")
-    path.chmod(0o755)
-    return path
-
 
 # -- choosing the executable ---------------------------------------------------------------------
 
@@ -29,9 +21,9 @@ class TestFindTerraform:
     ) -> None:
         monkeypatch.delenv(ENV_VAR, raising=False)
         both, only_tofu = tmp_path / "both", tmp_path / "tofu-only"
-        _write_fake(both, "terraform")
-        _write_fake(both, "tofu")
-        _write_fake(only_tofu, "tofu")
+        write_fake(both, "terraform")
+        write_fake(both, "tofu")
+        write_fake(only_tofu, "tofu")
         monkeypatch.setenv("PATH", str(both))
         assert find_terraform().command == (str(both / "terraform"),)
         assert find_terraform().flavor == "terraform"
@@ -57,9 +49,9 @@ class TestFindTerraform:
             find_terraform()
 
     def test_explicit_beats_env_and_path(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        on_path = _write_fake(tmp_path / "bin", "terraform")
-        custom = _write_fake(tmp_path / "opt", "terraform-1.9")
-        from_env = _write_fake(tmp_path / "env", "tofu")
+        on_path = write_fake(tmp_path / "bin", "terraform")
+        custom = write_fake(tmp_path / "opt", "terraform-1.9")
+        from_env = write_fake(tmp_path / "env", "tofu")
         monkeypatch.setenv("PATH", str(on_path.parent))
         monkeypatch.setenv(ENV_VAR, str(from_env))
         assert find_terraform(str(custom)).command == (str(custom),)
@@ -72,7 +64,7 @@ class TestFindTerraform:
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.delenv(ENV_VAR, raising=False)
-        fake = _write_fake(tmp_path, "tofu")
+        fake = write_fake(tmp_path, "tofu")
         monkeypatch.setenv("PATH", str(tmp_path))
         assert find_terraform("tofu").command == (str(fake),)
 

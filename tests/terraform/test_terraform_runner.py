@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from terraform_fakes import write_fake
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.terraform import (
@@ -62,14 +63,6 @@ def keys_dir(tmp_path: Path) -> Path:
     return target
 
 
-def _write_fake(folder: Path, name: str, body: str = 'echo "$0 $*"') -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(f"#!/bin/sh\n{body}\n")
-    path.chmod(0o755)
-    return path
-
-
 # -- environment and arguments -------------------------------------------------------------------
 
 
@@ -105,7 +98,7 @@ def test_target_option_rejects_non_addresses(address: str) -> None:
 
 
 def test_timeout_interrupts(tmp_path: Path) -> None:
-    slow = _write_fake(tmp_path / "bin", "terraform", "sleep 30")
+    slow = write_fake(tmp_path / "bin", "terraform", "sleep 30")
     runner = Terraform((str(slow),), "terraform", timeout=0.5)
     with pytest.raises(TerraformError, match=r"terraform plan in .* timed out after 0.5s") as info:
         runner.plan(tmp_path)

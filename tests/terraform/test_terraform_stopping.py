@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, NHI
+from terraform_fakes import write_fake
 
 from nhi_toolkit.terraform import Terraform, TerraformInterrupted, stopping
 
@@ -137,10 +138,7 @@ def test_terraform_that_ignores_the_signal_is_killed_after_the_grace_period(
     """In-process: this test sends itself SIGTERM while a fake Terraform that ignores it runs."""
     mark = tmp_path / "mark"
     mark.mkdir()
-    fake = tmp_path / "bin" / "terraform"
-    fake.parent.mkdir()
-    fake.write_text(f"#!/bin/sh\n{IGNORES}\n")
-    fake.chmod(0o755)
+    fake = write_fake(tmp_path / "bin", "terraform", IGNORES)
     monkeypatch.setattr(stopping, "_GRACE", 0.5)
     runner = Terraform((str(fake),), "terraform", timeout=120, env={**os.environ, "MARK": str(mark)})
     before = signal.getsignal(signal.SIGTERM)
@@ -163,9 +161,7 @@ def test_terraform_that_ignores_the_signal_is_killed_after_the_grace_period(
 
 
 def test_handlers_are_put_back_after_each_command(tmp_path: Path) -> None:
-    fake = tmp_path / "terraform"
-    fake.write_text("#!/bin/sh\necho ok\n")
-    fake.chmod(0o755)
+    fake = write_fake(tmp_path, "terraform", "echo ok")
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     assert Terraform((str(fake),), "terraform").run(["version"], tmp_path).stdout == "ok\n"
     assert {s: signal.getsignal(s) for s in before} == before
