@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "UNKNOWN",
@@ -48,6 +48,38 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
+
+
+_T = TypeVar("_T")
+
+
+def _one_step_init(cls: type[_T]) -> type[_T]:
+    """Replace a frozen dataclass's generated ``__init__`` by one with the same signature that
+    stores each field in the instance's ``__dict__`` directly, not through one ``object.__setattr__``
+    call per field: a large check builds tens of thousands of records. The dict keeps sharing its
+    keys between instances (as after attribute assignment), so memory stays as it was. No record has
+    a ``__post_init__``."""
+    params, items = [], []
+    env: dict[str, Any] = {"_MISSING": MISSING}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default is not MISSING:
+            env[f"_d_{f.name}"] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+            items.append(f"    d[{f.name!r}] = {f.name}\n")
+        elif f.default_factory is not MISSING:
+            env[f"_f_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            items.append(f"    d[{f.name!r}] = _f_{f.name}() if {f.name} is _MISSING else {f.name}\n")
+        else:
+            params.append(f.name)
+            items.append(f"    d[{f.name!r}] = {f.name}\n")
+    code = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{''.join(items)}"
+    exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
+    return cls
 
 
 class Severity(enum.IntEnum):
@@ -111,6 +143,7 @@ class Location:
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
+@_one_step_init
 @dataclass(frozen=True)
 class Resource:
     """One Terraform resource instance (or, for HCL and CDKTF, one resource block), secrets removed.
@@ -162,6 +195,7 @@ class Resource:
         return self.action in ("delete", "forget")
 
 
+@_one_step_init
 @dataclass(frozen=True)
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
@@ -255,6 +289,7 @@ class Identity:
         return self.resource.source
 
 
+@_one_step_init
 @dataclass(frozen=True, order=True)
 class Finding:
     """One rule's verdict on one identity. ``suppressed`` carries the waiver's reason when waived."""
