@@ -159,7 +159,8 @@ class _Lines:
         native = _native(ident)
         parent = ident.parent
         src = ident.source
-        sources = report.sources_of(ident)
+        key = ident.row_key  # Report.sources_of and status_of, without their calls
+        sources = report.sources.get(key) or (src,)
         return (
             f'    {{"action": {_v(ident.resource.action)}, "address": {_v(ident.address)}, '
             f'"category": {_v(ident.category)}, '
@@ -173,7 +174,7 @@ class _Lines:
             f'"owner_source": {_v(ident.owner_source)}, "parent": {_v(parent)}, '
             f'"source": {self.location(src)}, '
             f'"sources": [{", ".join(self.location(loc) for loc in sources)}], '
-            f'"status": {_v(report.status_of(ident))}, "type": {_v(ident.type)}, '
+            f'"status": {_v(report.statuses.get(key, "ok"))}, "type": {_v(ident.type)}, '
             f'"unknown": {_UNKNOWN_LISTS[owner is UNKNOWN, expires is UNKNOWN]}}}'
         )
 
