@@ -181,10 +181,12 @@ class UnknownUntilApply(Rule):
     fix = "Prefer literal owner and expiry values so the plan check can judge them."
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
-                   if v is UNKNOWN]
         # A block whose for_each/count is not known statically: judged once at its config address.
         instances = identity.resource.metadata.get("unknown_instances")
+        if not instances and identity.owner is not UNKNOWN and identity.expires is not UNKNOWN:
+            return  # known owner and expiry (the common case): nothing to say
+        missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
+                   if v is UNKNOWN]
         parts = []
         if missing:
             why = f" ({identity.native_attr} counts from creation)" if identity.expires is UNKNOWN and \
