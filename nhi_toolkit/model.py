@@ -10,7 +10,8 @@ import enum
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import partial
+from typing import Any, Generic, TypeVar, overload
 
 __all__ = [
     "UNKNOWN",
@@ -53,12 +54,13 @@ UNKNOWN = Unknown()
 _T = TypeVar("_T")
 
 
-def _one_step_init(cls: type[_T]) -> type[_T]:
+def _one_step_init(cls: type[_T], derived: tuple[tuple[str, str], ...] = ()) -> type[_T]:
     """Replace a frozen dataclass's generated ``__init__`` by one with the same signature that
     stores each field in the instance's ``__dict__`` directly, not through one ``object.__setattr__``
     call per field: a large check builds tens of thousands of records. The dict keeps sharing its
-    keys between instances (as after attribute assignment), so memory stays as it was. No record has
-    a ``__post_init__``."""
+    keys between instances (as after attribute assignment), so memory stays as it was. ``derived``
+    (name, expression) pairs are stored after the fields, computed from them. No record has a
+    ``__post_init__``."""
     params, items = [], []
     env: dict[str, Any] = {"_MISSING": MISSING}
     for f in fields(cls):  # type: ignore[arg-type]
@@ -73,6 +75,7 @@ def _one_step_init(cls: type[_T]) -> type[_T]:
         else:
             params.append(f.name)
             items.append(f"    d[{f.name!r}] = {f.name}\n")
+    items += [f"    d[{name!r}] = {expr}\n" for name, expr in derived]
     code = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{''.join(items)}"
     exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
     init = env["__init__"]
@@ -80,6 +83,28 @@ def _one_step_init(cls: type[_T]) -> type[_T]:
     init.__doc__ = cls.__init__.__doc__
     setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
     return cls
+
+
+class _FromResource(Generic[_T]):
+    """An attribute of an identity that is its resource's (address, type): stored in the instance
+    by ``__init__`` (see :func:`_one_step_init`), so reading it is a plain attribute look-up; this
+    descriptor only names and types it, and reads the resource for an instance made otherwise."""
+
+    def __init__(self, attr: str, doc: str):
+        self.attr = attr
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _FromResource[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, objtype: type | None = None) -> _T | _FromResource[_T]:
+        if obj is None:
+            return self
+        value: _T = getattr(obj.resource, self.attr)  # type: ignore[attr-defined]
+        return value
 
 
 class Severity(enum.IntEnum):
@@ -195,7 +220,7 @@ class Resource:
         return self.action in ("delete", "forget")
 
 
-@_one_step_init
+@partial(_one_step_init, derived=(("address", "resource.address"), ("type", "resource.type")))
 @dataclass(frozen=True)
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
@@ -273,15 +298,10 @@ class Identity:
             cache["_row_key"] = key
         return key
 
-    @property
-    def address(self) -> str:
-        """The resource's Terraform address."""
-        return self.resource.address
-
-    @property
-    def type(self) -> str:
-        """The resource type."""
-        return self.resource.type
+    # Not fields (no annotation): the resource's, stored by __init__ after the fields, always in
+    # this order (instances then keep sharing their dict's keys); read many times per identity.
+    address = _FromResource[str]("address", "The resource's Terraform address.")
+    type = _FromResource[str]("type", "The resource type.")
 
     @property
     def source(self) -> Location:
