@@ -116,13 +116,17 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        """Lower-case name as written in output and config."""
-        return self.name.lower()
+        """Lower-case name as written in output and config (worked out once per member: an
+        enum's ``name`` is a slow descriptor, and reports read the label once per finding)."""
+        return _SEVERITY_LABELS[self]
 
     @classmethod
     def parse(cls, text: str) -> Severity:
         """Parse ``error``, ``warning`` or ``info`` (case-insensitive)."""
         return cls[text.strip().upper()]
+
+
+_SEVERITY_LABELS = {s: s.name.lower() for s in Severity}
 
 
 class InputKind(str, enum.Enum):
