@@ -58,6 +58,10 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
         return "no-owner"
     if identity.expires is None:
         return "no-expiry"
+    if isinstance(findings, tuple) and not findings:  # most rows: nothing about them but facts
+        if soon:
+            return "expiring-soon"
+        return "unknown" if identity.owner is UNKNOWN or identity.expires is UNKNOWN else "ok"
     active = [f for f in findings if f.suppressed is None]
     if any(f.severity >= Severity.ERROR and f.rule_id != _EXPIRING_SOON_ID for f in active):
         return "error"
@@ -253,14 +257,18 @@ def check_documents(
     identities: list[Identity] = []
     findings: list[Finding] = []
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
-        view = [joined.get(i.address, i) for i in inv]
+        view = [joined.get(i.address, i) for i in inv] if joined else inv
         ctx = Context.make(config, now, doc, view, leavers, docs)
-        doc_findings = [_severity(f, config) for f in _run_rules(rules, ctx)
-                        if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
+        doc_findings = _run_rules(rules, ctx)
+        if winner:
+            doc_findings = [f for f in doc_findings if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
+        if config.severity:
+            doc_findings = [_severity(f, config) for f in doc_findings]
         findings.extend(suppressor.apply(doc_findings, view, members))
-        for ident in view:
-            if winner.get(ident.address, n) == n:
-                identities.append(ident)
+        if winner:
+            identities.extend(i for i in view if winner.get(i.address, n) == n)
+        else:
+            identities.extend(view)
     enabled = {r.id for r in rules}
     findings.extend(_severity(f, config) for f in suppressor.findings() if f.rule_id in enabled)
     if baseline is not None:
@@ -270,7 +278,7 @@ def check_documents(
     findings = sorted(set(findings), key=Finding.sort_key)
     keys = [identity_key(i) for i in identities]
     sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
-               if i.address in joined_sources}
+               if i.address in joined_sources} if joined_sources else {}
     about = _findings_by_identity(identities, keys, findings, sources)
     statuses = {key: identity_status(ident, now, config.expiring_soon_days, about.get(key, ()))
                 for key, ident in zip(keys, identities, strict=True)}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
 
 __all__ = [
     "InvalidExpiry",
@@ -115,6 +116,7 @@ def is_expired(expires_at: datetime, now: datetime) -> bool:
     return now >= expires_at
 
 
+@lru_cache(maxsize=1024)  # equal instants (in any zone) are written alike; inputs repeat few of them
 def format_instant(instant: datetime) -> str:
     """RFC 3339 in UTC with a ``Z`` suffix and a four-digit year; sub-second digits only when present."""
     instant = instant.astimezone(UTC)

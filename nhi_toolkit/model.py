@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, Generic, TypeVar, overload
 
 __all__ = [
     "UNKNOWN",
@@ -50,6 +51,62 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+_T = TypeVar("_T")
+
+
+def _one_step_init(cls: type[_T], derived: tuple[tuple[str, str], ...] = ()) -> type[_T]:
+    """Replace a frozen dataclass's generated ``__init__`` by one with the same signature that
+    stores each field in the instance's ``__dict__`` directly, not through one ``object.__setattr__``
+    call per field: a large check builds tens of thousands of records. The dict keeps sharing its
+    keys between instances (as after attribute assignment), so memory stays as it was. ``derived``
+    (name, expression) pairs are stored after the fields, computed from them. No record has a
+    ``__post_init__``."""
+    params, items = [], []
+    env: dict[str, Any] = {"_MISSING": MISSING}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default is not MISSING:
+            env[f"_d_{f.name}"] = f.default
+            params.append(f"{f.name}=_d_{f.name}")
+            items.append(f"    d[{f.name!r}] = {f.name}\n")
+        elif f.default_factory is not MISSING:
+            env[f"_f_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=_MISSING")
+            items.append(f"    d[{f.name!r}] = _f_{f.name}() if {f.name} is _MISSING else {f.name}\n")
+        else:
+            params.append(f.name)
+            items.append(f"    d[{f.name!r}] = {f.name}\n")
+    items += [f"    d[{name!r}] = {expr}\n" for name, expr in derived]
+    code = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{''.join(items)}"
+    exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
+    init = env["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__doc__ = cls.__init__.__doc__
+    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
+    return cls
+
+
+class _FromResource(Generic[_T]):
+    """An attribute of an identity that is its resource's (address, type): stored in the instance
+    by ``__init__`` (see :func:`_one_step_init`), so reading it is a plain attribute look-up; this
+    descriptor only names and types it, and reads the resource for an instance made otherwise."""
+
+    def __init__(self, attr: str, doc: str):
+        self.attr = attr
+        self.__doc__ = doc
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _FromResource[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, objtype: type | None = None) -> _T | _FromResource[_T]:
+        if obj is None:
+            return self
+        value: _T = getattr(obj.resource, self.attr)  # type: ignore[attr-defined]
+        return value
+
+
 class Severity(enum.IntEnum):
     """Finding severity; ordering drives ``--fail-on``."""
 
@@ -59,13 +116,17 @@ class Severity(enum.IntEnum):
 
     @property
     def label(self) -> str:
-        """Lower-case name as written in output and config."""
-        return self.name.lower()
+        """Lower-case name as written in output and config (worked out once per member: an
+        enum's ``name`` is a slow descriptor, and reports read the label once per finding)."""
+        return _SEVERITY_LABELS[self]
 
     @classmethod
     def parse(cls, text: str) -> Severity:
         """Parse ``error``, ``warning`` or ``info`` (case-insensitive)."""
         return cls[text.strip().upper()]
+
+
+_SEVERITY_LABELS = {s: s.name.lower() for s in Severity}
 
 
 class InputKind(str, enum.Enum):
@@ -111,6 +172,7 @@ class Location:
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
+@_one_step_init
 @dataclass(frozen=True)
 class Resource:
     """One Terraform resource instance (or, for HCL and CDKTF, one resource block), secrets removed.
@@ -157,6 +219,7 @@ class Resource:
         return self.action in ("delete", "forget")
 
 
+@partial(_one_step_init, derived=(("address", "resource.address"), ("type", "resource.type")))
 @dataclass(frozen=True)
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
@@ -234,15 +297,10 @@ class Identity:
             cache["_row_key"] = key
         return key
 
-    @property
-    def address(self) -> str:
-        """The resource's Terraform address."""
-        return self.resource.address
-
-    @property
-    def type(self) -> str:
-        """The resource type."""
-        return self.resource.type
+    # Not fields (no annotation): the resource's, stored by __init__ after the fields, always in
+    # this order (instances then keep sharing their dict's keys); read many times per identity.
+    address = _FromResource[str]("address", "The resource's Terraform address.")
+    type = _FromResource[str]("type", "The resource type.")
 
     @property
     def source(self) -> Location:
@@ -250,6 +308,7 @@ class Identity:
         return self.resource.source
 
 
+@_one_step_init
 @dataclass(frozen=True, order=True)
 class Finding:
     """One rule's verdict on one identity. ``suppressed`` carries the waiver's reason when waived."""

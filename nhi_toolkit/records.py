@@ -91,17 +91,18 @@ class Report:
         """Counts for the JSON ``summary`` object."""
         by_sev = {s.label: 0 for s in sorted(Severity, reverse=True)}
         by_rule: dict[str, int] = {}
-        for f in self.active:
+        active = self.active
+        for f in active:
             by_sev[f.severity.label] += 1
             by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
         statuses: dict[str, int] = {}
-        for ident in self.identities:
-            s = self.status_of(ident)
+        words = self.statuses  # status_of without a call per row
+        for s in (words.get(ident.row_key, "ok") for ident in self.identities):
             statuses[s] = statuses.get(s, 0) + 1
         return {
             "identities": len(self.identities),
-            "findings": len(self.active),
-            "suppressed": len(self.findings) - len(self.active),
+            "findings": len(active),
+            "suppressed": len(self.findings) - len(active),
             "by_severity": by_sev,
             "by_rule": dict(sorted(by_rule.items())),
             "by_status": dict(sorted(statuses.items())),

@@ -242,10 +242,15 @@ class Suppressor:
                 own[ident.address] = list(self._own_of(ident))
                 for member in (joined or {}).get(ident.address, ()):
                     own[ident.address] += [s for s in self._own_of(member) if s not in own[ident.address]]
+        configured = list(self.config.suppressions)
         out = []
         for f in findings:
+            mine = own.get(f.address)
+            if not configured and not mine:  # nothing could waive it
+                out.append(f)
+                continue
             rule = rule_by_key(f.rule_id)
-            candidates = list(self.config.suppressions) + own.get(f.address, [])
+            candidates = configured + (mine or [])
             waiver = None
             for s in candidates:
                 if not s.matches(f.rule_id, f.rule, f.address, f.source.file):
@@ -263,6 +268,8 @@ class Suppressor:
     def _own_of(self, ident: Identity) -> list[Suppression]:
         """The identity's own waivers (CDKTF metadata and inline comments), invalid ones recorded."""
         src = ident.source
+        if not ident.resource.metadata and (src.line is None or not src.file.endswith(".tf")):
+            return []  # no metadata and no .tf line to read comments at: nothing of its own
         key = (ident.address, src.file, src.line)
         if key in self._own:
             return self._own[key]

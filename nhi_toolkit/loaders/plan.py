@@ -40,6 +40,8 @@ def _str(value: Any, default: str = "") -> str:
 def _action(actions: Any) -> str | None:
     if not isinstance(actions, list) or not actions:
         return None
+    if len(actions) == 1 and isinstance(actions[0], str):  # the common case: one action
+        return actions[0]
     acts = [a for a in actions if isinstance(a, str)]
     if "delete" in acts and "create" in acts:
         return "replace"
@@ -215,7 +217,7 @@ def _record(
     if not isinstance(index, (int, str)) or isinstance(index, bool):
         index = None
     module = rc.get("module_address")
-    return Resource(
+    rec = Resource(
         address=address,
         type=rtype,
         name=name,
@@ -229,6 +231,8 @@ def _record(
         references=refs.get(cfg, ()),
         action=action,
     )
+    rec.__dict__["config_address"] = cfg  # worked out above: Resource.config_address's cache
+    return rec
 
 
 def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bool]) -> dict[str, str]:

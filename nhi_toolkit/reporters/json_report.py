@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from nhi_toolkit.expiry import format_instant
-from nhi_toolkit.model import UNKNOWN, Finding, Identity, Location
+from nhi_toolkit.model import UNKNOWN, Finding, Identity, Location, Severity
 from nhi_toolkit.records import Report
 
 __all__ = ["SCHEMA_VERSION", "finding_json", "identity_json", "render", "to_dict"]
@@ -159,7 +159,8 @@ class _Lines:
         native = _native(ident)
         parent = ident.parent
         src = ident.source
-        sources = report.sources_of(ident)
+        key = ident.row_key  # Report.sources_of and status_of, without their calls
+        sources = report.sources.get(key) or (src,)
         return (
             f'    {{"action": {_v(ident.resource.action)}, "address": {_v(ident.address)}, '
             f'"category": {_v(ident.category)}, '
@@ -173,7 +174,7 @@ class _Lines:
             f'"owner_source": {_v(ident.owner_source)}, "parent": {_v(parent)}, '
             f'"source": {self.location(src)}, '
             f'"sources": [{", ".join(self.location(loc) for loc in sources)}], '
-            f'"status": {_v(report.status_of(ident))}, "type": {_v(ident.type)}, '
+            f'"status": {_v(report.statuses.get(key, "ok"))}, "type": {_v(ident.type)}, '
             f'"unknown": {_UNKNOWN_LISTS[owner is UNKNOWN, expires is UNKNOWN]}}}'
         )
 
@@ -181,7 +182,7 @@ class _Lines:
         reason = f.suppressed
         return (
             f'    {{"address": {_v(f.address)}, "message": {_v(f.message)}, "rule": {_v(f.rule)}, '
-            f'"rule_id": {_v(f.rule_id)}, "severity": {_v(f.severity.label)}, '
+            f'"rule_id": {_v(f.rule_id)}, "severity": {_SEVERITY.get(f.severity) or _v(f.severity.label)}, '
             f'"source": {self.location(f.source)}, "suppressed": {"false" if reason is None else "true"}, '
             f'"suppression": '
             + ("null" if reason is None else
@@ -189,6 +190,9 @@ class _Lines:
             + "}"
         )
 
+
+#: Each severity's label as JSON, written once.
+_SEVERITY = {s: _STRING(s.label) for s in Severity}
 
 #: ``unknown`` by (owner unknown, expiry unknown), in identity_json's order.
 _UNKNOWN_LISTS = {(False, False): "[]", (True, False): '["owner"]', (False, True): '["expires_at"]',

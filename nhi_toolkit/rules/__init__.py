@@ -73,9 +73,14 @@ ALL_RULES: tuple[Rule, ...] = (
 RULE_ERROR_ID = "NHI000"
 
 
+#: Id and name -> rule; where a key could name two, the first in ALL_RULES (as a scan finds it).
+_BY_KEY: dict[str, Rule] = {}
+for _rule in ALL_RULES:
+    _BY_KEY.setdefault(_rule.id, _rule)
+    _BY_KEY.setdefault(_rule.name, _rule)
+del _rule
+
+
 def rule_by_key(key: str) -> Rule | None:
     """Look a rule up by id (NHI001) or name (missing-owner)."""
-    for rule in ALL_RULES:
-        if key in (rule.id, rule.name):
-            return rule
-    return None
+    return _BY_KEY.get(key)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import ClassVar
@@ -110,9 +110,10 @@ class Rule:
         come from elsewhere, such as the suppression rules): nothing to run per identity."""
         return not (self.per_identity and type(self).check is Rule.check)
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        """Findings for one identity."""
-        return iter(())
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
+        """Findings for one identity (a generator, or a tuple: the common rules return one, as a
+        check that finds nothing then costs no generator)."""
+        return ()
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         """Findings for the whole document; by default, :meth:`check` on every live identity."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from datetime import timedelta
 
 from nhi_toolkit.checks import exceeds_lifetime, expiring_soon, max_lifetime_days
@@ -77,9 +77,10 @@ class MissingOwner(Rule):
            "when it has none here, declare it in [[tool.nhi.declarations]] with owner, expires_at "
            "and a reason.")
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         if identity.owner is None and not identity.platform_managed:
-            yield self.finding(identity, _missing(identity, ctx, "owner", ctx.config.owner_keys))
+            return (self.finding(identity, _missing(identity, ctx, "owner", ctx.config.owner_keys)),)
+        return ()
 
 
 class MissingExpiry(Rule):
@@ -93,9 +94,10 @@ class MissingExpiry(Rule):
            "expiry where the provider has one (end_date, ttl), or declare it in "
            "[[tool.nhi.declarations]].")
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         if identity.expires is None and not identity.platform_managed:
-            yield self.finding(identity, _missing(identity, ctx, "expiry", ctx.config.expiry_keys))
+            return (self.finding(identity, _missing(identity, ctx, "expiry", ctx.config.expiry_keys)),)
+        return ()
 
 
 class InvalidExpiryRule(Rule):
@@ -107,10 +109,11 @@ class InvalidExpiryRule(Rule):
                    "UTC) or an RFC 3339 timestamp with an offset.")
     fix = "Write the expiry as YYYY-MM-DD or e.g. 2027-03-31T17:00:00Z."
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         if identity.expiry_error:
-            yield self.finding(identity, f"{identity.address} expiry tag '{identity.expiry_key}' "
-                                         f"{identity.expiry_error}{_whose(identity)}")
+            return (self.finding(identity, f"{identity.address} expiry tag '{identity.expiry_key}' "
+                                           f"{identity.expiry_error}{_whose(identity)}"),)
+        return ()
 
 
 class Expired(Rule):
@@ -121,11 +124,12 @@ class Expired(Rule):
     description = "The identity's expiry has passed; it should be retired (nhi retire)."
     fix = "Retire it with 'nhi retire', or extend the expiry with a new approval."
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         at = identity.deadline
         if at is not None and is_expired(at, ctx.now):
-            yield self.finding(identity, f"{identity.address} expired at "
-                                         f"{format_instant(at)}{_whose_deadline(identity)}")
+            return (self.finding(identity, f"{identity.address} expired at "
+                                           f"{format_instant(at)}{_whose_deadline(identity)}"),)
+        return ()
 
 
 class ExpiringSoon(Rule):
@@ -136,12 +140,13 @@ class ExpiringSoon(Rule):
     description = "The identity expires within expiring_soon_days (default 14) of now."
     fix = "Plan its retirement or renewal with its owner."
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         at = identity.deadline
         if at is not None and expiring_soon(at, ctx.now, ctx.config.expiring_soon_days):
             days = (at - ctx.now).total_seconds() / 86400
-            yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, "
-                                         f"in {days:.1f} days{_whose_deadline(identity)}")
+            return (self.finding(identity, f"{identity.address} expires at {format_instant(at)}, "
+                                           f"in {days:.1f} days{_whose_deadline(identity)}"),)
+        return ()
 
 
 class ExpiryTooFar(Rule):
@@ -153,22 +158,22 @@ class ExpiryTooFar(Rule):
                    "roles, users and secrets 365 days by default (max_lifetime_days in config).")
     fix = "Bring the expiry within the maximum lifetime, or raise the limit in config with a reason."
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         at = identity.expires_at
         limit = max_lifetime_days(ctx.config, identity.type)
         lifetime = identity.native_lifetime
         if at is None and lifetime is not None and exceeds_lifetime(lifetime, limit):
             # Created at apply: it will live at least this long from now.
-            yield self.finding(identity, f"{identity.address} lives {lifetime.total_seconds() / 86400:g} "
-                                         f"days from creation by its {identity.native_attr}, more than "
-                                         f"{limit} days (the maximum for {identity.type})")
-            return
+            return (self.finding(identity, f"{identity.address} lives {lifetime.total_seconds() / 86400:g} "
+                                           f"days from creation by its {identity.native_attr}, more than "
+                                           f"{limit} days (the maximum for {identity.type})"),)
         if at is None:
-            return
+            return ()
         if exceeds_lifetime(at - ctx.now, limit):
-            yield self.finding(identity, f"{identity.address} expires at {format_instant(at)}, more than "
-                                         f"{limit} days from now (the maximum for {identity.type})"
-                                         f"{_whose(identity)}")
+            return (self.finding(identity, f"{identity.address} expires at {format_instant(at)}, more "
+                                           f"than {limit} days from now (the maximum for {identity.type})"
+                                           f"{_whose(identity)}"),)
+        return ()
 
 
 class UnknownUntilApply(Rule):
@@ -180,11 +185,13 @@ class UnknownUntilApply(Rule):
                    "an expression that cannot be resolved statically; it is checked again in state.")
     fix = "Prefer literal owner and expiry values so the plan check can judge them."
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
-        missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
-                   if v is UNKNOWN]
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         # A block whose for_each/count is not known statically: judged once at its config address.
         instances = identity.resource.metadata.get("unknown_instances")
+        if not instances and identity.owner is not UNKNOWN and identity.expires is not UNKNOWN:
+            return ()  # known owner and expiry (the common case): nothing to say
+        missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
+                   if v is UNKNOWN]
         parts = []
         if missing:
             why = f" ({identity.native_attr} counts from creation)" if identity.expires is UNKNOWN and \
@@ -195,7 +202,8 @@ class UnknownUntilApply(Rule):
             parts.append(f"its instances are not known until apply ({instances} is not known "
                          "statically; judged once at its configuration address)")
         if parts:
-            yield self.finding(identity, f"{identity.address} {'; '.join(parts)}")
+            return (self.finding(identity, f"{identity.address} {'; '.join(parts)}"),)
+        return ()
 
 
 class ExpiryMismatch(Rule):
@@ -218,7 +226,7 @@ class ExpiryMismatch(Rule):
                             "credential stops working first)")),
     )
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         native, claimed = identity.native_expires_at, identity.claimed_expires_at
         lifetime, tagged = identity.native_lifetime, identity.expires_at
         if native is None and lifetime is not None and tagged is not None and not identity.expiry_error \
@@ -229,25 +237,25 @@ class ExpiryMismatch(Rule):
             except OverflowError:
                 least = None
             if least is None or least > tagged:
-                yield self.finding(identity, f"{identity.address} expiry says {identity.expires}"
-                                             f"{_whose(identity)} but its {identity.native_attr} keeps the "
-                                             f"credential {lifetime.total_seconds() / 86400:g} days from "
-                                             "creation: the credential outlives the retirement its tag promises")
-            return
+                return (self.finding(identity, f"{identity.address} expiry says {identity.expires}"
+                                               f"{_whose(identity)} but its {identity.native_attr} keeps the "
+                                               f"credential {lifetime.total_seconds() / 86400:g} days from "
+                                               "creation: the credential outlives the retirement its tag "
+                                               "promises"),)
+            return ()
         if native is None or claimed is None or identity.expiry_error:
-            return
+            return ()
         raw = identity.claimed_expires
         earliest = claimed - timedelta(days=1) if is_date_only(raw) else claimed
         if earliest <= native <= claimed:
-            return
+            return ()
         declared = identity.declaration is not None and identity.declaration.expires_at == raw
         what = "its declared expiry" if declared else "its expiry tag"
         said = f"{what} says {raw}" + (f" (inherited from {identity.parent})"
                                           if identity.inherited and identity.parent else "")
         ends = f"its {identity.native_attr} ends the credential at {format_instant(native)}"
         if native > claimed:
-            yield self.finding(identity, f"{identity.address} {said} but {ends}: the credential outlives "
-                                         "the retirement its tag promises")
-        else:
-            yield self.finding(identity, f"{identity.address} {said} but {ends}: the credential stops "
-                                         "working before that", severity=Severity.WARNING)
+            return (self.finding(identity, f"{identity.address} {said} but {ends}: the credential outlives "
+                                           "the retirement its tag promises"),)
+        return (self.finding(identity, f"{identity.address} {said} but {ends}: the credential stops "
+                                       "working before that", severity=Severity.WARNING),)

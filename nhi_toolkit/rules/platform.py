@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 
 from nhi_toolkit.model import Finding, Identity, Severity
 from nhi_toolkit.rules.base import Context, Rule
@@ -22,14 +22,15 @@ class PlatformManaged(Rule):
     fix = ("Nothing to add; retire the service's resources that use it. An owner or expiry tag, "
            "when present, is judged as on any identity.")
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         if not identity.platform_managed:
-            return
+            return ()
         missing = [what for what, v in (("owner", identity.owner), ("expiry", identity.expires))
                    if v is None]
         if missing:
             service = identity.resource.values.get("aws_service_name")
             used_by = f" for {service}" if isinstance(service, str) and service else ""
-            yield self.finding(identity, f"{identity.address} is a service-linked role{used_by}: the "
-                                         "platform owns its lifecycle, so no "
-                                         f"{' or '.join(missing)} is required")
+            return (self.finding(identity, f"{identity.address} is a service-linked role{used_by}: the "
+                                           "platform owns its lifecycle, so no "
+                                           f"{' or '.join(missing)} is required"),)
+        return ()

@@ -210,10 +210,11 @@ class OwnerOffboarded(Rule):
     description = "The owner appears in the leavers list (--leavers) with a leaving date at or before now."
     fix = "Hand the identity to a current owner through Terraform, or retire it (nhi retire --leavers)."
 
-    def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
+    def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         left = owner_departure(identity.owner, ctx.leavers, ctx.now)
         if left is not None:
-            yield self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{left.when}")
+            return (self.finding(identity, f"{identity.address} is owned by {identity.owner}, who left{left.when}"),)
+        return ()
 
 
 class SharedIdentity(Rule):
