@@ -33,7 +33,7 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_check.py
-	@if [ -f benchmarks/bench_hcl.py ]; then $(BIN)/python benchmarks/bench_hcl.py; fi
+	$(BIN)/python benchmarks/bench_hcl.py
 	$(BIN)/python benchmarks/bench_inventory.py
 
 clean:
