@@ -247,18 +247,7 @@ def _entry_path(folder: str, digest: str) -> str:
 def _read_entry(folder: str, digest: str, wanted: Callable[[str], bool]) -> Decls | None:
     """The cached declarations for these bytes, or None (absent, unreadable, malformed, or kept
     for another set of wanted types)."""
-    try:
-        fd = os.open(_entry_path(folder, digest), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
-                return None
-            entry = json.loads(f.read())
-    except (OSError, ValueError, RecursionError):
-        return None
+    entry = read_entry(_entry_path(folder, digest))
     if not isinstance(entry, dict) or entry.get("parser") != _parser_id() or entry.get("sha256") != digest:
         return None
     decls = entry.get("decls")
@@ -270,22 +259,51 @@ def _read_entry(folder: str, digest: str, wanted: Callable[[str], bool]) -> Decl
     return decls
 
 
-def _write_entry(folder: str, digest: str, decls: Decls) -> bool:
+def read_entry(path: str, limit: int = _MAX_ENTRY) -> Any:
+    """One cache entry's JSON, or None: absent, not a regular file (a link is not followed), larger
+    than any entry is written, or not JSON. The caller checks its shape."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+                return None
+            return json.loads(f.read())
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def write_entry(folder: str, path: str, text: str, limit: int = _MAX_ENTRY) -> bool:
+    """Write one entry whole or not at all: a private temporary file in ``folder``, then renamed, so
+    a concurrent reader sees the old entry or the new one, never half of one."""
     import tempfile  # only a run that writes needs it
 
-    entry = {"parser": _parser_id(), "sha256": digest, "types": decls["types"], "decls": decls}
+    if len(text) > limit:
+        return False
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
         with os.fdopen(fd, "wb") as f:
-            f.write(json.dumps(entry, separators=(",", ":")).encode())
-        os.replace(tmp, _entry_path(folder, digest))
+            f.write(text.encode())
+        os.replace(tmp, path)
         return True
-    except (OSError, ValueError, TypeError, RecursionError):
+    except (OSError, ValueError):
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
         return False
+
+
+def _write_entry(folder: str, digest: str, decls: Decls) -> bool:
+    entry = {"parser": _parser_id(), "sha256": digest, "types": decls["types"], "decls": decls}
+    try:
+        text = json.dumps(entry, separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        return False
+    return write_entry(folder, _entry_path(folder, digest), text)
 
 
 def _line(v: Any) -> bool:

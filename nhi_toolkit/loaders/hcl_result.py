@@ -21,12 +21,10 @@ or a module was read from Terraform JSON: such a tree is loaded (from the parse 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
-import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -190,16 +188,8 @@ def _path(folder: str, name: str) -> str:
 
 
 def _read(folder: str, name: str, wanted: Wanted) -> list[Document] | None:
+    entry = hcl_cache.read_entry(_path(folder, name), _MAX_ENTRY)
     try:
-        fd = os.open(_path(folder, name), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > _MAX_ENTRY:
-                return None
-            entry = json.loads(f.read())
         if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("name") != name:
             return None
         types, extra, docs = entry["types"], entry["extra"], entry["docs"]
@@ -217,25 +207,12 @@ def _read(folder: str, name: str, wanted: Wanted) -> list[Document] | None:
 
 
 def _write(folder: str, name: str, types: dict[str, bool], extra: list[Any], docs: list[Document]) -> None:
-    import tempfile
-
     try:
         text = json.dumps({"format": FORMAT, "name": name, "types": types, "extra": extra,
                            "docs": [_doc_data(d) for d in docs]}, separators=(",", ":"), allow_nan=False)
     except (_Unstorable, ValueError, TypeError, RecursionError):
         return
-    if len(text) > _MAX_ENTRY:
-        return
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode())
-        os.replace(tmp, _path(folder, name))
-    except (OSError, ValueError):
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    hcl_cache.write_entry(folder, _path(folder, name), text, _MAX_ENTRY)
 
 
 # -- records as JSON data, and back ---------------------------------------------------------------
