@@ -11,9 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from nhi_toolkit.cli import main
+from terraform_estates import apply_config, run_retire
+from terraform_estates import state_addresses as state
 
 pytestmark = pytest.mark.terraform
 
@@ -26,25 +25,11 @@ def deploy(tf, dest: Path, *names: str) -> set[str]:  # type: ignore[no-untyped-
     shutil.copy(FIXTURE / "nhi.toml", dest / "nhi.toml")
     for name in names:
         shutil.copy(FIXTURE / f"{name}.tf.off", dest / f"{name}.tf")
-    tf.init(dest)
-    tf.plan(dest, out="setup.tfplan")
-    tf.apply(dest, "setup.tfplan")
-    (dest / "setup.tfplan").unlink()
-    return state(tf, dest)
-
-
-def state(tf, directory: Path) -> set[str]:  # type: ignore[no-untyped-def]
-    from nhi_toolkit.retire import _addresses_in_state
-
-    return _addresses_in_state(tf.state_pull(directory))
+    return apply_config(tf, dest)
 
 
 def retire(directory: Path, *args: str, now: str = NOW) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["retire", "--terraform-dir", str(directory), "--now", now,
-                                       "--no-init", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+    return run_retire(directory, "--now", now, "--no-init", *args)
 
 
 def test_tag_values_cannot_forge_lines_in_the_summary_or_refusal(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -14,9 +14,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from nhi_toolkit.cli import main
+from terraform_estates import apply_config, run_retire
+from terraform_estates import state_addresses as state
 
 pytestmark = pytest.mark.terraform
 
@@ -31,25 +30,11 @@ def deploy(tf, dest: Path, *extras: str) -> set[str]:  # type: ignore[no-untyped
         shutil.copy(FIXTURE / name, dest / name)
     for extra in extras:
         shutil.copy(FIXTURE / f"{extra}.tf.off", dest / f"{extra}.tf")
-    tf.init(dest)
-    tf.plan(dest, out="setup.tfplan")
-    tf.apply(dest, "setup.tfplan")
-    (dest / "setup.tfplan").unlink()
-    return state(tf, dest)
-
-
-def state(tf, directory: Path) -> set[str]:  # type: ignore[no-untyped-def]
-    from nhi_toolkit.retire import _addresses_in_state
-
-    return _addresses_in_state(tf.state_pull(directory))
+    return apply_config(tf, dest)
 
 
 def retire(directory: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, ["retire", "--terraform-dir", str(directory), "--now", NOW,
-                                       "--no-init", *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+    return run_retire(directory, "--now", NOW, "--no-init", *args)
 
 
 @pytest.mark.parametrize("route", ROUTES)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from terraform_estates import apply_config, run_retire, state_addresses
 
 from nhi_toolkit.cli import main
 
@@ -38,26 +39,11 @@ def deploy(tf, source: Path, dest: Path, *extra: Path) -> Path:  # type: ignore[
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*", "*.tfplan"))
     for f in extra:
         shutil.copy(f, dest / f.name)
-    tf.init(dest)
-    tf.plan(dest, out="setup.tfplan")
-    tf.apply(dest, "setup.tfplan")
-    (dest / "setup.tfplan").unlink()
-    assert state_addresses(tf, dest) == EXPIRED | FRESH
+    assert apply_config(tf, dest) == EXPIRED | FRESH
     return dest
 
 
-def state_addresses(tf, directory: Path) -> set[str]:  # type: ignore[no-untyped-def]
-    from nhi_toolkit.retire import _addresses_in_state
-
-    return _addresses_in_state(tf.state_pull(directory))
-
-
-def retire(directory: Path, *args: str) -> tuple[int, str, str]:
-    runner = CliRunner()
-    result = runner.invoke(main, ["retire", "--terraform-dir", str(directory), *args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+retire = run_retire
 
 
 def test_declared_expiry_review_then_apply_retires_exactly_the_expired(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -226,11 +212,7 @@ def unicode_deploy(tf, dest: Path) -> set[str]:  # type: ignore[no-untyped-def]
     agents = {k: {"owner": "alice@example.com", "expires_at": "2026-06-01T00:00:00Z"} for k in EXPIRED_KEYS}
     agents.update({k: {"owner": "bob@example.com", "expires_at": "2030-01-01T00:00:00Z"} for k in FRESH_KEYS})
     (dest / "terraform.tfvars.json").write_text(json.dumps({"agents": agents}), encoding="utf-8")
-    tf.init(dest)
-    tf.plan(dest, out="setup.tfplan")
-    tf.apply(dest, "setup.tfplan")
-    (dest / "setup.tfplan").unlink()
-    return state_addresses(tf, dest)
+    return apply_config(tf, dest)
 
 
 def test_keys_terraform_escapes_are_retired_end_to_end(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
