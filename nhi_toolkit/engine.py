@@ -15,7 +15,6 @@ from nhi_toolkit.loaders import load_inputs
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.native_expiry import HELPER_TYPES
 from nhi_toolkit.records import Document, Report, identity_key
-from nhi_toolkit.records import identity_key as _ident_key  # noqa: F401 - the former name, kept for callers
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
 from nhi_toolkit.suppress import Suppressor
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nhi_toolkit.config import config_from_mapping
-from nhi_toolkit.engine import _ident_key, check_documents
+from nhi_toolkit.engine import check_documents
 from nhi_toolkit.live import with_live
 from nhi_toolkit.loaders.state import load_raw_state
 from nhi_toolkit.model import Location, Severity
+from nhi_toolkit.records import identity_key
 from nhi_toolkit.reporters import render
 from nhi_toolkit.rules import rule_by_key
 from tests.conftest import NOW, state_doc, state_resource
@@ -40,7 +41,7 @@ def test_with_live_applies_overrides_suppressions_and_live_objects() -> None:
                       "reason": "sandbox roles, SEC-1 review", "until": "2999-01-01"}]})
     report = _report(config)
     key = next(i for i in report.identities if i.address == "aws_iam_access_key.k")
-    live = {_ident_key(key): {"access_key_id": "AKIAEXAMPLE", "status": "Active"}}
+    live = {identity_key(key): {"access_key_id": "AKIAEXAMPLE", "status": "Active"}}
     out = with_live(report, _findings(), live, config)
     by_rule = {f.rule: f for f in out.findings}
     assert by_rule["dormant"].severity is Severity.ERROR

@@ -7,8 +7,8 @@ from typing import Any
 
 from conftest import FIXTURES, NOW
 
-from nhi_toolkit.engine import Report, _ident_key
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Resource, Severity
+from nhi_toolkit.records import Report, identity_key
 
 HCL_CASE = FIXTURES / "check" / "hcl-default-tags-revocation" / "input"
 CHECK_NOW = "2026-12-01"
@@ -32,7 +32,7 @@ def _finding(address: str, rule_id: str = "NHI004", rule: str = "expired", sever
 
 
 def _report(identities: list[Identity], findings: list[Finding], statuses: dict[str, str] | None = None) -> Report:
-    keys = {_ident_key(i): (statuses or {}).get(i.address, "ok") for i in identities}
+    keys = {identity_key(i): (statuses or {}).get(i.address, "ok") for i in identities}
     return Report(now=NOW, inputs=("infra",), identities=tuple(sorted(identities, key=lambda i: i.address)),
                   findings=tuple(sorted(findings, key=Finding.sort_key)), statuses=keys, fail_on="error")
 
