@@ -104,36 +104,36 @@ def screened_writes() -> Iterator[None]:
 _PLAIN_TEXT = re.compile(r"[A-Za-z0-9 _.,:;/@+=~!#&*()\[\]{}?<>|^'-]+")
 
 
-def withhold(raw: Any, value: Any) -> None:
-    """A module call gives ``raw`` (resolved: ``value``) to a sensitive variable: no entry holding it
-    is written. A value put together from parts (a template, a function) withholds every entry."""
-    if _state["pending"] is None:
-        return
-    stack = [raw]
+def _scalars(value: Any) -> Iterator[Any]:
+    stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             stack.extend(item.values())
+            stack.extend(item.keys())
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, str) and ("${" in item or "%{" in item or item.startswith('"<<')):
-            whole = item.startswith("${") and item.endswith("}") and item.count("{") == 1
-            if not whole or "(" in item:
-                _state["withhold_all"] = True
-                return
-    leaves = [value]
-    while leaves:
-        item = leaves.pop()
-        if isinstance(item, dict):
-            leaves.extend(item.values())
-        elif isinstance(item, list):
-            leaves.extend(item)
-        elif isinstance(item, str | int | float) and not isinstance(item, bool):
-            text = str(item)
-            if not _PLAIN_TEXT.fullmatch(text):
-                _state["withhold_all"] = True
-                return
-            _state["withheld"].add(text)
+        else:
+            yield item
+
+
+def withhold(raw: Any, value: Any) -> None:
+    """A module call gives ``raw`` (resolved: ``value``) to a sensitive variable: no entry holding it
+    is written. Literal text is screened for; a known value reached through any expression (a
+    reference, a template, a function: its parts may be literals anywhere in the module) withholds
+    every entry of the load."""
+    if _state["pending"] is None:
+        return
+    known = [v for v in _scalars(value) if isinstance(v, str | int | float) and not isinstance(v, bool)]
+    if not known:
+        return  # nothing known reaches the variable: no literal of the module can be in it
+    expression = any(isinstance(v, str) and ("${" in v or "%{" in v or v.startswith('"<<'))
+                     for v in _scalars(raw))
+    texts = [str(v) for v in known]
+    if expression or not all(_PLAIN_TEXT.fullmatch(t) for t in texts):
+        _state["withhold_all"] = True
+        return
+    _state["withheld"].update(texts)
 
 
 def _flush() -> None:

@@ -354,7 +354,7 @@ def test_cache_folder_follows_the_environment(tmp_path: Path, monkeypatch: pytes
 
 
 SENSITIVE_CHILD_TF = """
-variable "token" {
+variable "handle" {
   type      = string
   sensitive = true
 }
@@ -368,9 +368,10 @@ resource "aws_iam_user" "svc" {
 
 @pytest.mark.parametrize("argument", [
     '"CANARY-PASSED-LITERAL"',
-    "local.token",
+    "local.handle",
     '"CANARY-${local.part}-TAIL"',
     'lower("CANARY-IN-A-CALL")',
+    "local.composed",
 ])
 def test_a_value_given_to_a_sensitive_variable_never_reaches_the_cache(tmp_path: Path, argument: str) -> None:
     """The caller's file alone does not say its argument is a secret: the child's ``sensitive = true``
@@ -379,8 +380,9 @@ def test_a_value_given_to_a_sensitive_variable_never_reaches_the_cache(tmp_path:
     (tree / "child").mkdir(parents=True)
     (tree / "child" / "main.tf").write_text(SENSITIVE_CHILD_TF)
     (tree / "main.tf").write_text(
-        'locals {\n  token = "CANARY-VIA-LOCAL"\n  part  = "CANARY-PART"\n}\n\n'
-        f'module "svc" {{\n  source = "./child"\n  token  = {argument}\n}}\n'
+        'locals {\n  handle   = "CANARY-VIA-LOCAL"\n  part     = "CANARY-PART"\n'
+        '  composed = "CANARY-COMPOSED-${local.part}"\n}\n\n'
+        f'module "svc" {{\n  source = "./child"\n  handle = {argument}\n}}\n'
     )
     cache = tmp_path / "cache"
     expected = check(tree, None, no_cache=True)
