@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.cache_files import read_entry, write_entry
 
 __all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "record", "recording",
            "screened_writes", "withhold", "workers"]
@@ -50,7 +51,6 @@ Extract = Callable[[str, bytes, Callable[[str], bool]], Decls]
 
 MIN_PARALLEL_BYTES = 16 * 1024
 """Less HCL than this to parse is done in this process: starting workers would cost more."""
-_MAX_ENTRY = 64 * 1024 * 1024
 
 _state: dict[str, Any] = {"enabled": True, "parses": 0, "pooled": 0, "wanted": None, "extract": None,
                           "pending": None, "withheld": set(), "withhold_all": False}
@@ -257,44 +257,6 @@ def _read_entry(folder: str, digest: str, wanted: Callable[[str], bool]) -> Decl
     if any(bool(wanted(t)) != kept for t, kept in types.items()):
         return None
     return decls
-
-
-def read_entry(path: str, limit: int = _MAX_ENTRY) -> Any:
-    """One cache entry's JSON, or None: absent, not a regular file (a link is not followed), larger
-    than any entry is written, or not JSON. The caller checks its shape."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-                return None
-            return json.loads(f.read())
-    except (OSError, ValueError, RecursionError):
-        return None
-
-
-def write_entry(folder: str, path: str, text: str, limit: int = _MAX_ENTRY) -> bool:
-    """Write one entry whole or not at all: a private temporary file in ``folder``, then renamed, so
-    a concurrent reader sees the old entry or the new one, never half of one."""
-    import tempfile  # only a run that writes needs it
-
-    if len(text) > limit:
-        return False
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode())
-        os.replace(tmp, path)
-        return True
-    except (OSError, ValueError):
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        return False
 
 
 def _write_entry(folder: str, digest: str, decls: Decls) -> bool:

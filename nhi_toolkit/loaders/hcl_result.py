@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders import hcl_cache
+from nhi_toolkit.loaders import cache_files, hcl_cache
 from nhi_toolkit.loaders.common import read_bytes
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document, Note
@@ -188,7 +188,7 @@ def _path(folder: str, name: str) -> str:
 
 
 def _read(folder: str, name: str, wanted: Wanted) -> list[Document] | None:
-    entry = hcl_cache.read_entry(_path(folder, name), _MAX_ENTRY)
+    entry = cache_files.read_entry(_path(folder, name), _MAX_ENTRY)
     try:
         if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("name") != name:
             return None
@@ -212,7 +212,7 @@ def _write(folder: str, name: str, types: dict[str, bool], extra: list[Any], doc
                            "docs": [_doc_data(d) for d in docs]}, separators=(",", ":"), allow_nan=False)
     except (_Unstorable, ValueError, TypeError, RecursionError):
         return
-    hcl_cache.write_entry(folder, _path(folder, name), text, _MAX_ENTRY)
+    cache_files.write_entry(folder, _path(folder, name), text, _MAX_ENTRY)
 
 
 # -- records as JSON data, and back ---------------------------------------------------------------

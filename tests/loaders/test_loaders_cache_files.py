@@ -1,0 +1,81 @@
+"""Cache entries on disk: the folder stays under its size cap, least recently used first."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, NOW_TEXT, REPO
+
+from nhi_toolkit.loaders import cache_files
+
+
+def entry(folder: Path, name: str, size: int, age: int) -> Path:
+    """A fake entry of ``size`` bytes last used ``age`` seconds before the others."""
+    path = folder / name
+    path.write_bytes(b"{}" + b" " * (size - 2))
+    when = 1_700_000_000 - age
+    os.utime(path, (when, when))
+    return path
+
+
+def test_prune_removes_the_least_recently_used_down_to_three_quarters(tmp_path: Path) -> None:
+    for n in range(10):
+        entry(tmp_path, f"{n}.json", 1000, age=n)  # 9.json is the oldest
+    assert cache_files.prune(str(tmp_path), limit=10_000) == 0  # at the cap: nothing to do
+    assert cache_files.prune(str(tmp_path), limit=8_000) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{n}.json" for n in range(6)]
+
+
+def test_prune_leaves_what_is_not_an_entry(tmp_path: Path) -> None:
+    outside = tmp_path.parent / "outside.json"
+    entry(tmp_path.parent, "outside.json", 5000, age=100)
+    (tmp_path / "link.json").symlink_to(outside)
+    (tmp_path / "sub.json").mkdir()
+    entry(tmp_path, "notes.txt", 5000, age=100)
+    entry(tmp_path, "old.json", 5000, age=50)
+    entry(tmp_path, "new.json", 5000, age=0)
+    assert cache_files.prune(str(tmp_path), limit=8000) == 1  # 10,000 bytes down to 6,000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "new.json", "notes.txt", "sub.json"]
+    assert outside.exists()
+
+
+def test_a_read_counts_as_a_use(tmp_path: Path) -> None:
+    used = entry(tmp_path, "used.json", 1000, age=100)
+    entry(tmp_path, "unused.json", 1000, age=50)
+    assert cache_files.read_entry(str(used)) == {}
+    assert cache_files.prune(str(tmp_path), limit=1500) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["used.json"]
+
+
+def test_prune_of_a_missing_folder_is_nothing(tmp_path: Path) -> None:
+    assert cache_files.prune(str(tmp_path / "absent"), limit=0) == 0
+
+
+@pytest.mark.parametrize(("text", "mib"), [("", 256), ("12", 12), ("0", 0), ("-3", 256), ("lots", 256)])
+def test_the_cap_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, text: str, mib: int) -> None:
+    monkeypatch.setenv("NHI_CACHE_MAX_MB", text)
+    assert cache_files.cache_limit() == mib * 1024 * 1024
+
+
+def test_a_check_prunes_an_overfull_cache_and_prints_the_same(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    folder = cache / "hcl"
+    folder.mkdir(parents=True, mode=0o700)
+    stale = [entry(folder, f"{n:064x}.json", 512 * 1024, age=1000 + n) for n in range(4)]  # 2 MiB
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURES / "modules" / "tree", tree)
+    env = {k: v for k, v in os.environ.items() if k != "NHI_NO_CACHE"}
+    env.update(PYTHONPATH=str(REPO), NHI_CACHE_DIR=str(cache), NHI_CACHE_MAX_MB="1")
+    argv = [sys.executable, "-m", "nhi_toolkit.cli", "check", str(tree), "--format", "json", "--now", NOW_TEXT]
+    first = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert first.returncode in (0, 1), first.stderr
+    left = [p for p in stale if p.exists()]
+    assert len(left) <= 1  # pruned to at most 768 KiB, the oldest first
+    assert all(p.exists() for p in stale[: len(left)])
+    again = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
