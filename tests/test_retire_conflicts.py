@@ -161,3 +161,22 @@ def test_verification_catches_a_binding_left_out_of_the_manifest(tf, tmp_path: P
     assert (p.address, p.kind) == ("terraform_data.shared[0]", "over-reach")
     assert "it hangs off terraform_data.frank, not being retired" in p.message
     assert "would cut terraform_data.frank's access" in p.message
+
+
+def test_credential_of_an_identity_that_refers_to_a_live_one_is_retired_with_it(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``key`` belongs to the expired ``old``, which refers to the live ``live``; state records key's
+    dependencies transitively (live and old) and key's depends_on names live too. key goes with
+    old, the targeted destroy takes exactly both, and live stays."""
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURE.parent / "transitive", work)
+    assert apply_config(tf, work) == {"terraform_data.live", "terraform_data.old", "terraform_data.key"}
+    code, stdout, stderr = retire(work, "--route", "targeted-destroy", "--apply",
+                                  "--manifest", str(tmp_path / "m.json"))
+    assert code == 0, stderr
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    assert manifest["verification"] == {"status": "verified", "problems": []}
+    destroy = manifest["identities"][0]["destroy"]
+    assert {d["address"]: d["via"] for d in destroy} == {
+        "terraform_data.old": None, "terraform_data.key": "terraform_data.old"}
+    assert "2 addresses confirmed gone" in stdout
+    assert state(tf, work) == {"terraform_data.live"}
