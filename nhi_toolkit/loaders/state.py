@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from nhi_toolkit.addresses import join_address
+from nhi_toolkit.addresses import config_address, join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import as_list, clean_values
 from nhi_toolkit.model import InputKind, Location, Resource
@@ -95,6 +95,66 @@ def _mask_for_value(mask: Any, value: Any) -> Any:
     return mask
 
 
+class _Dependencies:
+    """Terraform records an instance's ``dependencies`` transitively: a key of ``old`` that refers
+    to nothing else lists ``old`` and everything ``old`` depends on, through resources of any type.
+    References are what an instance depends on directly, as far as the file tells: a dependency
+    every instance of another dependency also lists is reached through that one and dropped. A data
+    source records no dependencies, so what is reached through one stays (it cannot be told apart).
+    """
+
+    def __init__(self) -> None:
+        self.common: dict[str, frozenset[str]] = {}
+        """config address -> what every instance of it depends on."""
+        self._memo: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def add(self, config_addr: str, deps: Iterable[str]) -> None:
+        """One instance of ``config_addr`` and its dependencies."""
+        found = frozenset(deps)
+        held = self.common.get(config_addr)
+        self.common[config_addr] = found if held is None else held & found
+
+    def direct(self, deps: tuple[str, ...]) -> tuple[str, ...]:
+        """``deps`` (sorted, unique) less those reached through another of them."""
+        if len(deps) < 2:
+            return deps
+        found = self._memo.get(deps)
+        if found is None:
+            wanted = set(deps)
+            through: set[str] = set()
+            for dep in deps:
+                theirs = self.common.get(dep)
+                if not theirs:
+                    continue
+                small, large = (theirs, wanted) if len(theirs) < len(wanted) else (wanted, theirs)
+                through.update(d for d in small if d in large and d != dep)
+            found = tuple(d for d in deps if d not in through) or deps
+            self._memo[deps] = found
+        return found
+
+
+def _dependencies(inst: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    deps = inst.get(key)
+    return tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+
+
+def _raw_dependencies(items: list[Any]) -> _Dependencies:
+    """What every instance of each resource (any type, data sources too) in a v4 state depends on."""
+    out = _Dependencies()
+    for res in items:
+        if not isinstance(res, dict):
+            continue
+        rtype, name, module = res.get("type"), res.get("name"), res.get("module")
+        if not isinstance(rtype, str) or not isinstance(name, str):
+            continue
+        mode = "data" if res.get("mode") == "data" else "managed"
+        cfg = config_address(join_address(module if isinstance(module, str) else "", mode, rtype, name, None))
+        for inst in as_list(res.get("instances")):
+            if isinstance(inst, dict):
+                out.add(cfg, _dependencies(inst, "dependencies"))
+    return out
+
+
 def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
     """Read a raw state file: version 4, or the legacy module-tree versions 1 to 3."""
     version = doc.get("version")
@@ -110,6 +170,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
     if not isinstance(items, list):
         raise InputError(path, "'resources' is not a list")
     out: list[Resource] = []
+    dependencies = _raw_dependencies(items)
     for res in items:
         if not isinstance(res, dict) or res.get("mode", "managed") != "managed":
             continue
@@ -129,8 +190,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
                 attrs = _from_flat(inst.get("attributes_flat"))
             decoded = {k: decode_dynamic(v) for k, v in attrs.items()}
             mask = _mask_for_value(_sensitive_mask(inst.get("sensitive_attributes")), decoded)
-            deps = inst.get("dependencies")
-            refs = tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+            refs = dependencies.direct(_dependencies(inst, "dependencies"))
             out.append(
                 Resource(
                     address=join_address(module, "managed", rtype, name, key),
@@ -273,6 +333,10 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
     if not isinstance(root, dict):
         raise InputError(path, "'values.root_module' is not an object")
     out: list[Resource] = []
+    dependencies = _Dependencies()
+    for res in _walk(root):
+        if isinstance(res.get("address"), str):
+            dependencies.add(config_address(res["address"]), _dependencies(res, "depends_on"))
     for res in _walk(root):
         rtype, name, address = res.get("type"), res.get("name"), res.get("address")
         if res.get("mode", "managed") != "managed" or not isinstance(rtype, str) or not wanted(rtype):
@@ -283,8 +347,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
         if isinstance(index, bool) or not isinstance(index, (int, str)):
             index = None
         module = address.rsplit(f".{rtype}.{name}", 1)[0] if address.startswith("module.") else ""
-        deps = res.get("depends_on")
-        refs = tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+        refs = dependencies.direct(_dependencies(res, "depends_on"))
         out.append(
             Resource(
                 address=address,
