@@ -162,8 +162,8 @@ class _Index:
         self.by_value: dict[tuple[str, str, Any], list[Resource]] = defaultdict(list)
         self.referrers_of: dict[str, list[Resource]] = defaultdict(list)
         """config address -> resources whose configuration references it."""
-        self.refs_of: dict[str, set[str]] = defaultdict(set)
-        """config address -> what its instances reference (config addresses)."""
+        self._refs_of: dict[str, frozenset[str]] = {}
+        """config address -> what its instances reference, worked out when first asked."""
         match_attrs: dict[str, set[str]] = defaultdict(set)
         for _, itype in resources:
             for link in itype.parents:
@@ -181,10 +181,18 @@ class _Index:
                         if isinstance(v, str) and _short(v) != v:
                             self.by_value[(res.type, attr, _short(v))].append(res)
         for res, _ in resources:
-            if res.references:
-                self.refs_of[res.config_address].update(res.references)
             for ref in res.references:
                 self.referrers_of[ref].append(res)
+
+    def holding(self, res: Resource, types: tuple[str, ...]) -> list[str]:
+        """What ``res`` references that holds a resource of one of ``types`` other than itself."""
+        out = []
+        for ref in res.references:
+            cands = self.by_config.get(ref)
+            # One configuration address is one type: its first instance tells.
+            if cands and cands[0].type in types and (ref != res.config_address or len(cands) > 1):
+                out.append(ref)
+        return out
 
     def closest(self, refs: list[str]) -> list[str]:
         """``refs`` without those another of them references: a child referring to ``b`` and to
@@ -195,7 +203,10 @@ class _Index:
         wanted = set(refs)
         through: set[str] = set()
         for ref in refs:
-            theirs = self.refs_of.get(ref)
+            theirs = self._refs_of.get(ref)
+            if theirs is None:
+                theirs = self._refs_of[ref] = frozenset(
+                    r for c in self.by_config.get(ref, ()) for r in c.references)
             if not theirs:
                 continue
             if len(theirs) < len(wanted):
@@ -285,13 +296,14 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
         by_value = index.by_values(link, child_vals) if child_vals else []
         refs = set(res.references)
         matched = [c for c in by_value if c.config_address in refs and c.address != res.address]
+        if len(matched) == 1:
+            return matched[0], True
         if matched:
             closest = set(index.closest(list(dict.fromkeys(c.config_address for c in matched))))
             found = _decided([c for c in matched if c.config_address in closest], res, index)
             return (found or None), True
         # The referenced resources that hold candidates of the link's types, the closest ones.
-        held = index.closest([ref for ref in res.references if any(
-            c.type in link.parent_types and c.address != res.address for c in index.by_config.get(ref, ()))])
+        held = index.closest(index.holding(res, link.parent_types))
         keyed = [k for ref in held if (k := index.by_key.get((ref, res.module, res.index))) is not None
                  and k.type in link.parent_types and k.address != res.address]
         if keyed:
