@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from nhi_toolkit.addresses import config_address, join_address
@@ -101,18 +101,40 @@ class _Dependencies:
     References are what an instance depends on directly, as far as the file tells: a dependency
     every instance of another dependency also lists is reached through that one and dropped. A data
     source records no dependencies, so what is reached through one stays (it cannot be told apart).
+
+    Only dependencies of the types the loader keeps are tested (no other can be a parent or a
+    link), each against the instance's other dependencies: what each resource depends on is worked
+    out once, when first asked.
     """
 
-    def __init__(self) -> None:
-        self.common: dict[str, frozenset[str]] = {}
-        """config address -> what every instance of it depends on."""
+    def __init__(self, wanted: Callable[[str], bool]) -> None:
+        self.wanted = wanted
+        self._lists: dict[str, list[Any]] = {}
+        """config address -> the raw dependency list of each of its instances."""
+        self._common: dict[str, frozenset[str]] = {}
+        self._kept: dict[str, bool] = {}
         self._memo: dict[tuple[str, ...], tuple[str, ...]] = {}
 
-    def add(self, config_addr: str, deps: Iterable[str]) -> None:
-        """One instance of ``config_addr`` and its dependencies."""
-        found = frozenset(deps)
-        held = self.common.get(config_addr)
-        self.common[config_addr] = found if held is None else held & found
+    def add(self, config_addr: str, deps: Any) -> None:
+        """One instance of ``config_addr`` and its (raw) dependency list."""
+        self._lists.setdefault(config_addr, []).append(deps)
+
+    def common(self, config_addr: str) -> frozenset[str]:
+        """What every instance of ``config_addr`` depends on."""
+        found = self._common.get(config_addr)
+        if found is None:
+            sets = [frozenset(d for d in raw if isinstance(d, str)) if isinstance(raw, list) else frozenset()
+                    for raw in self._lists.get(config_addr, ())]
+            found = self._common[config_addr] = frozenset.intersection(*sets) if sets else frozenset()
+        return found
+
+    def _tested(self, dep: str) -> bool:
+        found = self._kept.get(dep)
+        if found is None:
+            steps = dep.split(".")
+            data = len(steps) >= 3 and steps[-3] == "data" and (len(steps) == 3 or steps[-4] != "module")
+            found = self._kept[dep] = len(steps) >= 2 and not data and self.wanted(steps[-2])
+        return found
 
     def direct(self, deps: tuple[str, ...]) -> tuple[str, ...]:
         """``deps`` (sorted, unique) less those reached through another of them."""
@@ -120,14 +142,8 @@ class _Dependencies:
             return deps
         found = self._memo.get(deps)
         if found is None:
-            wanted = set(deps)
-            through: set[str] = set()
-            for dep in deps:
-                theirs = self.common.get(dep)
-                if not theirs:
-                    continue
-                small, large = (theirs, wanted) if len(theirs) < len(wanted) else (wanted, theirs)
-                through.update(d for d in small if d in large and d != dep)
+            through = {d for d in deps if self._tested(d)
+                       and any(n != d and d in self.common(n) for n in deps)}
             found = tuple(d for d in deps if d not in through) or deps
             self._memo[deps] = found
         return found
@@ -138,9 +154,9 @@ def _dependencies(inst: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
 
 
-def _raw_dependencies(items: list[Any]) -> _Dependencies:
-    """What every instance of each resource (any type, data sources too) in a v4 state depends on."""
-    out = _Dependencies()
+def _raw_dependencies(items: list[Any], wanted: Callable[[str], bool]) -> _Dependencies:
+    """What each instance of each resource (any type, data sources too) in a v4 state depends on."""
+    out = _Dependencies(wanted)
     for res in items:
         if not isinstance(res, dict):
             continue
@@ -150,8 +166,7 @@ def _raw_dependencies(items: list[Any]) -> _Dependencies:
         mode = "data" if res.get("mode") == "data" else "managed"
         cfg = config_address(join_address(module if isinstance(module, str) else "", mode, rtype, name, None))
         for inst in as_list(res.get("instances")):
-            if isinstance(inst, dict):
-                out.add(cfg, _dependencies(inst, "dependencies"))
+            out.add(cfg, inst.get("dependencies") if isinstance(inst, dict) else None)
     return out
 
 
@@ -170,7 +185,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
     if not isinstance(items, list):
         raise InputError(path, "'resources' is not a list")
     out: list[Resource] = []
-    dependencies = _raw_dependencies(items)
+    dependencies = _raw_dependencies(items, wanted)
     for res in items:
         if not isinstance(res, dict) or res.get("mode", "managed") != "managed":
             continue
@@ -333,10 +348,10 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
     if not isinstance(root, dict):
         raise InputError(path, "'values.root_module' is not an object")
     out: list[Resource] = []
-    dependencies = _Dependencies()
+    dependencies = _Dependencies(wanted)
     for res in _walk(root):
         if isinstance(res.get("address"), str):
-            dependencies.add(config_address(res["address"]), _dependencies(res, "depends_on"))
+            dependencies.add(config_address(res["address"]), res.get("depends_on"))
     for res in _walk(root):
         rtype, name, address = res.get("type"), res.get("name"), res.get("address")
         if res.get("mode", "managed") != "managed" or not isinstance(rtype, str) or not wanted(rtype):
