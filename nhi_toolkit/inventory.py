@@ -254,19 +254,17 @@ def _same_tags(candidates: list[Resource], index: _Index) -> bool:
         index.own_tags.get(c.address) == first for c in candidates[1:])
 
 
-def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | None | bool:
-    """One parent out of ``cands``: narrowed to the child's module instance and instance key; the
-    first when one remains or all carry the same tags (any gives the same verdict); False when
-    several with different tags remain (ambiguous); None when there are none."""
-    if not cands:
-        return None
+def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | None:
+    """One parent out of ``cands`` (not empty): narrowed to the child's module instance and instance
+    key; the first when one remains or all carry the same tags (any gives the same verdict); None
+    when several with different tags remain (ambiguous)."""
     if len(cands) > 1:
         cands = [c for c in cands if c.module == res.module] or cands
     if len(cands) > 1 and res.index is not None:
         cands = [c for c in cands if c.index == res.index] or cands
     if len(cands) == 1 or _same_tags(cands, index):
         return cands[0]
-    return False
+    return None
 
 
 def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
@@ -301,31 +299,29 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
         if matched:
             closest = set(index.closest(list(dict.fromkeys(c.config_address for c in matched))))
             found = _decided([c for c in matched if c.config_address in closest], res, index)
-            return (found or None), True
+            return found, True
+        if len(by_value) == 1 and not unknown_val and by_value[0].address != res.address:
+            return by_value[0], True  # what the provider binds it to, whatever else it refers to
         # The referenced resources that hold candidates of the link's types, the closest ones.
         held = index.closest(index.holding(res, link.parent_types))
         keyed = [k for ref in held if (k := index.by_key.get((ref, res.module, res.index))) is not None
                  and k.type in link.parent_types and k.address != res.address]
-        if keyed:
-            found = _decided(keyed, res, index)
-            return (found or None), True
-        chosen: list[Resource] = []
-        for ref in held:
-            referenced = [c for c in index.by_config.get(ref, ())
-                          if c.type in link.parent_types and c.address != res.address]
-            # Inside an expanded module, a reference names the resource of the same module instance.
-            referenced = [c for c in referenced if c.module == res.module] or referenced
-            # A value unknown until apply names no instance: several candidates stay ambiguous,
-            # unless they all carry the same tags, so that any of them gives the same verdict.
-            if len(referenced) == 1 or (not child_vals and not unknown_val) or _same_tags(referenced, index):
-                chosen.append(referenced[0])
-            else:
-                return None, True
-        if chosen:
-            found = _decided(chosen, res, index)
-            if found is False and len(by_value) == 1:
-                return by_value[0], True  # the references disagree; the value names one
-            return (found or None), True
+        chosen: list[Resource] = keyed
+        undecided = False
+        if not keyed:
+            for ref in held:
+                referenced = [c for c in index.by_config.get(ref, ())
+                              if c.type in link.parent_types and c.address != res.address]
+                # Inside an expanded module, a reference names the resource of the same module instance.
+                referenced = [c for c in referenced if c.module == res.module] or referenced
+                # A value unknown until apply names no instance: several candidates stay ambiguous,
+                # unless they all carry the same tags, so that any of them gives the same verdict.
+                if len(referenced) == 1 or (not child_vals and not unknown_val) or _same_tags(referenced, index):
+                    chosen.append(referenced[0])
+                else:
+                    undecided = True
+        if chosen or undecided:
+            return (_decided(chosen, res, index) if chosen and not undecided else None), True
         if by_value:
             return by_value[0], True
     return None, True

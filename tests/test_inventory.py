@@ -465,3 +465,16 @@ def test_two_unrelated_candidates_leave_no_parent_unless_they_agree(tmp_path: Pa
     assert (key.parent, key.owner, key.expires, key.inherited) == (None, None, None, False)
     report = check_paths([str(cdk)], CHAIN, NOW)
     assert {f.rule for f in report.active if f.address == "terraform_data.key"} >= {"missing-owner"}
+
+
+def test_the_user_a_key_names_wins_over_another_it_only_depends_on(tmp_path: Path) -> None:
+    """The provider binds the key to the user its ``user`` names; a depends_on on another user
+    (even one that refers to nothing) does not make that user the parent."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "live" {\n  name = "live"\n  tags = { owner = "bob@example.com", '
+        'expires_at = "2030-01-01" }\n}\n'
+        'resource "aws_iam_user" "old" {\n  name = "old"\n  tags = { owner = "alice@example.com", '
+        'expires_at = "2026-01-01" }\n}\n'
+        'resource "aws_iam_access_key" "k" {\n  user       = "old"\n  depends_on = [aws_iam_user.live]\n}\n',
+        encoding="utf-8")
+    _assert_key_of_old([tmp_path / "main.tf"], "aws_iam_access_key.k", "aws_iam_user.old", Config())
