@@ -162,6 +162,8 @@ class _Index:
         self.by_value: dict[tuple[str, str, Any], list[Resource]] = defaultdict(list)
         self.referrers_of: dict[str, list[Resource]] = defaultdict(list)
         """config address -> resources whose configuration references it."""
+        self._refs_of: dict[str, frozenset[str]] = {}
+        """config address -> what its instances reference, worked out when first asked."""
         match_attrs: dict[str, set[str]] = defaultdict(set)
         for _, itype in resources:
             for link in itype.parents:
@@ -181,6 +183,38 @@ class _Index:
         for res, _ in resources:
             for ref in res.references:
                 self.referrers_of[ref].append(res)
+
+    def holding(self, res: Resource, types: tuple[str, ...]) -> list[str]:
+        """What ``res`` references that holds a resource of one of ``types`` other than itself."""
+        out = []
+        for ref in res.references:
+            cands = self.by_config.get(ref)
+            # One configuration address is one type: its first instance tells.
+            if cands and cands[0].type in types and (ref != res.config_address or len(cands) > 1):
+                out.append(ref)
+        return out
+
+    def closest(self, refs: list[str]) -> list[str]:
+        """``refs`` without those another of them references: a child referring to ``b`` and to
+        ``a`` when ``b`` refers to ``a`` (state records dependencies transitively; a redundant
+        ``depends_on``) is bound to ``b``. Linear in what the referenced resources reference."""
+        if len(refs) < 2:
+            return refs
+        wanted = set(refs)
+        through: set[str] = set()
+        for ref in refs:
+            theirs = self._refs_of.get(ref)
+            if theirs is None:
+                theirs = self._refs_of[ref] = frozenset(
+                    r for c in self.by_config.get(ref, ()) for r in c.references)
+            if not theirs:
+                continue
+            if len(theirs) < len(wanted):
+                through.update(r for r in theirs if r in wanted and r != ref)
+            else:
+                through.update(r for r in wanted if r in theirs and r != ref)
+        kept = [r for r in refs if r not in through]
+        return kept or refs  # each refers to the other: no closer one
 
     def by_values(self, link: ParentLink, wanted: list[Any]) -> list[Resource]:
         """Parents of the link's types whose match attributes equal one of ``wanted``."""
@@ -220,12 +254,28 @@ def _same_tags(candidates: list[Resource], index: _Index) -> bool:
         index.own_tags.get(c.address) == first for c in candidates[1:])
 
 
+def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | None:
+    """One parent out of ``cands`` (not empty): narrowed to the child's module instance and instance
+    key; the first when one remains or all carry the same tags (any gives the same verdict); None
+    when several with different tags remain (ambiguous)."""
+    if len(cands) > 1:
+        cands = [c for c in cands if c.module == res.module] or cands
+    if len(cands) > 1 and res.index is not None:
+        cands = [c for c in cands if c.index == res.index] or cands
+    if len(cands) == 1 or _same_tags(cands, index):
+        return cands[0]
+    return None
+
+
 def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
     """Return (parent, parent_expected): parent_expected is True when the type has a parent link.
 
-    Preference: a referenced parent whose identifying attribute matches the child's; the referenced
-    instance with the child's own instance key (for_each over one map); the only referenced instance
-    (or any, when the child's value is unknown until apply); an attribute match anywhere (state).
+    Preference: a referenced parent whose identifying attribute matches the child's (the closest
+    one when several do); the referenced instance with the child's own instance key (for_each over
+    one map); the only referenced instance (or any, when the child's value is unknown until apply);
+    an attribute match anywhere (state). References reached only through another referenced
+    candidate do not count: the closer one is the parent. When several candidates with different
+    tags remain, there is no parent (nothing inherited: a finding, never a pass on the wrong one).
     """
     if not itype.parents:
         if itype.taggable or not itype.inherit_by_reference:
@@ -243,22 +293,35 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
         child_vals, unknown_val = link_values(res.values, link)
         by_value = index.by_values(link, child_vals) if child_vals else []
         refs = set(res.references)
-        matched = [c for c in by_value if c.config_address in refs]
-        if matched:
+        matched = [c for c in by_value if c.config_address in refs and c.address != res.address]
+        if len(matched) == 1:
             return matched[0], True
-        for ref in res.references:
-            keyed = index.by_key.get((ref, res.module, res.index))
-            if keyed is not None and keyed.type in link.parent_types:
-                return keyed, True
-        for ref in res.references:
-            referenced = [c for c in index.by_config.get(ref, ()) if c.type in link.parent_types]
-            # Inside an expanded module, a reference names the resource of the same module instance.
-            referenced = [c for c in referenced if c.module == res.module] or referenced
-            # A value unknown until apply names no instance: several candidates stay ambiguous,
-            # unless they all carry the same tags, so that any of them gives the same verdict.
-            if referenced and (len(referenced) == 1 or (not child_vals and not unknown_val)
-                               or _same_tags(referenced, index)):
-                return referenced[0], True
+        if matched:
+            closest = set(index.closest(list(dict.fromkeys(c.config_address for c in matched))))
+            found = _decided([c for c in matched if c.config_address in closest], res, index)
+            return found, True
+        if len(by_value) == 1 and not unknown_val and by_value[0].address != res.address:
+            return by_value[0], True  # what the provider binds it to, whatever else it refers to
+        # The referenced resources that hold candidates of the link's types, the closest ones.
+        held = index.closest(index.holding(res, link.parent_types))
+        keyed = [k for ref in held if (k := index.by_key.get((ref, res.module, res.index))) is not None
+                 and k.type in link.parent_types and k.address != res.address]
+        chosen: list[Resource] = keyed
+        undecided = False
+        if not keyed:
+            for ref in held:
+                referenced = [c for c in index.by_config.get(ref, ())
+                              if c.type in link.parent_types and c.address != res.address]
+                # Inside an expanded module, a reference names the resource of the same module instance.
+                referenced = [c for c in referenced if c.module == res.module] or referenced
+                # A value unknown until apply names no instance: several candidates stay ambiguous,
+                # unless they all carry the same tags, so that any of them gives the same verdict.
+                if len(referenced) == 1 or (not child_vals and not unknown_val) or _same_tags(referenced, index):
+                    chosen.append(referenced[0])
+                else:
+                    undecided = True
+        if chosen or undecided:
+            return (_decided(chosen, res, index) if chosen and not undecided else None), True
         if by_value:
             return by_value[0], True
     return None, True

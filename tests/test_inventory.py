@@ -328,3 +328,153 @@ def test_identity_values_never_hold_unknown_marker_objects_in_json(tmp_path: Pat
     assert ident["owner"] is None and ident["expires_at"] is None
     assert ident["unknown"] == ["owner", "expires_at"]
     json.dumps(out)
+
+
+# -- the direct parent, never one reached through another ---------------------------------------
+# ``old`` (expired, alice) refers to ``live`` (bob, 2030); ``key`` is old's untagged credential. State
+# records key's dependencies transitively (live and old); a configuration may name live again
+# (depends_on, a second reference). key must inherit from old, never from live.
+
+CHAIN = config_from_mapping({"identity_types": {"terraform_data": {
+    "tags_path": "input.tags", "category": "principal", "phase": 2, "parent": ["terraform_data"]}}})
+CHAIN_DIR = Path(__file__).resolve().parent / "fixtures" / "retire" / "transitive"
+LIVE_TAGS = {"owner": "bob@example.com", "expires_at": "2030-01-01"}
+OLD_TAGS = {"owner": "alice@example.com", "expires_at": "2026-01-01"}
+
+
+def _assert_key_of_old(paths: list[Path], key: str = "terraform_data.key", old: str = "terraform_data.old",
+                       config: Config = CHAIN) -> None:
+    inv = inventory(paths, config)
+    ident = inv[key]
+    assert ident.parent == old
+    assert (ident.owner, ident.expires, ident.inherited) == ("alice@example.com", "2026-01-01", True)
+    report = check_paths([str(p) for p in paths], config, NOW)
+    assert "expired" in {f.rule for f in report.active if f.address == key}
+
+
+@pytest.mark.terraform
+def test_real_terraform_key_of_an_identity_that_refers_to_another(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every input kind Terraform writes for the same estate: HCL, raw state, show-json state, plan."""
+    from terraform_estates import apply_config
+
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text((CHAIN_DIR / "main.tf").read_text(encoding="utf-8"), encoding="utf-8")
+    assert apply_config(tf, work) == {"terraform_data.live", "terraform_data.old", "terraform_data.key"}
+    raw = tf.state_pull(work)
+    deps = {r["name"]: r["instances"][0].get("dependencies") for r in raw["resources"]}
+    assert deps["key"] == ["terraform_data.live", "terraform_data.old"]  # transitive, as recorded
+    tf.plan(work, out="check.tfplan")
+    inputs = [work / "main.tf",
+              write_json(tmp_path / "raw.tfstate", raw),
+              write_json(tmp_path / "show.json", tf.show_state_json(work)),
+              write_json(tmp_path / "plan.json", tf.show_json(work, "check.tfplan"))]
+    for path in inputs:
+        _assert_key_of_old([path])
+
+
+def test_show_state_with_transitive_dependencies() -> None:
+    from nhi_toolkit.inventory import build_inventory
+    from nhi_toolkit.loaders.state import load_show_state
+
+    def res(name: str, inp: dict[str, Any], deps: list[str]) -> dict[str, Any]:
+        return {"address": f"terraform_data.{name}", "mode": "managed", "type": "terraform_data", "name": name,
+                "provider_name": "terraform.io/builtin/terraform", "values": {"input": inp},
+                "sensitive_values": {}, "depends_on": deps}
+
+    doc = {"format_version": "1.0", "values": {"root_module": {"resources": [
+        res("live", {"tags": LIVE_TAGS}, []),
+        res("old", {"tags": OLD_TAGS}, ["terraform_data.live"]),
+        res("key", {"kind": "credential"}, ["terraform_data.live", "terraform_data.old"])]}}}
+    inv = {i.address: i for i in build_inventory(load_show_state(doc, "s.json", lambda _t: True), CHAIN)}
+    assert inv["terraform_data.key"].parent == "terraform_data.old"
+    assert inv["terraform_data.key"].owner == "alice@example.com"
+
+
+def test_plan_with_a_second_reference_to_the_further_identity(tmp_path: Path) -> None:
+    def ref(*targets: str) -> dict[str, Any]:
+        return {"references": [r for t in targets for r in (f"{t}.id", t)]}
+
+    config = {"root_module": {"resources": [
+        {"address": "terraform_data.live", "mode": "managed", "type": "terraform_data", "name": "live",
+         "expressions": {"input": {"constant_value": {"tags": LIVE_TAGS}}}},
+        {"address": "terraform_data.old", "mode": "managed", "type": "terraform_data", "name": "old",
+         "expressions": {"input": ref("terraform_data.live")}},
+        {"address": "terraform_data.key", "mode": "managed", "type": "terraform_data", "name": "key",
+         "expressions": {"input": ref("terraform_data.live", "terraform_data.old")}}]}}
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("terraform_data.live", {"input": {"tags": LIVE_TAGS}}),
+        change("terraform_data.old", {"input": {"tags": OLD_TAGS}}),
+        change("terraform_data.key", {"input": {"kind": "credential"}}),
+        configuration=config))
+    _assert_key_of_old([path])
+
+
+def test_hcl_and_cdktf_with_a_redundant_depends_on(tmp_path: Path) -> None:
+    _assert_key_of_old([CHAIN_DIR / "main.tf"])
+    cdk = write_json(tmp_path / "cdk.tf.json", {"resource": {"terraform_data": {
+        "live": {"input": {"tags": LIVE_TAGS}},
+        "old": {"input": {"tags": OLD_TAGS, "uses": "${terraform_data.live.id}"}},
+        "key": {"input": {"agent": "${terraform_data.old.id}"}, "depends_on": ["terraform_data.live"]}}}})
+    _assert_key_of_old([cdk])
+
+
+def test_aws_key_whose_user_is_unknown_until_apply_takes_the_closer_user(tmp_path: Path) -> None:
+    """A plan names no user value yet: the key refers to both users, and old refers to live."""
+    def ref(*targets: str) -> dict[str, Any]:
+        return {"references": [r for t in targets for r in (f"{t}.name", t)]}
+
+    config = {"root_module": {"resources": [
+        {"address": "aws_iam_user.live", "mode": "managed", "type": "aws_iam_user", "name": "live",
+         "expressions": {"name": {"constant_value": "live"}}},
+        {"address": "aws_iam_user.old", "mode": "managed", "type": "aws_iam_user", "name": "old",
+         "expressions": {"name": ref("aws_iam_user.live")}},
+        {"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+         "expressions": {"user": ref("aws_iam_user.old"), "pgp_key": ref("aws_iam_user.live")}}]}}
+    path = write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_user.live", {"name": "live", "tags": LIVE_TAGS}),
+        change("aws_iam_user.old", {"tags": OLD_TAGS}, after_unknown={"name": True}),
+        change("aws_iam_access_key.k", {}, after_unknown={"user": True}),
+        configuration=config))
+    _assert_key_of_old([path], "aws_iam_access_key.k", "aws_iam_user.old", Config())
+
+
+def test_aws_state_key_named_by_value_beats_transitive_dependencies(tmp_path: Path) -> None:
+    state = state_doc(
+        state_resource("aws_iam_user", "live", {"name": "live", "tags": LIVE_TAGS}),
+        state_resource("aws_iam_user", "old", {"attributes": {"name": "old", "tags": OLD_TAGS},
+                                               "dependencies": ["aws_iam_user.live"]}),
+        state_resource("aws_iam_access_key", "k", {"attributes": {"user": "old", "id": "AKIA1"},
+                                                   "dependencies": ["aws_iam_user.live", "aws_iam_user.old"]}))
+    _assert_key_of_old([write_json(tmp_path / "terraform.tfstate", state)],
+                       "aws_iam_access_key.k", "aws_iam_user.old", Config())
+
+
+@pytest.mark.parametrize("same_tags", [False, True])
+def test_two_unrelated_candidates_leave_no_parent_unless_they_agree(tmp_path: Path, same_tags: bool) -> None:
+    """Nothing decides between two identities neither of which refers to the other: no inherited
+    owner or expiry (a finding), unless both carry the same tags (any gives the same verdict)."""
+    cdk = write_json(tmp_path / "cdk.tf.json", {"resource": {"terraform_data": {
+        "live": {"input": {"tags": OLD_TAGS if same_tags else LIVE_TAGS}},
+        "old": {"input": {"tags": OLD_TAGS}},
+        "key": {"input": {"a": "${terraform_data.old.id}", "b": "${terraform_data.live.id}"}}}}})
+    key = inventory([cdk], CHAIN)["terraform_data.key"]
+    if same_tags:
+        assert key.parent is not None and key.owner == "alice@example.com"
+        return
+    assert (key.parent, key.owner, key.expires, key.inherited) == (None, None, None, False)
+    report = check_paths([str(cdk)], CHAIN, NOW)
+    assert {f.rule for f in report.active if f.address == "terraform_data.key"} >= {"missing-owner"}
+
+
+def test_the_user_a_key_names_wins_over_another_it_only_depends_on(tmp_path: Path) -> None:
+    """The provider binds the key to the user its ``user`` names; a depends_on on another user
+    (even one that refers to nothing) does not make that user the parent."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "live" {\n  name = "live"\n  tags = { owner = "bob@example.com", '
+        'expires_at = "2030-01-01" }\n}\n'
+        'resource "aws_iam_user" "old" {\n  name = "old"\n  tags = { owner = "alice@example.com", '
+        'expires_at = "2026-01-01" }\n}\n'
+        'resource "aws_iam_access_key" "k" {\n  user       = "old"\n  depends_on = [aws_iam_user.live]\n}\n',
+        encoding="utf-8")
+    _assert_key_of_old([tmp_path / "main.tf"], "aws_iam_access_key.k", "aws_iam_user.old", Config())

@@ -161,3 +161,64 @@ def test_verification_catches_a_binding_left_out_of_the_manifest(tf, tmp_path: P
     assert (p.address, p.kind) == ("terraform_data.shared[0]", "over-reach")
     assert "it hangs off terraform_data.frank, not being retired" in p.message
     assert "would cut terraform_data.frank's access" in p.message
+
+
+def test_credential_of_an_identity_that_refers_to_a_live_one_is_retired_with_it(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``key`` belongs to the expired ``old``, which refers to the live ``live``; state records key's
+    dependencies transitively (live and old) and key's depends_on names live too. key goes with
+    old, the targeted destroy takes exactly both, and live stays."""
+    work = tmp_path / "infra"
+    shutil.copytree(FIXTURE.parent / "transitive", work)
+    assert apply_config(tf, work) == {"terraform_data.live", "terraform_data.old", "terraform_data.key"}
+    code, stdout, stderr = retire(work, "--route", "targeted-destroy", "--apply",
+                                  "--manifest", str(tmp_path / "m.json"))
+    assert code == 0, stderr
+    manifest = json.loads((tmp_path / "m.json").read_text())
+    assert manifest["verification"] == {"status": "verified", "problems": []}
+    destroy = manifest["identities"][0]["destroy"]
+    assert {d["address"]: d["via"] for d in destroy} == {
+        "terraform_data.old": None, "terraform_data.key": "terraform_data.old"}
+    assert "2 addresses confirmed gone" in stdout
+    assert state(tf, work) == {"terraform_data.live"}
+
+
+THROUGH_DATA = """
+resource "terraform_data" "live" {
+  input = { tags = { owner = "bob@example.com", expires_at = "2030-01-01" } }
+}
+
+data "terraform_remote_state" "d" {
+  backend  = "local"
+  config   = { path = "${path.module}/empty.tfstate" }
+  defaults = { who = terraform_data.live.id }
+}
+
+resource "terraform_data" "old" {
+  input = { tags = { owner = "alice@example.com", expires_at = "2026-01-01" } }
+}
+
+resource "terraform_data" "key" {
+  input = { agent = terraform_data.old.id, via = data.terraform_remote_state.d.outputs.who }
+}
+"""
+
+
+def test_credential_reaching_a_live_identity_through_a_data_source_is_still_refused(tf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A data source records no dependencies in state, so ``key``'s dependency on live cannot be
+    told from a direct one: retiring old would destroy key, which may bind live. Refused."""
+    work = tmp_path / "infra"
+    work.mkdir()
+    (work / "main.tf").write_text(THROUGH_DATA, encoding="utf-8")
+    shutil.copy(FIXTURE / "nhi.toml", work / "nhi.toml")
+    (work / "empty.tfstate").write_text(json.dumps(
+        {"version": 4, "terraform_version": "1.5.0", "serial": 1, "lineage": "empty", "outputs": {},
+         "resources": []}), encoding="utf-8")
+    before = apply_config(tf, work)
+    assert before == {"terraform_data.live", "terraform_data.old", "terraform_data.key"}
+    deps = {r["name"]: r["instances"][0].get("dependencies") for r in tf.state_pull(work)["resources"]}
+    assert deps["key"] == ["data.terraform_remote_state.d", "terraform_data.live", "terraform_data.old"]
+    code, _, stderr = retire(work, "--route", "targeted-destroy", "--apply")
+    assert code == 3, stderr
+    line = next(ln for ln in stderr.splitlines() if ln.startswith("refused: terraform_data.key: "))
+    assert "hangs off both terraform_data.old" in line and "terraform_data.live (owner bob@example.com" in line
+    assert state(tf, work) == before

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from nhi_toolkit.addresses import join_address
+from nhi_toolkit.addresses import config_address, join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import as_list, clean_values
 from nhi_toolkit.model import InputKind, Location, Resource
@@ -95,6 +95,81 @@ def _mask_for_value(mask: Any, value: Any) -> Any:
     return mask
 
 
+class _Dependencies:
+    """Terraform records an instance's ``dependencies`` transitively: a key of ``old`` that refers
+    to nothing else lists ``old`` and everything ``old`` depends on, through resources of any type.
+    References are what an instance depends on directly, as far as the file tells: a dependency
+    every instance of another dependency also lists is reached through that one and dropped. A data
+    source records no dependencies, so what is reached through one stays (it cannot be told apart).
+
+    Only dependencies of the types the loader keeps are tested (no other can be a parent or a
+    link), each against the instance's other dependencies: what each resource depends on is worked
+    out once, when first asked.
+    """
+
+    def __init__(self, wanted: Callable[[str], bool]) -> None:
+        self.wanted = wanted
+        self._lists: dict[str, list[Any]] = {}
+        """config address -> the raw dependency list of each of its instances."""
+        self._common: dict[str, frozenset[str]] = {}
+        self._kept: dict[str, bool] = {}
+        self._memo: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def add(self, config_addr: str, deps: Any) -> None:
+        """One instance of ``config_addr`` and its (raw) dependency list."""
+        self._lists.setdefault(config_addr, []).append(deps)
+
+    def common(self, config_addr: str) -> frozenset[str]:
+        """What every instance of ``config_addr`` depends on."""
+        found = self._common.get(config_addr)
+        if found is None:
+            sets = [frozenset(d for d in raw if isinstance(d, str)) if isinstance(raw, list) else frozenset()
+                    for raw in self._lists.get(config_addr, ())]
+            found = self._common[config_addr] = frozenset.intersection(*sets) if sets else frozenset()
+        return found
+
+    def _tested(self, dep: str) -> bool:
+        found = self._kept.get(dep)
+        if found is None:
+            steps = dep.split(".")
+            data = len(steps) >= 3 and steps[-3] == "data" and (len(steps) == 3 or steps[-4] != "module")
+            found = self._kept[dep] = len(steps) >= 2 and not data and self.wanted(steps[-2])
+        return found
+
+    def direct(self, deps: tuple[str, ...]) -> tuple[str, ...]:
+        """``deps`` (sorted, unique) less those reached through another of them."""
+        if len(deps) < 2:
+            return deps
+        found = self._memo.get(deps)
+        if found is None:
+            through = {d for d in deps if self._tested(d)
+                       and any(n != d and d in self.common(n) for n in deps)}
+            found = tuple(d for d in deps if d not in through) or deps
+            self._memo[deps] = found
+        return found
+
+
+def _dependencies(inst: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    deps = inst.get(key)
+    return tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+
+
+def _raw_dependencies(items: list[Any], wanted: Callable[[str], bool]) -> _Dependencies:
+    """What each instance of each resource (any type, data sources too) in a v4 state depends on."""
+    out = _Dependencies(wanted)
+    for res in items:
+        if not isinstance(res, dict):
+            continue
+        rtype, name, module = res.get("type"), res.get("name"), res.get("module")
+        if not isinstance(rtype, str) or not isinstance(name, str):
+            continue
+        mode = "data" if res.get("mode") == "data" else "managed"
+        cfg = config_address(join_address(module if isinstance(module, str) else "", mode, rtype, name, None))
+        for inst in as_list(res.get("instances")):
+            out.add(cfg, inst.get("dependencies") if isinstance(inst, dict) else None)
+    return out
+
+
 def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
     """Read a raw state file: version 4, or the legacy module-tree versions 1 to 3."""
     version = doc.get("version")
@@ -110,6 +185,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
     if not isinstance(items, list):
         raise InputError(path, "'resources' is not a list")
     out: list[Resource] = []
+    dependencies = _raw_dependencies(items, wanted)
     for res in items:
         if not isinstance(res, dict) or res.get("mode", "managed") != "managed":
             continue
@@ -129,8 +205,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
                 attrs = _from_flat(inst.get("attributes_flat"))
             decoded = {k: decode_dynamic(v) for k, v in attrs.items()}
             mask = _mask_for_value(_sensitive_mask(inst.get("sensitive_attributes")), decoded)
-            deps = inst.get("dependencies")
-            refs = tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+            refs = dependencies.direct(_dependencies(inst, "dependencies"))
             out.append(
                 Resource(
                     address=join_address(module, "managed", rtype, name, key),
@@ -273,6 +348,10 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
     if not isinstance(root, dict):
         raise InputError(path, "'values.root_module' is not an object")
     out: list[Resource] = []
+    dependencies = _Dependencies(wanted)
+    for res in _walk(root):
+        if isinstance(res.get("address"), str):
+            dependencies.add(config_address(res["address"]), res.get("depends_on"))
     for res in _walk(root):
         rtype, name, address = res.get("type"), res.get("name"), res.get("address")
         if res.get("mode", "managed") != "managed" or not isinstance(rtype, str) or not wanted(rtype):
@@ -283,8 +362,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
         if isinstance(index, bool) or not isinstance(index, (int, str)):
             index = None
         module = address.rsplit(f".{rtype}.{name}", 1)[0] if address.startswith("module.") else ""
-        deps = res.get("depends_on")
-        refs = tuple(sorted({d for d in deps if isinstance(d, str)})) if isinstance(deps, list) else ()
+        refs = dependencies.direct(_dependencies(res, "depends_on"))
         out.append(
             Resource(
                 address=address,

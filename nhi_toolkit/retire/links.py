@@ -9,8 +9,13 @@ another parent's access unseen.
 A link is found as the inventory finds a parent: by the catalog's parent attributes when the child
 names its parent by value (an ARN or name), else by reference (configuration references, or the
 dependencies Terraform records in state, narrowed to the same module and instance key). State
-records dependencies transitively, so a reference that another referenced identity already makes
-(``c`` -> ``b`` -> ``a``) is not a link of its own.
+records dependencies transitively; the state loader keeps only those not reached through another
+resource of the file (of any type, so a key that refers to ``old`` and to a non-identity that
+refers to ``live`` hangs off ``old`` alone), and here a reference that another referenced identity
+already makes (``c`` -> ``b`` -> ``a``, or a redundant ``depends_on``) is not a link of its own.
+What state cannot tell apart from a direct dependency (a path through a data source, which records
+no dependencies; through a resource only some of whose instances reach it) stays a link: a
+conflict, refused, never a live identity's binding cut unseen.
 
 Pure: no I/O.
 """

@@ -338,3 +338,48 @@ def test_plan_creates_are_not_looked_up_and_undeployed_declarations_are_info(aws
     assert "not applied yet" in drift["message"]
     idents = {i["address"]: i for i in doc["identities"]}
     assert "live" not in idents["aws_iam_user.new"]
+
+
+@pytest.mark.parametrize(("claim_days", "native_days", "expect"), [
+    (-1, 3650, "claimed"),   # the tag claims an earlier end than the credential's own: past it
+    (3650, -1, "native"),    # the credential's own end has passed, whatever the tag claims
+    (3650, 3650, None),      # neither has passed
+])
+def test_key_active_past_expiry_is_judged_by_the_deadline(
+        aws: str, tmp_path: Path, claim_days: int, native_days: int, expect: str | None) -> None:  # noqa: F811
+    """The deadline is the earlier of the expiry the tag claims and the credential's own, as rule
+    expired and retirement judge it. (AWS IAM keys carry no expiry of their own today, so their
+    deadline is their tag's; the judgement is the same whatever the type.)"""
+    from dataclasses import replace
+
+    from nhi_toolkit.aws.session import AwsOptions, AwsSession
+    from nhi_toolkit.aws.verify import inspect_live
+    from nhi_toolkit.config import Config
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.expiry import format_instant, parse_now
+
+    iam = client(aws, "iam")
+    iam.create_user(UserName="claim-bot", Tags=_tags(owner=OWNER, expires_at="2999-01-01"))
+    key = iam.create_access_key(UserName="claim-bot")["AccessKey"]
+    now = parse_now((key["CreateDate"] + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    state = write_json(tmp_path / "s.tfstate", state_doc(
+        state_resource("aws_iam_user", "c", {"name": "claim-bot", "tags": {"owner": OWNER, "expires_at": "2999-01-01"}}),
+        state_resource("aws_iam_access_key", "c", {"id": key["AccessKeyId"], "user": "claim-bot"})))
+    idents = list(check_paths([str(state)], Config(), now).identities)
+    claimed, native = now + timedelta(days=claim_days), now + timedelta(days=native_days)
+    idents = [replace(i, expires=format_instant(native), expires_at=native, expiry_source="native",
+                      claimed_expires=format_instant(claimed), claimed_expires_at=claimed,
+                      native_attr="expiration", native_expires_at=native)
+              if i.type == "aws_iam_access_key" else i for i in idents]
+    result = inspect_live(AwsSession(AwsOptions(endpoint_url=aws, region="us-east-1")), idents, Config(), now,
+                          unmanaged=False)
+    past = [f for f in result.findings if f.rule == "key-active-past-expiry"]
+    if expect is None:
+        assert past == []
+        return
+    (finding,) = past
+    assert finding.address == "aws_iam_access_key.c"
+    at = claimed if expect == "claimed" else native
+    assert f"expired at {format_instant(at)}" in finding.message
+    if expect == "claimed":
+        assert f"the credential's own expiration runs to {format_instant(native)}" in finding.message
