@@ -118,12 +118,13 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
     # Chosen by name, not by "is a regular file": a FIFO, device or dangling link that looks like a
     # plan or state is an error naming it (read_bytes refuses it unopened), never a silent skip.
     try:
-        json_files = sorted(
-            f for f in p.iterdir()
-            if (f.suffix in (".tfstate", ".json") or f.name.endswith(".tf.json")) and not f.is_dir()
-        )
+        entries = [f for f in p.iterdir() if not f.is_dir()]
     except OSError as exc:
         raise InputError(path, f"cannot list this directory ({exc.strerror or type(exc).__name__})") from None
+    # A folder's .tf.json files are part of its module when it has .tf files too (read above).
+    module_json = any(f.suffix == ".tf" for f in entries)
+    json_files = sorted(f for f in entries if f.suffix in (".tfstate", ".json") and not (
+        module_json and f.name.endswith(".tf.json")))
     for f in json_files:
         loaded = _load_json_file(str(f), wanted, optional=f.suffix == ".json")
         if loaded is not None:

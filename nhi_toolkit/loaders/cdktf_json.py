@@ -189,19 +189,15 @@ def _follow_calls(doc: Mapping[str, Any], path: str,
     """Resources of the stack's module calls: local sources relative to the stack folder."""
     from pathlib import Path
 
-    from nhi_toolkit.loaders.hcl import tf_files
 
     directory = str(Path(path).parent)
     mod = ModuleConfig(directory, "json")
     _declarations({k: v for k, v in doc.items() if k != "resource"}, path, wanted, mod, {})
 
     def parse_dir(d: Path) -> ModuleConfig:
-        from nhi_toolkit.loaders.hcl import parse_module
+        from nhi_toolkit.loaders.hcl import read_module_dir
 
-        files = tf_files(d)
-        if files:
-            return parse_module(files, str(d), wanted)
-        return json_module(sorted(str(p) for p in d.glob("*.tf.json") if not p.is_dir()), str(d), wanted)
+        return read_module_dir(d, wanted)
 
     tree = ModuleTree(wanted, InputKind.CDKTF, parse_dir)
     for call in mod.calls:

@@ -25,7 +25,8 @@ from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_re
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document
 
-__all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "module_tree", "parse_module"]
+__all__ = ["load_hcl_dir", "load_hcl_files", "module_dirs", "module_tree", "parse_module", "read_module_dir", "tf_files",
+           "tf_json_files"]
 
 _LABEL = r'(?:[ \t]+("(?:[^"\\\n]|\\.)*"|[^\W\d][\w-]*))'
 _BLOCK_LINE = re.compile(rf"^[ \t]*(resource|removed|module){_LABEL}?{_LABEL}?", re.MULTILINE)
@@ -317,18 +318,29 @@ def _tree(wanted: Callable[[str], bool], strict: bool = True,
         rec = record()
         if rec is not None:
             rec["dirs"].append(str(d))
-        files = tf_files(d)
-        if not files:
-            json_files = sorted(str(p) for p in d.glob("*.tf.json") if not p.is_dir())
-            if json_files:
-                if rec is not None:
-                    rec["unstorable"] = True  # read by the JSON loader: not cached as a whole load
-                from nhi_toolkit.loaders.cdktf_json import json_module
-
-                return json_module(json_files, str(d), wanted)
-        return parse_module(files, str(d), wanted, known)
+            if tf_json_files(d):
+                rec["unstorable"] = True  # read by the JSON loader: not cached as a whole load
+        return read_module_dir(d, wanted, known)
 
     return ModuleTree(wanted, InputKind.HCL, parse_dir, strict=strict)
+
+
+def read_module_dir(d: Path, wanted: Callable[[str], bool],
+                    known: Mapping[str, Decls | InputError] | None = None) -> ModuleConfig:
+    """One module folder's declarations: its ``.tf`` files and its ``.tf.json`` files, read as one
+    module as Terraform reads them (the JSON ones rewritten in native syntax when both are there)."""
+    files = tf_files(d)
+    json_files = tf_json_files(d)
+    if not json_files:
+        return parse_module(files, str(d), wanted, known)
+    from nhi_toolkit.loaders.cdktf_json import json_module
+
+    written = json_module(json_files, str(d), wanted)
+    if not files:
+        return written
+    from nhi_toolkit.loaders.json_syntax import merge
+
+    return merge(parse_module(files, str(d), wanted, known), written)
 
 
 def module_tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
@@ -368,6 +380,11 @@ def _removed(path: str, raw_from: Any, destroy: Any, line: int | None,
 def tf_files(directory: Path) -> list[str]:
     """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
     return sorted(str(p) for p in directory.glob("*.tf") if not p.is_dir())
+
+
+def tf_json_files(directory: Path) -> list[str]:
+    """The ``.tf.json`` files directly in a directory, sorted, hidden ones aside (as Terraform reads them)."""
+    return sorted(str(p) for p in directory.glob("*.tf.json") if not p.name.startswith(".") and not p.is_dir())
 
 
 def module_dirs(root: Path) -> list[Path]:

@@ -15,10 +15,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.expression_text import split_template
+from nhi_toolkit.loaders.modules import Block, ModuleConfig
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["body", "literal", "value"]
+__all__ = ["body", "literal", "merge", "value"]
 
 _IDENT = re.compile(r"[^\W\d][\w-]*\Z")
 _ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
@@ -95,3 +97,32 @@ def _key(key: str, template: bool = True) -> Any:
     converted = _template(key)
     # A key whose braces do not balance names nothing: null as a key reads as unknown.
     return converted if isinstance(converted, str) else "${null}"
+
+
+def merge(native: ModuleConfig, written: ModuleConfig) -> ModuleConfig:
+    """One module from a folder's ``.tf`` files (``native``) and its ``.tf.json`` files (``written``,
+    read in JSON syntax), the JSON declarations rewritten in native syntax. A name declared in both
+    is refused, as Terraform refuses it."""
+    def once(kind: str, names: Mapping[str, Any], into: Mapping[str, Any]) -> None:
+        for name in names:
+            if name in into:
+                raise InputError(written.directory, f'duplicate {kind} "{name}": declared in both a .tf and a '
+                                                    ".tf.json file of this folder")
+
+    once("variable", written.variables, native.variables)
+    once("local value", written.locals, native.locals)
+    once("output", written.outputs, native.outputs)
+    once("provider configuration", written.providers, native.providers)
+    once("module", {b.name: b for b in written.calls}, {b.name: b for b in native.calls})
+    declared = {(b.type, b.name) for b in native.resources}
+    for block in written.resources:
+        if (block.type, block.name) in declared:
+            raise InputError(block.file, f'duplicate resource "{block.type}" "{block.name}": declared in both '
+                                         "a .tf and a .tf.json file of this folder")
+    native.variables.update({k: (v if v is UNKNOWN else literal(v), s) for k, (v, s) in written.variables.items()})
+    native.locals.update({k: value(v) for k, v in written.locals.items()})
+    native.outputs.update({k: (value(v), s) for k, (v, s) in written.outputs.items()})
+    native.providers.update({k: value(v) for k, v in written.providers.items()})
+    native.calls.extend(Block(b.file, b.line, b.type, b.name, body(b.body)) for b in written.calls)
+    native.resources.extend(Block(b.file, b.line, b.type, b.name, body(b.body)) for b in written.resources)
+    return native

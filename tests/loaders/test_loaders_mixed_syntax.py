@@ -1,0 +1,104 @@
+"""A module folder mixing .tf and .tf.json files is one module, as Terraform reads it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import NOW_TEXT
+
+from nhi_toolkit.cli import main
+
+TAGS = '{ owner = "ana@example.com", expires_at = "2027-03-01" }'
+
+
+def tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def check(target: Path) -> tuple[int, Any, str]:
+    result = CliRunner().invoke(main, ["check", str(target), "--now", NOW_TEXT, "-f", "json", "--no-cache"])
+    doc = json.loads(result.stdout) if result.exit_code in (0, 1) else None
+    return result.exit_code, doc, result.output
+
+
+def judged(doc: Any) -> dict[str, tuple[Any, Any]]:
+    return {i["address"]: (i["owner"], i["expires_at"]) for i in doc["identities"]}
+
+
+def test_a_called_module_reads_its_json_resources_with_its_tf_variables(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "main.tf": 'module "m" {\n  source = "./m"\n}\n',
+        "m/variables.tf": 'variable "name" {\n  default = "bot"\n}\n',
+        "m/iam.tf.json": '{"resource": {"aws_iam_user": {"bot": {"name": "${var.name}"}}}}',
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"module.m.aws_iam_user.bot": (None, None)}
+    assert {f["rule"] for f in doc["findings"]} == {"missing-owner", "missing-expiry"}
+
+
+def test_a_root_reads_json_resources_with_tf_variables_and_locals(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "main.tf": f'variable "tags" {{\n  default = {TAGS}\n}}\nlocals {{\n  team = "rag"\n}}\n',
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {
+            "bot": {"name": "${local.team}-bot", "tags": "${var.tags}"},
+            "bare": {"name": "bare", "tags": {"team": "${local.team}"}}}}}),
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bare": (None, None),
+                           "aws_iam_user.bot": ("ana@example.com", "2027-03-01")}
+    assert len(doc["identities"]) == 2  # the .tf.json is not read a second time on its own
+
+
+def test_tf_resources_see_json_variables_locals_and_modules(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "vars.tf.json": json.dumps({
+            "variable": {"owner": {"default": "ana@example.com"}},
+            "locals": {"tags": {"owner": "${var.owner}", "expires_at": "2027-03-01"}},
+            "module": {"svc": {"source": "./svc", "tags": "${local.tags}"}}}),
+        "main.tf": 'resource "aws_iam_role" "r" {\n  name = "r"\n  tags = local.tags\n}\n',
+        "svc/main.tf": 'variable "tags" {}\nresource "aws_iam_user" "u" {\n  name = "u"\n  tags = var.tags\n}\n',
+    }))
+    assert code == 0, out
+    assert judged(doc) == {"aws_iam_role.r": ("ana@example.com", "2027-03-01"),
+                           "module.svc.aws_iam_user.u": ("ana@example.com", "2027-03-01")}
+
+
+def test_a_json_default_is_a_literal(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "vars.tf.json": json.dumps({"variable": {"owner": {"default": "${not.interpolated}"}}}),
+        "main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n'
+                   '  tags = { owner = var.owner, expires_at = "2027-03-01" }\n}\n',
+    }))
+    assert code == 0, out
+    assert judged(doc) == {"aws_iam_user.u": ("${not.interpolated}", "2027-03-01")}
+
+
+@pytest.mark.parametrize(("tf", "tf_json", "what"), [
+    ('resource "aws_iam_user" "u" {\n  name = "u"\n}\n',
+     {"resource": {"aws_iam_user": {"u": {"name": "u"}}}}, 'resource "aws_iam_user" "u"'),
+    ('variable "v" {}\n', {"variable": {"v": {}}}, 'variable "v"'),
+    ('locals {\n  l = 1\n}\n', {"locals": {"l": 2}}, 'local value "l"'),
+    ('module "m" {\n  source = "./m"\n}\n', {"module": {"m": {"source": "./m"}}}, 'module "m"'),
+])
+def test_a_name_declared_in_both_kinds_of_file_is_refused(tmp_path: Path, tf: str, tf_json: Any, what: str) -> None:
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text("", encoding="utf-8")
+    code, _doc, out = check(tree(tmp_path, {"main.tf": tf, "dup.tf.json": json.dumps(tf_json)}))
+    assert code == 2, out
+    assert f"duplicate {what}" in out and "Traceback" not in out
+
+
+def test_hidden_json_files_are_not_read(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "main.tf": f'resource "aws_iam_user" "u" {{\n  name = "u"\n  tags = {TAGS}\n}}\n',
+        ".#iam.tf.json": '{"resource": {"aws_iam_user": {"stray": {"name": "stray"}}}}',
+    }))
+    assert code == 0, out
+    assert list(judged(doc)) == ["aws_iam_user.u"]
