@@ -247,6 +247,32 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool,
     return value
 
 
+_COPIES = (("tags", "tags_all"), ("labels", "effective_labels", "terraform_labels"))
+"""Attributes a provider copies into others: Terraform marks a value sensitive where the configuration
+gives it (``tags``), not in the computed copy (``tags_all``), which holds the same value."""
+
+
+def _mirrored(sensitive: dict[str, Any]) -> dict[str, Any]:
+    """The sensitivity marks with each mark on one attribute of a group of copies on all of them."""
+    out = sensitive
+    for group in _COPIES:
+        marks = [m for m in (sensitive.get(name) for name in group) if m]
+        if not marks:
+            continue
+        merged: Any = True
+        if all(isinstance(m, dict) for m in marks):
+            merged = {}
+            for mark in marks:
+                for key, flag in mark.items():
+                    if flag:
+                        merged[key] = True if flag is True or merged.get(key) is True else flag
+        if out is sensitive:
+            out = dict(sensitive)
+        for name in group:
+            out[name] = merged
+    return out
+
+
 def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype: str = "") -> dict[str, Any]:
     """Attributes with sensitive values and known secret fields removed, unknowns as UNKNOWN.
 
@@ -258,6 +284,8 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype:
         return {}
     if sensitive is True:
         return {}
+    if isinstance(sensitive, dict) and sensitive:
+        sensitive = _mirrored(sensitive)
     out = _clean(values, sensitive, unknown, True, secret_fields_for(rtype))
     return out if isinstance(out, dict) else {}
 
