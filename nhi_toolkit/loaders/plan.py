@@ -249,12 +249,29 @@ def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bo
             and isinstance(address := rc.get("address"), str)}
 
 
+def _with_deferred(changes: Any, deferred: Any, path: str) -> Any:
+    """The resource changes, and those Terraform deferred to a later plan (``deferred_changes``, each
+    with its ``resource_change``): a deferred identity will exist too and is judged alike."""
+    if deferred is None:
+        return changes
+    if not isinstance(deferred, list):
+        raise InputError(path, "'deferred_changes' is not a list")
+    later = [d["resource_change"] for d in deferred
+             if isinstance(d, dict) and isinstance(d.get("resource_change"), dict)]
+    if not later or (changes is not None and not isinstance(changes, list)):
+        return changes  # (a resource_changes that is not a list is refused by the caller)
+    return [*(changes or ()), *later]
+
+
 def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
     """Read a plan: what will exist after apply, what it deletes, and what drifted outside Terraform.
 
     ``wanted`` selects resource types worth keeping (the identity catalog); others are skipped.
     """
-    changes = doc.get("resource_changes")
+    if doc.get("errored") is True:
+        raise InputError(path, "Terraform could not finish this plan ('errored': true), so its list of changes "
+                               "is incomplete; fix the plan's errors and check the new plan")
+    changes = _with_deferred(doc.get("resource_changes"), doc.get("deferred_changes"), path)
     drifted = doc.get("resource_drift")
     refs: dict[str, tuple[str, ...]] = {}
     provider_keys: dict[str, str] = {}
