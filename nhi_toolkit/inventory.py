@@ -348,13 +348,17 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         for res in doc.resources
         if res.type in catalog and res.mode == "managed" and _applies(res, catalog[res.type])
     ]
-    index = _Index(members)
+    # A deposed object shares its address with the current one: it neither lends its tags nor is
+    # anyone's parent, and it is judged on its own tags alone.
+    current = [m for m in members if not m[0].metadata.get("deposed")] if any(
+        r.metadata.get("deposed") for r, _ in members) else members
+    index = _Index(current)
     own: dict[str, tuple[dict[str, Any] | Unknown | None, bool]] = {
-        res.address: read_tags(res.values, itype) for res, itype in members
+        res.address: read_tags(res.values, itype) for res, itype in current
     }
     index.own_tags = own
     parents: dict[str, tuple[Resource | None, bool]] = {
-        res.address: _find_parent(res, itype, index) for res, itype in members
+        res.address: _find_parent(res, itype, index) for res, itype in current
     }
 
     def effective(address: str, depth: int = 0) -> tuple[Any, bool, str | None]:
@@ -371,8 +375,13 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
     helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
     for res, itype in members:
-        tags, partial, inherited_from = effective(res.address)
-        parent, expected = parents[res.address]
+        tags: Any
+        if res.metadata.get("deposed"):
+            (tags, partial), inherited_from = read_tags(res.values, itype), None
+            parent, expected = None, False
+        else:
+            tags, partial, inherited_from = effective(res.address)
+            parent, expected = parents[res.address]
         if tags is UNKNOWN:
             tag_map: dict[str, Any] = {}
             owner_key, owner = None, UNKNOWN

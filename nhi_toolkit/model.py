@@ -291,6 +291,8 @@ class Identity:
         if key is None:
             res = self.resource
             key = f"{res.address}\0{res.source.file}\0{res.source.line}"
+            if res.metadata.get("deposed"):  # the current object's row is another
+                key = f"{key}\0deposed {res.metadata['deposed']}"
             # Two plans mapped to one .tf block are still two rows: the input tells them apart.
             if res.source.input is not None:
                 key = f"{key}\0{res.source.input}"

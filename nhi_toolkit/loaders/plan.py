@@ -230,6 +230,9 @@ def _record(
         values=cleaned,
         references=refs.get(cfg, ()),
         action=action,
+        # A deposed object (a create_before_destroy replacement that failed) shares its address with
+        # the current object: told apart, each is judged on its own tags.
+        metadata={"deposed": str(rc["deposed"])} if rc.get("deposed") else {},
     )
     rec.__dict__["config_address"] = cfg  # worked out above: Resource.config_address's cache
     return rec

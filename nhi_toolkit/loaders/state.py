@@ -218,7 +218,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
                     provider=provider,
                     values=clean_values(decoded, mask, rtype=rtype),
                     references=refs,
-                    metadata={"deposed": True} if inst.get("deposed") else {},
+                    metadata={"deposed": str(inst["deposed"])} if inst.get("deposed") else {},
                 )
             )
     tv = doc.get("terraform_version")

@@ -44,3 +44,18 @@ def test_deferred_changes_of_the_wrong_shape(tmp_path: Path) -> None:
     assert code == 2 and "'deferred_changes' is not a list" in out
     code, out = check(tmp_path, {"resource_changes": [_USER], "deferred_changes": [1, {"resource_change": "x"}]})
     assert code == 1, out
+
+
+def test_a_deposed_object_is_judged_on_its_own_tags(tmp_path: Path) -> None:
+    owned = {"owner": "alice", "expires_at": "2027-01-01"}
+    deposed = {**_USER, "deposed": "00000001",
+               "change": {**_USER["change"], "actions": ["delete"], "before": {"name": "bot-old", "tags": owned},
+                          "after": None, "after_sensitive": False}}
+    current = {**_USER, "change": {**_USER["change"], "actions": ["no-op"], "before": {"name": "bot", "tags": {}},
+                                   "after": {"name": "bot", "tags": {}}}}
+    for order in ([current, deposed], [deposed, current]):
+        code, out = check(tmp_path, {"resource_changes": order})
+        assert code == 1, out
+        doc = json.loads(out)
+        assert sorted((i["status"], i["owner"]) for i in doc["identities"]) == [("deleting", "alice"),
+                                                                                ("no-owner", None)]
