@@ -36,7 +36,10 @@ def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
     from hcl2.utils import SerializationOptions
     from lark.exceptions import LarkError, UnexpectedInput
 
-    text = decode_text(read_bytes(path) if data is None else data, path)
+    raw = read_bytes(path) if data is None else data
+    if not raw.strip():
+        return {}, ""  # Terraform reads an empty .tf/.tfvars file as declaring nothing
+    text = decode_text(raw, path)
     options = SerializationOptions(with_comments=False)
     try:
         try:
