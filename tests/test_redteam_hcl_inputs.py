@@ -38,3 +38,49 @@ def test_empty_tfvars_file_declares_nothing(tmp_path: Path) -> None:
     code, doc = _check(str(tmp_path))
     assert code == 1, doc
     assert [i["owner"] for i in doc["identities"]] == ["alice"]
+
+
+_TAGGED_BY_VAR = ('variable "tags" {\n  default = { owner = "alice", expires_at = "2027-06-01" }\n}\n'
+                  'resource "aws_iam_user" "bot" {\n  name = "bot"\n  tags = var.tags\n}\n')
+
+
+def test_tfvars_json_overrides_a_default(tmp_path: Path) -> None:
+    # Terraform reads terraform.tfvars.json like terraform.tfvars: the owner the default gave is gone.
+    (tmp_path / "main.tf").write_text(_TAGGED_BY_VAR, encoding="utf-8")
+    (tmp_path / "terraform.tfvars.json").write_text('{"tags": {"team": "x"}}', encoding="utf-8")
+    code, doc = _check(str(tmp_path))
+    assert code == 1, doc
+    assert [i["owner"] for i in doc["identities"]] == [None]
+
+
+def test_auto_tfvars_json_comes_in_name_order(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(_TAGGED_BY_VAR, encoding="utf-8")
+    (tmp_path / "a.auto.tfvars").write_text('tags = { owner = "bob", expires_at = "2027-01-01" }\n',
+                                             encoding="utf-8")
+    (tmp_path / "b.auto.tfvars.json").write_text('{"tags": {"team": "x"}}', encoding="utf-8")
+    code, doc = _check(str(tmp_path))
+    assert code == 1, doc
+    assert [i["owner"] for i in doc["identities"]] == [None]
+
+
+def test_tfvars_json_values_are_literal(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(_TAGGED_BY_VAR, encoding="utf-8")
+    owner = 'a"b\\c ${var.x} %{ if } \n'
+    (tmp_path / "terraform.tfvars.json").write_text(
+        json.dumps({"tags": {"owner": owner, "expires_at": "2025-01-01"}}), encoding="utf-8")
+    code, doc = _check(str(tmp_path))
+    assert code == 1, doc
+    assert [(i["owner"], i["status"]) for i in doc["identities"]] == [(owner, "expired")]
+
+
+def test_tfvars_json_change_reaches_a_cached_load(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("NHI_CACHE_DIR", str(tmp_path / "cache"))
+    tree = tmp_path / "t"
+    tree.mkdir()
+    (tree / "main.tf").write_text(_TAGGED_BY_VAR, encoding="utf-8")
+    (tree / "terraform.tfvars.json").write_text('{"tags": {"owner": "alice", "expires_at": "2027-06-01"}}',
+                                                encoding="utf-8")
+    args = ["check", str(tree), "--now", NOW, "--format", "json"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    (tree / "terraform.tfvars.json").write_text('{"tags": {"team": "x"}}', encoding="utf-8")
+    assert CliRunner().invoke(main, args).exit_code == 1

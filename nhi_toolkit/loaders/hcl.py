@@ -179,16 +179,42 @@ def _label(text: str | None) -> str:
 
 def _tfvars(directory: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    files = [directory / "terraform.tfvars"] + sorted(directory.glob("*.auto.tfvars"))
+    # Terraform's order: terraform.tfvars, terraform.tfvars.json, then *.auto.tfvars(.json) by name.
+    autos = [*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]
+    files = [directory / "terraform.tfvars", directory / "terraform.tfvars.json",
+             *sorted(autos, key=lambda p: p.name)]
     for f in files:
         # Chosen by name, not by "is a regular file": a FIFO, socket or dangling link named like a
         # tfvars file is an error naming it (read_bytes refuses it unopened), never skipped.
         if os.path.lexists(f):
-            doc, _ = _parse(str(f))
+            doc = _json_tfvars(str(f)) if f.name.endswith(".json") else _parse(str(f))[0]
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
     if values and (rec := record()) is not None and not storable({**_NO_DECLS, "locals": list(values.items())}):
         rec["unstorable"] = True  # a literal under a secret field name: this load is not stored whole
     return values
+
+
+def _json_tfvars(path: str) -> dict[str, Any]:
+    """A ``.tfvars.json`` file's values, written as python-hcl2 serialises literals (strings quoted,
+    template sequences escaped: a JSON variable value is never a template)."""
+    from nhi_toolkit.loaders.common import parse_json
+
+    doc = parse_json(decode_text(read_bytes(path), path), path)
+    if not isinstance(doc, dict):
+        raise InputError(path, "a .tfvars.json file must hold one JSON object")
+    return {k: _hcl_literal(v) for k, v in doc.items()}
+
+
+def _hcl_literal(value: Any) -> Any:
+    if isinstance(value, str):
+        text = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                .replace("\r", "\\r").replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{"))
+        return f'"{text}"'
+    if isinstance(value, dict):
+        return {_hcl_literal(str(k)): _hcl_literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hcl_literal(v) for v in value]
+    return value
 
 
 _NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": []}
