@@ -84,3 +84,45 @@ def test_tfvars_json_change_reaches_a_cached_load(tmp_path: Path, monkeypatch) -
     assert CliRunner().invoke(main, args).exit_code == 0
     (tree / "terraform.tfvars.json").write_text('{"tags": {"team": "x"}}', encoding="utf-8")
     assert CliRunner().invoke(main, args).exit_code == 1
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> str:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return str(tmp_path)
+
+
+def test_override_file_replaces_a_variable_default_whatever_its_name(tmp_path: Path) -> None:
+    # Terraform reads override files after all others, whatever their names sort as.
+    code, doc = _check(_tree(tmp_path, {"z.tf": _TAGGED_BY_VAR,
+                                        "a_override.tf": 'variable "tags" {\n  default = { team = "x" }\n}\n'}))
+    assert code == 1, doc
+    assert [i["owner"] for i in doc["identities"]] == [None]
+
+
+def test_override_file_replaces_a_local(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {
+        "z.tf": 'locals {\n  owner = "alice"\n}\nresource "aws_iam_user" "bot" {\n  name = "bot"\n'
+                '  tags = { owner = local.owner, expires_at = "2027-06-01" }\n}\n',
+        "a_override.tf": 'locals {\n  owner = ""\n}\n'}))
+    assert code == 1, doc
+    assert [i["owner"] for i in doc["identities"]] == [None]
+
+
+def test_override_file_merges_into_a_resource(tmp_path: Path) -> None:
+    # Not a duplicate: the override's tags replace the original's, its other arguments stay.
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": 'resource "aws_iam_user" "bot" {\n  name = "bot"\n'
+                   '  tags = { owner = "alice", expires_at = "2027-06-01" }\n}\n',
+        "override.tf": 'resource "aws_iam_user" "bot" {\n  tags = { team = "x" }\n}\n'}))
+    assert code == 1, doc
+    assert [(i["address"], i["owner"]) for i in doc["identities"]] == [("aws_iam_user.bot", None)]
+
+
+def test_override_without_default_keeps_the_default(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": 'variable "tags" {\n  default = {}\n}\n'
+                   'resource "aws_iam_user" "bot" {\n  name = "bot"\n  tags = var.tags\n}\n',
+        "main_override.tf": 'variable "tags" {\n  description = "d"\n}\n'}))
+    assert code == 1, doc
+    assert [f["rule"] for f in doc["findings"]] == ["missing-owner", "missing-expiry"]

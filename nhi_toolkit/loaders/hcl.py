@@ -299,10 +299,16 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
     real = {f: os.path.realpath(f) for f in files} if known else {}
     missing = [f for f in files if real.get(f) not in (known or {})]
     found = declarations(missing, wanted, extract, read_bytes) if missing else {}
-    for path in files:
+    # Override files (override.tf, *_override.tf) come after every other file, as Terraform reads them,
+    # and merge into the blocks they name instead of duplicating them.
+    for path in sorted(files, key=_is_override):
+        override = _is_override(path)
         decls = found[path] if path in found else (known or {})[real[path]]
         if isinstance(decls, InputError):  # named as this module reads it
             raise InputError(path, decls.message, decls.line, decls.column)
+        if override:
+            _merge_override(mod, decls, path)
+            continue
         for kind, a, b, line in decls["places"]:
             if (kind, a, b) in seen:
                 first, first_line = seen[(kind, a, b)]
@@ -325,6 +331,36 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
             if rec:
                 mod.extra.append(rec)
     return mod
+
+
+def _is_override(path: str) -> bool:
+    name = os.path.basename(path)
+    return name == "override.tf" or name.endswith("_override.tf")
+
+
+def _merge_override(mod: ModuleConfig, decls: Decls, path: str) -> None:
+    """One override file's blocks merged into the module: a named block's arguments replace the
+    original's (a variable keeps its default unless the override gives one, and stays sensitive)."""
+    for name, sensitive, has, default in decls["variables"]:
+        old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
+        mod.variables[name] = (default if has else old_default, bool(sensitive or old_sensitive))
+    mod.locals.update((k, v) for k, v in decls["locals"])
+    for name, sensitive, value in decls["outputs"]:
+        mod.outputs[name] = (value, bool(sensitive or mod.outputs.get(name, (None, False))[1]))
+    mod.providers.update((k, v) for k, v in decls["providers"])
+    for name, line, body in decls["calls"]:
+        _merge_block(mod.calls, Block(path, line, "module", name, body))
+    for rtype, name, line, body, refs in decls["resources"]:
+        _merge_block(mod.resources, Block(path, line, rtype, name, body, tuple(refs)))
+
+
+def _merge_block(blocks: list[Block], new: Block) -> None:
+    for i, old in enumerate(blocks):
+        if (old.type, old.name) == (new.type, new.name):
+            refs = None if old.refs is None or new.refs is None else tuple(dict.fromkeys(old.refs + new.refs))
+            blocks[i] = Block(old.file, old.line, old.type, old.name, {**old.body, **new.body}, refs)
+            return
+    blocks.append(new)
 
 
 def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str | None = None,
