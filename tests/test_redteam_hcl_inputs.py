@@ -126,3 +126,22 @@ def test_override_without_default_keeps_the_default(tmp_path: Path) -> None:
         "main_override.tf": 'variable "tags" {\n  description = "d"\n}\n'}))
     assert code == 1, doc
     assert [f["rule"] for f in doc["findings"]] == ["missing-owner", "missing-expiry"]
+
+
+def test_blank_heredoc_owner_is_no_owner(tmp_path: Path) -> None:
+    # The heredoc's value is an empty string, not the text of its markers.
+    code, doc = _check(_tree(tmp_path, {"main.tf": (
+        'resource "aws_iam_user" "bot" {\n  name = "bot"\n'
+        '  tags = {\n    owner = <<-EOT\n    EOT\n    expires_at = "2027-06-01"\n  }\n}\n')}))
+    assert code == 1, doc
+    assert [(i["owner"], i["status"]) for i in doc["identities"]] == [(None, "no-owner")]
+
+
+def test_heredoc_values_are_their_text(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {"main.tf": (
+        'resource "aws_iam_user" "bot" {\n  name = "bot"\n'
+        '  tags = {\n    owner = <<-EOT\n      alice\n    EOT\n'
+        '    expires_at = <<EOT\n2025-06-01\nEOT\n  }\n}\n')}))
+    assert code == 1, doc
+    assert [i["status"] for i in doc["identities"]] == ["expired"]
+    assert doc["identities"][0]["owner"].strip() == "alice"

@@ -121,7 +121,7 @@ class Scope:
     def _string(self, raw: str, depth: int) -> Any:
         if self.syntax == "hcl":
             if raw.startswith('"<<'):
-                return UNKNOWN if "${" in raw else raw
+                return _heredoc(raw)
             if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
                 return self._template(raw[1:-1], depth)
             if raw.startswith("${") and raw.endswith("}"):
@@ -357,6 +357,24 @@ class Scope:
 
 
 _NO_OPERATOR = object()
+_HEREDOC = re.compile(r'"<<(-?)([^\W\d][\w-]*)\n(.*?)\n?[ \t]*\2"', re.DOTALL)
+
+
+def _heredoc(raw: str) -> Any:
+    """A heredoc's value as Terraform computes it (each line ends in a newline; ``<<-`` removes the
+    lines' common indentation), or UNKNOWN when it interpolates."""
+    m = _HEREDOC.fullmatch(raw)
+    if not m:
+        return UNKNOWN
+    body = m.group(3)
+    if "${" in body.replace("$${", "") or "%{" in body.replace("%%{", ""):
+        return UNKNOWN
+    lines = body.split("\n") if body else []
+    if m.group(1):
+        indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
+        cut = min(indents, default=0)
+        lines = [line[cut:] for line in lines]
+    return "".join(line + "\n" for line in lines).replace("$${", "${").replace("%%{", "%{")
 
 
 @functools.lru_cache(maxsize=1 << 16)
