@@ -145,3 +145,17 @@ def test_heredoc_values_are_their_text(tmp_path: Path) -> None:
     assert code == 1, doc
     assert [i["status"] for i in doc["identities"]] == ["expired"]
     assert doc["identities"][0]["owner"].strip() == "alice"
+
+
+def test_lookup_default_and_coalesce_are_evaluated(tmp_path: Path) -> None:
+    # A common module idiom: lookup(var.tags, "owner", "") with no owner given is an empty owner.
+    code, doc = _check(_tree(tmp_path, {"main.tf": (
+        'variable "tags" {\n  default = {}\n}\n'
+        'resource "aws_iam_user" "a" {\n  name = "a"\n'
+        '  tags = { owner = lookup(var.tags, "owner", ""), expires_at = "2027-06-01" }\n}\n'
+        'resource "aws_iam_user" "b" {\n  name = "b"\n'
+        '  tags = { owner = coalesce(lookup(var.tags, "owner", null), "alice"), '
+        'expires_at = lookup({ expires_at = "2025-01-01" }, "expires_at") }\n}\n')}))
+    assert code == 1, doc
+    assert [(i["address"], i["owner"], i["status"]) for i in doc["identities"]] == [
+        ("aws_iam_user.a", None, "no-owner"), ("aws_iam_user.b", "alice", "expired")]

@@ -21,6 +21,13 @@ def call_function(fn: str, args: list[Any]) -> Any:
                 return UNKNOWN
             merged.update(v)
         return merged
+    if fn == "lookup" and len(args) in (2, 3) and isinstance(args[0], dict) and isinstance(args[1], str):
+        if args[1] in args[0]:
+            return args[0][args[1]]
+        return args[2] if len(args) == 3 else UNKNOWN  # Terraform: an error without a default
+    if fn == "coalesce" and args and all(v is None or isinstance(v, str) for v in args):
+        # the first argument that is neither null nor an empty string (all of them: an error)
+        return next((v for v in args if v), UNKNOWN)
     if len(args) != 1:
         return UNKNOWN
     (arg,) = args
