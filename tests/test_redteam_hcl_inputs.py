@@ -177,3 +177,16 @@ def test_wrapper_try_pattern_judges_the_fallback(tmp_path: Path) -> None:
                    'module "wrapper" {\n  source   = "./m"\n  for_each = var.items\n'
                    '  tags     = try(each.value.tags, var.defaults.tags, {})\n}\n'}))
     assert code == 1, doc
+
+
+def test_number_as_for_expression_value_is_read(tmp_path: Path) -> None:
+    # unfunco/terraform-aws-oidc-github validates with length([for s in var.x : 1 if ...]); python-hcl2
+    # cannot serialise the bare number, which refused the whole tree (exit 2) though Terraform reads it.
+    code, doc = _check(_tree(tmp_path, {
+        "variables.tf": 'variable "subjects" {\n  default = []\n  validation {\n'
+                        '    condition = length([\n      for s in var.subjects : 1\n      if length(s) > 0\n'
+                        '    ]) == length(var.subjects)\n    error_message = "e"\n  }\n}\n'
+                        'locals {\n  counts = { for s in ["a"] : s => 2.5 }\n}\n',
+        "main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n}\n'}))
+    assert code == 1, doc
+    assert [f["source"]["line"] for f in doc["findings"]] == [1, 1]

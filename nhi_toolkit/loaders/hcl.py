@@ -50,6 +50,13 @@ def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
             if masked == text:
                 raise
             doc = _unmask(_loads(hcl2.loads, masked, options))
+        except TypeError:
+            # python-hcl2 cannot serialise a bare number as a for expression's value ([for s in x : 1]);
+            # the same number in parentheses is the same expression.
+            wrapped = _FOR_NUMBER.sub(r"\1\2(\3)", text)
+            if wrapped == text:
+                raise
+            doc = _loads(hcl2.loads, wrapped, options)
     except UnexpectedInput as exc:
         line = getattr(exc, "line", None)
         col = getattr(exc, "column", None)
@@ -62,6 +69,7 @@ def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
     return doc, text
 
 
+_FOR_NUMBER = re.compile(r"(:|=>)([ \t]*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=[ \t]*(?:\]|\}|if\b|\n))")
 _DEEP_STACK = 256 * 1024 * 1024
 _DEEP_RECURSION = 100_000
 
