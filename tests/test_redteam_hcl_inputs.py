@@ -190,3 +190,20 @@ def test_number_as_for_expression_value_is_read(tmp_path: Path) -> None:
         "main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n}\n'}))
     assert code == 1, doc
     assert [f["source"]["line"] for f in doc["findings"]] == [1, 1]
+
+
+def test_gcp_description_chosen_with_index_and_element(tmp_path: Path) -> None:
+    # terraform-google-modules/service-accounts: owner/expiry live in the description (kv text), chosen by
+    # index()/element(); the description given holds neither, so both are missing, not unknown.
+    code, doc = _check(_tree(tmp_path, {"main.tf": (
+        'variable "names" {\n  default = ["ci"]\n}\nvariable "descriptions" {\n  default = []\n}\n'
+        'variable "description" {\n  default = "CI account"\n}\n'
+        'resource "google_service_account" "sa" {\n  for_each   = toset(var.names)\n'
+        '  account_id = each.value\n'
+        '  description = index(var.names, each.value) >= length(var.descriptions) ? var.description : '
+        'element(var.descriptions, index(var.names, each.value))\n}\n'
+        'resource "google_service_account" "ok" {\n  account_id  = "ok"\n'
+        '  description = join(" ", concat(["owner=alice"], ["expires_at=2027-01-01"]))\n}\n')}))
+    assert code == 1, doc
+    assert [(i["address"], i["owner"], i["status"]) for i in doc["identities"]] == [
+        ("google_service_account.ok", "alice", "ok"), ('google_service_account.sa["ci"]', None, "no-owner")]
