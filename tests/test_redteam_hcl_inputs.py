@@ -207,3 +207,16 @@ def test_gcp_description_chosen_with_index_and_element(tmp_path: Path) -> None:
     assert code == 1, doc
     assert [(i["address"], i["owner"], i["status"]) for i in doc["identities"]] == [
         ("google_service_account.ok", "alice", "ok"), ('google_service_account.sa["ci"]', None, "no-owner")]
+
+
+@pytest.mark.parametrize(("original", "override"), [
+    ("  lifecycle {\n    prevent_destroy = true\n  }\n", "  lifecycle {\n    create_before_destroy = true\n  }\n"),
+    ("", "  lifecycle {\n    prevent_destroy = true\n  }\n"),
+])
+def test_override_lifecycle_merges_argument_by_argument(tmp_path: Path, original: str, override: str) -> None:
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n'
+                   f'  tags = {{ owner = "alice", expires_at = "2027-06-01" }}\n{original}}}\n',
+        "main_override.tf": f'resource "aws_iam_user" "u" {{\n{override}}}\n'}))
+    assert code == 1, doc
+    assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]

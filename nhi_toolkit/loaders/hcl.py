@@ -366,7 +366,15 @@ def _merge_block(blocks: list[Block], new: Block) -> None:
     for i, old in enumerate(blocks):
         if (old.type, old.name) == (new.type, new.name):
             refs = None if old.refs is None or new.refs is None else tuple(dict.fromkeys(old.refs + new.refs))
-            blocks[i] = Block(old.file, old.line, old.type, old.name, {**old.body, **new.body}, refs)
+            body = {**old.body, **new.body}
+            if isinstance(old.body.get("lifecycle"), list) and isinstance(new.body.get("lifecycle"), list):
+                # lifecycle merges argument by argument (an override setting create_before_destroy
+                # keeps the original's prevent_destroy)
+                merged: dict[str, Any] = {}
+                for part in (*old.body["lifecycle"], *new.body["lifecycle"]):
+                    merged.update(part if isinstance(part, dict) else {})
+                body["lifecycle"] = [merged]
+            blocks[i] = Block(old.file, old.line, old.type, old.name, body, refs)
             return
     blocks.append(new)
 
