@@ -241,3 +241,14 @@ def test_root_tf_json_sees_tf_variables(tmp_path: Path) -> None:
         "main.tf": 'variable "tags" {\n  default = { team = "x" }\n}\n',
         "iam.tf.json": '{"resource": {"aws_iam_user": {"bot": {"name": "bot", "tags": "${var.tags}"}}}}'}))
     assert code == 1, doc
+
+
+def test_hidden_tf_files_are_not_read(tmp_path: Path) -> None:
+    # Terraform skips files whose names start with a dot (an emacs lock .#main.tf is a dangling link).
+    (tmp_path / ".#main.tf").symlink_to(tmp_path / "nowhere")
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n'
+                   '  tags = { owner = "alice", expires_at = "2027-06-01" }\n}\n',
+        ".old.tf": 'resource "aws_iam_user" "ghost" {\n  name = "g"\n}\n'}))
+    assert code == 0, doc
+    assert [i["address"] for i in doc["identities"]] == ["aws_iam_user.u"]

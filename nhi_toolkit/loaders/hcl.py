@@ -448,7 +448,8 @@ def _removed(path: str, raw_from: Any, destroy: Any, line: int | None,
 
 def tf_files(directory: Path) -> list[str]:
     """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
-    return sorted(str(p) for p in directory.glob("*.tf") if not p.is_dir())
+    # Terraform ignores hidden files (.#main.tf editor locks, .old.tf), as module_dirs does
+    return sorted(str(p) for p in directory.glob("*.tf") if not p.name.startswith(".") and not p.is_dir())
 
 
 def module_dirs(root: Path) -> list[Path]:
