@@ -252,3 +252,29 @@ def test_hidden_tf_files_are_not_read(tmp_path: Path) -> None:
         ".old.tf": 'resource "aws_iam_user" "ghost" {\n  name = "g"\n}\n'}))
     assert code == 0, doc
     assert [i["address"] for i in doc["identities"]] == ["aws_iam_user.u"]
+
+
+@pytest.mark.parametrize("value", ['"false"', "!true", "(false)"])
+def test_removed_block_destroy_false_written_otherwise(tmp_path: Path, value: str) -> None:
+    # Terraform converts the static value: each of these forgets the user (it stays alive in the cloud).
+    code, doc = _check(_tree(tmp_path, {"main.tf": (
+        f'removed {{\n  from = aws_iam_user.u\n  lifecycle {{\n    destroy = {value}\n  }}\n}}\n')}))
+    assert code == 1, doc
+    assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]
+
+
+@pytest.mark.parametrize("value", ['"true"', "!false"])
+def test_prevent_destroy_written_otherwise(tmp_path: Path, value: str) -> None:
+    code, doc = _check(_tree(tmp_path, {"main.tf": (
+        'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = { owner = "alice", expires_at = "2027-06-01" }\n'
+        f'  lifecycle {{\n    prevent_destroy = {value}\n  }}\n}}\n')}))
+    assert code == 1, doc
+    assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]
+
+
+def test_prevent_destroy_string_in_terraform_json(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {"main.tf.json": json.dumps({"resource": {"aws_iam_user": {"u": {
+        "name": "u", "tags": {"owner": "alice", "expires_at": "2027-06-01"},
+        "lifecycle": {"prevent_destroy": "true"}}}}})}))
+    assert code == 1, doc
+    assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]

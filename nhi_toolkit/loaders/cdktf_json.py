@@ -16,6 +16,7 @@ from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.expressions import (
     Scope,
+    as_bool,
     declared_targets,
     declared_values,
     find_references,
@@ -245,6 +246,6 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
         kind=InputKind.CDKTF,
         values=values,
         references=targets,
-        prevent_destroy=lifecycle.get("prevent_destroy") is True,
+        prevent_destroy=as_bool(Scope("json").resolve(lifecycle.get("prevent_destroy"))) is True,  # "true" too
         metadata=meta,
     )

@@ -19,7 +19,7 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
-from nhi_toolkit.loaders.expressions import Scope, is_sensitive
+from nhi_toolkit.loaders.expressions import Scope, as_bool, is_sensitive
 from nhi_toolkit.loaders.hcl_cache import Decls, declarations, record, storable
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
@@ -441,7 +441,8 @@ def _removed(path: str, raw_from: Any, destroy: Any, line: int | None,
         name=parts[1],
         source=Location(path, line),
         kind=InputKind.HCL,
-        action="forget" if destroy is False else "delete",
+        # destroy = false, "false" or !true: Terraform converts the static value (not true: forgotten)
+        action="delete" if as_bool(Scope("hcl").resolve(destroy)) is True else "forget",
         metadata={"removed_block": True},
     )
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
@@ -397,7 +397,7 @@ class _Instance:
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
             lifecycle = lifecycle[0] if lifecycle and isinstance(lifecycle[0], dict) else {}
-        prevent = isinstance(lifecycle, dict) and scope.resolve(lifecycle.get("prevent_destroy")) is True
+        prevent = isinstance(lifecycle, dict) and as_bool(scope.resolve(lifecycle.get("prevent_destroy"))) is True
         meta: dict[str, Any] = {}
         if "count" in body or "for_each" in body:
             meta["expanded"] = "count" if "count" in body else "for_each"
