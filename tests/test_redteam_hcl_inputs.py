@@ -278,3 +278,27 @@ def test_prevent_destroy_string_in_terraform_json(tmp_path: Path) -> None:
         "lifecycle": {"prevent_destroy": "true"}}}}})}))
     assert code == 1, doc
     assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]
+
+
+def test_index_by_count_index_and_each_key(tmp_path: Path) -> None:
+    # count over a list of maps, and one module's for_each outputs indexed by another's each.key.
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "bot").mkdir()
+    code, doc = _check(_tree(tmp_path, {
+        "labels/main.tf": 'variable "owner" {}\noutput "tags" {\n'
+                          '  value = { owner = var.owner, expires_at = "2027-01-01" }\n}\n',
+        "bot/main.tf": 'variable "name" {}\nvariable "tags" {\n  default = {}\n}\n'
+                       'resource "aws_iam_user" "this" {\n  name = var.name\n  tags = var.tags\n}\n',
+        "main.tf": 'locals {\n  bots = [{ name = "a", owner = "alice" }, { name = "b", owner = "" }]\n'
+                   '  by_name = { for b in local.bots : b.name => b }\n}\n'
+                   'module "labels" {\n  for_each = local.by_name\n  source   = "./labels"\n'
+                   '  owner    = each.value.owner\n}\n'
+                   'module "bot" {\n  for_each = local.by_name\n  source   = "./bot"\n  name     = each.key\n'
+                   '  tags     = module.labels[each.key].tags\n}\n'
+                   'resource "aws_iam_user" "listed" {\n  count = length(local.bots)\n'
+                   '  name  = local.bots[count.index].name\n'
+                   '  tags  = { owner = local.bots[count.index]["owner"], expires_at = "2027-01-01" }\n}\n'}))
+    assert code == 1, doc
+    assert [(i["address"], i["owner"]) for i in doc["identities"]] == [
+        ("aws_iam_user.listed[0]", "alice"), ("aws_iam_user.listed[1]", None),
+        ('module.bot["a"].aws_iam_user.this', "alice"), ('module.bot["b"].aws_iam_user.this', None)]

@@ -36,6 +36,8 @@ __all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_refe
 _TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
 _MAX_DEPTH = 20
+_ROOT = re.compile(r"[^\W\d][\w-]*")
+_ATTR = re.compile(r"\.([^\W\d][\w-]*)")
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
@@ -181,6 +183,10 @@ class Scope:
         m = _TRAVERSAL.fullmatch(expr)
         if m:
             return self._traversal(m.group(1), m.group(2), depth)
+        if "[" in expr and _ROOT.match(expr):
+            found = self._dynamic_traversal(expr, depth)
+            if found is not _NO_OPERATOR:
+                return found
         call = _CALL.fullmatch(expr)
         if call and balanced(call.group(2)):
             return self._call(call.group(1), call.group(2), depth)
@@ -269,6 +275,37 @@ class Scope:
             else:
                 return UNKNOWN
         return base
+
+    def _dynamic_traversal(self, expr: str, depth: int) -> Any:
+        """A traversal indexed by expressions (``var.users[count.index]``, ``module.x[each.key].tags``):
+        the keys worked out first. Not a traversal at all: ``_NO_OPERATOR``."""
+        m = _ROOT.match(expr)
+        if m is None:
+            return _NO_OPERATOR
+        steps: list[str] = []
+        i = m.end()
+        while i < len(expr):
+            if expr[i] == ".":
+                attr = _ATTR.match(expr, i)
+                if attr is None:
+                    return _NO_OPERATOR
+                steps.append(attr.group(0))
+                i = attr.end()
+            elif expr[i] == "[":
+                end = _closing(expr, i)
+                if end < 0:
+                    return _NO_OPERATOR
+                key = self.expression(expr[i + 1:i + 1 + end], depth + 1)
+                if isinstance(key, str) and '"' not in key and "\\" not in key:
+                    steps.append(f'["{key}"]')
+                elif isinstance(key, int) and not isinstance(key, bool) and key >= 0:
+                    steps.append(f"[{key}]")
+                else:
+                    return UNKNOWN
+                i += end + 2
+            else:
+                return _NO_OPERATOR
+        return self._traversal(m.group(0), "".join(steps), depth)
 
     def _call(self, fn: str, inner: str, depth: int) -> Any:
         args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
@@ -383,6 +420,28 @@ def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
     found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
     return bool(found and found[0][0]), tuple(a if a is not None else (b if b is not None else int(c))
                                                 for a, b, c in found)
+
+
+def _closing(text: str, start: int) -> int:
+    """Offset, from ``start + 1``, of the bracket closing the one at ``start`` (strings skipped), or -1."""
+    depth, in_str, i = 0, False, start
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i - start - 1
+        i += 1
+    return -1
 
 
 def _has_unknown(value: Any) -> bool:
