@@ -93,3 +93,18 @@ def test_deposed_delete_does_not_pass_the_live_object_in_a_plan(tmp_path: Path) 
     code, out = _run(tmp_path, doc)
     assert code == 1, out
     assert "missing-owner" in {f["rule"] for f in json.loads(out)["findings"]}
+
+
+_FIXTURES = Path(__file__).parent / "fixtures" / "redteam"
+
+
+@pytest.mark.xfail(strict=True, reason="as above, in real Terraform 1.11 output: the deposed object's owner "
+                   "stands in for the tainted current object, which has none")
+@pytest.mark.parametrize("name", ["deposed.tfstate", "deposed-plan.json"])
+def test_real_deposed_object_does_not_pass_the_current_one(tmp_path: Path, name: str) -> None:
+    cfg = tmp_path / "nhi.toml"
+    cfg.write_text('[tool.nhi.identity_types.terraform_data]\ncategory = "principal"\ntags_path = "input"\n',
+                   encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(_FIXTURES / name), "--config", str(cfg), "--now", NOW,
+                                       "--format", "json"])
+    assert result.exit_code == 1, result.output
