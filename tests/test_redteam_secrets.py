@@ -78,3 +78,22 @@ def test_sensitive_tag_does_not_leak_through_tags_all(tmp_path: Path, kind: str)
         outputs.append(CliRunner().invoke(main, ["inventory", path, "--now", NOW]).output)
     leaked = [text for text in outputs if SECRET in text]
     assert not leaked, leaked[0]
+
+
+def test_module_source_credentials_never_reach_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Findings show a remote source with its credentials hidden; the parse cache kept them whole.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NHI_CACHE_DIR", str(cache))
+    tree = tmp_path / "t"
+    tree.mkdir()
+    (tree / "main.tf").write_text(
+        'module "a" {\n  source = "git::https://oauth2:CANARY-src-token-zq@github.com/org/x.git?ref=v1"\n}\n'
+        'module "b" {\n  source = "https://example.com/m.zip?access_token=CANARY-src-query-zq&archive=zip"\n}\n'
+        'resource "aws_iam_user" "u" {\n  name = "u"\n}\n', encoding="utf-8")
+    outputs = [CliRunner().invoke(main, ["check", str(tree), "--now", NOW]).output for _ in range(2)]
+    assert outputs[0] == outputs[1]
+    assert "module.a (source git::https://***@github.com/org/x.git?ref=v1)" in outputs[0]
+    assert "CANARY" not in outputs[0]
+    stored = [p.read_text(encoding="utf-8") for p in cache.rglob("*") if p.is_file()]
+    assert stored
+    assert not [text for text in stored if "CANARY" in text]

@@ -21,7 +21,8 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, as_bool, is_sensitive
 from nhi_toolkit.loaders.hcl_cache import Decls, declarations, record, storable
-from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references, is_local_source
+from nhi_toolkit.loaders.modules import _redact_source as redact_source
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document
 
@@ -271,6 +272,11 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
                 name = _unq(name_q)
                 line = line_of("module", name, "")
                 out["places"].append(["module", name, "", line])
+                src = body.get("source")
+                if isinstance(src, str) and len(src) > 1 and src[0] == src[-1] == '"' \
+                        and not is_local_source(src[1:-1]):
+                    # what a finding shows of a remote source: credentials in its URL never cached
+                    body = {**body, "source": f'"{redact_source(src[1:-1])}"'}
                 out["calls"].append([name, line, body])
     types: dict[str, bool] = out["types"]
     for block in _blocks(doc, "resource"):
