@@ -302,3 +302,22 @@ def test_index_by_count_index_and_each_key(tmp_path: Path) -> None:
     assert [(i["address"], i["owner"]) for i in doc["identities"]] == [
         ("aws_iam_user.listed[0]", "alice"), ("aws_iam_user.listed[1]", None),
         ('module.bot["a"].aws_iam_user.this', "alice"), ('module.bot["b"].aws_iam_user.this', None)]
+
+
+@pytest.mark.parametrize("before", [
+    # an example in a heredoc (a description, a README local)
+    ('locals {\n  readme = <<EOT\n# nhi:ignore[missing-owner,missing-expiry] until=2099-01-01 reason="documentation only"\n'
+    'resource "aws_iam_user" "u" {\nEOT\n}\n'),
+    # a commented-out earlier version of the block
+    ('/*\n# nhi:ignore[missing-owner,missing-expiry] until=2099-01-01 reason="old version, was waived"\n'
+    'resource "aws_iam_user" "u" {\n  name = "old"\n}\n*/\n'),
+])
+def test_block_header_in_heredoc_or_comment_is_not_the_block(tmp_path: Path, before: str) -> None:
+    # The block's line was taken from the first header-like line, so the waiver above that text
+    # waived the real, unowned user (exit 0) and findings pointed into the heredoc or comment.
+    text = before + '\nresource "aws_iam_user" "u" {\n  name = "u"\n  policy = "arn:aws:s3:::b/*"\n}\n'
+    code, doc = _check(_tree(tmp_path, {"main.tf": text}))
+    assert code == 1, doc
+    real = text.splitlines().index('resource "aws_iam_user" "u" {', len(before.splitlines())) + 1
+    assert {(f["rule"], f["source"]["line"], f["suppressed"]) for f in doc["findings"]} == {
+        ("missing-owner", real, False), ("missing-expiry", real, False)}

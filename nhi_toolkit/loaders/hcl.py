@@ -171,13 +171,77 @@ def _first_block(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def _line_index(text: str) -> dict[tuple[str, str, str], list[int]]:
-    """Lines of block headers by (kind, label, label), in file order (quoted or bare labels)."""
+    """Lines of block headers by (kind, label, label), in file order (quoted or bare labels).
+
+    Only lines that start at the top level count: a header inside a heredoc or a ``/* */`` comment
+    (a commented-out block, an example in a description) is text, not the block."""
     index: dict[tuple[str, str, str], list[int]] = {}
+    top = _top_level_lines(text) if "/*" in text or "<<" in text else None
     for m in _BLOCK_LINE.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
+        if top is not None and line not in top:
+            continue
         key = (m.group(1), _label(m.group(2)), _label(m.group(3)))
         index.setdefault(key, []).append(line)
     return index
+
+
+_HEREDOC_START = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
+
+
+def _top_level_lines(text: str) -> set[int]:
+    """The 1-based lines that begin outside any bracket, string, comment or heredoc."""
+    top, depth, line, i, n = {1}, 0, 1, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            if depth == 0:
+                top.add(line)
+            i += 1
+        elif c == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            line += text.count("\n", i, end)
+            i = end
+        elif c == '"':
+            end = _string_end(text, i)
+            line += text.count("\n", i, end)
+            i = end
+        elif (m := _HEREDOC_START.match(text, i)) is not None:
+            close = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*\r?$", re.MULTILINE).search(text, m.end())
+            end = n if close is None else close.end()
+            line += text.count("\n", i, end)
+            i = end
+        else:
+            depth += 1 if c in "{[(" else -1 if c in "}])" else 0
+            i += 1
+    return top
+
+
+def _string_end(text: str, i: int) -> int:
+    """The offset just past the quoted string starting at ``i`` (templates may hold quotes)."""
+    i += 1
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+        elif c == '"' or c == "\n":
+            return i + 1
+        elif text.startswith(("${", "%{"), i) and not text.startswith(("$${", "%%{"), i - 1):
+            depth, i = 1, i + 2
+            while i < len(text) and depth:
+                if text[i] == '"':
+                    i = _string_end(text, i)
+                    continue
+                depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
+                i += 1
+        else:
+            i += 1
+    return i
 
 
 def _label(text: str | None) -> str:
