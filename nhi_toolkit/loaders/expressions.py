@@ -19,8 +19,10 @@ from typing import Any
 from nhi_toolkit.loaders.expression_functions import call_function
 from nhi_toolkit.loaders.expression_text import (
     balanced,
+    closing_bracket,
     find_references,
     find_top,
+    heredoc_value,
     one_string,
     parse_object,
     split_args,
@@ -123,7 +125,7 @@ class Scope:
     def _string(self, raw: str, depth: int) -> Any:
         if self.syntax == "hcl":
             if raw.startswith('"<<'):
-                return _heredoc(raw)
+                return heredoc_value(raw)
             if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
                 return self._template(raw[1:-1], depth)
             if raw.startswith("${") and raw.endswith("}"):
@@ -292,7 +294,7 @@ class Scope:
                 steps.append(attr.group(0))
                 i = attr.end()
             elif expr[i] == "[":
-                end = _closing(expr, i)
+                end = closing_bracket(expr, i)
                 if end < 0:
                     return _NO_OPERATOR
                 key = self.expression(expr[i + 1:i + 1 + end], depth + 1)
@@ -394,24 +396,6 @@ class Scope:
 
 
 _NO_OPERATOR = object()
-_HEREDOC = re.compile(r'"<<(-?)([^\W\d][\w-]*)\n(.*?)\n?[ \t]*\2"', re.DOTALL)
-
-
-def _heredoc(raw: str) -> Any:
-    """A heredoc's value as Terraform computes it (each line ends in a newline; ``<<-`` removes the
-    lines' common indentation), or UNKNOWN when it interpolates."""
-    m = _HEREDOC.fullmatch(raw)
-    if not m:
-        return UNKNOWN
-    body = m.group(3)
-    if "${" in body.replace("$${", "") or "%{" in body.replace("%%{", ""):
-        return UNKNOWN
-    lines = body.split("\n") if body else []
-    if m.group(1):
-        indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
-        cut = min(indents, default=0)
-        lines = [line[cut:] for line in lines]
-    return "".join(line + "\n" for line in lines).replace("$${", "${").replace("%%{", "%{")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -420,28 +404,6 @@ def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
     found = [(sm.group(1), sm.group(2), sm.group(3)) for sm in _STEP.finditer(steps)]
     return bool(found and found[0][0]), tuple(a if a is not None else (b if b is not None else int(c))
                                                 for a, b, c in found)
-
-
-def _closing(text: str, start: int) -> int:
-    """Offset, from ``start + 1``, of the bracket closing the one at ``start`` (strings skipped), or -1."""
-    depth, in_str, i = 0, False, start
-    while i < len(text):
-        c = text[i]
-        if in_str:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i - start - 1
-        i += 1
-    return -1
 
 
 def _has_unknown(value: Any) -> bool:

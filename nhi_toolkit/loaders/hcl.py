@@ -21,6 +21,7 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, as_bool, is_sensitive
 from nhi_toolkit.loaders.hcl_cache import Decls, declarations, record, storable
+from nhi_toolkit.loaders.hcl_files import is_override, json_tfvars, merge_override, top_level_lines
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references, is_local_source
 from nhi_toolkit.loaders.modules import _redact_source as redact_source
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
@@ -176,7 +177,7 @@ def _line_index(text: str) -> dict[tuple[str, str, str], list[int]]:
     Only lines that start at the top level count: a header inside a heredoc or a ``/* */`` comment
     (a commented-out block, an example in a description) is text, not the block."""
     index: dict[tuple[str, str, str], list[int]] = {}
-    top = _top_level_lines(text) if "/*" in text or "<<" in text else None
+    top = top_level_lines(text) if "/*" in text or "<<" in text else None
     for m in _BLOCK_LINE.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
         if top is not None and line not in top:
@@ -184,64 +185,6 @@ def _line_index(text: str) -> dict[tuple[str, str, str], list[int]]:
         key = (m.group(1), _label(m.group(2)), _label(m.group(3)))
         index.setdefault(key, []).append(line)
     return index
-
-
-_HEREDOC_START = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
-
-
-def _top_level_lines(text: str) -> set[int]:
-    """The 1-based lines that begin outside any bracket, string, comment or heredoc."""
-    top, depth, line, i, n = {1}, 0, 1, 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            line += 1
-            if depth == 0:
-                top.add(line)
-            i += 1
-        elif c == "#" or text.startswith("//", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            line += text.count("\n", i, end)
-            i = end
-        elif c == '"':
-            end = _string_end(text, i)
-            line += text.count("\n", i, end)
-            i = end
-        elif (m := _HEREDOC_START.match(text, i)) is not None:
-            close = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*\r?$", re.MULTILINE).search(text, m.end())
-            end = n if close is None else close.end()
-            line += text.count("\n", i, end)
-            i = end
-        else:
-            depth += 1 if c in "{[(" else -1 if c in "}])" else 0
-            i += 1
-    return top
-
-
-def _string_end(text: str, i: int) -> int:
-    """The offset just past the quoted string starting at ``i`` (templates may hold quotes)."""
-    i += 1
-    while i < len(text):
-        c = text[i]
-        if c == "\\":
-            i += 2
-        elif c == '"' or c == "\n":
-            return i + 1
-        elif text.startswith(("${", "%{"), i) and not text.startswith(("$${", "%%{"), i - 1):
-            depth, i = 1, i + 2
-            while i < len(text) and depth:
-                if text[i] == '"':
-                    i = _string_end(text, i)
-                    continue
-                depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
-                i += 1
-        else:
-            i += 1
-    return i
 
 
 def _label(text: str | None) -> str:
@@ -260,34 +203,11 @@ def _tfvars(directory: Path) -> dict[str, Any]:
         # Chosen by name, not by "is a regular file": a FIFO, socket or dangling link named like a
         # tfvars file is an error naming it (read_bytes refuses it unopened), never skipped.
         if os.path.lexists(f):
-            doc = _json_tfvars(str(f)) if f.name.endswith(".json") else _parse(str(f))[0]
+            doc = json_tfvars(str(f)) if f.name.endswith(".json") else _parse(str(f))[0]
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
     if values and (rec := record()) is not None and not storable({**_NO_DECLS, "locals": list(values.items())}):
         rec["unstorable"] = True  # a literal under a secret field name: this load is not stored whole
     return values
-
-
-def _json_tfvars(path: str) -> dict[str, Any]:
-    """A ``.tfvars.json`` file's values, written as python-hcl2 serialises literals (strings quoted,
-    template sequences escaped: a JSON variable value is never a template)."""
-    from nhi_toolkit.loaders.common import parse_json
-
-    doc = parse_json(decode_text(read_bytes(path), path), path)
-    if not isinstance(doc, dict):
-        raise InputError(path, "a .tfvars.json file must hold one JSON object")
-    return {k: _hcl_literal(v) for k, v in doc.items()}
-
-
-def _hcl_literal(value: Any) -> Any:
-    if isinstance(value, str):
-        text = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                .replace("\r", "\\r").replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{"))
-        return f'"{text}"'
-    if isinstance(value, dict):
-        return {_hcl_literal(str(k)): _hcl_literal(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hcl_literal(v) for v in value]
-    return value
 
 
 _NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": []}
@@ -379,13 +299,13 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
     found = declarations(missing, wanted, extract, read_bytes) if missing else {}
     # Override files (override.tf, *_override.tf) come after every other file, as Terraform reads them,
     # and merge into the blocks they name instead of duplicating them.
-    for path in sorted(files, key=_is_override):
-        override = _is_override(path)
+    for path in sorted(files, key=is_override):
+        override = is_override(path)
         decls = found[path] if path in found else (known or {})[real[path]]
         if isinstance(decls, InputError):  # named as this module reads it
             raise InputError(path, decls.message, decls.line, decls.column)
         if override:
-            _merge_override(mod, decls, path)
+            merge_override(mod, decls, path)
             continue
         for kind, a, b, line in decls["places"]:
             if (kind, a, b) in seen:
@@ -409,44 +329,6 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
             if rec:
                 mod.extra.append(rec)
     return mod
-
-
-def _is_override(path: str) -> bool:
-    name = os.path.basename(path)
-    return name == "override.tf" or name.endswith("_override.tf")
-
-
-def _merge_override(mod: ModuleConfig, decls: Decls, path: str) -> None:
-    """One override file's blocks merged into the module: a named block's arguments replace the
-    original's (a variable keeps its default unless the override gives one, and stays sensitive)."""
-    for name, sensitive, has, default in decls["variables"]:
-        old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
-        mod.variables[name] = (default if has else old_default, bool(sensitive or old_sensitive))
-    mod.locals.update((k, v) for k, v in decls["locals"])
-    for name, sensitive, value in decls["outputs"]:
-        mod.outputs[name] = (value, bool(sensitive or mod.outputs.get(name, (None, False))[1]))
-    mod.providers.update((k, v) for k, v in decls["providers"])
-    for name, line, body in decls["calls"]:
-        _merge_block(mod.calls, Block(path, line, "module", name, body))
-    for rtype, name, line, body, refs in decls["resources"]:
-        _merge_block(mod.resources, Block(path, line, rtype, name, body, tuple(refs)))
-
-
-def _merge_block(blocks: list[Block], new: Block) -> None:
-    for i, old in enumerate(blocks):
-        if (old.type, old.name) == (new.type, new.name):
-            refs = None if old.refs is None or new.refs is None else tuple(dict.fromkeys(old.refs + new.refs))
-            body = {**old.body, **new.body}
-            if isinstance(old.body.get("lifecycle"), list) and isinstance(new.body.get("lifecycle"), list):
-                # lifecycle merges argument by argument (an override setting create_before_destroy
-                # keeps the original's prevent_destroy)
-                merged: dict[str, Any] = {}
-                for part in (*old.body["lifecycle"], *new.body["lifecycle"]):
-                    merged.update(part if isinstance(part, dict) else {})
-                body["lifecycle"] = [merged]
-            blocks[i] = Block(old.file, old.line, old.type, old.name, body, refs)
-            return
-    blocks.append(new)
 
 
 def load_hcl_files(files: list[str], wanted: Callable[[str], bool], label: str | None = None,
