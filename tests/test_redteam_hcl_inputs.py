@@ -321,3 +321,14 @@ def test_block_header_in_heredoc_or_comment_is_not_the_block(tmp_path: Path, bef
     real = text.splitlines().index('resource "aws_iam_user" "u" {', len(before.splitlines())) + 1
     assert {(f["rule"], f["source"]["line"], f["suppressed"]) for f in doc["findings"]} == {
         ("missing-owner", real, False), ("missing-expiry", real, False)}
+
+
+@pytest.mark.xfail(strict=True, reason="loaders/cdktf_json.py json_module refuses an override.tf.json naming a "
+                   "resource as a duplicate (exit 2); Terraform merges it like an override.tf")
+def test_json_override_file_merges(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {
+            "name": "bot", "tags": {"owner": "alice", "expires_at": "2027-06-01"}}}}}),
+        "override.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {"tags": {"team": "x"}}}}})}))
+    assert code == 1, doc
+    assert [i["owner"] for i in doc["identities"]] == [None]
