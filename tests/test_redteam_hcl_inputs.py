@@ -332,3 +332,26 @@ def test_json_override_file_merges(tmp_path: Path) -> None:
         "override.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {"tags": {"team": "x"}}}}})}))
     assert code == 1, doc
     assert [i["owner"] for i in doc["identities"]] == [None]
+
+
+_REMOVED_JSON = json.dumps({"removed": [{"from": "aws_iam_user.u", "lifecycle": {"destroy": False}}],
+                            "resource": {"aws_iam_user": {"k": {
+                                "name": "k", "tags": {"owner": "a", "expires_at": "2027-01-01"}}}}})
+_REMOVED_HCL = 'removed {\n  from = aws_iam_user.u\n  lifecycle {\n    destroy = false\n  }\n}\n'
+
+
+@pytest.mark.parametrize(("where", "files", "address"), [
+    ("json root", {"main.tf.json": _REMOVED_JSON}, "aws_iam_user.u"),
+    ("json module", {"main.tf": 'module "m" {\n  source = "./m"\n}\n', "m/main.tf.json": _REMOVED_JSON},
+     "module.m.aws_iam_user.u"),
+    ("hcl module", {"main.tf": 'module "m" {\n  for_each = toset(["a"])\n  source   = "./m"\n}\n',
+                    "m/main.tf": _REMOVED_HCL}, 'module.m["a"].aws_iam_user.u'),
+])
+def test_removed_block_forgets_outside_a_root_tf_file(tmp_path: Path, where: str, files: dict[str, str],
+                                                      address: str) -> None:
+    # A removed block with destroy = false in Terraform JSON syntax, or in a child module, was ignored:
+    # the forgotten user stays alive with nothing to revoke it, yet the check passed.
+    (tmp_path / "m").mkdir()
+    code, doc = _check(_tree(tmp_path, files))
+    assert code == 1, (where, doc)
+    assert [(f["address"], f["rule"]) for f in doc["findings"]] == [(address, "missing-revocation-path")]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -364,8 +364,9 @@ class _Instance:
         for block in self.mod.resources:
             if self.tree.wanted(block.type):
                 out.extend(self._resource_instances(block))
-        if not self.addr:
-            out.extend(self.mod.extra)
+        # removed blocks: a child module's name its own resources (each instance forgets its copy)
+        out.extend(self.mod.extra if not self.addr else
+                   (replace(r, address=f"{self.addr}.{r.address}", module=self.addr) for r in self.mod.extra))
         for call in self.mod.calls:
             out.extend(self.call_resources(call.name))
         return out
