@@ -355,3 +355,12 @@ def test_removed_block_forgets_outside_a_root_tf_file(tmp_path: Path, where: str
     code, doc = _check(_tree(tmp_path, files))
     assert code == 1, (where, doc)
     assert [(f["address"], f["rule"]) for f in doc["findings"]] == [(address, "missing-revocation-path")]
+
+
+def test_prevent_destroy_in_a_json_lifecycle_list(tmp_path: Path) -> None:
+    # JSON syntax may write a nested block as a list of one object (the module evaluator read it).
+    code, doc = _check(_tree(tmp_path, {"main.tf.json": json.dumps({"resource": {"aws_iam_user": {"k": {
+        "name": "k", "tags": {"owner": "a", "expires_at": "2027-01-01"},
+        "lifecycle": [{"prevent_destroy": True}]}}}})}))
+    assert code == 1, doc
+    assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]

@@ -246,6 +246,8 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
         refs.update(d[2:-1] if d.startswith("${") else d for d in deps if isinstance(d, str))
     targets = declared_targets(refs, f"{rtype}.{name}")
     raw_lifecycle = body.get("lifecycle")
+    if isinstance(raw_lifecycle, list):  # JSON syntax allows a list of one block
+        raw_lifecycle = raw_lifecycle[0] if raw_lifecycle else {}
     lifecycle: Mapping[str, Any] = raw_lifecycle if isinstance(raw_lifecycle, dict) else {}
     meta: dict[str, Any] = {}
     comment = body.get("//")
