@@ -16,6 +16,7 @@ from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.expressions import (
     Scope,
+    as_bool,
     declared_targets,
     declared_values,
     find_references,
@@ -113,6 +114,7 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
             else:
                 out.extend(replace(rec, address=join_address("", "managed", rtype, name, k), index=k)
                            for k in keys)
+    out.extend(_removed_records(doc, path, wanted))
     notes: tuple[Note, ...] = ()
     if isinstance(doc.get("module"), dict) and doc["module"]:
         module_resources, notes = _follow_calls(doc, path, wanted)
@@ -178,6 +180,26 @@ def _declarations(doc: Mapping[str, Any], path: str, wanted: Callable[[str], boo
             seen[(rtype, name)] = path
             if wanted(rtype):
                 mod.resources.append(Block(path, None, rtype, name, body))
+    mod.extra.extend(_removed_records(doc, path, wanted))
+
+
+def _removed_records(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> list[Resource]:
+    """``removed`` blocks in JSON syntax, read as the HCL loader reads them (destroy = false: forgotten)."""
+    from nhi_toolkit.loaders.hcl import _removed
+
+    raw = doc.get("removed")
+    out: list[Resource] = []
+    for body in raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else []:
+        if not isinstance(body, dict):
+            continue
+        life = body.get("lifecycle")
+        if isinstance(life, list):
+            life = life[0] if life and isinstance(life[0], dict) else {}
+        destroy = life.get("destroy", True) if isinstance(life, dict) else True
+        rec = _removed(path, body.get("from"), as_bool(Scope("json").resolve(destroy)) is True, None, wanted)
+        if rec is not None:
+            out.append(rec)
+    return out
 
 
 def _named(named: Any) -> list[tuple[str, Any]]:
@@ -220,6 +242,8 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
         refs.update(d[2:-1] if d.startswith("${") else d for d in deps if isinstance(d, str))
     targets = declared_targets(refs, f"{rtype}.{name}")
     raw_lifecycle = body.get("lifecycle")
+    if isinstance(raw_lifecycle, list):  # JSON syntax allows a list of one block
+        raw_lifecycle = raw_lifecycle[0] if raw_lifecycle else {}
     lifecycle: Mapping[str, Any] = raw_lifecycle if isinstance(raw_lifecycle, dict) else {}
     meta: dict[str, Any] = {}
     comment = body.get("//")
@@ -241,6 +265,6 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
         kind=InputKind.CDKTF,
         values=values,
         references=targets,
-        prevent_destroy=lifecycle.get("prevent_destroy") is True,
+        prevent_destroy=as_bool(Scope("json").resolve(lifecycle.get("prevent_destroy"))) is True,  # "true" too
         metadata=meta,
     )

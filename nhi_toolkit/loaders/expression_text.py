@@ -11,8 +11,10 @@ from nhi_toolkit.model import UNKNOWN
 
 __all__ = [
     "balanced",
+    "closing_bracket",
     "find_references",
     "find_top",
+    "heredoc_value",
     "one_string",
     "parse_object",
     "split_args",
@@ -225,3 +227,45 @@ def unicode_target(ref: str, module: str) -> str | None:
 
 _NOT_RESOURCES = frozenset({"var", "local", "each", "count", "path", "terraform", "self", "module", "provider",
                             "ephemeral"})
+
+
+_HEREDOC = re.compile(r'"<<(-?)([^\W\d][\w-]*)\n(.*?)\n?[ \t]*\2"', re.DOTALL)
+
+
+def heredoc_value(raw: str) -> Any:
+    """A heredoc's value as Terraform computes it (each line ends in a newline; ``<<-`` removes the
+    lines' common indentation), or UNKNOWN when it interpolates."""
+    m = _HEREDOC.fullmatch(raw)
+    if not m:
+        return UNKNOWN
+    body = m.group(3)
+    if "${" in body.replace("$${", "") or "%{" in body.replace("%%{", ""):
+        return UNKNOWN
+    lines = body.split("\n") if body else []
+    if m.group(1):
+        indents = [len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()]
+        cut = min(indents, default=0)
+        lines = [line[cut:] for line in lines]
+    return "".join(line + "\n" for line in lines).replace("$${", "${").replace("%%{", "%{")
+
+
+def closing_bracket(text: str, start: int) -> int:
+    """Offset, from ``start + 1``, of the bracket closing the one at ``start`` (strings skipped), or -1."""
+    depth, in_str, i = 0, False, start
+    while i < len(text):
+        c = text[i]
+        if in_str:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return i - start - 1
+        i += 1
+    return -1

@@ -19,8 +19,10 @@ from typing import Any
 from nhi_toolkit.loaders.expression_functions import call_function
 from nhi_toolkit.loaders.expression_text import (
     balanced,
+    closing_bracket,
     find_references,
     find_top,
+    heredoc_value,
     one_string,
     parse_object,
     split_args,
@@ -36,6 +38,8 @@ __all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_refe
 _TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
 _MAX_DEPTH = 20
+_ROOT = re.compile(r"[^\W\d][\w-]*")
+_ATTR = re.compile(r"\.([^\W\d][\w-]*)")
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
@@ -121,7 +125,7 @@ class Scope:
     def _string(self, raw: str, depth: int) -> Any:
         if self.syntax == "hcl":
             if raw.startswith('"<<'):
-                return UNKNOWN if "${" in raw else raw
+                return heredoc_value(raw)
             if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
                 return self._template(raw[1:-1], depth)
             if raw.startswith("${") and raw.endswith("}"):
@@ -181,6 +185,10 @@ class Scope:
         m = _TRAVERSAL.fullmatch(expr)
         if m:
             return self._traversal(m.group(1), m.group(2), depth)
+        if "[" in expr and _ROOT.match(expr):
+            found = self._dynamic_traversal(expr, depth)
+            if found is not _NO_OPERATOR:
+                return found
         call = _CALL.fullmatch(expr)
         if call and balanced(call.group(2)):
             return self._call(call.group(1), call.group(2), depth)
@@ -269,6 +277,37 @@ class Scope:
             else:
                 return UNKNOWN
         return base
+
+    def _dynamic_traversal(self, expr: str, depth: int) -> Any:
+        """A traversal indexed by expressions (``var.users[count.index]``, ``module.x[each.key].tags``):
+        the keys worked out first. Not a traversal at all: ``_NO_OPERATOR``."""
+        m = _ROOT.match(expr)
+        if m is None:
+            return _NO_OPERATOR
+        steps: list[str] = []
+        i = m.end()
+        while i < len(expr):
+            if expr[i] == ".":
+                attr = _ATTR.match(expr, i)
+                if attr is None:
+                    return _NO_OPERATOR
+                steps.append(attr.group(0))
+                i = attr.end()
+            elif expr[i] == "[":
+                end = closing_bracket(expr, i)
+                if end < 0:
+                    return _NO_OPERATOR
+                key = self.expression(expr[i + 1:i + 1 + end], depth + 1)
+                if isinstance(key, str) and '"' not in key and "\\" not in key:
+                    steps.append(f'["{key}"]')
+                elif isinstance(key, int) and not isinstance(key, bool) and key >= 0:
+                    steps.append(f"[{key}]")
+                else:
+                    return UNKNOWN
+                i += end + 2
+            else:
+                return _NO_OPERATOR
+        return self._traversal(m.group(0), "".join(steps), depth)
 
     def _call(self, fn: str, inner: str, depth: int) -> Any:
         args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]

@@ -19,9 +19,11 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
-from nhi_toolkit.loaders.expressions import Scope, is_sensitive
+from nhi_toolkit.loaders.expressions import Scope, as_bool, is_sensitive
 from nhi_toolkit.loaders.hcl_cache import Decls, declarations, record, storable
-from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references
+from nhi_toolkit.loaders.hcl_files import is_override, json_tfvars, merge_override, top_level_lines
+from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references, is_local_source
+from nhi_toolkit.loaders.modules import _redact_source as redact_source
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document
 
@@ -37,7 +39,10 @@ def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
     from hcl2.utils import SerializationOptions
     from lark.exceptions import LarkError, UnexpectedInput
 
-    text = decode_text(read_bytes(path) if data is None else data, path)
+    raw = read_bytes(path) if data is None else data
+    if not raw.strip():
+        return {}, ""  # Terraform reads an empty .tf/.tfvars file as declaring nothing
+    text = decode_text(raw, path)
     options = SerializationOptions(with_comments=False)
     try:
         try:
@@ -48,6 +53,13 @@ def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
             if masked == text:
                 raise
             doc = _unmask(_loads(hcl2.loads, masked, options))
+        except TypeError:
+            # python-hcl2 cannot serialise a bare number as a for expression's value ([for s in x : 1]);
+            # the same number in parentheses is the same expression.
+            wrapped = _FOR_NUMBER.sub(r"\1\2(\3)", text)
+            if wrapped == text:
+                raise
+            doc = _loads(hcl2.loads, wrapped, options)
     except UnexpectedInput as exc:
         line = getattr(exc, "line", None)
         col = getattr(exc, "column", None)
@@ -60,6 +72,7 @@ def _parse(path: str, data: bytes | None = None) -> tuple[dict[str, Any], str]:
     return doc, text
 
 
+_FOR_NUMBER = re.compile(r"(:|=>)([ \t]*)(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?=[ \t]*(?:\]|\}|if\b|\n))")
 _DEEP_STACK = 256 * 1024 * 1024
 _DEEP_RECURSION = 100_000
 
@@ -160,10 +173,16 @@ def _first_block(body: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 
 
 def _line_index(text: str) -> dict[tuple[str, str, str], list[int]]:
-    """Lines of block headers by (kind, label, label), in file order (quoted or bare labels)."""
+    """Lines of block headers by (kind, label, label), in file order (quoted or bare labels).
+
+    Only lines that start at the top level count: a header inside a heredoc or a ``/* */`` comment
+    (a commented-out block, an example in a description) is text, not the block."""
     index: dict[tuple[str, str, str], list[int]] = {}
+    top = top_level_lines(text) if "/*" in text or "<<" in text else None
     for m in _BLOCK_LINE.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
+        if top is not None and line not in top:
+            continue
         key = (m.group(1), _label(m.group(2)), _label(m.group(3)))
         index.setdefault(key, []).append(line)
     return index
@@ -177,12 +196,15 @@ def _label(text: str | None) -> str:
 
 def _tfvars(directory: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    files = [directory / "terraform.tfvars"] + sorted(directory.glob("*.auto.tfvars"))
+    # Terraform's order: terraform.tfvars, terraform.tfvars.json, then *.auto.tfvars(.json) by name.
+    autos = [*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]
+    files = [directory / "terraform.tfvars", directory / "terraform.tfvars.json",
+             *sorted(autos, key=lambda p: p.name)]
     for f in files:
         # Chosen by name, not by "is a regular file": a FIFO, socket or dangling link named like a
         # tfvars file is an error naming it (read_bytes refuses it unopened), never skipped.
         if os.path.lexists(f):
-            doc, _ = _parse(str(f))
+            doc = json_tfvars(str(f)) if f.name.endswith(".json") else _parse(str(f))[0]
             values.update({k: v for k, v in doc.items() if not k.startswith("__")})
     if values and (rec := record()) is not None and not storable({**_NO_DECLS, "locals": list(values.items())}):
         rec["unstorable"] = True  # a literal under a secret field name: this load is not stored whole
@@ -235,6 +257,11 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
                 name = _unq(name_q)
                 line = line_of("module", name, "")
                 out["places"].append(["module", name, "", line])
+                src = body.get("source")
+                if isinstance(src, str) and len(src) > 1 and src[0] == src[-1] == '"' \
+                        and not is_local_source(src[1:-1]):
+                    # what a finding shows of a remote source: credentials in its URL never cached
+                    body = {**body, "source": f'"{redact_source(src[1:-1])}"'}
                 out["calls"].append([name, line, body])
     types: dict[str, bool] = out["types"]
     for block in _blocks(doc, "resource"):
@@ -271,10 +298,16 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
     real = {f: os.path.realpath(f) for f in files} if known else {}
     missing = [f for f in files if real.get(f) not in (known or {})]
     found = declarations(missing, wanted, extract, read_bytes) if missing else {}
-    for path in files:
+    # Override files (override.tf, *_override.tf) come after every other file, as Terraform reads them,
+    # and merge into the blocks they name instead of duplicating them.
+    for path in sorted(files, key=is_override):
+        override = is_override(path)
         decls = found[path] if path in found else (known or {})[real[path]]
         if isinstance(decls, InputError):  # named as this module reads it
             raise InputError(path, decls.message, decls.line, decls.column)
+        if override:
+            merge_override(mod, decls, path)
+            continue
         for kind, a, b, line in decls["places"]:
             if (kind, a, b) in seen:
                 first, first_line = seen[(kind, a, b)]
@@ -372,14 +405,16 @@ def _removed(path: str, raw_from: Any, destroy: Any, line: int | None,
         name=parts[1],
         source=Location(path, line),
         kind=InputKind.HCL,
-        action="forget" if destroy is False else "delete",
+        # destroy = false, "false" or !true: Terraform converts the static value (not true: forgotten)
+        action="delete" if as_bool(Scope("hcl").resolve(destroy)) is True else "forget",
         metadata={"removed_block": True},
     )
 
 
 def tf_files(directory: Path) -> list[str]:
     """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
-    return sorted(str(p) for p in directory.glob("*.tf") if not p.is_dir())
+    # Terraform ignores hidden files (.#main.tf editor locks, .old.tf), as module_dirs does
+    return sorted(str(p) for p in directory.glob("*.tf") if not p.name.startswith(".") and not p.is_dir())
 
 
 def tf_json_files(directory: Path) -> list[str]:

@@ -43,7 +43,7 @@ ENABLED = True
 """False: directory loads are evaluated every run (the parse cache still serves the files)."""
 
 _MAX_ENTRY = 256 * 1024 * 1024
-_HASHED = (".tf", ".tf.json", ".tfvars")
+_HASHED = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 _counts = {"loads": 0, "hits": 0}
 
 Wanted = Callable[[str], bool]

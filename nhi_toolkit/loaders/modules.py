@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
@@ -364,8 +364,9 @@ class _Instance:
         for block in self.mod.resources:
             if self.tree.wanted(block.type):
                 out.extend(self._resource_instances(block))
-        if not self.addr:
-            out.extend(self.mod.extra)
+        # removed blocks: a child module's name its own resources (each instance forgets its copy)
+        out.extend(self.mod.extra if not self.addr else
+                   (replace(r, address=f"{self.addr}.{r.address}", module=self.addr) for r in self.mod.extra))
         for call in self.mod.calls:
             out.extend(self.call_resources(call.name))
         return out
@@ -397,7 +398,7 @@ class _Instance:
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
             lifecycle = lifecycle[0] if lifecycle and isinstance(lifecycle[0], dict) else {}
-        prevent = isinstance(lifecycle, dict) and scope.resolve(lifecycle.get("prevent_destroy")) is True
+        prevent = isinstance(lifecycle, dict) and as_bool(scope.resolve(lifecycle.get("prevent_destroy"))) is True
         meta: dict[str, Any] = {}
         if "count" in body or "for_each" in body:
             meta["expanded"] = "count" if "count" in body else "for_each"

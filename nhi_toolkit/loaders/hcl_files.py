@@ -1,0 +1,133 @@
+"""Terraform's file rules the HCL loader follows beyond parsing one file: which lines are top-level
+block headers (not text in a heredoc or a ``/* */`` comment), ``.tfvars.json`` values, and how
+override files (``override.tf``, ``*_override.tf``) merge into the blocks they name."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.common import decode_text, parse_json, read_bytes
+from nhi_toolkit.loaders.hcl_cache import Decls
+from nhi_toolkit.loaders.modules import Block, ModuleConfig
+from nhi_toolkit.model import UNKNOWN
+
+__all__ = ["is_override", "json_tfvars", "merge_override", "top_level_lines"]
+
+_HEREDOC_START = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
+
+
+def top_level_lines(text: str) -> set[int]:
+    """The 1-based lines that begin outside any bracket, string, comment or heredoc."""
+    top, depth, line, i, n = {1}, 0, 1, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            if depth == 0:
+                top.add(line)
+            i += 1
+        elif c == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            end = n if end < 0 else end + 2
+            line += text.count("\n", i, end)
+            i = end
+        elif c == '"':
+            end = _string_end(text, i)
+            line += text.count("\n", i, end)
+            i = end
+        elif (m := _HEREDOC_START.match(text, i)) is not None:
+            close = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*\r?$", re.MULTILINE).search(text, m.end())
+            end = n if close is None else close.end()
+            line += text.count("\n", i, end)
+            i = end
+        else:
+            depth += 1 if c in "{[(" else -1 if c in "}])" else 0
+            i += 1
+    return top
+
+
+def _string_end(text: str, i: int) -> int:
+    """The offset just past the quoted string starting at ``i`` (templates may hold quotes)."""
+    i += 1
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+        elif c == '"' or c == "\n":
+            return i + 1
+        elif text.startswith(("${", "%{"), i) and not text.startswith(("$${", "%%{"), i - 1):
+            depth, i = 1, i + 2
+            while i < len(text) and depth:
+                if text[i] == '"':
+                    i = _string_end(text, i)
+                    continue
+                depth += 1 if text[i] == "{" else -1 if text[i] == "}" else 0
+                i += 1
+        else:
+            i += 1
+    return i
+
+
+def json_tfvars(path: str) -> dict[str, Any]:
+    """A ``.tfvars.json`` file's values, written as python-hcl2 serialises literals (strings quoted,
+    template sequences escaped: a JSON variable value is never a template)."""
+    doc = parse_json(decode_text(read_bytes(path), path), path)
+    if not isinstance(doc, dict):
+        raise InputError(path, "a .tfvars.json file must hold one JSON object")
+    return {k: _hcl_literal(v) for k, v in doc.items()}
+
+
+def _hcl_literal(value: Any) -> Any:
+    if isinstance(value, str):
+        text = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+                .replace("\r", "\\r").replace("\t", "\\t").replace("${", "$${").replace("%{", "%%{"))
+        return f'"{text}"'
+    if isinstance(value, dict):
+        return {_hcl_literal(str(k)): _hcl_literal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hcl_literal(v) for v in value]
+    return value
+
+
+def is_override(path: str) -> bool:
+    name = os.path.basename(path)
+    return name == "override.tf" or name.endswith("_override.tf")
+
+
+def merge_override(mod: ModuleConfig, decls: Decls, path: str) -> None:
+    """One override file's blocks merged into the module: a named block's arguments replace the
+    original's (a variable keeps its default unless the override gives one, and stays sensitive)."""
+    for name, sensitive, has, default in decls["variables"]:
+        old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
+        mod.variables[name] = (default if has else old_default, bool(sensitive or old_sensitive))
+    mod.locals.update((k, v) for k, v in decls["locals"])
+    for name, sensitive, value in decls["outputs"]:
+        mod.outputs[name] = (value, bool(sensitive or mod.outputs.get(name, (None, False))[1]))
+    mod.providers.update((k, v) for k, v in decls["providers"])
+    for name, line, body in decls["calls"]:
+        _merge_block(mod.calls, Block(path, line, "module", name, body))
+    for rtype, name, line, body, refs in decls["resources"]:
+        _merge_block(mod.resources, Block(path, line, rtype, name, body, tuple(refs)))
+
+
+def _merge_block(blocks: list[Block], new: Block) -> None:
+    for i, old in enumerate(blocks):
+        if (old.type, old.name) == (new.type, new.name):
+            refs = None if old.refs is None or new.refs is None else tuple(dict.fromkeys(old.refs + new.refs))
+            body = {**old.body, **new.body}
+            if isinstance(old.body.get("lifecycle"), list) and isinstance(new.body.get("lifecycle"), list):
+                # lifecycle merges argument by argument (an override setting create_before_destroy
+                # keeps the original's prevent_destroy)
+                merged: dict[str, Any] = {}
+                for part in (*old.body["lifecycle"], *new.body["lifecycle"]):
+                    merged.update(part if isinstance(part, dict) else {})
+                body["lifecycle"] = [merged]
+            blocks[i] = Block(old.file, old.line, old.type, old.name, body, refs)
+            return
+    blocks.append(new)
