@@ -222,9 +222,6 @@ def test_override_lifecycle_merges_argument_by_argument(tmp_path: Path, original
     assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]
 
 
-@pytest.mark.xfail(strict=True, reason="loaders/hcl.py _tree.parse_dir reads a module folder's .tf.json files only "
-                   "when it has no .tf file: a called module mixing both loses every .tf.json resource. Read both "
-                   "into one module (or refuse the folder, exit 2) instead of passing")
 def test_called_module_mixing_tf_and_tf_json(tmp_path: Path) -> None:
     (tmp_path / "m").mkdir()
     _tree(tmp_path, {"main.tf": 'module "m" {\n  source = "./m"\n}\n',
@@ -234,8 +231,6 @@ def test_called_module_mixing_tf_and_tf_json(tmp_path: Path) -> None:
     assert code != 0, doc
 
 
-@pytest.mark.xfail(strict=True, reason="a root folder's .tf.json is read as a separate JSON configuration that "
-                   "cannot see the .tf variables: var.tags is unknown (info, exit 0) though its default has no owner")
 def test_root_tf_json_sees_tf_variables(tmp_path: Path) -> None:
     code, doc = _check(_tree(tmp_path, {
         "main.tf": 'variable "tags" {\n  default = { team = "x" }\n}\n',

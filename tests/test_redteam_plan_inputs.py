@@ -23,8 +23,6 @@ def _run(tmp_path: Path, doc: dict[str, Any]) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.mark.xfail(strict=True, reason="loaders/plan.py ignores 'errored': an errored plan (HCP Terraform's "
-                   "JSON plan of a failed run) lists only part of the changes; refuse it (exit 2) instead")
 def test_errored_plan_is_not_a_clean_pass(tmp_path: Path) -> None:
     # Terraform 1.5+ writes "errored": true when planning failed: resource_changes is incomplete, so an
     # empty change list says nothing about the unowned user the prior state holds.
@@ -36,8 +34,6 @@ def test_errored_plan_is_not_a_clean_pass(tmp_path: Path) -> None:
     assert code != 0, out
 
 
-@pytest.mark.xfail(strict=True, reason="loaders/plan.py reads resource_changes only: an identity whose change "
-                   "Terraform deferred (deferred_changes[].resource_change, plan 'complete': false) is never seen")
 def test_deferred_change_is_judged(tmp_path: Path) -> None:
     change = {"address": "aws_iam_user.bot", "mode": "managed", "type": "aws_iam_user", "name": "bot",
               "provider_name": "registry.terraform.io/hashicorp/aws",
@@ -55,9 +51,6 @@ def test_deferred_change_is_judged(tmp_path: Path) -> None:
 _OWNED = {"owner": "alice", "expires_at": "2027-01-01"}
 
 
-@pytest.mark.xfail(strict=True, reason="inventory.build_inventory keys own tags and parents by address, so a "
-                   "deposed object's tags (read after the current object) stand in for the current object's; "
-                   "key them by the record (address + deposed) and prefer the current object as a parent")
 def test_deposed_object_does_not_lend_its_owner_to_the_current_one_in_state(tmp_path: Path) -> None:
     # A create_before_destroy replacement that failed leaves the old object deposed under the same address.
     state = {"version": 4, "terraform_version": "1.9.0", "serial": 3, "lineage": "x", "outputs": {},
@@ -73,9 +66,6 @@ def test_deposed_object_does_not_lend_its_owner_to_the_current_one_in_state(tmp_
     assert "missing-owner" in {f["rule"] for f in json.loads(result.output)["findings"]}
 
 
-@pytest.mark.xfail(strict=True, reason="loaders/plan.py drops resource_changes[].deposed, and "
-                   "inventory.build_inventory (tags by address) and the row key (Identity.row_key) then let a "
-                   "deposed object's delete stand for the live object at the same address")
 def test_deposed_delete_does_not_pass_the_live_object_in_a_plan(tmp_path: Path) -> None:
     def rc(after: Any, before: Any, actions: list[str], deposed: str | None = None) -> dict[str, Any]:
         r = {"address": "aws_iam_user.bot", "mode": "managed", "type": "aws_iam_user", "name": "bot",
@@ -98,8 +88,6 @@ def test_deposed_delete_does_not_pass_the_live_object_in_a_plan(tmp_path: Path) 
 _FIXTURES = Path(__file__).parent / "fixtures" / "redteam"
 
 
-@pytest.mark.xfail(strict=True, reason="as above, in real Terraform 1.11 output: the deposed object's owner "
-                   "stands in for the tainted current object, which has none")
 @pytest.mark.parametrize("name", ["deposed.tfstate", "deposed-plan.json"])
 def test_real_deposed_object_does_not_pass_the_current_one(tmp_path: Path, name: str) -> None:
     cfg = tmp_path / "nhi.toml"

@@ -64,9 +64,6 @@ def _show_state(tmp: Path) -> Path:
 BUILDERS = {"plan": _plan, "raw-state": _raw_state, "show-state": _show_state}
 
 
-@pytest.mark.xfail(strict=True, reason="loaders/common.py clean_values masks tags.owner but not the same key in "
-                   "tags_all, which the inventory then reads: the owner Terraform marks sensitive is printed. "
-                   "Fix: a key sensitive under tags (or tags wholly sensitive) is sensitive under tags_all too")
 @pytest.mark.parametrize("kind", sorted(BUILDERS))
 def test_sensitive_tag_does_not_leak_through_tags_all(tmp_path: Path, kind: str) -> None:
     path = str(BUILDERS[kind](tmp_path))
