@@ -161,7 +161,9 @@ def _whole_process_is_nhi() -> bool:
                           and getattr(main, "__file__", None) == sys.argv[0]))
     threading = sys.modules.get("threading")
     callbacks = getattr(atexit, "_ncallbacks", None)  # CPython; without it, never end early
+    # Real streams only: not a test runner's capture, nor None (a descriptor closed at start).
     return (started_as_nhi and sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__
+            and sys.stdout is not None and sys.stderr is not None
             and (threading is None or threading.active_count() == 1)
             and callbacks is not None and callbacks() == 0)
 
