@@ -275,15 +275,36 @@ def check_documents(
     if len(docs) > 1:  # one input's inventory is already in this order (build_inventory)
         identities.sort(key=lambda i: (i.address, str(i.source)))
     findings = sorted(set(findings), key=Finding.sort_key)
-    keys = [identity_key(i) for i in identities]
-    sources = {key: joined_sources[i.address] for key, i in zip(keys, identities, strict=True)
-               if i.address in joined_sources} if joined_sources else {}
-    about = _findings_by_identity(identities, keys, findings, sources)
-    statuses = {key: identity_status(ident, now, config.expiring_soon_days, about.get(key, ()))
-                for key, ident in zip(keys, identities, strict=True)}
+    sources: dict[str, tuple[Location, ...]] = {}
+    if joined_sources:
+        sources = {identity_key(i): joined_sources[i.address] for i in identities if i.address in joined_sources}
+    # One input whose addresses are all distinct (the common case): its context's index already
+    # says which row each finding is about.
+    unique = ctx.by_address if len(docs) == 1 and len(ctx.by_address) == len(identities) else None
+    if unique is not None:
+        about = _findings_by_address(unique, findings)
+    else:
+        about = _findings_by_identity(identities, [identity_key(i) for i in identities], findings, sources)
+    soon_days = config.expiring_soon_days
+    statuses: dict[str, str] = {}
+    for ident in identities:  # each row key is worked out here, and kept (Identity.row_key)
+        key = ident.row_key
+        statuses[key] = identity_status(ident, now, soon_days, about.get(key, ()))
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
                   findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
                   sources=sources, identity_findings=about)
+
+
+def _findings_by_address(by_address: Mapping[str, Identity],
+                         findings: Sequence[Finding]) -> dict[str, tuple[Finding, ...]]:
+    """Identity key -> its findings, when every identity has an address of its own (the result of
+    :func:`_findings_by_identity` then, without a look at the rows no finding is about)."""
+    out: dict[str, list[Finding]] = {}
+    for f in findings:
+        ident = by_address.get(f.address)
+        if ident is not None:
+            out.setdefault(ident.row_key, []).append(f)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], findings: Sequence[Finding],

@@ -6,7 +6,7 @@ import os
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from nhi_toolkit.records import Report
     from nhi_toolkit.reporters import RenderOptions
 
-__all__ = ["check", "enabled_rule_ids", "pair_outputs", "rules", "terminal_width", "use_color",
+__all__ = ["check", "enabled_rule_ids", "end_process", "pair_outputs", "rules", "terminal_width", "use_color",
            "write_step_summary"]
 
 
@@ -134,7 +134,38 @@ def check(inputs: tuple[str, ...], fmt: tuple[str, ...], output: tuple[str, ...]
             write_stdout(text)
     if any(f == "github" for f, _ in targets):
         write_step_summary(report, options)
-    sys.exit(1 if report.failed() else 0)
+    end_process(1 if report.failed() else 0)
+
+
+def end_process(code: int) -> NoReturn:
+    """Exit with ``code``. When this process is the ``nhi`` program itself (``nhi`` or ``python -m
+    nhi_toolkit.cli``, its real standard streams, one thread, no exit handlers), standard output and
+    error are flushed and the process ends at once: freeing every record of a large check one by
+    one would cost more than a tenth of the check. A caller that imported the command (a test, a
+    script catching SystemExit) gets the ordinary SystemExit."""
+    if _whole_process_is_nhi():
+        # A reader that went away fails this flush with BrokenPipeError: cli.LazyGroup handles it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _whole_process_is_nhi() -> bool:
+    import atexit
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    started_as_nhi = (getattr(spec, "name", None) == "nhi_toolkit.cli"
+                      or (spec is None and os.path.basename(sys.argv[0]) == "nhi"
+                          and getattr(main, "__file__", None) == sys.argv[0]))
+    threading = sys.modules.get("threading")
+    callbacks = getattr(atexit, "_ncallbacks", None)  # CPython; without it, never end early
+    # Real streams only: not a test runner's capture, nor None (a descriptor closed at start).
+    return (started_as_nhi and sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__
+            and sys.stdout is not None and sys.stderr is not None
+            and (threading is None or threading.active_count() == 1)
+            and callbacks is not None and callbacks() == 0)
 
 
 def pair_outputs(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:

@@ -128,6 +128,8 @@ class _Lines:
         self.report = report
         self._where: dict[int, tuple[Location, str]] = {}
         self._instants: dict[datetime, str] = {}
+        self._middles: dict[tuple[str, Any, datetime | None, str | None], str] = {}
+        self._tails: dict[tuple[str, str, bool, bool], str] = {}
 
     def instant(self, at: datetime | None) -> str:
         """An instant as JSON; equal instants (whatever their zone) are written alike, so once each."""
@@ -155,28 +157,44 @@ class _Lines:
     def identity(self, ident: Identity) -> str:
         report = self.report
         owner, expires, at = ident.owner, ident.expires, ident.expires_at
-        declaration = _declaration(ident)
-        native = _native(ident)
         parent = ident.parent
-        src = ident.source
+        res = ident.resource
+        src = res.source
         key = ident.row_key  # Report.sources_of and status_of, without their calls
-        sources = report.sources.get(key) or (src,)
+        sources = report.sources.get(key)
+        where = self.location(src)
+        # The fields most rows share few values of (category to expiry source, status and type)
+        # are written once per distinct combination.
+        middle = (ident.category, expires, at, ident.expiry_source)
+        middle_text = self._middles.get(middle) if ident.declaration is None else None
+        if middle_text is None:
+            middle_text = self._middle(ident)
+            if ident.declaration is None:
+                self._middles[middle] = middle_text
+        tail = (report.statuses.get(key, "ok"), res.type, owner is UNKNOWN, expires is UNKNOWN)
+        tail_text = self._tails.get(tail)
+        if tail_text is None:
+            tail_text = self._tails[tail] = (f'"status": {_v(tail[0])}, "type": {_v(tail[1])}, '
+                                             f'"unknown": {_UNKNOWN_LISTS[tail[2], tail[3]]}}}')
         return (
-            f'    {{"action": {_v(ident.resource.action)}, "address": {_v(ident.address)}, '
-            f'"category": {_v(ident.category)}, '
-            f'"declaration": {"null" if declaration is None else _ENCODE(declaration)}, '
-            f'"expires_at": {"null" if expires is UNKNOWN else _v(expires)}, '
-            f'"expires_instant": {self.instant(at)}, '
-            f'"expiry_source": {_v(ident.expiry_source)}, '
+            f'    {{"action": {_v(res.action)}, "address": {_v(res.address)}, {middle_text}'
             f'"inherited_from": {_v(parent) if ident.inherited else "null"}, '
-            f'"native_expiry": {"null" if native is None else _ENCODE(native)}, '
+            f'"native_expiry": {"null" if ident.native_attr is None else _ENCODE(_native(ident))}, '
             f'"owner": {"null" if owner is UNKNOWN else _v(owner)}, '
             f'"owner_source": {_v(ident.owner_source)}, "parent": {_v(parent)}, '
-            f'"source": {self.location(src)}, '
-            f'"sources": [{", ".join(self.location(loc) for loc in sources)}], '
-            f'"status": {_v(report.statuses.get(key, "ok"))}, "type": {_v(ident.type)}, '
-            f'"unknown": {_UNKNOWN_LISTS[owner is UNKNOWN, expires is UNKNOWN]}}}'
+            f'"source": {where}, '
+            f'"sources": [{", ".join(map(self.location, sources)) if sources else where}], '
+            f'{tail_text}'
         )
+
+    def _middle(self, ident: Identity) -> str:
+        declaration = _declaration(ident)
+        expires = ident.expires
+        return (f'"category": {_v(ident.category)}, '
+                f'"declaration": {"null" if declaration is None else _ENCODE(declaration)}, '
+                f'"expires_at": {"null" if expires is UNKNOWN else _v(expires)}, '
+                f'"expires_instant": {self.instant(ident.expires_at)}, '
+                f'"expiry_source": {_v(ident.expiry_source)}, ')
 
     def finding(self, f: Finding) -> str:
         reason = f.suppressed

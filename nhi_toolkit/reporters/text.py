@@ -34,6 +34,11 @@ def _mark(source: str | None) -> str:
     return f" ({source})" if source in ("native", "declaration") else ""
 
 
+def _value_cell(value: object, source: str | None, width: int) -> str:
+    """The owner or expires cell: the value clipped to ``width``, then where it came from."""
+    return _clip(_cell(value), width) + _mark(source)
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -63,16 +68,25 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     """
     options = options or RenderOptions()
     rows: list[tuple[str, str, str, str, str]] = []
+    # Report.findings_of and status_of without their calls per row; an owner or expiry cell is
+    # worked out once per distinct (value, source): a large check repeats few of them.
+    about, words = report.identity_findings, report.statuses
+    cells: dict[tuple[object, str | None, int], str] = {}
     for ident in report.identities:
-        labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident)))
+        key = ident.row_key
+        labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident))) \
+            if about.get(key) else []
+        owner = (ident.owner, ident.owner_source, 32)
+        expires = (ident.expires, ident.expiry_source, 26)
         rows.append((
             _clip(_visible(ident.address), 96),
-            _clip(_cell(ident.owner), 32) + _mark(ident.owner_source),
-            _clip(_cell(ident.expires), 26) + _mark(ident.expiry_source),
-            report.status_of(ident),
+            cells.get(owner) or cells.setdefault(owner, _value_cell(*owner)),
+            cells.get(expires) or cells.setdefault(expires, _value_cell(*expires)),
+            words.get(key, "ok"),
             labels[0] if labels else "",
         ))
-        rows.extend(("", "", "", "", label) for label in labels[1:])
+        if len(labels) > 1:
+            rows.extend(("", "", "", "", label) for label in labels[1:])
     lines: list[str] = []
     if options.quiet:
         pass

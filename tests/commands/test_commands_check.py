@@ -419,3 +419,24 @@ def test_format_output_pairs_that_do_not_add_up_are_usage_errors(pairs: list[str
     assert "--format" in result.stderr or "--output" in result.stderr
     assert "Traceback" not in result.output
     assert not any(tmp_path.iterdir())  # nothing written before the usage error
+
+
+def test_the_program_ends_at_once_with_its_code_and_every_byte_an_importer_gets_system_exit(tmp_path: Path) -> None:
+    """``python -m nhi_toolkit.cli check`` ends without freeing its records (end_process): the exit
+    code, standard output and standard error are what an ordinary exit gives. A script that imports
+    the command and catches SystemExit still gets it (and runs on after it)."""
+    import subprocess
+    import sys
+
+    plan = write_json(tmp_path / "plan.json", plan_doc(change("aws_iam_user.u", {"name": "u", "tags": {}})))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "nhi_toolkit.cli", "check", str(plan), "--format", "json",
+                           "--now", NOW_TEXT], capture_output=True, env=env, check=False)
+    inproc = invoke("check", plan, "--format", "json", "--now", NOW_TEXT)
+    assert (proc.returncode, proc.stdout.decode()) == (inproc.exit_code, inproc.stdout) == (1, inproc.stdout)
+    assert proc.stderr == b""
+    code = ("import sys\nfrom nhi_toolkit.cli import main\ntry:\n    main(['check', sys.argv[1], '--now', "
+            f"'{NOW_TEXT}', '--format', 'json'])\nexcept SystemExit as e:\n    print('exit', e.code)\n")
+    script = subprocess.run([sys.executable, "-c", code, str(plan)], capture_output=True, text=True, env=env,
+                            check=False)
+    assert script.returncode == 0 and script.stdout.endswith("exit 1\n"), script.stderr
