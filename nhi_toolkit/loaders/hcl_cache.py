@@ -163,7 +163,8 @@ def parse_count() -> int:
 
 
 def pooled_count() -> int:
-    """How many of those files were parsed by worker processes."""
+    """How many of those files were parsed in a parallel load (by the workers, or by this process
+    beside them)."""
     return int(_state["pooled"])
 
 
@@ -362,9 +363,16 @@ def _work(job: tuple[str, bytes]) -> Outcome:
 
 
 def _parallel(jobs: list[tuple[str, bytes]], extract: Extract, wanted: Callable[[str], bool]) -> list[Outcome]:
-    """Parse ``jobs`` in a fork pool, results in job order; an empty list when no pool can run."""
+    """Parse ``jobs`` across the usable cores, results in job order; an empty list when no pool can run.
+
+    One core is this process's own: it starts one worker fewer than there are cores and parses
+    beside them. The workers take the jobs biggest first; this process takes them from the other
+    end, claiming each job no worker has started (a pending future it can still cancel), so the
+    two meet in the middle and no core waits on another's long file. What this process parses
+    never crosses a pipe.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     n = min(workers(), len(jobs))
     size = sum(len(d) for _, d in jobs)
@@ -377,21 +385,34 @@ def _parallel(jobs: list[tuple[str, bytes]], extract: Extract, wanted: Callable[
         parser()  # build the grammar once, before the fork, rather than once per worker
     except Exception:  # noqa: BLE001, S110 - each worker builds it then
         pass
+    order = sorted(range(len(jobs)), key=lambda i: (-len(jobs[i][1]), jobs[i][0]))  # big ones first
+    out: list[Outcome] = [("again", None)] * len(jobs)
     with _lock:
         _state["extract"], _state["wanted"] = extract, wanted
-        order = sorted(range(len(jobs)), key=lambda i: (-len(jobs[i][1]), jobs[i][0]))  # big ones first
         try:
-            with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_work, [jobs[i] for i in order]))
+            with ProcessPoolExecutor(n - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+                futures: list[Future[Outcome]] = [pool.submit(_work, jobs[i]) for i in order]
+                for k in range(len(order) - 1, -1, -1):
+                    if futures[k].cancel():
+                        out[order[k]] = _here(jobs[order[k]], extract, wanted)
+                for k, future in enumerate(futures):
+                    if not future.cancelled():
+                        out[order[k]] = future.result()
         except Exception:  # noqa: BLE001 - a pool that cannot start or breaks: parse here instead
             return []
         finally:
             _state["extract"] = _state["wanted"] = None
     _state["pooled"] += len(jobs)
-    out: list[Outcome] = [("again", None)] * len(jobs)
-    for i, outcome in zip(order, done, strict=True):
-        out[i] = outcome
     return out
+
+
+def _here(job: tuple[str, bytes], extract: Extract, wanted: Callable[[str], bool]) -> Outcome:
+    """One file parsed in this process, as a worker would report it."""
+    path, data = job
+    try:
+        return "ok", extract(path, data, wanted)
+    except InputError as exc:
+        return "error", (exc.message, exc.line, exc.column)
 
 
 def declarations(paths: Sequence[str], wanted: Callable[[str], bool], extract: Extract,
