@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import stat
 from typing import Any
 
@@ -63,6 +64,9 @@ def write_entry(folder: str, path: str, text: str, limit: int = MAX_ENTRY) -> bo
         return False
 
 
+_ENTRY_NAME = re.compile(r"(?:root-)?[0-9a-f]{64}\.json|\.tmp-[^/]*\.json")
+"""The names this cache writes (parse entries, whole loads, temporary files): nothing else is removed."""
+
 DEFAULT_MAX_MB = 256
 """The cache folder's size cap in MiB, unless ``NHI_CACHE_MAX_MB`` sets another."""
 
@@ -78,7 +82,8 @@ def prune(folder: str, limit: int | None = None) -> int:
     """Keep the cache folder under its size cap: when its entries pass ``limit`` bytes, remove the
     least recently used (written or read: a read touches the entry) until they hold at most
     three quarters of it. Runs once per process, after its first write; only this cache's own
-    entries (regular ``.json`` files and stale temporary files) are removed, and a concurrent run
+    entries (regular files named as it names them, and stale temporary files) are removed, never
+    another JSON file that shares the folder, and a concurrent run
     that loses an entry parses that file again. Returns how many entries were removed."""
     cap = cache_limit() if limit is None else limit
     entries: list[tuple[int, str, int]] = []
@@ -86,7 +91,7 @@ def prune(folder: str, limit: int | None = None) -> int:
     try:
         with os.scandir(folder) as it:
             for e in it:
-                if not e.name.endswith(".json") or not e.is_file(follow_symlinks=False):
+                if not _ENTRY_NAME.fullmatch(e.name) or not e.is_file(follow_symlinks=False):
                     continue
                 try:
                     st = e.stat(follow_symlinks=False)
