@@ -74,7 +74,7 @@ DEFAULT_MAX_MB = 256
 def cache_limit() -> int:
     """The cache folder's size cap in bytes: ``NHI_CACHE_MAX_MB`` (a whole number of MiB), else 256 MiB."""
     text = os.environ.get("NHI_CACHE_MAX_MB", "").strip()
-    mib = int(text) if text.isdigit() else DEFAULT_MAX_MB
+    mib = int(text) if text.isascii() and text.isdigit() else DEFAULT_MAX_MB  # not "²": int() refuses it
     return mib * 1024 * 1024
 
 

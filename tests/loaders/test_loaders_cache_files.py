@@ -93,3 +93,10 @@ def test_prune_removes_only_the_cache_s_own_entries(tmp_path: Path) -> None:
     assert all(p.exists() for p in mine)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdk.tf.json", "main.tf.json", "plan.json"]
 
+
+@pytest.mark.parametrize("text", ["\u00b2", "1\u00b3", "\u2460", "1.5", " 7 ", "\uff18"])
+def test_an_odd_cap_is_the_default_or_its_whole_number(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    # str.isdigit() accepts superscripts and circled digits that int() refuses: only ASCII digits count.
+    monkeypatch.setenv("NHI_CACHE_MAX_MB", text)
+    expected = {" 7 ": 7}.get(text, 256)
+    assert cache_files.cache_limit() == expected * 1024 * 1024
