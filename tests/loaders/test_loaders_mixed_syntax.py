@@ -102,3 +102,42 @@ def test_hidden_json_files_are_not_read(tmp_path: Path) -> None:
     }))
     assert code == 0, out
     assert list(judged(doc)) == ["aws_iam_user.u"]
+
+
+def test_a_json_only_root_is_one_module(tmp_path: Path) -> None:
+    # Terraform reads every .tf.json file of a folder as one module: a local declared in one file is
+    # the value another file's resource uses. Read file by file, the owner was "known after apply"
+    # (an info finding, exit 0) while Terraform gives it null: no owner.
+    code, doc, out = check(tree(tmp_path, {
+        "locals.tf.json": json.dumps({"locals": {"owner": None}}),
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {
+            "name": "bot", "tags": {"owner": "${local.owner}", "expires_at": "2027-03-01"}}}}}),
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, "2027-03-01")}
+
+
+def test_a_cdk_tf_json_beside_tf_files_is_read_with_them(tmp_path: Path) -> None:
+    # A folder holding cdk.tf.json and .tf files is one module to Terraform; the .tf files were
+    # skipped without a word and their unowned user passed.
+    code, doc, out = check(tree(tmp_path, {
+        "cdk.tf.json": json.dumps({"terraform": {}, "resource": {"aws_iam_user": {"ok": {
+            "name": "ok", "tags": {"owner": "ana@example.com", "expires_at": "2027-03-01"}}}}}),
+        "extra.tf": 'resource "aws_iam_user" "bot" {\n  name = "bot"\n}\n',
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, None), "aws_iam_user.ok": ("ana@example.com", "2027-03-01")}
+
+
+def test_a_hidden_tf_file_does_not_hide_the_folder_s_json(tmp_path: Path) -> None:
+    # Terraform ignores .h.tf; the folder's module is its .tf.json. The hidden file made the loader
+    # take the .tf.json for part of an HCL module that the HCL loader (which skips hidden files) never read.
+    code, doc, out = check(tree(tmp_path, {
+        ".h.tf": "# an editor's copy\n",
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {"name": "bot"}}}}),
+        "terraform.tfstate": json.dumps({"version": 4, "terraform_version": "1.11.0", "serial": 1,
+                                         "lineage": "x", "outputs": {}, "resources": []}),
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, None)}
+
