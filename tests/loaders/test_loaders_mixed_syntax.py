@@ -141,3 +141,23 @@ def test_a_hidden_tf_file_does_not_hide_the_folder_s_json(tmp_path: Path) -> Non
     assert code == 1, out
     assert judged(doc) == {"aws_iam_user.bot": (None, None)}
 
+
+@pytest.mark.xfail(strict=True, reason="override files (override.tf[.json], *_override.tf[.json]) are read as "
+                                       "ordinary files: a local or variable they override keeps whichever "
+                                       "declaration is read last")
+@pytest.mark.parametrize("override", [
+    {"a_override.tf.json": json.dumps({"locals": {"owner": None}})},
+    {"a_override.tf": "locals {\n  owner = null\n}\n"},
+])
+def test_an_override_file_replaces_a_local(tmp_path: Path, override: dict[str, str]) -> None:
+    # Terraform merges override files last, whatever their names: owner is null, the user unowned.
+    code, doc, out = check(tree(tmp_path, {
+        "main.tf.json" if override.keys() == {"a_override.tf.json"} else "main.tf":
+            json.dumps({"locals": {"owner": "ana@example.com"}}) if "a_override.tf.json" in override
+            else 'locals {\n  owner = "ana@example.com"\n}\n',
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {
+            "name": "bot", "tags": {"owner": "${local.owner}", "expires_at": "2027-03-01"}}}}}),
+        **override,
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, "2027-03-01")}
