@@ -21,10 +21,11 @@ _pruned: list[str] = []
 
 
 def read_entry(path: str, limit: int = MAX_ENTRY) -> Any:
-    """One cache entry's JSON, or None: absent, not a regular file (a link is not followed), larger
-    than any entry is written, or not JSON. The caller checks its shape."""
+    """One cache entry's JSON, or None: absent, not a regular file (a link is not followed, a FIFO not
+    waited on), larger than any entry is written, or not JSON. The caller checks its shape."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # Not blocking: a FIFO named like an entry would wait for a writer (it is refused below).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:

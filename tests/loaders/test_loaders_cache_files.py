@@ -100,3 +100,19 @@ def test_an_odd_cap_is_the_default_or_its_whole_number(monkeypatch: pytest.Monke
     monkeypatch.setenv("NHI_CACHE_MAX_MB", text)
     expected = {" 7 ": 7}.get(text, 256)
     assert cache_files.cache_limit() == expected * 1024 * 1024
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_place_of_an_entry_is_not_waited_on(tmp_path: Path) -> None:
+    # Opening a FIFO for reading waits for a writer: the run hung on a FIFO named like an entry.
+    fifo = tmp_path / f"{'a' * 64}.json"
+    os.mkfifo(fifo)
+    code = f"from nhi_toolkit.loaders import cache_files; print(cache_files.read_entry({str(fifo)!r}))"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=30,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail("read_entry waited on a FIFO")
+    assert (done.returncode, done.stdout) == (0, "None\n"), done.stderr
+    assert cache_files.prune(str(tmp_path), limit=0) == 0 and fifo.exists()
