@@ -282,7 +282,7 @@ def _with_deferred(doc: Mapping[str, Any], path: str) -> Any:
                  if isinstance(rc, dict)}
         state = doc.get("prior_state")
         values = state.get("values") if isinstance(state, dict) else None
-        roots = [] if doc.get("complete") is not False else [values.get("root_module") if isinstance(values, dict) else None]
+        roots = [values.get("root_module") if isinstance(values, dict) else None] if doc.get("complete") is False else []
         if changes is None:
             planned = doc.get("planned_values")
             roots.append(planned.get("root_module") if isinstance(planned, dict) else None)
@@ -309,7 +309,8 @@ def _walk_modules(root: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
     stack = [root] if isinstance(root, dict) else []
     while stack:
         mod = stack.pop()
-        module = mod.get("address") if isinstance(mod.get("address"), str) else ""
+        address = mod.get("address")
+        module = address if isinstance(address, str) else ""
         yield from ((module, r) for r in as_list(mod.get("resources")) if isinstance(r, dict))
         stack.extend(c for c in as_list(mod.get("child_modules")) if isinstance(c, dict))
 
