@@ -103,13 +103,16 @@ def load_document(path: str, wanted: Wanted = _everything) -> list[Document]:
 
 def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
     path = str(p)
+    # Terraform ignores hidden files: a folder's module is its visible .tf and .tf.json files.
+    has_tf = any(not f.name.startswith(".") and not f.is_dir() for f in p.glob("*.tf"))
     stacks = sorted(p.glob("stacks/*/cdk.tf.json"))
-    if not stacks and (p / "cdk.tf.json").is_file():
-        stacks = [p / "cdk.tf.json"]
+    if not stacks and not has_tf and (p / "cdk.tf.json").is_file():
+        stacks = [p / "cdk.tf.json"]  # beside .tf files it is part of their module (read below)
     if not stacks and p.name == "stacks":
         stacks = sorted(p.glob("*/cdk.tf.json"))
-    if stacks:
-        return [d for s in stacks if (d := _load_json_file(str(s), wanted)) is not None]
+    stack_docs = [d for s in stacks if (d := _load_json_file(str(s), wanted)) is not None]
+    if stacks and not has_tf:
+        return stack_docs
     from nhi_toolkit.loaders.hcl_cache import screened_writes
     from nhi_toolkit.loaders.hcl_result import load_dir  # cached whole, else nhi_toolkit.loaders.hcl
 
@@ -121,8 +124,14 @@ def _load_dir(p: Path, wanted: Wanted) -> list[Document]:
         entries = [f for f in p.iterdir() if not f.is_dir()]
     except OSError as exc:
         raise InputError(path, f"cannot list this directory ({exc.strerror or type(exc).__name__})") from None
-    # A folder's .tf.json files are part of its module when it has .tf files too (read above).
-    module_json = any(f.suffix == ".tf" for f in entries)
+    docs.extend(stack_docs)  # synthesized stacks beside a root's .tf files: both are read
+    # A folder's .tf.json files are part of its module when it has .tf files too (read above); with
+    # several and no .tf file they are one JSON module, each file seeing the others' declarations.
+    module_json = has_tf or len([f for f in entries if f.name.endswith(".tf.json") and not f.name.startswith(".")]) > 1
+    if module_json and not has_tf:
+        from nhi_toolkit.loaders.hcl import load_json_root
+
+        docs.append(load_json_root(path, wanted))
     json_files = sorted(f for f in entries if f.suffix in (".tfstate", ".json") and not (
         module_json and f.name.endswith(".tf.json")))
     for f in json_files:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import stat
 from typing import Any
 
@@ -20,10 +21,11 @@ _pruned: list[str] = []
 
 
 def read_entry(path: str, limit: int = MAX_ENTRY) -> Any:
-    """One cache entry's JSON, or None: absent, not a regular file (a link is not followed), larger
-    than any entry is written, or not JSON. The caller checks its shape."""
+    """One cache entry's JSON, or None: absent, not a regular file (a link is not followed, a FIFO not
+    waited on), larger than any entry is written, or not JSON. The caller checks its shape."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        # Not blocking: a FIFO named like an entry would wait for a writer (it is refused below).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:
@@ -63,6 +65,9 @@ def write_entry(folder: str, path: str, text: str, limit: int = MAX_ENTRY) -> bo
         return False
 
 
+_ENTRY_NAME = re.compile(r"(?:root-)?[0-9a-f]{64}\.json|\.tmp-[^/]*\.json")
+"""The names this cache writes (parse entries, whole loads, temporary files): nothing else is removed."""
+
 DEFAULT_MAX_MB = 256
 """The cache folder's size cap in MiB, unless ``NHI_CACHE_MAX_MB`` sets another."""
 
@@ -70,7 +75,7 @@ DEFAULT_MAX_MB = 256
 def cache_limit() -> int:
     """The cache folder's size cap in bytes: ``NHI_CACHE_MAX_MB`` (a whole number of MiB), else 256 MiB."""
     text = os.environ.get("NHI_CACHE_MAX_MB", "").strip()
-    mib = int(text) if text.isdigit() else DEFAULT_MAX_MB
+    mib = int(text) if text.isascii() and text.isdigit() else DEFAULT_MAX_MB  # not "²": int() refuses it
     return mib * 1024 * 1024
 
 
@@ -78,7 +83,8 @@ def prune(folder: str, limit: int | None = None) -> int:
     """Keep the cache folder under its size cap: when its entries pass ``limit`` bytes, remove the
     least recently used (written or read: a read touches the entry) until they hold at most
     three quarters of it. Runs once per process, after its first write; only this cache's own
-    entries (regular ``.json`` files and stale temporary files) are removed, and a concurrent run
+    entries (regular files named as it names them, and stale temporary files) are removed, never
+    another JSON file that shares the folder, and a concurrent run
     that loses an entry parses that file again. Returns how many entries were removed."""
     cap = cache_limit() if limit is None else limit
     entries: list[tuple[int, str, int]] = []
@@ -86,7 +92,7 @@ def prune(folder: str, limit: int | None = None) -> int:
     try:
         with os.scandir(folder) as it:
             for e in it:
-                if not e.name.endswith(".json") or not e.is_file(follow_symlinks=False):
+                if not _ENTRY_NAME.fullmatch(e.name) or not e.is_file(follow_symlinks=False):
                     continue
                 try:
                     st = e.stat(follow_symlinks=False)

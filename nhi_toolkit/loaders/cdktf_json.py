@@ -75,14 +75,11 @@ def _provider_tags(doc: Mapping[str, Any]) -> dict[str, Any]:
 def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
     """Read one synthesized stack (or any Terraform JSON configuration file)."""
     variables: dict[str, Any] = {}
-    raw_vars = doc.get("variable")
-    if isinstance(raw_vars, dict):
-        for name, body in raw_vars.items():
-            if isinstance(body, dict):
-                # A sensitive variable's value must never reach a report ("true" counts, as in Terraform).
-                sensitive = is_sensitive(body.get("sensitive"), "json")
-                variables[name] = body["default"] if "default" in body and not sensitive else UNKNOWN
-    locals_raw = doc.get("locals") if isinstance(doc.get("locals"), dict) else {}
+    for name, body in _objects(doc, "variable"):
+        # A sensitive variable's value must never reach a report ("true" counts, as in Terraform).
+        sensitive = is_sensitive(body.get("sensitive"), "json")
+        variables[name] = body["default"] if "default" in body and not sensitive else UNKNOWN
+    locals_raw = _locals(doc)
     scope = Scope("json", variables, locals_raw)
     providers = {k: scope.resolve(v) for k, v in _provider_tags(doc).items()}
     resources = doc.get("resource")
@@ -144,25 +141,33 @@ def json_module(files: list[str], directory: str, wanted: Callable[[str], bool])
     return mod
 
 
+def _parts(section: Any) -> list[dict[str, Any]]:
+    """A block section of JSON syntax: an object, or an array of objects (Terraform reads both)."""
+    if isinstance(section, dict):
+        return [section]
+    return [p for p in section if isinstance(p, dict)] if isinstance(section, list) else []
+
+
 def _objects(doc: Mapping[str, Any], key: str) -> list[tuple[str, Any]]:
-    section = doc.get(key)
-    if not isinstance(section, dict):
-        return []
     out: list[tuple[str, Any]] = []
-    for name, body in section.items():
-        if isinstance(body, list):  # JSON syntax allows a list of bodies
-            out.extend((name, b) for b in body if isinstance(b, dict))
-        elif isinstance(body, dict):
-            out.append((name, body))
+    for section in _parts(doc.get(key)):
+        for name, body in section.items():
+            if isinstance(body, list):  # JSON syntax allows a list of bodies
+                out.extend((name, b) for b in body if isinstance(b, dict))
+            elif isinstance(body, dict):
+                out.append((name, body))
     return out
+
+
+def _locals(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for part in _parts(doc.get("locals")) for k, v in part.items()}
 
 
 def _declarations(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], mod: ModuleConfig,
                   seen: dict[tuple[str, str], str]) -> None:
     for name, body in _objects(doc, "variable"):
         mod.variables[name] = (body.get("default", UNKNOWN), is_sensitive(body.get("sensitive"), "json"))
-    if isinstance(doc.get("locals"), dict):
-        mod.locals.update(doc["locals"])
+    mod.locals.update(_locals(doc))
     for name, body in _objects(doc, "output"):
         mod.outputs[name] = (body.get("value"), is_sensitive(body.get("sensitive"), "json"))
     mod.providers.update(_provider_tags(doc))
@@ -171,8 +176,7 @@ def _declarations(doc: Mapping[str, Any], path: str, wanted: Callable[[str], boo
             raise InputError(path, f'duplicate module "{name}": also declared in {seen[("module", name)]}')
         seen[("module", name)] = path
         mod.calls.append(Block(path, None, "module", name, body))
-    resources = doc.get("resource")
-    for rtype, named in (resources.items() if isinstance(resources, dict) else ()):
+    for rtype, named in (item for part in _parts(doc.get("resource")) for item in part.items()):
         for name, body in _named(named):
             if (rtype, name) in seen:
                 raise InputError(path, f'duplicate resource "{rtype}" "{name}": also declared in '

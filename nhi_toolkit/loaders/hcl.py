@@ -376,6 +376,15 @@ def read_module_dir(d: Path, wanted: Callable[[str], bool],
     return merge(parse_module(files, str(d), wanted, known), written)
 
 
+def load_json_root(directory: str, wanted: Callable[[str], bool]) -> Document:
+    """A root module written in Terraform JSON syntax alone, its ``.tf.json`` files read as one module
+    (:func:`read_module_dir`), its module calls followed as from any root."""
+    root = Path(directory)
+    tree = _tree(wanted)
+    tree.check_cycles([root])
+    return _root_document(tree, tree.module(root), directory, root)
+
+
 def module_tree(wanted: Callable[[str], bool], strict: bool = True) -> ModuleTree:
     """A module tree reading directories as the loader does (``.tf``, else ``.tf.json``), for callers
     that walk declarations without evaluating them (source mapping)."""

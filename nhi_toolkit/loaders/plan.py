@@ -252,18 +252,67 @@ def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bo
             and isinstance(address := rc.get("address"), str)}
 
 
-def _with_deferred(changes: Any, deferred: Any, path: str) -> Any:
-    """The resource changes, and those Terraform deferred to a later plan (``deferred_changes``, each
-    with its ``resource_change``): a deferred identity will exist too and is judged alike."""
-    if deferred is None:
-        return changes
-    if not isinstance(deferred, list):
+def _with_deferred(doc: Mapping[str, Any], path: str) -> Any:
+    """The resource changes, with what Terraform left out of them (judged alike):
+
+    - ``deferred_changes`` (each with its ``resource_change``): a deferred create will exist too; a
+      deferred update, replace or delete is not made by this apply, so the object stays as it is
+      (``before``, a no-op);
+    - in an incomplete plan (``-target``: ``'complete': false``), the ``prior_state`` objects that
+      no change names: they stay as they are;
+    - without ``resource_changes``, the ``planned_values`` objects that the changes above would
+      otherwise take the place of.
+    """
+    changes, deferred = doc.get("resource_changes"), doc.get("deferred_changes")
+    if deferred is not None and not isinstance(deferred, list):
         raise InputError(path, "'deferred_changes' is not a list")
-    later = [d["resource_change"] for d in deferred
-             if isinstance(d, dict) and isinstance(d.get("resource_change"), dict)]
-    if not later or (changes is not None and not isinstance(changes, list)):
-        return changes  # (a resource_changes that is not a list is refused by the caller)
+    if changes is not None and not isinstance(changes, list):
+        return changes  # refused by the caller
+    later: list[Any] = []
+    for d in deferred or ():
+        rc = d.get("resource_change") if isinstance(d, dict) else None
+        if not isinstance(rc, dict):
+            continue
+        change = rc.get("change")
+        if isinstance(change, dict) and isinstance(change.get("before"), dict):
+            rc = {**rc, "change": _unchanged(change.get("before"), change.get("before_sensitive"))}
+        later.append(rc)
+    if doc.get("complete") is False or (changes is None and later):
+        named = {(rc.get("address"), rc.get("deposed") or None) for rc in (*(changes or ()), *later)
+                 if isinstance(rc, dict)}
+        state = doc.get("prior_state")
+        values = state.get("values") if isinstance(state, dict) else None
+        roots = [values.get("root_module") if isinstance(values, dict) else None] if doc.get("complete") is False else []
+        if changes is None:
+            planned = doc.get("planned_values")
+            roots.append(planned.get("root_module") if isinstance(planned, dict) else None)
+        for root in roots:
+            for module, res in _walk_modules(root):
+                key = (res.get("address"), res.get("deposed_key") or None)
+                if res.get("mode") == "data" or key in named:
+                    continue
+                named.add(key)
+                later.append({**res, "module_address": module, "deposed": res.get("deposed_key"),
+                              "change": _unchanged(res.get("values"), res.get("sensitive_values"))})
+    if not later:
+        return changes
     return [*(changes or ()), *later]
+
+
+def _unchanged(values: Any, sensitive: Any) -> dict[str, Any]:
+    return {"actions": ["no-op"], "before": values, "after": values, "after_unknown": {},
+            "before_sensitive": sensitive, "after_sensitive": sensitive}
+
+
+def _walk_modules(root: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(module address, resource) of a values tree (``prior_state``/``planned_values``)."""
+    stack = [root] if isinstance(root, dict) else []
+    while stack:
+        mod = stack.pop()
+        address = mod.get("address")
+        module = address if isinstance(address, str) else ""
+        yield from ((module, r) for r in as_list(mod.get("resources")) if isinstance(r, dict))
+        stack.extend(c for c in as_list(mod.get("child_modules")) if isinstance(c, dict))
 
 
 def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
@@ -274,7 +323,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     if doc.get("errored") is True:
         raise InputError(path, "Terraform could not finish this plan ('errored': true), so its list of changes "
                                "is incomplete; fix the plan's errors and check the new plan")
-    changes = _with_deferred(doc.get("resource_changes"), doc.get("deferred_changes"), path)
+    changes = _with_deferred(doc, path)
     drifted = doc.get("resource_drift")
     refs: dict[str, tuple[str, ...]] = {}
     provider_keys: dict[str, str] = {}

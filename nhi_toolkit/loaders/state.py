@@ -375,6 +375,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
                 provider=str(res["provider_name"]) if isinstance(res.get("provider_name"), str) else "",
                 values=clean_values(res.get("values"), res.get("sensitive_values"), rtype=rtype),
                 references=refs,
+                metadata={"deposed": str(res["deposed_key"])} if res.get("deposed_key") else {},
             )
         )
     tv = doc.get("terraform_version")

@@ -102,3 +102,73 @@ def test_hidden_json_files_are_not_read(tmp_path: Path) -> None:
     }))
     assert code == 0, out
     assert list(judged(doc)) == ["aws_iam_user.u"]
+
+
+def test_a_json_only_root_is_one_module(tmp_path: Path) -> None:
+    # Terraform reads every .tf.json file of a folder as one module: a local declared in one file is
+    # the value another file's resource uses. Read file by file, the owner was "known after apply"
+    # (an info finding, exit 0) while Terraform gives it null: no owner.
+    code, doc, out = check(tree(tmp_path, {
+        "locals.tf.json": json.dumps({"locals": {"owner": None}}),
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {
+            "name": "bot", "tags": {"owner": "${local.owner}", "expires_at": "2027-03-01"}}}}}),
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, "2027-03-01")}
+
+
+def test_a_cdk_tf_json_beside_tf_files_is_read_with_them(tmp_path: Path) -> None:
+    # A folder holding cdk.tf.json and .tf files is one module to Terraform; the .tf files were
+    # skipped without a word and their unowned user passed.
+    code, doc, out = check(tree(tmp_path, {
+        "cdk.tf.json": json.dumps({"terraform": {}, "resource": {"aws_iam_user": {"ok": {
+            "name": "ok", "tags": {"owner": "ana@example.com", "expires_at": "2027-03-01"}}}}}),
+        "extra.tf": 'resource "aws_iam_user" "bot" {\n  name = "bot"\n}\n',
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, None), "aws_iam_user.ok": ("ana@example.com", "2027-03-01")}
+
+
+def test_a_hidden_tf_file_does_not_hide_the_folder_s_json(tmp_path: Path) -> None:
+    # Terraform ignores .h.tf; the folder's module is its .tf.json. The hidden file made the loader
+    # take the .tf.json for part of an HCL module that the HCL loader (which skips hidden files) never read.
+    code, doc, out = check(tree(tmp_path, {
+        ".h.tf": "# an editor's copy\n",
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {"name": "bot"}}}}),
+        "terraform.tfstate": json.dumps({"version": 4, "terraform_version": "1.11.0", "serial": 1,
+                                         "lineage": "x", "outputs": {}, "resources": []}),
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, None)}
+
+
+@pytest.mark.xfail(strict=True, reason="override files (override.tf[.json], *_override.tf[.json]) are read as "
+                                       "ordinary files: a local or variable they override keeps whichever "
+                                       "declaration is read last")
+@pytest.mark.parametrize("override", [
+    {"a_override.tf.json": json.dumps({"locals": {"owner": None}})},
+    {"a_override.tf": "locals {\n  owner = null\n}\n"},
+])
+def test_an_override_file_replaces_a_local(tmp_path: Path, override: dict[str, str]) -> None:
+    # Terraform merges override files last, whatever their names: owner is null, the user unowned.
+    code, doc, out = check(tree(tmp_path, {
+        "main.tf.json" if override.keys() == {"a_override.tf.json"} else "main.tf":
+            json.dumps({"locals": {"owner": "ana@example.com"}}) if "a_override.tf.json" in override
+            else 'locals {\n  owner = "ana@example.com"\n}\n',
+        "iam.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {
+            "name": "bot", "tags": {"owner": "${local.owner}", "expires_at": "2027-03-01"}}}}}),
+        **override,
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, "2027-03-01")}
+
+
+@pytest.mark.xfail(strict=True, reason="module_dirs counts .tf files only: a sub-folder root written in "
+                                       "Terraform JSON alone is never read")
+def test_a_json_only_root_below_the_checked_folder_is_judged(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "a/main.tf": f'resource "aws_iam_user" "ok" {{\n  name = "ok"\n  tags = {TAGS}\n}}\n',
+        "b/main.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {"name": "bot"}}}}),
+    }))
+    assert code == 1, out
+    assert judged(doc) == {"aws_iam_user.bot": (None, None), "aws_iam_user.ok": ("ana@example.com", "2027-03-01")}

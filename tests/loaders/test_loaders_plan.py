@@ -59,3 +59,61 @@ def test_a_deposed_object_is_judged_on_its_own_tags(tmp_path: Path) -> None:
         doc = json.loads(out)
         assert sorted((i["status"], i["owner"]) for i in doc["identities"]) == [("deleting", "alice"),
                                                                                 ("no-owner", None)]
+
+
+def _existing(address: str, actions: list[str], after: Any) -> dict[str, Any]:
+    name = address.split(".")[-1]
+    return {**_USER, "address": address, "name": name,
+            "change": {"actions": actions, "before": {"name": name, "tags": None},
+                       "after": after, "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}}}
+
+
+OWNED = {"owner": "ana@example.com", "expires_at": "2027-03-01"}
+
+
+def test_a_deferred_change_of_an_existing_identity_leaves_it_as_it_is(tmp_path: Path) -> None:
+    # Deferred, the delete (or the update adding an owner) is not made by this apply: the unowned
+    # user stays until a later plan. Judged as deleted or owned, it passed.
+    for actions, after in ((["delete"], None), (["update"], {"name": "old", "tags": OWNED})):
+        code, out = check(tmp_path, {"complete": False, "resource_changes": [], "deferred_changes": [
+            {"reason": "provider_config_unknown", "resource_change": _existing("aws_iam_user.old", actions, after)}]})
+        assert code == 1, (actions, out)
+        doc = json.loads(out)
+        assert [(i["address"], i["owner"]) for i in doc["identities"]] == [("aws_iam_user.old", None)]
+
+
+def test_a_targeted_plan_keeps_what_it_does_not_touch(tmp_path: Path) -> None:
+    # terraform plan -target=...: 'complete': false, and resource_changes hold the targets alone;
+    # the state's other objects stay as they are, in prior_state only (shape of Terraform 1.11).
+    target = {**_USER, "address": "aws_iam_user.new", "name": "new",
+              "change": {**_USER["change"], "after": {"name": "new", "tags": OWNED}}}
+    prior = {"format_version": "1.0", "terraform_version": "1.11.0", "values": {"root_module": {
+        "resources": [{"address": "aws_iam_user.old", "mode": "managed", "type": "aws_iam_user", "name": "old",
+                       "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+                       "values": {"name": "old", "tags": None}, "sensitive_values": {}}],
+        "child_modules": [{"address": "module.m", "resources": [
+            {"address": "module.m.aws_iam_user.kept", "mode": "managed", "type": "aws_iam_user", "name": "kept",
+             "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+             "values": {"name": "kept", "tags": OWNED}, "sensitive_values": {}}]}]}}}
+    code, out = check(tmp_path, {"complete": False, "applyable": True, "errored": False,
+                                 "resource_changes": [target], "prior_state": prior})
+    assert code == 1, out
+    doc = json.loads(out)
+    assert sorted((i["address"], i["owner"]) for i in doc["identities"]) == [
+        ("aws_iam_user.new", "ana@example.com"), ("aws_iam_user.old", None),
+        ("module.m.aws_iam_user.kept", "ana@example.com")]
+
+
+def test_planned_values_still_count_beside_deferred_changes(tmp_path: Path) -> None:
+    # Without resource_changes a plan is read from planned_values; a deferred change beside them
+    # took their place, and the planned unowned user passed.
+    owned = {**_USER, "address": "aws_iam_user.ok", "name": "ok",
+             "change": {**_USER["change"], "after": {"name": "ok", "tags": OWNED}}}
+    planned = {"root_module": {"resources": [{
+        "address": "aws_iam_user.pv", "mode": "managed", "type": "aws_iam_user", "name": "pv",
+        "provider_name": "registry.terraform.io/hashicorp/aws", "values": {"name": "pv", "tags": None},
+        "sensitive_values": {}}]}}
+    code, out = check(tmp_path, {"complete": False, "planned_values": planned,
+                                 "deferred_changes": [{"reason": "deferred_prereq", "resource_change": owned}]})
+    assert code == 1, out
+    assert sorted(i["address"] for i in json.loads(out)["identities"]) == ["aws_iam_user.ok", "aws_iam_user.pv"]

@@ -68,3 +68,24 @@ def test_show_state_dependencies_are_reduced_the_same_way() -> None:
     loaded = load_show_state(doc, "show.json", lambda t: t == "terraform_data")
     assert {r.address: r.references for r in loaded.resources}["terraform_data.key"] == (
         "random_pet.n", "terraform_data.old")
+
+
+def test_a_show_state_deposed_object_is_told_apart_and_judged_alone() -> None:
+    # terraform show -json lists a deposed object as its own resource with a deposed_key; read as a
+    # second current object, its owner tag stood in for the unowned current user's (exit 0).
+    from nhi_toolkit.config import Config
+    from nhi_toolkit.inventory import build_inventory
+
+    def user(tags: Any, deposed: str | None = None) -> dict[str, Any]:
+        res = {"address": "aws_iam_user.bot", "mode": "managed", "type": "aws_iam_user", "name": "bot",
+               "provider_name": "registry.terraform.io/hashicorp/aws", "schema_version": 0,
+               "values": {"name": "bot", "tags": tags}, "sensitive_values": {}}
+        return {**res, "deposed_key": deposed} if deposed else res
+
+    owned = {"owner": "ana@example.com", "expires_at": "2027-03-01"}
+    for order in ((user(None), user(owned, "00000001")), (user(owned, "00000001"), user(None))):
+        doc = load_show_state({"format_version": "1.0", "values": {"root_module": {"resources": list(order)}}},
+                              "show.json", lambda t: True)
+        assert sorted(r.metadata.get("deposed", "") for r in doc.resources) == ["", "00000001"]
+        owners = {i.resource.metadata.get("deposed", ""): i.owner for i in build_inventory(doc, Config())}
+        assert owners == {"": None, "00000001": "ana@example.com"}
