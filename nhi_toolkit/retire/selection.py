@@ -107,7 +107,9 @@ def select(identities: Iterable[Identity], criteria: Criteria, config: Config) -
     """Address -> reasons for every identity chosen on its own account (before expansion)."""
     chosen: dict[str, tuple[Reason, ...]] = {}
     for ident in identities:
-        if ident.resource.deleted:
+        # A deposed object is destroyed by the next apply of its resource, never on its own: a
+        # destroy of its address would take the live current object with it.
+        if ident.resource.deleted or ident.resource.metadata.get("deposed"):
             continue
         reasons = _own_reasons(ident, criteria, config)
         if reasons:

@@ -207,8 +207,6 @@ def test_secret_copy_referring_to_a_live_identity_rides_along_with_its_secret() 
     assert manifest.conflicts == ()
 
 
-@pytest.mark.xfail(strict=True, reason="select() keys by address: an expired deposed object selects its address, "
-                                       "and destroying the address destroys the live current object too")
 def test_an_expired_deposed_object_does_not_select_its_live_current_object() -> None:
     # A failed create_before_destroy left a deposed copy (expired) beside the current user (valid until
     # 2027). Selected by address, the manifest read "aws_iam_user.bot expires 2026-01-01" and the
