@@ -318,7 +318,8 @@ def _findings_by_identity(identities: Sequence[Identity], keys: Sequence[str], f
         cands = rows.get(f.address, [])
         if len(cands) > 1:
             cands = [(k, i) for k, i in cands
-                     if any(s.origin == f.source.origin for s in sources.get(k, (i.source,)))]
+                     if any(s.origin == f.source.origin for s in sources.get(k, (i.source,)))
+                     and i.resource.metadata.get("deposed") == f.deposed]
         for key, _ in cands[:1]:
             out.setdefault(key, []).append(f)
     return {k: tuple(v) for k, v in out.items()}

@@ -323,6 +323,9 @@ class Finding:
     source: Location
     suppressed: str | None = None
     suppressed_until: str | None = None
+    deposed: str | None = None
+    """The deposed object's key when the finding is about one (it shares its address with the current
+    object; its report row is another)."""
 
     def sort_key(self) -> tuple[Any, ...]:
         """Stable order: by address, then rule id, then message."""

@@ -361,8 +361,6 @@ def test_status_is_never_ok_or_unknown_with_an_active_error(word: str) -> None:
                                [_finding(rule_id, Severity.ERROR)]) not in ("ok", "unknown")
 
 
-@pytest.mark.xfail(strict=True, reason="findings are matched to rows by address, the first row taking them all: "
-                                       "a deposed object's findings land on the current object's row")
 def test_a_deposed_object_s_findings_are_on_its_own_row() -> None:
     from nhi_toolkit.config import Config
     from nhi_toolkit.engine import check_documents

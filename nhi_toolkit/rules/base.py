@@ -124,7 +124,10 @@ class Rule:
 
     def finding(self, identity: Identity | None, message: str, *, address: str | None = None,
                 source: Location | None = None, severity: Severity | None = None) -> Finding:
-        """A finding of this rule."""
+        """A finding of this rule (about a deposed object: it says so)."""
+        deposed = identity.resource.metadata.get("deposed") if identity is not None else None
+        if deposed:
+            message = f"{message} (deposed object {deposed})"
         return Finding(
             address=address if address is not None else (identity.address if identity else ""),
             rule_id=self.id,
@@ -132,6 +135,7 @@ class Rule:
             severity=severity or self.severity,
             message=message,
             source=source or (identity.source if identity else Location("")),
+            deposed=str(deposed) if deposed else None,
         )
 
     @classmethod
