@@ -57,6 +57,25 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+SPIN = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(6_000_000):\n    x += i\nprint(time.perf_counter() - t)"
+
+
+def core_scaling(runs: int) -> float:
+    """How much work ``cores()`` processes do at once, against one alone: the same pure-Python loop
+    run alone (best of ``runs``) and then in that many processes at once (the slowest of them, best of
+    ``runs``). It is the ceiling of "cold vs serial" on this machine: virtual cores can be slower
+    together than apart (shared physical cores, a busy host)."""
+    n = cores()
+
+    def spin(count: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE) for _ in range(count)]
+        return max(float(p.communicate()[0]) for p in procs)
+
+    alone = min(spin(1) for _ in range(runs))
+    together = min(spin(n) for _ in range(runs))
+    return n * alone / together
+
+
 def measure(tree: Path, tmp: Path, base: dict[str, str], runs: int) -> tuple[float, float, float]:
     """Best (serial, cold parallel, warm) seconds of ``nhi check`` on one tree."""
     warm_env = {**base, "NHI_CACHE_DIR": str(tmp / "warm")}
@@ -118,6 +137,8 @@ def main() -> None:
     print(f"`nhi check TREE --format json`, whole process, best of {args.runs}; {cores()} cores, "
           f"Python {platform.python_version()}, {platform.system()} {platform.machine()}; bytecode {compiled}.")
     print("Targets: cold parallel >= 1.7x faster than serial (2 cores); warm >= 8x faster than cold.")
+    print(f"{cores()} processes at once do {core_scaling(args.runs):.2f}x the work of one here "
+          "(a pure-Python loop): the ceiling of cold vs serial on this machine.")
     print()
     print("| HCL tree | serial s | cold parallel s | warm s | cold vs serial | warm vs cold |")
     print("|---|---:|---:|---:|---:|---:|")
