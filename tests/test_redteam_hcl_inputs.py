@@ -318,8 +318,6 @@ def test_block_header_in_heredoc_or_comment_is_not_the_block(tmp_path: Path, bef
         ("missing-owner", real, False), ("missing-expiry", real, False)}
 
 
-@pytest.mark.xfail(strict=True, reason="loaders/cdktf_json.py json_module refuses an override.tf.json naming a "
-                   "resource as a duplicate (exit 2); Terraform merges it like an override.tf")
 def test_json_override_file_merges(tmp_path: Path) -> None:
     code, doc = _check(_tree(tmp_path, {
         "main.tf.json": json.dumps({"resource": {"aws_iam_user": {"bot": {

@@ -7,6 +7,7 @@ path) travel with each resource.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -132,13 +133,45 @@ def json_module(files: list[str], directory: str, wanted: Callable[[str], bool])
 
     mod = ModuleConfig(directory, "json")
     seen: dict[tuple[str, str], str] = {}
-    for path in files:
+    # Override files (override.tf.json, *_override.tf.json) are merged after all the others.
+    for path in sorted(files, key=lambda f: (_is_override(f), f)):
         doc = parse_json(decode_text(read_bytes(path), path), path)
         check_depth(doc, path)
         if not isinstance(doc, dict):
             raise InputError(path, "expected a JSON object")
-        _declarations(doc, path, wanted, mod, seen)
+        if _is_override(path):
+            _override(doc, path, wanted, mod)
+        else:
+            _declarations(doc, path, wanted, mod, seen)
     return mod
+
+
+def _is_override(path: str) -> bool:
+    name = os.path.basename(path)
+    return name == "override.tf.json" or name.endswith("_override.tf.json")
+
+
+def _override(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], mod: ModuleConfig) -> None:
+    """One JSON override file merged into the module as Terraform merges it: a named block's arguments
+    replace the original's, a variable keeps its default unless the override gives one and stays
+    sensitive, a ``lifecycle`` merges argument by argument."""
+    from nhi_toolkit.loaders.hcl_files import merge_block
+
+    for name, body in _objects(doc, "variable"):
+        old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
+        mod.variables[name] = (body.get("default", old_default),
+                               is_sensitive(body.get("sensitive"), "json") or old_sensitive)
+    mod.locals.update(_locals(doc))
+    for name, body in _objects(doc, "output"):
+        old_value, old_sensitive = mod.outputs.get(name, (None, False))
+        mod.outputs[name] = (body.get("value", old_value), is_sensitive(body.get("sensitive"), "json") or old_sensitive)
+    mod.providers.update(_provider_tags(doc))
+    for name, body in _objects(doc, "module"):
+        merge_block(mod.calls, Block(path, None, "module", name, body))
+    for rtype, named in (item for part in _parts(doc.get("resource")) for item in part.items()):
+        for name, body in _named(named):
+            if wanted(rtype):
+                merge_block(mod.resources, Block(path, None, rtype, name, body))
 
 
 def _parts(section: Any) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from nhi_toolkit.loaders.hcl_cache import Decls
 from nhi_toolkit.loaders.modules import Block, ModuleConfig
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["is_override", "json_tfvars", "merge_override", "top_level_lines"]
+__all__ = ["is_override", "json_tfvars", "merge_block", "merge_override", "top_level_lines"]
 
 _HEREDOC_START = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
 
@@ -111,23 +111,29 @@ def merge_override(mod: ModuleConfig, decls: Decls, path: str) -> None:
         mod.outputs[name] = (value, bool(sensitive or mod.outputs.get(name, (None, False))[1]))
     mod.providers.update((k, v) for k, v in decls["providers"])
     for name, line, body in decls["calls"]:
-        _merge_block(mod.calls, Block(path, line, "module", name, body))
+        merge_block(mod.calls, Block(path, line, "module", name, body))
     for rtype, name, line, body, refs in decls["resources"]:
-        _merge_block(mod.resources, Block(path, line, rtype, name, body, tuple(refs)))
+        merge_block(mod.resources, Block(path, line, rtype, name, body, tuple(refs)))
 
 
-def _merge_block(blocks: list[Block], new: Block) -> None:
+def _blocks(raw: Any) -> list[dict[str, Any]]:
+    return [raw] if isinstance(raw, dict) else [p for p in raw if isinstance(p, dict)]
+
+
+def merge_block(blocks: list[Block], new: Block) -> None:
+    """``new`` (from an override file) merged into the block of the same type and name, else added."""
     for i, old in enumerate(blocks):
         if (old.type, old.name) == (new.type, new.name):
             refs = None if old.refs is None or new.refs is None else tuple(dict.fromkeys(old.refs + new.refs))
             body = {**old.body, **new.body}
-            if isinstance(old.body.get("lifecycle"), list) and isinstance(new.body.get("lifecycle"), list):
+            old_life, new_life = old.body.get("lifecycle"), new.body.get("lifecycle")
+            if isinstance(old_life, (list, dict)) and isinstance(new_life, (list, dict)):
                 # lifecycle merges argument by argument (an override setting create_before_destroy
-                # keeps the original's prevent_destroy)
+                # keeps the original's prevent_destroy); native syntax writes it as a list of one block
                 merged: dict[str, Any] = {}
-                for part in (*old.body["lifecycle"], *new.body["lifecycle"]):
-                    merged.update(part if isinstance(part, dict) else {})
-                body["lifecycle"] = [merged]
+                for part in (*_blocks(old_life), *_blocks(new_life)):
+                    merged.update(part)
+                body["lifecycle"] = [merged] if isinstance(old_life, list) else merged
             blocks[i] = Block(old.file, old.line, old.type, old.name, body, refs)
             return
     blocks.append(new)

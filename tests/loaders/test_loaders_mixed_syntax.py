@@ -143,9 +143,7 @@ def test_a_hidden_tf_file_does_not_hide_the_folder_s_json(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("override", [
-    pytest.param({"a_override.tf.json": json.dumps({"locals": {"owner": None}})}, marks=pytest.mark.xfail(
-        strict=True, reason="JSON override files (override.tf.json, *_override.tf.json) are read as ordinary "
-                            "files: a local or variable they override keeps whichever declaration is read last")),
+    {"a_override.tf.json": json.dumps({"locals": {"owner": None}})},
     {"a_override.tf": "locals {\n  owner = null\n}\n"},
 ])
 def test_an_override_file_replaces_a_local(tmp_path: Path, override: dict[str, str]) -> None:
@@ -171,3 +169,20 @@ def test_a_json_only_root_below_the_checked_folder_is_judged(tmp_path: Path) -> 
     }))
     assert code == 1, out
     assert judged(doc) == {"aws_iam_user.bot": (None, None), "aws_iam_user.ok": ("ana@example.com", "2027-03-01")}
+
+
+def test_a_json_override_keeps_a_variable_sensitive_and_merges_lifecycle(tmp_path: Path) -> None:
+    code, doc, out = check(tree(tmp_path, {
+        "main.tf.json": json.dumps({
+            "variable": {"owner": {"sensitive": True, "default": "x"}},
+            "resource": {"aws_iam_user": {"bot": {
+                "name": "bot", "tags": {"owner": "${var.owner}", "expires_at": "2027-03-01"},
+                "lifecycle": {"prevent_destroy": True}}}}}),
+        "z_override.tf.json": json.dumps({
+            "variable": {"owner": {"default": "CANARY-override-zq"}},
+            "resource": {"aws_iam_user": {"bot": {"lifecycle": {"create_before_destroy": True}}}}}),
+    }))
+    assert code in (0, 1), out
+    assert "CANARY" not in out  # still sensitive: the override gave a default, not sensitive = false
+    assert doc["identities"][0]["address"] == "aws_iam_user.bot"
+    assert "owner" in doc["identities"][0]["unknown"]
