@@ -432,7 +432,10 @@ def tf_json_files(directory: Path) -> list[str]:
 
 
 def module_dirs(root: Path) -> list[Path]:
-    """Directories under ``root`` (itself included) holding ``.tf`` files; each real directory once.
+    """Directories under ``root`` (itself included) holding ``.tf`` files, and those below it written
+    in Terraform JSON alone (``root``'s own JSON is read by the folder loader; a synthesized CDKTF stack,
+    a folder whose only JSON is ``cdk.tf.json``, by the CDKTF loader when named); each real
+    directory once.
 
     Hidden directories (``.terraform``) are skipped; a symlink loop is visited once; a directory
     that cannot be listed is an error naming it.
@@ -451,6 +454,7 @@ def module_dirs(root: Path) -> list[Path]:
         except OSError as exc:
             raise InputError(str(d), f"cannot read this directory ({exc.strerror or type(exc).__name__})") from None
         has_tf = False
+        json_names = []
         subdirs = []
         for e in entries:
             if e.name.startswith("."):
@@ -463,7 +467,9 @@ def module_dirs(root: Path) -> list[Path]:
                 subdirs.append(Path(e.path))
             elif e.name.endswith(".tf"):
                 has_tf = True
-        if has_tf:
+            elif e.name.endswith(".tf.json"):
+                json_names.append(e.name)
+        if has_tf or (d != root and json_names and json_names != ["cdk.tf.json"]):
             out.append(d)
         stack.extend(reversed(subdirs))
     return out[:1] + sorted(out[1:]) if out and out[0] == root else sorted(out)

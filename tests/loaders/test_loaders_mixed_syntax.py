@@ -160,8 +160,6 @@ def test_an_override_file_replaces_a_local(tmp_path: Path, override: dict[str, s
     assert judged(doc) == {"aws_iam_user.bot": (None, "2027-03-01")}
 
 
-@pytest.mark.xfail(strict=True, reason="module_dirs counts .tf files only: a sub-folder root written in "
-                                       "Terraform JSON alone is never read")
 def test_a_json_only_root_below_the_checked_folder_is_judged(tmp_path: Path) -> None:
     code, doc, out = check(tree(tmp_path, {
         "a/main.tf": f'resource "aws_iam_user" "ok" {{\n  name = "ok"\n  tags = {TAGS}\n}}\n',
