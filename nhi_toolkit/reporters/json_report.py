@@ -42,6 +42,8 @@ def identity_json(identity: Identity, report: Report) -> dict[str, Any]:
         "declaration": _declaration(identity),
         "native_expiry": _native(identity),
     }
+    if deposed := identity.resource.metadata.get("deposed"):
+        doc["deposed"] = deposed  # a deposed object's row (the current object at the address has another)
     live = getattr(report, "live_of", None)  # nhi verify: what the cloud says (nhi_toolkit.live)
     if live is not None and (obj := live(identity)) is not None:
         doc["live"] = dict(obj)
@@ -166,10 +168,11 @@ class _Lines:
         # The fields most rows share few values of (category to expiry source, status and type)
         # are written once per distinct combination.
         middle = (ident.category, expires, at, ident.expiry_source)
-        middle_text = self._middles.get(middle) if ident.declaration is None else None
+        plain = ident.declaration is None and not res.metadata.get("deposed")
+        middle_text = self._middles.get(middle) if plain else None
         if middle_text is None:
             middle_text = self._middle(ident)
-            if ident.declaration is None:
+            if plain:
                 self._middles[middle] = middle_text
         tail = (report.statuses.get(key, "ok"), res.type, owner is UNKNOWN, expires is UNKNOWN)
         tail_text = self._tails.get(tail)
@@ -190,9 +193,11 @@ class _Lines:
     def _middle(self, ident: Identity) -> str:
         declaration = _declaration(ident)
         expires = ident.expires
+        deposed = ident.resource.metadata.get("deposed")
         return (f'"category": {_v(ident.category)}, '
                 f'"declaration": {"null" if declaration is None else _ENCODE(declaration)}, '
-                f'"expires_at": {"null" if expires is UNKNOWN else _v(expires)}, '
+                + (f'"deposed": {_v(deposed)}, ' if deposed else "")
+                + f'"expires_at": {"null" if expires is UNKNOWN else _v(expires)}, '
                 f'"expires_instant": {self.instant(ident.expires_at)}, '
                 f'"expiry_source": {_v(ident.expiry_source)}, ')
 

@@ -108,3 +108,20 @@ def test_hostile_values_match_the_general_encoder() -> None:
 def test_empty_report_matches() -> None:
     report = Report(now=NOW, inputs=(), identities=(), findings=())
     assert json_report.render(report) == reference(report)
+
+
+def test_a_deposed_object_s_row_matches_the_general_encoder(tmp_path: Path) -> None:
+    state = {"version": 4, "terraform_version": "1.9.0", "serial": 3, "lineage": "x", "outputs": {},
+             "resources": [{"mode": "managed", "type": "aws_iam_user", "name": "bot",
+                            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                            "instances": [{"attributes": {"name": "bot", "tags": {}}},
+                                          {"deposed": "00000001", "attributes": {"name": "bot-old", "tags": {
+                                              "owner": "alice", "expires_at": "2027-01-01"}}}]}]}
+    path = tmp_path / "terraform.tfstate"
+    path.write_text(json.dumps(state), encoding="utf-8")
+    report = check_paths([str(path)], Config(), NOW)
+    text = json_report.render(report)
+    assert text == reference(report)
+    rows = json.loads(text)["identities"]
+    assert [(r.get("deposed"), r["owner"]) for r in rows] in ([("00000001", "alice"), (None, None)],
+                                                            [(None, None), ("00000001", "alice")])
