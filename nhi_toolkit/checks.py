@@ -12,6 +12,7 @@ building ``timedelta(days=limit)``, which overflows for a very large configured 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -48,13 +49,27 @@ ROTATION_PATHS = frozenset({"rotation", "rotate", "secret-rotation"})
 # --- leavers --------------------------------------------------------------------------------------
 
 
+_NAMED = re.compile(r"<([^<>]+)>\s*$")
+
+
+def _mailbox(text: str) -> str:
+    """An owner or leaver as an address or handle: ``Name <a@x>`` and ``mailto:a@x`` are ``a@x``."""
+    t = text.strip().lower()
+    m = _NAMED.search(t)
+    if m:
+        t = m.group(1).strip()
+    return t.removeprefix("mailto:")
+
+
 def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
-    """The leavers-list entry matching an owner (email or handle, case-insensitive), if any."""
-    o = owner.strip().lower()
+    """The leavers-list entry matching an owner (email or handle, case-insensitive; a display name
+    around an address, ``Name <a@x>``, on either side is looked past), if any."""
+    o = _mailbox(owner)
     local = o.split("@", 1)[0]
     for entry in leavers:
         e = str(entry)
-        if e == o or ("@" not in e and e == local) or ("@" not in o and e.split("@", 1)[0] == o):
+        m = _mailbox(e)
+        if m == o or ("@" not in m and m == local) or ("@" not in o and m.split("@", 1)[0] == o):
             return e
     return None
 

@@ -32,6 +32,13 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
     ("alice@example.com", ["alice@other.example"], None),
     ("alicia@example.com", ["alice"], None),
     ("alice", [], None),
+    # HR exports and tags often put a display name around the address
+    ("alice@example.com", ["alice smith <alice@example.com>"], "alice smith <alice@example.com>"),
+    ("Alice Smith <Alice@Example.com>", ["alice@example.com"], "alice@example.com"),
+    ("Alice Smith <alice@example.com>", ["alice"], "alice"),
+    ("mailto:alice@example.com", ["alice@example.com"], "alice@example.com"),
+    ("Bob <bob@example.com>", ["alice smith <alice@example.com>"], None),
+    ("alice <not an address", ["alice"], None),
 ])
 def test_leaver_match(owner: str, leavers: list[str], entry: str | None) -> None:
     assert leaver_match(owner, leavers) == entry
