@@ -157,7 +157,13 @@ def parse_object(text: str) -> Any:
 
 def find_top(text: str, token: str) -> int:
     """Offset of the first ``token`` outside brackets and strings, or -1."""
-    depth, in_str, i = 0, False, 0
+    return _scan(text, 0, token)
+
+
+def _scan(text: str, i: int, token: str | None) -> int:
+    """From offset ``i``, strings skipped: the first ``token`` outside brackets, or with no token the
+    bracket closing one opened just before ``i``; -1 when there is none."""
+    depth, in_str = 0, False
     while i < len(text):
         c = text[i]
         if in_str:
@@ -171,7 +177,9 @@ def find_top(text: str, token: str) -> int:
             depth += 1
         elif c in ")]}":
             depth -= 1
-        elif depth == 0 and text.startswith(token, i):
+            if depth < 0 and token is None:
+                return i
+        elif depth == 0 and token is not None and text.startswith(token, i):
             return i
         i += 1
     return -1
@@ -251,21 +259,5 @@ def heredoc_value(raw: str) -> Any:
 
 def closing_bracket(text: str, start: int) -> int:
     """Offset, from ``start + 1``, of the bracket closing the one at ``start`` (strings skipped), or -1."""
-    depth, in_str, i = 0, False, start
-    while i < len(text):
-        c = text[i]
-        if in_str:
-            if c == "\\":
-                i += 1
-            elif c == '"':
-                in_str = False
-        elif c == '"':
-            in_str = True
-        elif c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-            if depth == 0:
-                return i - start - 1
-        i += 1
-    return -1
+    end = _scan(text, start + 1, None)
+    return end - start - 1 if end >= 0 else -1
