@@ -194,11 +194,7 @@ def _with_default_tags(values: dict[str, Any], defaults: dict[str, Any] | Unknow
 
 
 def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    stack = [module]
-    while stack:
-        mod = stack.pop()
-        yield from (r for r in as_list(mod.get("resources")) if isinstance(r, dict))
-        stack.extend(c for c in as_list(mod.get("child_modules")) if isinstance(c, dict))
+    return (res for _, res in _walk_modules(module))
 
 
 def _record(
