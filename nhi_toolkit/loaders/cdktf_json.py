@@ -7,7 +7,6 @@ path) travel with each resource.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -130,41 +129,35 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
 def json_module(files: list[str], directory: str, wanted: Callable[[str], bool]) -> ModuleConfig:
     """A module written in Terraform JSON syntax (``*.tf.json`` files), for the module evaluator."""
     from nhi_toolkit.loaders.common import check_depth, decode_text, parse_json, read_bytes
+    from nhi_toolkit.loaders.hcl_files import is_override
 
     mod = ModuleConfig(directory, "json")
     seen: dict[tuple[str, str], str] = {}
     # Override files (override.tf.json, *_override.tf.json) are merged after all the others.
-    for path in sorted(files, key=lambda f: (_is_override(f), f)):
+    for path in sorted(files, key=lambda f: (is_override(f.removesuffix(".json")), f)):
         doc = parse_json(decode_text(read_bytes(path), path), path)
         check_depth(doc, path)
         if not isinstance(doc, dict):
             raise InputError(path, "expected a JSON object")
-        if _is_override(path):
+        if is_override(path.removesuffix(".json")):
             _override(doc, path, wanted, mod)
         else:
             _declarations(doc, path, wanted, mod, seen)
     return mod
 
 
-def _is_override(path: str) -> bool:
-    name = os.path.basename(path)
-    return name == "override.tf.json" or name.endswith("_override.tf.json")
-
-
 def _override(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], mod: ModuleConfig) -> None:
-    """One JSON override file merged into the module as Terraform merges it: a named block's arguments
-    replace the original's, a variable keeps its default unless the override gives one and stays
-    sensitive, a ``lifecycle`` merges argument by argument."""
-    from nhi_toolkit.loaders.hcl_files import merge_block
+    """One JSON override file merged into the module as the HCL loader merges a ``.tf`` override
+    (:func:`nhi_toolkit.loaders.hcl_files.merge_override`)."""
+    from nhi_toolkit.loaders.hcl_files import merge_block, override_output, override_variable
 
     for name, body in _objects(doc, "variable"):
-        old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
-        mod.variables[name] = (body.get("default", old_default),
-                               is_sensitive(body.get("sensitive"), "json") or old_sensitive)
+        override_variable(mod, name, "default" in body, body.get("default"),
+                          is_sensitive(body.get("sensitive"), "json"))
     mod.locals.update(_locals(doc))
     for name, body in _objects(doc, "output"):
-        old_value, old_sensitive = mod.outputs.get(name, (None, False))
-        mod.outputs[name] = (body.get("value", old_value), is_sensitive(body.get("sensitive"), "json") or old_sensitive)
+        value = body["value"] if "value" in body else mod.outputs.get(name, (None, False))[0]
+        override_output(mod, name, value, is_sensitive(body.get("sensitive"), "json"))
     mod.providers.update(_provider_tags(doc))
     for name, body in _objects(doc, "module"):
         merge_block(mod.calls, Block(path, None, "module", name, body))

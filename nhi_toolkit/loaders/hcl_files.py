@@ -14,7 +14,8 @@ from nhi_toolkit.loaders.hcl_cache import Decls
 from nhi_toolkit.loaders.modules import Block, ModuleConfig
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["is_override", "json_tfvars", "merge_block", "merge_override", "top_level_lines"]
+__all__ = ["is_override", "json_tfvars", "merge_block", "merge_override", "override_output", "override_variable",
+           "top_level_lines"]
 
 _HEREDOC_START = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
 
@@ -96,19 +97,32 @@ def _hcl_literal(value: Any) -> Any:
 
 
 def is_override(path: str) -> bool:
+    """An override file (``override.tf``, ``*_override.tf``; for the ``.tf.json`` forms, ask about
+    the name without ``.json``)."""
     name = os.path.basename(path)
     return name == "override.tf" or name.endswith("_override.tf")
+
+
+def override_variable(mod: ModuleConfig, name: str, has_default: bool, default: Any, sensitive: bool) -> None:
+    """A variable block of an override file merged: it keeps its default unless the override gives
+    one, and stays sensitive."""
+    old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
+    mod.variables[name] = (default if has_default else old_default, bool(sensitive or old_sensitive))
+
+
+def override_output(mod: ModuleConfig, name: str, value: Any, sensitive: bool) -> None:
+    """An output block of an override file merged: its value, and sensitive if either says so."""
+    mod.outputs[name] = (value, bool(sensitive or mod.outputs.get(name, (None, False))[1]))
 
 
 def merge_override(mod: ModuleConfig, decls: Decls, path: str) -> None:
     """One override file's blocks merged into the module: a named block's arguments replace the
     original's (a variable keeps its default unless the override gives one, and stays sensitive)."""
     for name, sensitive, has, default in decls["variables"]:
-        old_default, old_sensitive = mod.variables.get(name, (UNKNOWN, False))
-        mod.variables[name] = (default if has else old_default, bool(sensitive or old_sensitive))
+        override_variable(mod, name, has, default, sensitive)
     mod.locals.update((k, v) for k, v in decls["locals"])
     for name, sensitive, value in decls["outputs"]:
-        mod.outputs[name] = (value, bool(sensitive or mod.outputs.get(name, (None, False))[1]))
+        override_output(mod, name, value, sensitive)
     mod.providers.update((k, v) for k, v in decls["providers"])
     for name, line, body in decls["calls"]:
         merge_block(mod.calls, Block(path, line, "module", name, body))
