@@ -21,9 +21,23 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
 from nhi_toolkit.loaders.expressions import Scope, as_bool, is_sensitive
 from nhi_toolkit.loaders.hcl_cache import Decls, declarations, record, storable
-from nhi_toolkit.loaders.hcl_files import is_override, json_tfvars, merge_override, top_level_lines
-from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, body_references, is_local_source
-from nhi_toolkit.loaders.modules import _redact_source as redact_source
+from nhi_toolkit.loaders.hcl_files import (
+    is_override,
+    json_tfvars,
+    merge_override,
+    module_dirs,
+    tf_files,
+    tf_json_files,
+    top_level_lines,
+)
+from nhi_toolkit.loaders.modules import (
+    Block,
+    ModuleConfig,
+    ModuleTree,
+    body_references,
+    is_local_source,
+    redact_source,
+)
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document
 
@@ -418,61 +432,6 @@ def _removed(path: str, raw_from: Any, destroy: Any, line: int | None,
         action="delete" if as_bool(Scope("hcl").resolve(destroy)) is True else "forget",
         metadata={"removed_block": True},
     )
-
-
-def tf_files(directory: Path) -> list[str]:
-    """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
-    # Terraform ignores hidden files (.#main.tf editor locks, .old.tf), as module_dirs does
-    return sorted(str(p) for p in directory.glob("*.tf") if not p.name.startswith(".") and not p.is_dir())
-
-
-def tf_json_files(directory: Path) -> list[str]:
-    """The ``.tf.json`` files directly in a directory, sorted, hidden ones aside (as Terraform reads them)."""
-    return sorted(str(p) for p in directory.glob("*.tf.json") if not p.name.startswith(".") and not p.is_dir())
-
-
-def module_dirs(root: Path) -> list[Path]:
-    """Directories under ``root`` (itself included) holding ``.tf`` files, and those below it written
-    in Terraform JSON alone (``root``'s own JSON is read by the folder loader; a synthesized CDKTF stack,
-    a folder whose only JSON is ``cdk.tf.json``, by the CDKTF loader when named); each real
-    directory once.
-
-    Hidden directories (``.terraform``) are skipped; a symlink loop is visited once; a directory
-    that cannot be listed is an error naming it.
-    """
-    out: list[Path] = []
-    seen: set[str] = set()
-    stack = [root]
-    while stack:
-        d = stack.pop()
-        real = os.path.realpath(d)
-        if real in seen:
-            continue
-        seen.add(real)
-        try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError as exc:
-            raise InputError(str(d), f"cannot read this directory ({exc.strerror or type(exc).__name__})") from None
-        has_tf = False
-        json_names = []
-        subdirs = []
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            try:
-                is_dir = e.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                subdirs.append(Path(e.path))
-            elif e.name.endswith(".tf"):
-                has_tf = True
-            elif e.name.endswith(".tf.json"):
-                json_names.append(e.name)
-        if has_tf or (d != root and json_names and json_names != ["cdk.tf.json"]):
-            out.append(d)
-        stack.extend(reversed(subdirs))
-    return out[:1] + sorted(out[1:]) if out and out[0] == root else sorted(out)
 
 
 def load_hcl_dir(directory: str, wanted: Callable[[str], bool]) -> list[Document]:

@@ -1,11 +1,13 @@
-"""Terraform's file rules the HCL loader follows beyond parsing one file: which lines are top-level
-block headers (not text in a heredoc or a ``/* */`` comment), ``.tfvars.json`` values, and how
-override files (``override.tf``, ``*_override.tf``) merge into the blocks they name."""
+"""Terraform's file rules the HCL loader follows beyond parsing one file: which files and folders
+make the modules of a tree (hidden files aside), which lines are top-level block headers (not text
+in a heredoc or a ``/* */`` comment), ``.tfvars.json`` values, and how override files
+(``override.tf``, ``*_override.tf`` and their ``.tf.json`` forms) merge into the blocks they name."""
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.errors import InputError
@@ -14,8 +16,8 @@ from nhi_toolkit.loaders.hcl_cache import Decls
 from nhi_toolkit.loaders.modules import Block, ModuleConfig
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["is_override", "json_tfvars", "merge_block", "merge_override", "override_output", "override_variable",
-           "top_level_lines"]
+__all__ = ["is_override", "json_tfvars", "merge_block", "merge_override", "module_dirs", "override_output",
+           "override_variable", "tf_files", "tf_json_files", "top_level_lines"]
 
 _HEREDOC_START = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
 
@@ -151,3 +153,62 @@ def merge_block(blocks: list[Block], new: Block) -> None:
             blocks[i] = Block(old.file, old.line, old.type, old.name, body, refs)
             return
     blocks.append(new)
+
+
+def tf_files(directory: Path) -> list[str]:
+    """The ``.tf`` files directly in a directory, sorted; one that cannot be read is an error later."""
+    return _visible(directory, "*.tf")
+
+
+def tf_json_files(directory: Path) -> list[str]:
+    """The ``.tf.json`` files directly in a directory, sorted."""
+    return _visible(directory, "*.tf.json")
+
+
+def _visible(directory: Path, pattern: str) -> list[str]:
+    # Terraform ignores hidden files (.#main.tf editor locks, .old.tf), as module_dirs does
+    return sorted(str(p) for p in directory.glob(pattern) if not p.name.startswith(".") and not p.is_dir())
+
+
+def module_dirs(root: Path) -> list[Path]:
+    """Directories under ``root`` (itself included) holding ``.tf`` files, and those below it written
+    in Terraform JSON alone (``root``'s own JSON is read by the folder loader; a synthesized CDKTF stack,
+    a folder whose only JSON is ``cdk.tf.json``, by the CDKTF loader when named); each real
+    directory once.
+
+    Hidden directories (``.terraform``) are skipped; a symlink loop is visited once; a directory
+    that cannot be listed is an error naming it.
+    """
+    out: list[Path] = []
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        d = stack.pop()
+        real = os.path.realpath(d)
+        if real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as exc:
+            raise InputError(str(d), f"cannot read this directory ({exc.strerror or type(exc).__name__})") from None
+        has_tf = False
+        json_names = []
+        subdirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(Path(e.path))
+            elif e.name.endswith(".tf"):
+                has_tf = True
+            elif e.name.endswith(".tf.json"):
+                json_names.append(e.name)
+        if has_tf or (d != root and json_names and json_names != ["cdk.tf.json"]):
+            out.append(d)
+        stack.extend(reversed(subdirs))
+    return out[:1] + sorted(out[1:]) if out and out[0] == root else sorted(out)

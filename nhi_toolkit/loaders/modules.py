@@ -229,7 +229,7 @@ _USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
 _SECRET_QUERY = re.compile(r"(?i)([?&][^=&]*(?:token|secret|password|passwd|key|sig|credential)[^=&]*=)[^&]*")
 
 
-def _redact_source(source: str) -> str:
+def redact_source(source: str) -> str:
     """A module source as shown in a finding: credentials in a URL (user:token@, ?token=) hidden."""
     return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", source))
 
@@ -295,7 +295,7 @@ class _Instance:
         target = self.tree.local_target(block, self.mod)
         if target is None:
             source = self.scope.resolve(block.body.get("source"))
-            shown = _redact_source(source) if isinstance(source, str) else "(not a literal string)"
+            shown = redact_source(source) if isinstance(source, str) else "(not a literal string)"
             why = ("is not followed: only local module sources are read" if not is_local_source(source)
                    else "is not followed: that folder is not next to the file given; check the "
                    "directory instead")
