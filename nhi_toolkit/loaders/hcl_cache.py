@@ -353,11 +353,8 @@ Outcome = tuple[str, Any]
 
 def _work(job: tuple[str, bytes]) -> Outcome:
     """One file parsed in a worker process (the extractor and ``wanted`` came with the fork)."""
-    path, data = job
     try:
-        return "ok", _state["extract"](path, data, _state["wanted"])
-    except InputError as exc:
-        return "error", (exc.message, exc.line, exc.column)
+        return _here(job, _state["extract"], _state["wanted"])
     except Exception:  # noqa: BLE001 - this process parses it again and fails as a serial run would
         return "again", None
 
@@ -407,7 +404,8 @@ def _parallel(jobs: list[tuple[str, bytes]], extract: Extract, wanted: Callable[
 
 
 def _here(job: tuple[str, bytes], extract: Extract, wanted: Callable[[str], bool]) -> Outcome:
-    """One file parsed in this process, as a worker would report it."""
+    """One file parsed (in this process, or in a worker through :func:`_work`): its declarations, or
+    the error that names where it fails."""
     path, data = job
     try:
         return "ok", extract(path, data, wanted)
@@ -449,10 +447,7 @@ def declarations(paths: Sequence[str], wanted: Callable[[str], bool], extract: E
         value: Any
         kind, value = outcomes[i] if outcomes else ("again", None)
         if kind == "again":
-            try:
-                kind, value = "ok", extract(path, data, wanted)
-            except InputError as exc:
-                kind, value = "error", (exc.message, exc.line, exc.column)
+            kind, value = _here((path, data), extract, wanted)
         results[digests[i]] = value
         if kind == "error":
             out[path] = InputError(path, *value)
