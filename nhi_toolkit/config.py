@@ -7,7 +7,6 @@ silently switches a check off.
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
@@ -342,6 +341,8 @@ def config_from_mapping(data: Mapping[str, Any], where: str = "config") -> Confi
 
 
 def _read_table(path: Path) -> Mapping[str, Any] | None:
+    import tomllib  # only when there is a file to read: a check without one does not pay for it
+
     from nhi_toolkit.errors import InputError
     from nhi_toolkit.loaders.common import read_bytes
 

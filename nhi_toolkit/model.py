@@ -219,6 +219,17 @@ class Resource:
         return self.action in ("delete", "forget")
 
 
+def relocated(res: Resource, source: Location) -> Resource:
+    """``res`` read from ``source`` instead: ``dataclasses.replace(res, source=source)`` without
+    running ``__init__`` field by field (a source map moves every resource of a large input). The
+    copy keeps what the instance cached from its address, which does not change."""
+    moved: Resource = object.__new__(Resource)
+    state = moved.__dict__
+    state.update(res.__dict__)
+    state["source"] = source
+    return moved
+
+
 @partial(_one_step_init, derived=(("address", "resource.address"), ("type", "resource.type")))
 @dataclass(frozen=True)
 class Identity:

@@ -25,7 +25,7 @@ from typing import Any
 
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import decode_text, read_bytes
-from nhi_toolkit.model import InputKind, Location, Resource
+from nhi_toolkit.model import InputKind, Location, Resource, relocated
 from nhi_toolkit.records import Document
 
 __all__ = ["MAPPED_KINDS", "declared_locations", "default_source_dir", "map_documents", "shown_path"]
@@ -192,7 +192,7 @@ def _mapped(res: Resource, table: Mapping[str, Location]) -> Resource:
     if found is None:
         return _with_construct(res)
     construct = found.construct_path or _metadata_path(res)
-    return replace(res, source=replace(found, construct_path=construct, input=res.source.file))
+    return relocated(res, replace(found, construct_path=construct, input=res.source.file))
 
 
 def _metadata_path(res: Resource) -> str | None:
@@ -204,19 +204,27 @@ def _with_construct(res: Resource) -> Resource:
     path = _metadata_path(res)
     if path is None or res.source.construct_path == path:
         return res
-    return replace(res, source=replace(res.source, construct_path=path))
+    return relocated(res, replace(res.source, construct_path=path))
 
 
-def _with_column(res: Resource, positions: _Positions) -> Resource:
+def _with_column(res: Resource, positions: _Positions, moved: dict[int, tuple[Location, Location]]) -> Resource:
     """A resource read from ``.tf`` (already at its block's line) given the block's column; one from
-    Terraform JSON configuration given its line and column."""
-    if res.source.line is None:
+    Terraform JSON configuration given its line and column. ``moved`` maps each source record met
+    (by identity: the instances of one block share theirs) to its located copy, made once."""
+    src = res.source
+    if src.line is None:
         return _in_json(res, positions)
-    try:
-        column = positions.column(res.source.file, res.source.line)
-    except InputError:
-        return res
-    return res if column is None else replace(res, source=replace(res.source, column=column))
+    hit = moved.get(id(src))
+    if hit is None:
+        try:
+            column = positions.column(src.file, src.line)
+        except InputError:
+            column = None
+        new = src if column is None or column == src.column else replace(src, column=column)
+        moved[id(src)] = (src, new)  # ``src`` is kept: its id is not reused meanwhile
+    else:
+        new = hit[1]
+    return res if new is src else relocated(res, new)
 
 
 def _in_json(res: Resource, positions: _Positions) -> Resource:
@@ -229,7 +237,7 @@ def _in_json(res: Resource, positions: _Positions) -> Resource:
         return res
     if line is None:
         return res
-    return replace(res, source=replace(res.source, line=line, column=column))
+    return relocated(res, replace(res.source, line=line, column=column))
 
 
 def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
@@ -268,7 +276,9 @@ def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
             doc = replace(doc, resources=tuple(_in_json(_with_construct(r), positions) for r in doc.resources))
         elif doc.kind is InputKind.HCL:
             positions = _Positions()
-            doc = replace(doc, resources=tuple(_with_column(_with_construct(r), positions) for r in doc.resources))
+            moved: dict[int, tuple[Location, Location]] = {}
+            doc = replace(doc, resources=tuple(_with_column(_with_construct(r), positions, moved)
+                                               for r in doc.resources))
         elif any(_metadata_path(r) for r in doc.resources):
             doc = replace(doc, resources=tuple(_with_construct(r) for r in doc.resources))
         out.append(doc)

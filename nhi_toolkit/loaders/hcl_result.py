@@ -335,21 +335,27 @@ def _b(v: Any) -> bool:
     return v
 
 
-def _location(data: Any) -> Location:
+def _location(data: Any, seen: dict[tuple[Any, ...], Location]) -> Location:
+    """A stored location; equal ones (every instance of a module block shares its block's) come back
+    as one record, which the reporters then write once."""
     file, line, column, calls, construct, origin = data
-    return Location(_s(file), _opt_i(line), _opt_i(column),
-                    None if calls is None else tuple(_location(c) for c in calls),
-                    _opt_s(construct), _opt_s(origin))
+    chain = None if calls is None else tuple(_location(c, seen) for c in calls)
+    key = (file, line, column, None if chain is None else tuple(map(id, chain)), construct, origin)
+    try:
+        return seen[key]
+    except KeyError:
+        loc = seen[key] = Location(_s(file), _opt_i(line), _opt_i(column), chain, _opt_s(construct), _opt_s(origin))
+        return loc
 
 
-def _resource(data: Any) -> Resource:
+def _resource(data: Any, seen: dict[tuple[Any, ...], Location]) -> Resource:
     (address, rtype, name, source, kind, module, index, mode, provider, values, values_unknown, refs, action,
      prevent, metadata, meta_unknown) = data
     if index is not None and (isinstance(index, bool) or not isinstance(index, (int, str))):
         raise TypeError("bad index")
     if not isinstance(refs, list):
         raise TypeError("bad references")
-    return Resource(address=_s(address), type=_s(rtype), name=_s(name), source=_location(source),
+    return Resource(address=_s(address), type=_s(rtype), name=_s(name), source=_location(source, seen),
                     kind=InputKind(kind), module=_s(module), index=index, mode=_s(mode),
                     provider=_s(provider), values=_mapping(values, values_unknown),
                     references=tuple(_s(x) for x in refs), action=_opt_s(action), prevent_destroy=_b(prevent),
@@ -360,12 +366,13 @@ def _document(data: Any) -> Document:
     path, kind, resources, drift, refresh_only, tf_version, metadata, notes = data
     if not isinstance(resources, list) or not isinstance(drift, list) or not isinstance(notes, list):
         raise TypeError("bad document")
-    return Document(_s(path), InputKind(kind), tuple(_resource(r) for r in resources),
-                    drift=tuple(_resource(r) for r in drift), refresh_only=_b(refresh_only),
+    seen: dict[tuple[Any, ...], Location] = {}
+    return Document(_s(path), InputKind(kind), tuple(_resource(r, seen) for r in resources),
+                    drift=tuple(_resource(r, seen) for r in drift), refresh_only=_b(refresh_only),
                     terraform_version=_opt_s(tf_version), metadata=_mapping(metadata[0], metadata[1]),
-                    notes=tuple(_note(n) for n in notes))
+                    notes=tuple(_note(n, seen) for n in notes))
 
 
-def _note(data: Any) -> Note:
+def _note(data: Any, seen: dict[tuple[Any, ...], Location]) -> Note:
     rule, address, message, source = data
-    return Note(_s(rule), _s(address), _s(message), _location(source))
+    return Note(_s(rule), _s(address), _s(message), _location(source, seen))
