@@ -302,6 +302,34 @@ def test_unknown_values_and_every_field_round_trip(cache: Path, tmp_path: Path) 
     assert "UNKNOWN" in repr([r.values for d in warm for r in d.resources])
 
 
+def test_a_warm_load_shares_each_blocks_location(cache: Path, tmp_path: Path) -> None:
+    # The instances of one block (and of one module call) come back sharing one location record, so
+    # the reporters write it once; each is still equal, field by field, to an uncached load's.
+    tree = tmp_path / "shared"
+    (tree / "m").mkdir(parents=True)
+    (tree / "m" / "main.tf").write_text(
+        'variable "n" {}\nresource "aws_iam_user" "u" {\n  for_each = toset(["a", "b"])\n'
+        '  name = "${var.n}-${each.key}"\n}\n', encoding="utf-8")
+    (tree / "main.tf").write_text(
+        'module "one" {\n  source   = "./m"\n  for_each = toset(["x", "y"])\n  n        = each.key\n}\n'
+        'module "two" {\n  source = "./m"\n  n      = "z"\n}\n', encoding="utf-8")
+    with hcl_cache.caching(False):
+        expected = load_document(str(tree))
+    load_document(str(tree))
+    warm = load_document(str(tree))
+    assert len(roots(cache)) == 1
+    got = [r for d in warm for r in d.resources]
+    want = [r for d in expected for r in d.resources]
+    assert len(got) == 6
+    for x, y in zip(want, got, strict=True):
+        assert (x.source.file, x.source.line, x.source.column, x.source.module_call, x.source.input) == \
+            (y.source.file, y.source.line, y.source.column, y.source.module_call, y.source.input)
+    by_call: dict[tuple[object, ...], set[int]] = {}
+    for r in got:
+        by_call.setdefault((r.source.file, r.source.line, r.source.module_call), set()).add(id(r.source))
+    assert len(by_call) == 2 and all(len(ids) == 1 for ids in by_call.values())  # one.x/one.y share
+
+
 CANARY_ROOT = """
 variable "db_password" {
   type      = string
