@@ -162,9 +162,6 @@ def test_lookup_default_and_coalesce_are_evaluated(tmp_path: Path) -> None:
         ("aws_iam_user.a", None, "no-owner"), ("aws_iam_user.b", "alice", "expired")]
 
 
-@pytest.mark.xfail(strict=True, reason="try() is not evaluated (UNKNOWN: info, exit 0). A missing attribute of a "
-                   "known object is an error try() skips, but under a declared object type with optional() "
-                   "attributes it is null: the HCL extract must keep variable types before try() can be judged")
 def test_wrapper_try_pattern_judges_the_fallback(tmp_path: Path) -> None:
     # The terraform-aws-modules wrappers: tags = try(each.value.tags, var.defaults.tags, {}) with type = any.
     (tmp_path / "m").mkdir()
@@ -177,6 +174,32 @@ def test_wrapper_try_pattern_judges_the_fallback(tmp_path: Path) -> None:
                    'module "wrapper" {\n  source   = "./m"\n  for_each = var.items\n'
                    '  tags     = try(each.value.tags, var.defaults.tags, {})\n}\n'}))
     assert code == 1, doc
+    assert [(i["address"], i["owner"], i["status"]) for i in doc["identities"]] == [
+        ('module.wrapper["bot"].aws_iam_user.this', None, "no-owner")]
+
+
+@pytest.mark.parametrize("items_type", [
+    "map(object({ name = string, tags = optional(map(string)) }))",  # a missing tags is null, not an error
+    "map(object({ name = string }))",                                # tags given are dropped by the type
+    "any",                                                           # (the child's type decides below)
+])
+def test_try_under_a_reshaping_type_is_not_judged_on_the_fallback(tmp_path: Path, items_type: str) -> None:
+    # Terraform converts a value through its variable's type: optional() fills a missing attribute
+    # with null (try() then returns null: no owner), object() drops attributes it does not name. The
+    # fallback naming an owner must not be taken for the identity's own: never a pass.
+    (tmp_path / "m").mkdir()
+    child_type = "object({ owner = optional(string), expires_at = optional(string) })" \
+        if items_type == "any" else "any"
+    (tmp_path / "m" / "main.tf").write_text(
+        f'variable "tags" {{\n  type    = {child_type}\n  default = {{}}\n}}\n'
+        'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = var.tags\n}\n', encoding="utf-8")
+    _, doc = _check(_tree(tmp_path, {
+        "main.tf": f'variable "items" {{\n  type    = {items_type}\n'
+                   '  default = { bot = { name = "bot", tags = { owner = "mallory" } } }\n}\n'
+                   'module "wrapper" {\n  source   = "./m"\n  for_each = var.items\n'
+                   '  tags     = try(each.value.extra, { owner = "alice", expires_at = "2030-01-01" })\n}\n'}))
+    assert [i["owner"] for i in doc["identities"]] != ["alice"], doc
+    assert len(doc["identities"]) == 1 and doc["identities"][0]["status"] != "ok", doc
 
 
 def test_number_as_for_expression_value_is_read(tmp_path: Path) -> None:

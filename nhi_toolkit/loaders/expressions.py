@@ -49,6 +49,12 @@ _OPERATOR_CHARS = re.compile(r"[?|&=!<>]")
 ModuleLookup = Callable[[str], Any]
 
 
+class _Fails(Exception):
+    """An expression Terraform refuses with an error (an attribute or key a known value lacks, an
+    index past a known list's end): raised only inside ``try()``/``can()``, which catch it, and only
+    when the value's shape is known exactly (see ``Scope.exact``)."""
+
+
 class Scope:
     """Variables and locals of one module (instance), resolved lazily.
 
@@ -60,6 +66,7 @@ class Scope:
     def __init__(
         self, syntax: str, variables: Mapping[str, Any] | None = None, locals_: Mapping[str, Any] | None = None,
         *, values: Mapping[str, Any] | None = None, modules: ModuleLookup | None = None,
+        exact: Callable[[], bool] | None = None,
     ):
         self.syntax = syntax
         self.variables: dict[str, Any] = dict(variables or {})
@@ -71,6 +78,11 @@ class Scope:
         self.bindings: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._resolving: set[str] = set()
+        self.exact = exact
+        """Whether a known value's missing attribute is an error here (no variable type in the load
+        could have reshaped a value); None: never decided, so ``try()`` is UNKNOWN on it."""
+        self.trying = 0
+        """Depth of ``try()``/``can()`` arguments being evaluated: where an error is caught."""
 
     def iteration(self, *, each: tuple[Any, Any] | None = None, count: int | None = None,
                   unknown: bool = False) -> Scope:
@@ -219,9 +231,10 @@ class Scope:
             sides = split_top(expr, op)
             if len(sides) == 2:
                 left = as_bool(self.expression(sides[0], depth + 1))
-                # Terraform evaluates both sides, but a known deciding side decides.
+                # Terraform evaluates both sides, but a known deciding side decides. Inside try(),
+                # whether an error on the other side still fails the whole is not settled here.
                 if left is (op == "||"):
-                    return left
+                    return UNKNOWN if self.trying and self._raises(sides[1], depth + 1) else left
                 right = as_bool(self.expression(sides[1], depth + 1))
                 if right is (op == "||"):
                     return right
@@ -269,14 +282,33 @@ class Scope:
                 return UNKNOWN
             if isinstance(base, dict) and isinstance(key, str):
                 if key not in base:
-                    return UNKNOWN
+                    return self._fails()
                 base = base[key]
-            elif isinstance(base, list) and isinstance(key, int) and not isinstance(key, bool) \
-                    and key < len(base):
+            elif isinstance(base, list) and isinstance(key, int) and not isinstance(key, bool):
+                if key >= len(base):
+                    return self._fails()
                 base = base[key]
+            elif base is None or isinstance(base, (str, int, float, bool)):
+                return self._fails()  # an attribute or index of null, a string, a number or a bool
             else:
                 return UNKNOWN
         return base
+
+    def _raises(self, expr: str, depth: int) -> bool:
+        """Whether evaluating ``expr`` inside ``try()`` meets an error."""
+        try:
+            self.expression(expr, depth)
+        except _Fails:
+            return True
+        return False
+
+    def _fails(self) -> Any:
+        """What an expression Terraform refuses evaluates to: inside ``try()``/``can()``, with the
+        value's shape known exactly, the error they catch; else UNKNOWN (a configuration Terraform
+        refuses is not judged here, and an unconverted value may lack what Terraform fills in)."""
+        if self.trying and self.exact is not None and self.exact():
+            raise _Fails
+        return UNKNOWN
 
     def _dynamic_traversal(self, expr: str, depth: int) -> Any:
         """A traversal indexed by expressions (``var.users[count.index]``, ``module.x[each.key].tags``):
@@ -310,10 +342,33 @@ class Scope:
         return self._traversal(m.group(0), "".join(steps), depth)
 
     def _call(self, fn: str, inner: str, depth: int) -> Any:
+        if fn in ("try", "can"):
+            return self._try(fn, split_args(inner), depth)
         args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
         return call_function(fn, args)
+
+    def _try(self, fn: str, args: list[str], depth: int) -> Any:
+        """``try(a, b, ...)``: the first argument evaluated without an error; ``can(a)``: whether it
+        is. As Terraform's: an argument that depends on what is not known makes the result unknown
+        (whether it would fail is not known either), and all of them failing is an error."""
+        if not args or (fn == "can" and len(args) != 1):
+            return UNKNOWN
+        for arg in args:
+            self.trying += 1
+            try:
+                value = self._object_or_expr(arg, depth + 1)
+            except _Fails:
+                if fn == "can":
+                    return False
+                continue
+            finally:
+                self.trying -= 1
+            if value is UNKNOWN or _has_unknown(value):
+                return UNKNOWN
+            return True if fn == "can" else value
+        return self._fails()
 
     def _for(self, body: str, depth: int, as_object: bool) -> Any:
         m = _FOR.match(body)
@@ -379,7 +434,13 @@ class Scope:
         if name not in self.variables:
             return UNKNOWN
         v = self.variables[name]
-        return v if v is UNKNOWN else self.resolve(v, depth + 1)
+        if v is UNKNOWN:
+            return v
+        trying, self.trying = self.trying, 0  # evaluated on its own: its errors are not try()'s
+        try:
+            return self.resolve(v, depth + 1)
+        finally:
+            self.trying = trying
 
     def _local(self, name: str, depth: int) -> Any:
         if name in self._locals:
@@ -387,10 +448,12 @@ class Scope:
         if name not in self.locals_raw or name in self._resolving:
             return UNKNOWN
         self._resolving.add(name)
+        trying, self.trying = self.trying, 0  # evaluated on its own: its errors are not try()'s
         try:
             value = self.resolve(self.locals_raw[name], depth + 1)
         finally:
             self._resolving.discard(name)
+            self.trying = trying
         self._locals[name] = value
         return value
 

@@ -225,7 +225,26 @@ def _tfvars(directory: Path) -> dict[str, Any]:
     return values
 
 
-_NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": []}
+#: Variable types that convert a value without changing its shape (which attributes, keys and
+#: indexes it has): a missing one is then the error ``try()`` skips, as written.
+_PLAIN_TYPES = frozenset({"any", "string", "number", "bool"} | {
+    f"{kind}({item})" for kind in ("list", "map") for item in ("string", "number", "bool")})
+
+
+def _shaping(raw: Any) -> bool:
+    """Whether a variable's ``type`` may reshape the value Terraform converts with it: ``object()``
+    drops attributes it does not name, ``optional()`` adds null ones, ``set()`` makes a list
+    unindexable, ``map(any)`` unifies its elements; anything not plainly known counts."""
+    if not isinstance(raw, str):
+        return True
+    text = "".join(raw.split())
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    return text not in _PLAIN_TYPES
+
+
+_NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": [],
+                    "shaping_types": False}
 
 
 def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
@@ -245,10 +264,12 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
         return queue.pop(0) if queue else None
 
     out: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "places": [], "calls": [],
-                  "resources": [], "removed": [], "types": {}}
+                  "resources": [], "removed": [], "types": {}, "shaping_types": False}
     for block in _blocks(doc, "variable"):
         for name, body in block.items():
             if isinstance(body, dict):
+                if "type" in body and _shaping(body["type"]):
+                    out["shaping_types"] = True
                 sensitive = is_sensitive(body.get("sensitive"), "hcl")
                 has = "default" in body and not sensitive  # a sensitive default is never used
                 out["variables"].append([_unq(name), sensitive, has, body["default"] if has else None])
@@ -307,7 +328,7 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
     ``known`` holds files already read, by real path (a whole tree is read at once, in parallel);
     the others are read here.
     """
-    mod = ModuleConfig(directory, "hcl")
+    mod = ModuleConfig(directory, "hcl", shaping_types=False)
     seen: dict[tuple[str, str, str], tuple[str, int | None]] = {}
     real = {f: os.path.realpath(f) for f in files} if known else {}
     missing = [f for f in files if real.get(f) not in (known or {})]
@@ -319,6 +340,7 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
         decls = found[path] if path in found else (known or {})[real[path]]
         if isinstance(decls, InputError):  # named as this module reads it
             raise InputError(path, decls.message, decls.line, decls.column)
+        mod.shaping_types = mod.shaping_types or decls.get("shaping_types", True) is not False
         if override:
             merge_override(mod, decls, path)
             continue

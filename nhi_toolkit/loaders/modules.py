@@ -68,6 +68,10 @@ class ModuleConfig:
     calls: list[Block] = field(default_factory=list)
     extra: list[Resource] = field(default_factory=list)
     """Records the evaluator does not expand (``removed`` blocks), root module only."""
+    shaping_types: bool = True
+    """Whether a variable's type may reshape the value it converts (``object()``, ``optional()``,
+    ``set()``, ...; True unless the reader knows none does): the value then has attributes, keys
+    or indexes other than those the expressions wrote."""
 
 
 def is_local_source(source: Any) -> bool:
@@ -108,6 +112,7 @@ class ModuleTree:
         self.notes: list[Note] = []
         self._noted: set[tuple[str, str]] = set()
         self.budget = MAX_INSTANCES
+        self._roots: list[ModuleConfig] = []
         self._targets: dict[tuple[int, str], tuple[str, ...]] = {}
         """(block, configuration path) -> the resources it refers to: the same for every instance."""
 
@@ -191,14 +196,23 @@ class ModuleTree:
                     out.add(self.realpath(target))
         return out
 
+    def types_exact(self) -> bool:
+        """True when no variable type of this load may reshape a value (see
+        :attr:`ModuleConfig.shaping_types`): values have exactly the attributes, keys and indexes
+        written, so a missing one is the error Terraform's ``try()`` skips. Every module a load
+        evaluates is read before evaluation starts (the cycle check)."""
+        return not any(m.shaping_types for m in (*self._cache.values(), *self._roots))
+
     def evaluate_root(self, mod: ModuleConfig, tfvars: Mapping[str, Any]) -> list[Resource]:
         """Every resource instance of a root module and the modules it calls."""
+        self._roots.append(mod)
         inst = _Instance(self, mod, "", "", {}, None, (self.realpath(mod.directory),), None,
                          tfvars=tfvars)
         return inst.evaluate()
 
     def evaluate_calls(self, mod: ModuleConfig) -> list[Resource]:
         """Only the module calls of a root (its own resources are read elsewhere)."""
+        self._roots.append(mod)
         inst = _Instance(self, mod, "", "", {}, None, (self.realpath(mod.directory),), None)
         out: list[Resource] = []
         for call in mod.calls:
@@ -257,7 +271,8 @@ class _Instance:
             if sensitive:  # a sensitive value never reaches a report, whatever its origin
                 raw_vars[name] = UNKNOWN
                 given.pop(name, None)
-        self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value)
+        self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
+                           exact=tree.types_exact)
         own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own

@@ -75,3 +75,47 @@ def test_declared_targets_exclude_the_block_itself_and_name_module_resources() -
     assert declared_targets(refs, "aws_iam_access_key.k") == (
         "aws_iam_user.u", "data.aws_caller_identity.me")
     assert declared_targets({"aws_iam_user.u"}, "aws_iam_access_key.k", "module.a") == ("module.a.aws_iam_user.u",)
+
+
+# -- try() and can() ---------------------------------------------------------------------------
+
+def _exact(variables: dict[str, object], exact: bool = True) -> Scope:
+    return Scope("hcl", variables, {"bad": "${var.m.missing}", "m": "${var.m}"}, exact=lambda: exact)
+
+
+@pytest.mark.parametrize(("expr", "want"), [
+    ('try(var.m.missing, var.m.o, "d")', "x"),            # a missing attribute is the error try() skips
+    ('try(var.l[5], var.l[0])', "a"),                      # an index past the end too
+    ('try(var.s.attr, "d")', "d"),                          # an attribute of a string
+    ('try(var.n.attr, "d")', "d"),                          # an attribute of null
+    ('try(var.m.o, "d")', "x"),                             # the first that works wins
+    ('try(var.m.missing)', UNKNOWN),                        # every argument failing is an error
+    ('try(var.u.o, "d")', UNKNOWN),                         # depends on what is unknown: unknown
+    ('try({ a = var.m.missing }, "d")', "d"),               # an error anywhere in the argument
+    ('try("${var.m.missing}-x", "d")', "d"),
+    ('try(local.bad, "d")', UNKNOWN),                       # a local's own error is not try()'s
+    ('try(local.m.missing, "d")', "d"),                     # but a missing attribute of its value is
+    ('can(var.m.missing)', False),
+    ('can(var.m.o)', True),
+    ('can(var.u.o)', UNKNOWN),
+    ('try(var.m.missing == "x", "d")', "d"),                # both sides of == are evaluated
+    ('try(var.m.o == "y" || var.m.missing, "d")', "d"),     # || needs its right side here
+    ('try(var.m.o == "x" || var.m.missing, "d")', UNKNOWN),  # decided on the left: whether the
+    ('try(true || var.m.missing, "d")', UNKNOWN),           # right side's error counts is not settled
+    ('try(var.m.o == "x" ? var.m.o : var.m.missing, "d")', "x"),  # only the chosen branch
+    ('var.m.missing', UNKNOWN),                             # outside try(): not judged
+])
+def test_try_and_can_follow_terraform(expr: str, want: object) -> None:
+    scope = _exact({"m": {"o": '"x"'}, "l": ['"a"'], "s": '"text"', "n": None, "u": UNKNOWN})
+    assert scope.expression(expr) == want if want is not UNKNOWN else scope.expression(expr) is UNKNOWN
+
+
+def test_try_is_unknown_where_a_type_may_reshape_values() -> None:
+    # Under a type with optional() attributes Terraform fills a missing one with null (so try()
+    # returns null, not the fallback); object() drops attributes it does not name; neither is
+    # modelled here, so a missing attribute decides nothing.
+    scope = _exact({"m": {"o": '"x"'}}, exact=False)
+    assert scope.expression('try(var.m.missing, "d")') is UNKNOWN
+    assert scope.expression('can(var.m.missing)') is UNKNOWN
+    assert scope.expression('try(var.m.o, "d")') == "x"
+    assert Scope("hcl", {"m": {}}).expression('try(var.m.missing, "d")') is UNKNOWN  # no load: never decided
