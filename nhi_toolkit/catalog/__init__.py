@@ -6,7 +6,8 @@ secret), its phase in revocation order, and its default maximum lifetime. Users 
 with ``[tool.nhi.identity_types.<type>]`` in config.
 
 The record types live in :mod:`.schema`, the built-in tables in :mod:`.core` (IAM users, roles, keys,
-service accounts, ...) and :mod:`.wiring` (grants, memberships, API keys, tokens, by provider); this
+service accounts, ...), :mod:`.wiring` (grants, memberships, API keys, tokens, by provider) and
+:mod:`.saas` (GitLab, Terraform Cloud/Enterprise, Datadog and Databricks tokens and principals); this
 module assembles them and looks types up.
 """
 
@@ -28,6 +29,7 @@ from nhi_toolkit.catalog.schema import (
     ParentLink,
     Prefix,
 )
+from nhi_toolkit.catalog.saas import SAAS_TYPES
 from nhi_toolkit.catalog.wiring import AWS_MORE, AZURE_MORE, GCP_MORE, GITHUB_MORE, K8S_MORE, VAULT_MORE
 
 __all__ = [
@@ -46,7 +48,9 @@ __all__ = [
     "secret_fields_for",
 ]
 
-BUILTIN_TYPES: tuple[IdentityType, ...] = CORE_TYPES + AWS_MORE + GCP_MORE + AZURE_MORE + GITHUB_MORE + K8S_MORE + VAULT_MORE
+BUILTIN_TYPES: tuple[IdentityType, ...] = (
+    CORE_TYPES + AWS_MORE + GCP_MORE + AZURE_MORE + GITHUB_MORE + K8S_MORE + VAULT_MORE + SAAS_TYPES
+)
 
 _TYPE_SECRETS: dict[str, frozenset[str]] = {
     t.type: (SECRET_FIELDS - frozenset(t.not_secret)) | frozenset(t.secret_fields)
