@@ -352,3 +352,26 @@ def test_no_secret_in_loaded_records(marked: bool, tmp_path: Path) -> None:
     records = [(r.address, dict(r.values), dict(r.metadata)) for d in docs for r in (*d.resources, *d.drift)]
     assert len(records) >= 30
     assert "SECRET-" not in repr(records)
+
+
+# -- retirement --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("provider", "principal"), [
+    ("gitlab", "gitlab_group_service_account.ci"),
+    ("datadog", "datadog_service_account.llm"),
+    ("databricks", "databricks_service_principal.etl"),
+])
+def test_retiring_an_account_takes_its_tokens_first(provider: str, principal: str) -> None:
+    from conftest import NOW
+
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.retire import Reason, expand
+
+    config = load_config(CONFIG)
+    report = check_paths([str(SAAS / provider / "terraform.tfstate")], config, NOW)
+    (group,) = expand(report.identities, {principal: (Reason("expired", "test"),)}, config)
+    children = {a for a, (_, parent, _) in EXPECTED[provider].items() if parent == principal}
+    assert children and group.addresses[-1] == principal
+    assert set(group.addresses[:-1]) == children
