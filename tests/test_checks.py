@@ -150,21 +150,21 @@ KEYS = Config().expiry_keys
     ({"expires_at": "2030-01-01T00:00:00Z", "expiry": "2030-01-01T01:00:00+01:00"},
      "expires_at", "2030-01-01T00:00:00Z", None),  # one instant written two ways
     ({"expires_at": "2030-01-01", "expiry": "2020-01-01"}, "expiry", "2020-01-02T00:00:00Z",
-     "says 2020-01-01, but expiry tag 'expires_at' says 2030-01-01: the expiry tags disagree, "
-     "and the earliest governs"),
+     ("says 2020-01-01, but expiry tag 'expires_at' says 2030-01-01: the expiry tags disagree, "
+     "and the earliest governs")),
     ({"expiry": "2020-01-01", "expires_at": "2030-01-01"}, "expiry", "2020-01-02T00:00:00Z",
-     "says 2020-01-01, but expiry tag 'expires_at' says 2030-01-01: the expiry tags disagree, "
-     "and the earliest governs"),
+     ("says 2020-01-01, but expiry tag 'expires_at' says 2030-01-01: the expiry tags disagree, "
+     "and the earliest governs")),
     ({"expires_at": "2030-01-01", "Expires": "2031-01-01", "nhi:expires": "2029-01-01"}, "nhi:expires",
      "2029-01-02T00:00:00Z",
-     "says 2029-01-01, but expiry tag 'expires_at' says 2030-01-01 and expiry tag 'Expires' says "
-     "2031-01-01: the expiry tags disagree, and the earliest governs"),
+     ("says 2029-01-01, but expiry tag 'expires_at' says 2030-01-01 and expiry tag 'Expires' says "
+     "2031-01-01: the expiry tags disagree, and the earliest governs")),
     ({"expires_at": "2030-01-01", "expiry": "soon-ish"}, "expires_at", "2030-01-02T00:00:00Z",
-     "says 2030-01-01, but expiry tag 'expiry' is not valid (not a YYYY-MM-DD date or an RFC 3339 "
-     "timestamp with an offset): the expiry tags disagree, and the earliest valid one governs"),
+     ("says 2030-01-01, but expiry tag 'expiry' is not valid (not a YYYY-MM-DD date or an RFC 3339 "
+     "timestamp with an offset): the expiry tags disagree, and the earliest valid one governs")),
     ({"expires_at": "garbage", "expiry": "2020-01-01"}, "expiry", "2020-01-02T00:00:00Z",
-     "says 2020-01-01, but expiry tag 'expires_at' is not valid (not a YYYY-MM-DD date or an RFC 3339 "
-     "timestamp with an offset): the expiry tags disagree, and the earliest valid one governs"),
+     ("says 2020-01-01, but expiry tag 'expires_at' is not valid (not a YYYY-MM-DD date or an RFC 3339 "
+     "timestamp with an offset): the expiry tags disagree, and the earliest valid one governs")),
     ({"expires_at": "garbage", "expiry": "rubbish"}, None, None, None),  # no valid one: the first decides
     ({"expires_at": None, "expiry": "2020-01-01"}, None, None, None),  # a null tag is no value
 ])

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from nhi_toolkit.catalog.core import CORE_TYPES
+from nhi_toolkit.catalog.saas import SAAS_TYPES
 from nhi_toolkit.catalog.schema import (
     CATEGORIES,
     PHASE_CREDENTIAL,
@@ -29,7 +30,6 @@ from nhi_toolkit.catalog.schema import (
     ParentLink,
     Prefix,
 )
-from nhi_toolkit.catalog.saas import SAAS_TYPES
 from nhi_toolkit.catalog.wiring import AWS_MORE, AZURE_MORE, GCP_MORE, GITHUB_MORE, K8S_MORE, VAULT_MORE
 
 __all__ = [

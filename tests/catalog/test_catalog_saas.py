@@ -211,8 +211,8 @@ def test_native_expiry_is_reported_with_its_attribute() -> None:
     assert release["native_expiry"]["attribute"] == "expires_at"
     assert release["native_expiry"]["instant"] == "2026-05-01T00:00:00Z"
     expired = [f["message"] for f in report["findings"] if f["rule"] == "expired"]
-    assert expired == ["gitlab_project_access_token.release expired at 2026-05-01T00:00:00Z "
-                       "(the credential's own expires_at)"]
+    assert expired == [("gitlab_project_access_token.release expired at 2026-05-01T00:00:00Z "
+                       "(the credential's own expires_at)")]
 
 
 def test_a_lifetime_from_creation_is_known_after_apply() -> None:
