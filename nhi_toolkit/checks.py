@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.expiry import is_expired
@@ -173,6 +174,8 @@ def choose_expiry(tags: Mapping[str, Any], keys: tuple[str, ...],
     present decides, as for a single tag. A value known only after apply takes no part: the known
     ones still bound the identity's life. Invalid values are never quoted (they may be anything).
     """
+    if len(_keyset(keys).intersection(tags)) < 2:  # most identities: one expiry tag, decided at C speed
+        return None
     present = [(k, tags[k]) for k in keys if k in tags and tags[k] is not None]
     if len(present) < 2:
         return None
@@ -199,6 +202,11 @@ def choose_expiry(tags: Mapping[str, Any], keys: tuple[str, ...],
     which = "earliest valid one" if invalid else "earliest"
     return ExpiryChoice(key, value, at, f"says {_shown(value)}, but {' and '.join(parts)}: the expiry "
                                         f"tags disagree, and the {which} governs")
+
+
+@lru_cache(maxsize=8)
+def _keyset(keys: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(keys)
 
 
 def _shown(value: Any) -> str:

@@ -382,6 +382,10 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
     identities: list[Identity] = []
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
     helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
+
+    def parse(value: Any) -> tuple[datetime | None, str | None]:
+        return _parsed(value, instants)
+
     for res, itype in members:
         tags: Any
         if res.metadata.get("deposed"):
@@ -411,7 +415,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             expires_at, error = _parsed(expires, instants)
         if expiry_key is not None and len(tag_map) > 1:
             # Two expiry tags: the earliest governs, and their disagreement is a finding.
-            choice = choose_expiry(tag_map, config.expiry_keys, lambda v: _parsed(v, instants))
+            choice = choose_expiry(tag_map, config.expiry_keys, parse)
             if choice is not None:
                 expiry_key, expires, expires_at, error = choice.key, choice.value, choice.instant, choice.error
         own_source = "inherited" if inherited_from is not None else "tag"
