@@ -4,7 +4,8 @@ live AWS check all call these, so a rule and its twin elsewhere cannot drift apa
 * **leaver match**: is an owner on the leavers list, and has that person left as of ``now``;
 * **revocation path**: which declared revocation paths Terraform (or rotation) carries out;
 * **expiring soon**: is a deadline within the warning window and not yet passed;
-* **lifetime excess**: is a span longer than a type's maximum lifetime.
+* **lifetime excess**: is a span longer than a type's maximum lifetime;
+* **expiry choice**: which of several expiry tags governs (the earliest), and how they disagree.
 
 Pure functions over plain values: no I/O, no printing. Spans are compared in seconds, never by
 building ``timedelta(days=limit)``, which overflows for a very large configured number of days.
@@ -13,10 +14,11 @@ building ``timedelta(days=limit)``, which overflows for a very large configured 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.expiry import is_expired
 
@@ -28,6 +30,8 @@ __all__ = [
     "ROTATION_PATHS",
     "TERRAFORM_PATHS",
     "Departure",
+    "ExpiryChoice",
+    "choose_expiry",
     "declared_revocation_path",
     "exceeds_lifetime",
     "expiring_soon",
@@ -143,3 +147,68 @@ def max_lifetime_days(config: Config, rtype: str) -> int | None:
 def exceeds_lifetime(span: timedelta, limit_days: int | None) -> bool:
     """True when ``span`` is longer than ``limit_days`` days (never with no limit)."""
     return limit_days is not None and span.total_seconds() > limit_days * _DAY
+
+
+# --- expiry choice --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpiryChoice:
+    """The expiry tag that governs when several are present, and why they are a finding."""
+
+    key: str
+    value: Any
+    instant: datetime
+    error: str | None
+    """How the tags disagree (worded to follow ``expiry tag '<key>'``); None when they agree."""
+
+
+def choose_expiry(tags: Mapping[str, Any], keys: tuple[str, ...],
+                  parse: Callable[[Any], tuple[datetime | None, str | None]]) -> ExpiryChoice | None:
+    """Which expiry tag governs when two or more of ``keys`` carry a value: the earliest valid
+    instant (fail-safe: an identity expired by one tag is expired, whatever another says). The
+    others disagreeing with it, or being invalid, is an ``error`` naming each tag; the same instant
+    written twice is not. ``parse`` gives a value's (instant, error).
+
+    None when fewer than two tags carry a known value, or none of them is valid: the first tag
+    present decides, as for a single tag. A value known only after apply takes no part: the known
+    ones still bound the identity's life. Invalid values are never quoted (they may be anything).
+    """
+    if len(_keyset(keys).intersection(tags)) < 2:  # most identities: one expiry tag, decided at C speed
+        return None
+    present = [(k, tags[k]) for k in keys if k in tags and tags[k] is not None]
+    if len(present) < 2:
+        return None
+    from nhi_toolkit.model import UNKNOWN
+
+    valid: list[tuple[datetime, int, str, Any]] = []
+    invalid: list[tuple[str, str]] = []
+    for n, (key, value) in enumerate(present):
+        if value is UNKNOWN:
+            continue
+        at, err = parse(value)
+        if at is not None:
+            valid.append((at, n, key, value))
+        else:
+            invalid.append((key, (err or "invalid").removeprefix("is ")))
+    if not valid or len(valid) + len(invalid) < 2:
+        return None
+    valid.sort(key=lambda v: (v[0], v[1]))
+    at, _, key, value = valid[0]
+    parts = [f"expiry tag '{k}' says {_shown(v)}" for a, _, k, v in valid[1:] if a != at]
+    parts += [f"expiry tag '{k}' is not valid ({err})" for k, err in invalid]
+    if not parts:
+        return ExpiryChoice(key, value, at, None)
+    which = "earliest valid one" if invalid else "earliest"
+    return ExpiryChoice(key, value, at, f"says {_shown(value)}, but {' and '.join(parts)}: the expiry "
+                                        f"tags disagree, and the {which} governs")
+
+
+@lru_cache(maxsize=8)
+def _keyset(keys: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(keys)
+
+
+def _shown(value: Any) -> str:
+    """A valid expiry value as written (a date or timestamp: nothing else parses)."""
+    return value.strip() if isinstance(value, str) else str(value)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
+from nhi_toolkit.checks import choose_expiry
 from nhi_toolkit.config import Config
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
@@ -340,6 +341,13 @@ def _instant(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) 
     return found
 
 
+def _parsed(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
+    """(instant, error) of an expiry tag's value, a blank one included."""
+    if isinstance(expires, str) and not expires.strip():
+        return None, "is blank"
+    return _instant(expires, seen)
+
+
 def build_inventory(doc: Document, config: Config) -> list[Identity]:
     """Every identity in one document, with owner and expiry resolved (own or inherited)."""
     catalog = config.catalog
@@ -374,6 +382,10 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
     identities: list[Identity] = []
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
     helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
+
+    def parse(value: Any) -> tuple[datetime | None, str | None]:
+        return _parsed(value, instants)
+
     for res, itype in members:
         tags: Any
         if res.metadata.get("deposed"):
@@ -400,10 +412,12 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             owner = str(owner)
         expires_at, error = None, None
         if expires is not None and expires is not UNKNOWN:
-            if isinstance(expires, str) and not expires.strip():
-                error = "is blank"
-            else:
-                expires_at, error = _instant(expires, instants)
+            expires_at, error = _parsed(expires, instants)
+        if expiry_key is not None and len(tag_map) > 1:
+            # Two expiry tags: the earliest governs, and their disagreement is a finding.
+            choice = choose_expiry(tag_map, config.expiry_keys, parse)
+            if choice is not None:
+                expiry_key, expires, expires_at, error = choice.key, choice.value, choice.instant, choice.error
         own_source = "inherited" if inherited_from is not None else "tag"
         identities.append(settle(
             Identity(

@@ -47,7 +47,8 @@ class NativeField:
 
     attr: str
     form: str
-    """``instant`` (RFC 3339) or ``duration`` (from creation: Go/Vault duration text or seconds)."""
+    """``instant`` (RFC 3339, or a date meaning 00:00 UTC), ``epoch_ms`` (milliseconds since 1970;
+    zero or less means none) or ``duration`` (from creation: Go/Vault duration text or seconds)."""
     computed: bool = False
     """The provider fills it in when unset: unknown in a plan or state is no evidence of an expiry."""
     only_if: tuple[str, Any, Any] | None = None
@@ -61,6 +62,8 @@ class NativeSpec:
     fields: tuple[NativeField, ...]
     created: tuple[str, ...] = ()
     """Attributes recording the creation time (the base of relative fields)."""
+    created_form: str = "instant"
+    """How the creation time is written: ``instant`` (RFC 3339) or ``epoch_ms``."""
     settable: tuple[str, ...] = ()
     """Instant attributes a construct or module may set so tag and credential agree."""
 
@@ -70,6 +73,9 @@ _AZ = NativeSpec(
     created=("start_date",),
     settable=("end_date",),
 )
+
+_GITLAB = NativeSpec(fields=(NativeField("expires_at", "instant", computed=True),))
+_TFE = NativeSpec(fields=(NativeField("expired_at", "instant", computed=True),))
 
 #: Resource type -> how its credential expires by itself. Types the catalog does not know yet are
 #: harmless here: only identities are looked up.
@@ -90,6 +96,28 @@ NATIVE_EXPIRY: dict[str, NativeSpec] = {
     ),
     # Vault provider 5.x: ttl in seconds; the state records no creation time.
     "vault_approle_auth_backend_role_secret_id": NativeSpec(fields=(NativeField("ttl", "duration"),)),
+    # GitLab: the token stops working at 00:00 UTC of its expires_at date (deploy tokens: an RFC 3339
+    # instant). Newer providers and GitLab 16+ fill it in when unset: unknown is no evidence.
+    **dict.fromkeys(
+        ("gitlab_personal_access_token", "gitlab_project_access_token", "gitlab_group_access_token",
+         "gitlab_group_service_account_access_token", "gitlab_deploy_token", "gitlab_project_deploy_token",
+         "gitlab_group_deploy_token"),
+        _GITLAB),
+    # Terraform Cloud/Enterprise: expired_at (RFC 3339); unset, the service picks one (2 years).
+    **dict.fromkeys(("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token"), _TFE),
+    # Databricks: expiry_time in epoch milliseconds (-1: none), lifetime_seconds from creation_time.
+    "databricks_token": NativeSpec(
+        fields=(NativeField("expiry_time", "epoch_ms", computed=True),
+                NativeField("lifetime_seconds", "duration")),
+        created=("creation_time",), created_form="epoch_ms",
+    ),
+    # The provider records no creation time for an on-behalf-of token: in state, the tags decide.
+    "databricks_obo_token": NativeSpec(fields=(NativeField("lifetime_seconds", "duration"),)),
+    # lifetime is "NNNNs" (default 730 days when unset); expire_time is what the service computed.
+    "databricks_service_principal_secret": NativeSpec(
+        fields=(NativeField("expire_time", "instant", computed=True), NativeField("lifetime", "duration")),
+        created=("create_time",),
+    ),
 }
 
 #: hashicorp/time resources whose values a credential's expiry may reference.
@@ -125,6 +153,16 @@ def _instant(value: Any) -> datetime | None:
     try:
         return parse_now(value) if isinstance(value, str) else None
     except InvalidExpiry:
+        return None
+
+
+def _epoch_ms(value: Any) -> datetime | None:
+    """Milliseconds since 1970 (Databricks); zero or less (``-1``: never) and the unreadable are None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
         return None
 
 
@@ -203,7 +241,9 @@ def _module_prefix(res: Resource) -> str:
 def _creation(res: Resource, spec: NativeSpec) -> datetime | Unknown | None:
     for attr in spec.created:
         value = res.values.get(attr)
-        if isinstance(value, str) and (at := _instant(value)) is not None:
+        at = _epoch_ms(value) if spec.created_form == "epoch_ms" else \
+            _instant(value) if isinstance(value, str) else None
+        if at is not None:
             return at
     if res.kind in (InputKind.HCL, InputKind.CDKTF) or res.action in ("create", "replace"):
         return UNKNOWN  # created at apply
@@ -249,8 +289,8 @@ def native_expiry(res: Resource, helpers: Mapping[str, Resource] | None = None
                 continue
             unknown = unknown or field.attr
             continue
-        if field.form == "instant":
-            at = _instant(raw)
+        if field.form in ("instant", "epoch_ms"):
+            at = _epoch_ms(raw) if field.form == "epoch_ms" else _instant(raw)
             if at is not None and at.year < _NEVER_YEAR:
                 found.append((at, field.attr))
             continue

@@ -356,6 +356,13 @@ TYPE_SECRETS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
                                           ("plaintext_value", "encrypted_value")),
     "github_dependabot_secret": ({"repository": "r", "secret_name": "S"}, ("plaintext_value",)),
     "github_codespaces_secret": ({"repository": "r", "secret_name": "S"}, ("encrypted_value",)),
+    "gitlab_personal_access_token": ({"user_id": 25, "name": "n", "scopes": ["api"]}, ("token",)),
+    "gitlab_runner": ({"description": "r"}, ("registration_token", "authentication_token")),
+    "tfe_team_token": ({"team_id": "team-1"}, ("token",)),
+    "datadog_api_key": ({"name": "k"}, ("key",)),
+    "datadog_service_account_application_key": ({"service_account_id": "sa", "name": "k"}, ("key",)),
+    "databricks_token": ({"comment": "c"}, ("token_value",)),
+    "databricks_service_principal_secret": ({"service_principal_id": "1"}, ("secret", "secret_hash")),
 }
 
 

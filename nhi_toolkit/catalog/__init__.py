@@ -6,7 +6,8 @@ secret), its phase in revocation order, and its default maximum lifetime. Users 
 with ``[tool.nhi.identity_types.<type>]`` in config.
 
 The record types live in :mod:`.schema`, the built-in tables in :mod:`.core` (IAM users, roles, keys,
-service accounts, ...) and :mod:`.wiring` (grants, memberships, API keys, tokens, by provider); this
+service accounts, ...), :mod:`.wiring` (grants, memberships, API keys, tokens, by provider) and
+:mod:`.saas` (GitLab, Terraform Cloud/Enterprise, Datadog and Databricks tokens and principals); this
 module assembles them and looks types up.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from nhi_toolkit.catalog.core import CORE_TYPES
+from nhi_toolkit.catalog.saas import SAAS_TYPES
 from nhi_toolkit.catalog.schema import (
     CATEGORIES,
     PHASE_CREDENTIAL,
@@ -46,7 +48,9 @@ __all__ = [
     "secret_fields_for",
 ]
 
-BUILTIN_TYPES: tuple[IdentityType, ...] = CORE_TYPES + AWS_MORE + GCP_MORE + AZURE_MORE + GITHUB_MORE + K8S_MORE + VAULT_MORE
+BUILTIN_TYPES: tuple[IdentityType, ...] = (
+    CORE_TYPES + AWS_MORE + GCP_MORE + AZURE_MORE + GITHUB_MORE + K8S_MORE + VAULT_MORE + SAAS_TYPES
+)
 
 _TYPE_SECRETS: dict[str, frozenset[str]] = {
     t.type: (SECRET_FIELDS - frozenset(t.not_secret)) | frozenset(t.secret_fields)

@@ -70,6 +70,10 @@ SECRET_FIELDS = frozenset(
         "data_json_wo",
         "binary_data",
         "data_wo",
+        # GitLab runner tokens, Databricks token values.
+        "registration_token",
+        "authentication_token",
+        "token_value",
     }
 )
 
