@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -327,6 +328,37 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
     return None, True
 
 
+def _deposed_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
+    """The parent of a deposed object: found as for the current object at its address (the same
+    configuration, so the same references; those of the current object when its own record none),
+    but never one its own values contradict: a deposed key whose ``user`` names another user than
+    the one found is not that user's (it belongs to the one it names, if that one is here)."""
+    if not res.references:
+        mine = [c for c in index.by_config.get(res.config_address, ()) if c.address == res.address]
+        if mine and mine[0].references:
+            res = replace(res, references=mine[0].references)
+    parent, expected = _find_parent(res, itype, index)
+    if parent is None:
+        return None, expected
+    for link in itype.parents:
+        if parent.type not in link.parent_types:
+            continue
+        wanted, unknown = link_values(res.values, link)
+        if not wanted or unknown:
+            continue  # it names nothing: the configuration's link stands
+        have: list[Any] = []
+        for attr in link.parent_attrs:
+            found, unknown = values_at(parent.values, tuple(attr.split(".")))
+            if unknown:
+                break
+            have += found
+        else:
+            named = {_short(v) for v in wanted} | set(wanted)
+            if not named & ({_short(v) for v in have} | set(have)):
+                return None, expected
+    return parent, expected
+
+
 def _instant(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
     """(instant, error) of an expiry value; a large input repeats few values, each parsed once."""
     key = (type(expires), expires)
@@ -349,7 +381,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         if res.type in catalog and res.mode == "managed" and _applies(res, catalog[res.type])
     ]
     # A deposed object shares its address with the current one: it neither lends its tags nor is
-    # anyone's parent, and it is judged on its own tags alone.
+    # anyone's parent, and it is judged on its own tags (or its own parent's, see _deposed_parent).
     current = [m for m in members if not m[0].metadata.get("deposed")] if any(
         r.metadata.get("deposed") for r, _ in members) else members
     index = _Index(current)
@@ -378,7 +410,10 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         tags: Any
         if res.metadata.get("deposed"):
             (tags, partial), inherited_from = read_tags(res.values, itype), None
-            parent, expected = None, False
+            parent, expected = _deposed_parent(res, itype, index)
+            if parent is not None and (tags is None or (isinstance(tags, dict) and not tags and not partial)):
+                tags, partial, _ = effective(parent.address)
+                inherited_from = parent.address
         else:
             tags, partial, inherited_from = effective(res.address)
             parent, expected = parents[res.address]
