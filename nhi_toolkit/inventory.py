@@ -359,6 +359,25 @@ def _deposed_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[
     return parent, expected
 
 
+def _tags_marked_sensitive(res: Resource, itype: IdentityType, owner_keys: tuple[str, ...]) -> bool:
+    """True when Terraform marks sensitive the value of an owner tag of ``res`` (or its tag map, or
+    an attribute holding it): the loader dropped it, so the owner is unreadable, not absent."""
+    paths = res.metadata.get("sensitive_paths")
+    if not paths or itype.tags_path is None:
+        return False
+    roots = [tuple(p.split(".")) for p in (itype.tags_path, *itype.extra_tags_paths)]
+    if itype.tags_path == "tags":
+        roots.append(("tags_all",))
+    keyed = itype.tags_format not in ("list", "kv-text")
+    for path in paths:
+        for root in roots:
+            if root[:len(path)] == path:
+                return True  # the tag map itself, or what holds it
+            if path[:len(root)] == root and (not keyed or path[len(root)] in owner_keys):
+                return True
+    return False
+
+
 def _instant(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
     """(instant, error) of an expiry value; a large input repeats few values, each parsed once."""
     key = (type(expires), expires)
@@ -402,6 +421,22 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 ptags, ppartial, _ = effective(parent.address, depth + 1)
                 return ptags, ppartial, parent.address
         return tags, partial, None
+
+    by_address = {res.address: (res, itype) for res, itype in current}
+
+    def unreadable_owner(res: Resource, itype: IdentityType, inherited_from: str | None) -> str | None:
+        """The address whose owner tag is marked sensitive, when that is why no owner was read."""
+        if _tags_marked_sensitive(res, itype, config.owner_keys):
+            return res.address
+        seen = {res.address}
+        while inherited_from is not None and inherited_from not in seen and inherited_from in by_address:
+            seen.add(inherited_from)
+            pres, ptype = by_address[inherited_from]
+            if _tags_marked_sensitive(pres, ptype, config.owner_keys):
+                return pres.address
+            parent = parents.get(inherited_from, (None, False))[0]
+            inherited_from = parent.address if parent is not None else None
+        return None
 
     identities: list[Identity] = []
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
@@ -456,6 +491,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 tags_unknown=partial or tags is UNKNOWN,
                 parent_missing=expected and parent is None,
                 platform_managed=itype.platform_managed,
+                owner_sensitive=unreadable_owner(res, itype, inherited_from) if owner is None else None,
                 # As settle() sets them, so that an identity it leaves as it is need not be copied.
                 owner_source=own_source if owner is not None else None,
                 expiry_source=own_source if expires is not None else None,

@@ -293,8 +293,9 @@ class Suppressor:
     def _own_of(self, ident: Identity) -> list[Suppression]:
         """The identity's own waivers (CDKTF metadata and inline comments), invalid ones recorded."""
         src = ident.source
-        if not ident.resource.metadata and (src.line is None or not src.file.endswith(".tf")):
-            return []  # no metadata and no .tf line to read comments at: nothing of its own
+        meta = ident.resource.metadata
+        if "nhi" not in meta and "source_lines" not in meta and (src.line is None or not src.file.endswith(".tf")):
+            return []  # no CDKTF waivers and no .tf line to read comments at: nothing of its own
         key = (ident.address, src.file, src.line)
         if key in self._own:
             return self._own[key]
