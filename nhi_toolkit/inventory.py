@@ -340,21 +340,12 @@ def _deposed_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[
     parent, expected = _find_parent(res, itype, index)
     if parent is None:
         return None, expected
-    for link in itype.parents:
-        if parent.type not in link.parent_types:
-            continue
+    for link in (link for link in itype.parents if parent.type in link.parent_types):
         wanted, unknown = link_values(res.values, link)
-        if not wanted or unknown:
-            continue  # it names nothing: the configuration's link stands
-        have: list[Any] = []
-        for attr in link.parent_attrs:
-            found, unknown = values_at(parent.values, tuple(attr.split(".")))
-            if unknown:
-                break
-            have += found
-        else:
-            named = {_short(v) for v in wanted} | set(wanted)
-            if not named & ({_short(v) for v in have} | set(have)):
+        have = [values_at(parent.values, tuple(attr.split("."))) for attr in link.parent_attrs]
+        if wanted and not unknown and not any(u for _, u in have):  # both known: they must agree
+            named = {w for v in wanted for w in (v, _short(v))}
+            if named.isdisjoint(w for found, _ in have for v in found for w in (v, _short(v))):
                 return None, expected
     return parent, expected
 
@@ -425,17 +416,18 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
     by_address = {res.address: (res, itype) for res, itype in current}
 
     def unreadable_owner(res: Resource, itype: IdentityType, inherited_from: str | None) -> str | None:
-        """The address whose owner tag is marked sensitive, when that is why no owner was read."""
-        if _tags_marked_sensitive(res, itype, config.owner_keys):
-            return res.address
-        seen = {res.address}
-        while inherited_from is not None and inherited_from not in seen and inherited_from in by_address:
-            seen.add(inherited_from)
-            pres, ptype = by_address[inherited_from]
-            if _tags_marked_sensitive(pres, ptype, config.owner_keys):
-                return pres.address
-            parent = parents.get(inherited_from, (None, False))[0]
-            inherited_from = parent.address if parent is not None else None
+        """The address whose owner tag is marked sensitive, when that is why no owner was read: the
+        identity itself, else the one whose tags it inherited (the chain effective() follows)."""
+        for _ in range(7):
+            if _tags_marked_sensitive(res, itype, config.owner_keys):
+                return res.address
+            if inherited_from is None or inherited_from not in by_address:
+                return None
+            res, itype = by_address[inherited_from]
+            tags, partial = own[res.address]
+            parent = parents[res.address][0]
+            untagged = tags is None or (isinstance(tags, dict) and not tags and not partial)
+            inherited_from = parent.address if untagged and parent is not None else None
         return None
 
     identities: list[Identity] = []
@@ -452,6 +444,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         else:
             tags, partial, inherited_from = effective(res.address)
             parent, expected = parents[res.address]
+        hidden = None
         if tags is UNKNOWN:
             tag_map: dict[str, Any] = {}
             owner_key, owner = None, UNKNOWN
@@ -460,7 +453,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             tag_map = tags if isinstance(tags, dict) else {}
             owner_key, owner = _lookup(tag_map, config.owner_keys)
             expiry_key, expires = _lookup(tag_map, config.expiry_keys)
-            if owner_key is None and partial:
+            hidden = unreadable_owner(res, itype, inherited_from) if owner_key is None else None
+            if owner_key is None and partial and hidden is None:  # a marked owner tag wins over defaults
                 owner = UNKNOWN
             if expiry_key is None and partial:
                 expires = UNKNOWN
@@ -491,7 +485,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 tags_unknown=partial or tags is UNKNOWN,
                 parent_missing=expected and parent is None,
                 platform_managed=itype.platform_managed,
-                owner_sensitive=unreadable_owner(res, itype, inherited_from) if owner is None else None,
+                owner_sensitive=hidden if owner is None else None,
                 # As settle() sets them, so that an identity it leaves as it is need not be copied.
                 owner_source=own_source if owner is not None else None,
                 expiry_source=own_source if expires is not None else None,

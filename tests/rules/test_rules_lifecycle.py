@@ -224,3 +224,23 @@ def test_an_absent_owner_tag_beside_a_sensitive_other_tag_still_says_it_is_absen
     (found,) = [f for f in report.findings if f.rule == "missing-owner"]
     assert "has no owner tag" in found.message and "sensitive" not in found.message
 
+
+
+def test_a_sensitive_owner_tag_beside_tags_all_unknown_until_apply_is_not_passed_as_unknown(tmp_path: Any) -> None:
+    # The resource's own owner tag wins over any default tag, so it is the owner: unreadable, not
+    # "known after apply" (an info finding would let the check pass).
+    import json
+
+    from nhi_toolkit.engine import check_paths
+
+    rc = {"address": "aws_iam_user.u", "mode": "managed", "type": "aws_iam_user", "name": "u",
+          "provider_name": "registry.terraform.io/hashicorp/aws",
+          "change": {"actions": ["create"], "before": None, "after": {"name": "u", "tags": _SENS_TAGS},
+                     "after_unknown": {"tags_all": True}, "before_sensitive": False,
+                     "after_sensitive": {"tags": {"owner": True}}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [rc]}),
+                    encoding="utf-8")
+    report = check_paths([str(path)], Config(), _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-owner"]
+    assert "marked sensitive" in found.message and report.failed()
