@@ -295,14 +295,17 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype:
 _SENSITIVE_DEPTH = 3
 
 
-def sensitive_metadata(sensitive: Any) -> dict[str, Any]:
-    """``{"sensitive_paths": ((step, ...), ...)}``: where Terraform marks a value sensitive (attribute
-    names and map keys, never a value), so that a missing owner can say its tag was unreadable rather
-    than absent; empty when nothing is marked. ``sensitive`` is shaped as ``after_sensitive``."""
+def sensitive_metadata(sensitive: Any, deposed: Any = None) -> dict[str, Any]:
+    """A plan or state record's metadata: ``deposed``, the deposed object's key when it is one (it
+    shares its address with the current object: told apart, each is judged on its own), and
+    ``sensitive_paths``, where Terraform marks a value sensitive (attribute names and map keys, never
+    a value), so that a missing owner can say its tag was unreadable rather than absent.
+    ``sensitive`` is shaped as ``after_sensitive``."""
+    meta: dict[str, Any] = {"deposed": str(deposed)} if deposed else {}
     if sensitive is True:
-        return {"sensitive_paths": ((),)}
+        meta["sensitive_paths"] = ((),)
     if not sensitive or not isinstance(sensitive, (dict, list)):
-        return {}
+        return meta
     found: list[tuple[str, ...]] = []
     stack: list[tuple[Any, tuple[str, ...]]] = [(sensitive, ())]
     while stack:
@@ -314,7 +317,9 @@ def sensitive_metadata(sensitive: Any) -> dict[str, Any]:
             stack.extend((v, (*path, str(k))) for k, v in items if v)
         elif len(path) == _SENSITIVE_DEPTH and node:
             found.append(path)  # marked somewhere below: the map at this depth is partly unreadable
-    return {"sensitive_paths": tuple(sorted(found))} if found else {}
+    if found:
+        meta["sensitive_paths"] = tuple(sorted(found))
+    return meta
 
 
 def as_list(value: Any) -> list[Any]:

@@ -228,8 +228,7 @@ def _record(
         action=action,
         # A deposed object (a create_before_destroy replacement that failed) shares its address with
         # the current object: told apart, each is judged on its own tags.
-        metadata={**({"deposed": str(rc["deposed"])} if rc.get("deposed") else {}),
-                  **sensitive_metadata(sensitive)},
+        metadata=sensitive_metadata(sensitive, rc.get("deposed")),
     )
     rec.__dict__["config_address"] = cfg  # worked out above: Resource.config_address's cache
     return rec

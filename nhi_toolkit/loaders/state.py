@@ -218,8 +218,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
                     provider=provider,
                     values=clean_values(decoded, mask, rtype=rtype),
                     references=refs,
-                    metadata={**({"deposed": str(inst["deposed"])} if inst.get("deposed") else {}),
-                              **sensitive_metadata(mask)},
+                    metadata=sensitive_metadata(mask, inst.get("deposed")),
                 )
             )
     tv = doc.get("terraform_version")
@@ -376,8 +375,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
                 provider=str(res["provider_name"]) if isinstance(res.get("provider_name"), str) else "",
                 values=clean_values(res.get("values"), res.get("sensitive_values"), rtype=rtype),
                 references=refs,
-                metadata={**({"deposed": str(res["deposed_key"])} if res.get("deposed_key") else {}),
-                          **sensitive_metadata(res.get("sensitive_values"))},
+                metadata=sensitive_metadata(res.get("sensitive_values"), res.get("deposed_key")),
             )
         )
     tv = doc.get("terraform_version")

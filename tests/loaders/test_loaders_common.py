@@ -43,3 +43,7 @@ def test_sensitive_metadata_names_marked_paths_never_values() -> None:
         "sensitive_paths": (("list", "1"), ("secret",), ("tags", "owner"))}
     # Below the third step only the map at that depth is named.
     assert sensitive_metadata({"a": {"b": {"c": {"d": True}}}}) == {"sensitive_paths": (("a", "b", "c"),)}
+    assert sensitive_metadata({"secret": True}, "00000001") == {"deposed": "00000001",
+                                                                  "sensitive_paths": (("secret",),)}
+    assert sensitive_metadata(None, "") == {} and sensitive_metadata(True, "k") == {"deposed": "k",
+                                                                                     "sensitive_paths": ((),)}
