@@ -5,7 +5,9 @@ A baseline is an earlier ``nhi check --format json`` report (``--write-baseline 
 FILE`` marks each finding that the baseline holds as suppressed with the reason
 ``in baseline FILE``: it stays visible in every format and does not count for the exit code. A
 finding matches by rule id, address and source file together, never by address alone, so a new
-finding on another file under the same address is reported. Findings of rules listed in
+finding on another file under the same address is reported; nor does the current object's finding
+match one about a deposed object at its address (another credential: the report's message names the
+deposed object, which is how the baseline tells them apart). Findings of rules listed in
 ``unwaivable`` are never hidden by a baseline. After ``baseline_until`` the baseline hides nothing
 and the check says so with a ``baseline-expired`` warning (NHI023).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -39,6 +42,10 @@ def _norm(file: str) -> str:
     return os.path.normpath(file.replace("\\", "/")) if file else ""
 
 
+#: How a finding about a deposed object ends (:meth:`nhi_toolkit.rules.base.Rule.finding`).
+_DEPOSED = re.compile(r" \(deposed object ([^()\s]+)\)$")
+
+
 def finding_key(rule_id: str, address: str, file: str) -> tuple[str, str, str]:
     """What a baseline matches a finding by: rule id, address and source file (normalised)."""
     return (rule_id, address, _norm(file))
@@ -52,6 +59,13 @@ class Baseline:
     keys: frozenset[tuple[str, str, str]]
     until: str | None = None
     until_at: datetime | None = None
+    deposed_keys: frozenset[tuple[str, str, str, str]] = frozenset()
+    """The findings about deposed objects: :func:`finding_key` and the deposed object's key."""
+
+    def holds(self, f: Finding) -> bool:
+        """Whether the baseline holds this finding (about the same object: current, or that deposed one)."""
+        key = finding_key(f.rule_id, f.address, f.source.file)
+        return (*key, f.deposed) in self.deposed_keys if f.deposed else key in self.keys
 
     def apply(self, findings: Iterable[Finding], config: Config, now: datetime) -> list[Finding]:
         """Mark the findings the baseline holds as suppressed; after its end date, warn instead."""
@@ -69,7 +83,7 @@ class Baseline:
             return out
         reason = BASELINE_PREFIX + self.path
         for n, f in enumerate(out):
-            if f.suppressed is not None or finding_key(f.rule_id, f.address, f.source.file) not in self.keys:
+            if f.suppressed is not None or not self.holds(f):
                 continue
             rule = rule_by_key(f.rule_id)
             if rule is None or is_unwaivable(rule, config):
@@ -91,6 +105,7 @@ def load_baseline(path: str) -> Baseline:
     if not isinstance(doc, dict) or not isinstance(doc.get("findings"), list):
         raise _bad(path, "no 'findings' list: give a report written by nhi check --format json")
     keys: set[tuple[str, str, str]] = set()
+    deposed: set[tuple[str, str, str, str]] = set()
     for n, item in enumerate(doc["findings"], 1):
         source = item.get("source") if isinstance(item, dict) else None
         if not (isinstance(item, dict) and isinstance(item.get("rule_id"), str)
@@ -102,7 +117,12 @@ def load_baseline(path: str) -> Baseline:
         # Findings waived by a suppression are not accepted here: they return when it lapses.
         if item.get("suppressed") and not (isinstance(reason, str) and reason.startswith(BASELINE_PREFIX)):
             continue
-        keys.add(finding_key(item["rule_id"], item["address"], source["file"]))
+        key = finding_key(item["rule_id"], item["address"], source["file"])
+        about = _DEPOSED.search(item["message"]) if isinstance(item.get("message"), str) else None
+        if about is not None:
+            deposed.add((*key, about.group(1)))
+        else:
+            keys.add(key)
     until = doc.get("baseline_until")
     until_at = None
     if until is not None:
@@ -110,7 +130,7 @@ def load_baseline(path: str) -> Baseline:
             until_at = expiry_instant(until)
         except InvalidExpiry:
             raise _bad(path, "'baseline_until' is not a date (YYYY-MM-DD)") from None
-    return Baseline(path, frozenset(keys), until, until_at)
+    return Baseline(path, frozenset(keys), until, until_at, frozenset(deposed))
 
 
 def baseline_document(report: Report, until: str | date) -> str:

@@ -182,7 +182,7 @@ def _identity_type(name: str, raw: Any, where: str) -> IdentityType:
 
 
 def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
-    """Validate ``suppress`` entries: rule, address, file, reason (10+ characters), until.
+    """Validate ``suppress`` entries: rule, address, deposed, file, reason (10+ characters), until.
 
     The fields are checked by :func:`nhi_toolkit.suppress.make_suppression`, as inline and CDKTF
     waivers are; whether the rule exists and may be waived is reported by the check (NHI008, NHI022).
@@ -197,7 +197,7 @@ def parse_suppressions(raw: Any, where: str) -> tuple[Suppression, ...]:
         try:
             out.append(make_suppression(item.get("rule"), item.get("reason"), item.get("until"),
                                         address=item.get("address", "*"), file=item.get("file"),
-                                        origin=origin))
+                                        origin=origin, deposed=item.get("deposed")))
         except InvalidSuppression as exc:
             raise ConfigError(where, f"suppress entry {i} {exc}") from None
     return tuple(out)

@@ -188,6 +188,7 @@ def _merge(members: Sequence[tuple[int, Identity]]) -> Identity:
         win,
         resource=resource,
         owner=owner_src.owner, owner_key=owner_src.owner_key, owner_source=owner_src.owner_source,
+        owner_sensitive=owner_src.owner_sensitive,
         expires=exp_src.expires, expires_at=exp_src.expires_at, expiry_key=exp_src.expiry_key,
         expiry_error=exp_src.expiry_error, expiry_source=exp_src.expiry_source,
         # The expiry's provenance travels with it: what the credential itself says, and the tag or

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -328,6 +329,47 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
     return None, True
 
 
+def _deposed_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Resource | None, bool]:
+    """The parent of a deposed object: found as for the current object at its address (the same
+    configuration, so the same references; those of the current object when its own record none),
+    but never one its own values contradict: a deposed key whose ``user`` names another user than
+    the one found is not that user's (it belongs to the one it names, if that one is here)."""
+    if not res.references:
+        mine = [c for c in index.by_config.get(res.config_address, ()) if c.address == res.address]
+        if mine and mine[0].references:
+            res = replace(res, references=mine[0].references)
+    parent, expected = _find_parent(res, itype, index)
+    if parent is None:
+        return None, expected
+    for link in (link for link in itype.parents if parent.type in link.parent_types):
+        wanted, unknown = link_values(res.values, link)
+        have = [values_at(parent.values, tuple(attr.split("."))) for attr in link.parent_attrs]
+        if wanted and not unknown and not any(u for _, u in have):  # both known: they must agree
+            named = {w for v in wanted for w in (v, _short(v))}
+            if named.isdisjoint(w for found, _ in have for v in found for w in (v, _short(v))):
+                return None, expected
+    return parent, expected
+
+
+def _tags_marked_sensitive(res: Resource, itype: IdentityType, owner_keys: tuple[str, ...]) -> bool:
+    """True when Terraform marks sensitive the value of an owner tag of ``res`` (or its tag map, or
+    an attribute holding it): the loader dropped it, so the owner is unreadable, not absent."""
+    paths = res.metadata.get("sensitive_paths")
+    if not paths or itype.tags_path is None:
+        return False
+    roots = [tuple(p.split(".")) for p in (itype.tags_path, *itype.extra_tags_paths)]
+    if itype.tags_path == "tags":
+        roots.append(("tags_all",))
+    keyed = itype.tags_format not in ("list", "kv-text")
+    for path in paths:
+        for root in roots:
+            if root[:len(path)] == path:
+                return True  # the tag map itself, or what holds it
+            if path[:len(root)] == root and (not keyed or path[len(root)] in owner_keys):
+                return True
+    return False
+
+
 def _instant(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
     """(instant, error) of an expiry value; a large input repeats few values, each parsed once."""
     key = (type(expires), expires)
@@ -357,7 +399,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         if res.type in catalog and res.mode == "managed" and _applies(res, catalog[res.type])
     ]
     # A deposed object shares its address with the current one: it neither lends its tags nor is
-    # anyone's parent, and it is judged on its own tags alone.
+    # anyone's parent, and it is judged on its own tags (or its own parent's, see _deposed_parent).
     current = [m for m in members if not m[0].metadata.get("deposed")] if any(
         r.metadata.get("deposed") for r, _ in members) else members
     index = _Index(current)
@@ -379,6 +421,23 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 return ptags, ppartial, parent.address
         return tags, partial, None
 
+    by_address = {res.address: (res, itype) for res, itype in current}
+
+    def unreadable_owner(res: Resource, itype: IdentityType, inherited_from: str | None) -> str | None:
+        """The address whose owner tag is marked sensitive, when that is why no owner was read: the
+        identity itself, else the one whose tags it inherited (the chain effective() follows)."""
+        for _ in range(7):
+            if _tags_marked_sensitive(res, itype, config.owner_keys):
+                return res.address
+            if inherited_from is None or inherited_from not in by_address:
+                return None
+            res, itype = by_address[inherited_from]
+            tags, partial = own[res.address]
+            parent = parents[res.address][0]
+            untagged = tags is None or (isinstance(tags, dict) and not tags and not partial)
+            inherited_from = parent.address if untagged and parent is not None else None
+        return None
+
     identities: list[Identity] = []
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
     helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
@@ -390,10 +449,14 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         tags: Any
         if res.metadata.get("deposed"):
             (tags, partial), inherited_from = read_tags(res.values, itype), None
-            parent, expected = None, False
+            parent, expected = _deposed_parent(res, itype, index)
+            if parent is not None and (tags is None or (isinstance(tags, dict) and not tags and not partial)):
+                tags, partial, _ = effective(parent.address)
+                inherited_from = parent.address
         else:
             tags, partial, inherited_from = effective(res.address)
             parent, expected = parents[res.address]
+        hidden = None
         if tags is UNKNOWN:
             tag_map: dict[str, Any] = {}
             owner_key, owner = None, UNKNOWN
@@ -402,7 +465,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             tag_map = tags if isinstance(tags, dict) else {}
             owner_key, owner = _lookup(tag_map, config.owner_keys)
             expiry_key, expires = _lookup(tag_map, config.expiry_keys)
-            if owner_key is None and partial:
+            hidden = unreadable_owner(res, itype, inherited_from) if owner_key is None else None
+            if owner_key is None and partial and hidden is None:  # a marked owner tag wins over defaults
                 owner = UNKNOWN
             if expiry_key is None and partial:
                 expires = UNKNOWN
@@ -435,6 +499,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 tags_unknown=partial or tags is UNKNOWN,
                 parent_missing=expected and parent is None,
                 platform_managed=itype.platform_managed,
+                owner_sensitive=hidden if owner is None else None,
                 # As settle() sets them, so that an identity it leaves as it is need not be copied.
                 owner_source=own_source if owner is not None else None,
                 expiry_source=own_source if expires is not None else None,

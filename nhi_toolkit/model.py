@@ -273,6 +273,9 @@ class Identity:
     """The ``[[tool.nhi.declarations]]`` entry that gave this identity an owner or expiry, if any."""
     platform_managed: bool = False
     """The platform owns its lifecycle (an AWS service-linked role): no owner or expiry is required."""
+    owner_sensitive: str | None = None
+    """When no owner could be read because Terraform marks the owner tag's value (or the whole tag
+    map) sensitive: the address carrying that tag (this identity, or the parent it inherits from)."""
 
     @property
     def deadline(self) -> datetime | None:

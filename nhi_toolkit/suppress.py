@@ -9,6 +9,12 @@ applied here:
   ``# nhi:ignore[NHI002,expired] until=2027-01-31 reason="..."`` (``//`` comments too);
 - ``//.nhi.suppress`` in synthesized CDKTF JSON (``nhi_toolkit.cdktf.suppress``).
 
+A waiver covers the current object at its address only. A deposed object (left at the same address
+by a ``create_before_destroy`` replacement that failed) is another credential, reviewed on its own:
+only a waiver naming its deposed key (``deposed = "KEY"`` in the config, ``deposed=KEY`` in the
+comment, ``"deposed"`` in the metadata entry; a glob such as ``*`` for any) covers it, and such a
+waiver covers no current object.
+
 A waived finding stays in the report, marked with the reason. Problems with the suppressions
 themselves are findings too, about the address they aim at and located where the suppression is
 written: ``invalid-suppression`` (NHI008), ``suppression-expired`` (NHI020: the waiver lapsed and the
@@ -52,7 +58,7 @@ MIN_REASON = 10
 #: Rules no suppression or baseline can waive unless ``unwaivable`` in ``[tool.nhi]`` says otherwise.
 DEFAULT_UNWAIVABLE = ("expired", "owner-offboarded")
 #: The keys of one ``[[tool.nhi.suppress]]`` entry.
-ENTRY_KEYS = ("rule", "address", "file", "reason", "until")
+ENTRY_KEYS = ("rule", "address", "deposed", "file", "reason", "until")
 
 _INVALID_ID = "NHI008"
 _EXPIRED_ID = "NHI020"
@@ -77,7 +83,9 @@ class Suppression:
 
     ``file``, when set, limits it to identities read from that file (exact, glob or trailing path).
     ``origin`` is where the waiver is written (config file, ``.tf`` line, CDKTF JSON); ``kind`` is
-    ``config``, ``inline`` or ``metadata``.
+    ``config``, ``inline`` or ``metadata``. ``deposed``, when set, is the key (or a glob) of the
+    deposed objects it covers, and then it covers only those; when None it covers current objects
+    only.
     """
 
     rule: str
@@ -88,14 +96,26 @@ class Suppression:
     file: str | None = None
     origin: Location | None = None
     kind: str = "config"
+    deposed: str | None = None
 
-    def matches(self, rule_id: str, rule_name: str, address: str, file: str | None = None) -> bool:
-        """True when this waiver covers the rule (by id or name) on this address (and file)."""
+    def matches(self, rule_id: str, rule_name: str, address: str, file: str | None = None,
+                deposed: str | None = None) -> bool:
+        """True when this waiver covers the rule (by id or name) on this address (and file), on the
+        current object or, when ``deposed`` is given, on that deposed object."""
         if self.rule not in ("*", rule_id, rule_name):
             return False
         if not (self.address == address or fnmatchcase(address, self.address)):
             return False
+        if (self.deposed is None) != (deposed is None):
+            return False  # a waiver reviewed for the current object is no waiver of a deposed one
+        if deposed is not None and not (self.deposed == deposed or fnmatchcase(deposed, self.deposed or "")):
+            return False
         return self.file is None or file is None or file_matches(self.file, file)
+
+    @property
+    def target(self) -> str:
+        """What it waives on, for messages: the address (glob), with the deposed object it names."""
+        return self.address + (f" (deposed object {self.deposed})" if self.deposed is not None else "")
 
     @property
     def where(self) -> str:
@@ -104,7 +124,7 @@ class Suppression:
 
 
 def make_suppression(rule: Any, reason: Any, until: Any, *, address: Any = "*", file: Any = None,
-                     origin: Location | None = None, kind: str = "config") -> Suppression:
+                     origin: Location | None = None, kind: str = "config", deposed: Any = None) -> Suppression:
     """Validate one waiver's fields; :class:`InvalidSuppression` says what is wrong."""
     if not isinstance(rule, str) or not rule.strip():
         raise InvalidSuppression("needs a 'rule' (a rule id or name, or *)")
@@ -112,6 +132,8 @@ def make_suppression(rule: Any, reason: Any, until: Any, *, address: Any = "*", 
         raise InvalidSuppression("'address' must be a string (an address or a glob)")
     if file is not None and (not isinstance(file, str) or not file.strip()):
         raise InvalidSuppression("'file' must be a path or glob")
+    if deposed is not None and (not isinstance(deposed, str) or not deposed.strip()):
+        raise InvalidSuppression("'deposed' must be a deposed object's key (or a glob)")
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON:
         raise InvalidSuppression(f"needs a reason of at least {MIN_REASON} characters ('reason')")
     if isinstance(until, (date, datetime)):
@@ -121,7 +143,8 @@ def make_suppression(rule: Any, reason: Any, until: Any, *, address: Any = "*", 
     except InvalidExpiry:
         raise InvalidSuppression("needs an end date ('until', YYYY-MM-DD)") from None
     return Suppression(rule.strip(), address.strip(), reason.strip(), str(until).strip(), until_at,
-                       file.strip() if file else None, origin, kind)
+                       file.strip() if file else None, origin, kind,
+                       deposed.strip() if deposed is not None else None)
 
 
 def is_unwaivable(rule: Rule, config: Config) -> bool:
@@ -147,6 +170,7 @@ _MARK = re.compile(r"(?:#|//)\s*nhi:ignore\b(.*)$")
 _HEAD = re.compile(r"\[([^\]]*)\](.*)$")
 _PAIR = re.compile(r'\s*([A-Za-z_]+)\s*=\s*("(?:[^"\\]|\\.)*"|\S+)')
 _COMMENT_LINE = re.compile(r"^\s*(?:#|//)")
+_INLINE_FIELDS = ("until", "reason", "deposed")
 
 
 def _parse_inline(text: str) -> tuple[list[str], dict[str, str]]:
@@ -165,8 +189,8 @@ def _parse_inline(text: str) -> tuple[list[str], dict[str, str]]:
         if m is None:
             raise InvalidSuppression("after the brackets, only until=YYYY-MM-DD and reason=\"...\" are read")
         key, value = m.group(1), m.group(2)
-        if key not in ("until", "reason"):
-            raise InvalidSuppression(f"unknown field '{key}' (until, reason)")
+        if key not in _INLINE_FIELDS:
+            raise InvalidSuppression(f"unknown field '{key}' (until, reason, deposed)")
         if value.startswith('"'):
             value = re.sub(r"\\(.)", r"\1", value[1:-1])
         fields[key] = value
@@ -198,7 +222,8 @@ def inline_suppressions(lines: Sequence[str], line: int, address: str, file: str
             rules, fields = _parse_inline(mark.group(1))
             for rule in rules:
                 found.append(make_suppression(rule, fields.get("reason"), fields.get("until"),
-                                              address=address, origin=where, kind="inline"))
+                                              address=address, origin=where, kind="inline",
+                                              deposed=fields.get("deposed")))
         except InvalidSuppression as exc:
             problems.append((where, str(exc)))
     return found, problems
@@ -253,7 +278,7 @@ class Suppressor:
             candidates = configured + (mine or [])
             waiver = None
             for s in candidates:
-                if not s.matches(f.rule_id, f.rule, f.address, f.source.file):
+                if not s.matches(f.rule_id, f.rule, f.address, f.source.file, f.deposed):
                     continue
                 if rule is None or is_unwaivable(rule, self.config):
                     continue
@@ -268,8 +293,9 @@ class Suppressor:
     def _own_of(self, ident: Identity) -> list[Suppression]:
         """The identity's own waivers (CDKTF metadata and inline comments), invalid ones recorded."""
         src = ident.source
-        if not ident.resource.metadata and (src.line is None or not src.file.endswith(".tf")):
-            return []  # no metadata and no .tf line to read comments at: nothing of its own
+        meta = ident.resource.metadata
+        if "nhi" not in meta and "source_lines" not in meta and (src.line is None or not src.file.endswith(".tf")):
+            return []  # no CDKTF waivers and no .tf line to read comments at: nothing of its own
         key = (ident.address, src.file, src.line)
         if key in self._own:
             return self._own[key]
@@ -285,7 +311,8 @@ class Suppressor:
                     if not isinstance(item, Mapping):
                         raise InvalidSuppression("must be an object with rule, reason and until")
                     own.append(make_suppression(item.get("rule"), item.get("reason"), item.get("until"),
-                                                address=ident.address, origin=where, kind="metadata"))
+                                                address=ident.address, origin=where, kind="metadata",
+                                                deposed=item.get("deposed")))
                 except InvalidSuppression as exc:
                     self._problems[(ident.address, where, f"{label}: {exc}")] = None
         lines = ident.resource.metadata.get("source_lines")  # .tf text read from standard input
@@ -325,7 +352,7 @@ class Suppressor:
         for s in self._seen:
             target = rule_by_key(s.rule)
             src = s.origin or Location(self.config.source or "config")
-            on = f"{s.rule} on {s.address}" + (f" in {s.file}" if s.file else "")
+            on = f"{s.rule} on {s.target}" + (f" in {s.file}" if s.file else "")
             if s.rule != "*" and target is None:
                 out.append(meta[_INVALID_ID].finding(
                     None, f"invalid suppression of {on} ({s.where}, ignored): no rule '{s.rule}' "

@@ -166,3 +166,31 @@ def test_baselined_and_waived_findings_stay_visible_in_every_format(tmp_path: Pa
     assert not report.failed() and report.active == ()
     text = render(fmt, report, RenderOptions(root=str(tmp_path)))
     assert "in baseline base.json" in text and "vendor key, ticket SEC-12" in text
+
+
+def test_a_baselined_current_object_does_not_hide_a_deposed_one_at_its_address(tmp_path: Path) -> None:
+    # A deposed object is another credential: the current object's accepted finding is not its.
+    def state(deposed: bool) -> str:
+        inst = {"schema_version": 0, "attributes": {"name": "u", "tags": {"expires_at": "2027-09-30"}}}
+        insts = [inst, {**inst, "deposed": "00000001"}] if deposed else [inst]
+        return json.dumps({"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "l", "outputs": {},
+                           "resources": [{"mode": "managed", "type": "aws_iam_user", "name": "u",
+                                          "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                                          "instances": insts}]})
+
+    (tmp_path / "terraform.tfstate").write_text(state(False), encoding="utf-8")
+    wrote = _nhi("check", "terraform.tfstate", "--now", NOW, "--write-baseline", "base.json",
+                 "--baseline-until", "2027-03-01", "-q", cwd=tmp_path)
+    assert wrote.returncode == 1, wrote.stderr
+    (tmp_path / "terraform.tfstate").write_text(state(True), encoding="utf-8")
+    proc = _nhi("check", "terraform.tfstate", "--now", NOW, "--format", "json", "--baseline", "base.json",
+                cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    verdicts = {f["message"].endswith("(deposed object 00000001)"): f["suppressed"]
+                for f in _json(proc)["findings"]}  # type: ignore[union-attr]
+    assert verdicts == {False: True, True: False}
+    # A baseline holding the deposed object's finding accepts it.
+    assert _nhi("check", "terraform.tfstate", "--now", NOW, "--write-baseline", "both.json",
+                "--baseline-until", "2027-03-01", "-q", cwd=tmp_path).returncode == 1
+    assert _nhi("check", "terraform.tfstate", "--now", NOW, "--baseline", "both.json", "-q",
+                cwd=tmp_path).returncode == 0

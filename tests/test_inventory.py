@@ -478,3 +478,107 @@ def test_the_user_a_key_names_wins_over_another_it_only_depends_on(tmp_path: Pat
         'resource "aws_iam_access_key" "k" {\n  user       = "old"\n  depends_on = [aws_iam_user.live]\n}\n',
         encoding="utf-8")
     _assert_key_of_old([tmp_path / "main.tf"], "aws_iam_access_key.k", "aws_iam_user.old", Config())
+
+
+# -- deposed objects link to their parent as the current object at their address does ------------------
+
+_BOT = {"owner": OWNER, "expires_at": "2027-03-01"}
+
+
+def _deposed_key_inputs(tmp_path: Path, kind: str, key_user: str | None = "bot", deps: bool = True) -> Path:
+    """aws_iam_user.u (owned) and aws_iam_access_key.k with a current and a deposed object, as
+    ``kind`` (plan, state, show) writes them; the deposed key's ``user`` is ``key_user`` (None: not
+    recorded) and ``deps`` says whether its dependencies are (the current key's always are)."""
+    user = {"name": "bot", "tags": _BOT, "tags_all": _BOT}
+    current: dict[str, Any] = {"user": "bot", "id": "AKIA1"}
+    deposed: dict[str, Any] = {"id": "AKIA0"} if key_user is None else {"user": key_user, "id": "AKIA0"}
+    if kind == "plan":
+        config = {"root_module": {"resources": [
+            {"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+             "expressions": {"user": {"references": ["aws_iam_user.u.name", "aws_iam_user.u"]}}}]}}
+        gone = {**change("aws_iam_access_key.k", None, actions=("delete",), before=deposed,
+                         before_sensitive={}, after_sensitive=False), "deposed": "00000001"}
+        doc: dict[str, Any] = plan_doc(change("aws_iam_user.u", user, actions=("no-op",), before=user),
+                                       change("aws_iam_access_key.k", current, actions=("no-op",), before=current),
+                                       gone, configuration=config)
+        return write_json(tmp_path / "plan.json", doc)
+    dep = ["aws_iam_user.u"] if deps else []
+    if kind == "state":
+        doc = state_doc(state_resource("aws_iam_user", "u", user),
+                        state_resource("aws_iam_access_key", "k",
+                                       {"attributes": current, "dependencies": ["aws_iam_user.u"]},
+                                       {"attributes": deposed, "dependencies": dep, "deposed": "00000001"}))
+        return write_json(tmp_path / "terraform.tfstate", doc)
+
+    def res(address: str, values: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        rtype, name = address.split(".")
+        return {"address": address, "mode": "managed", "type": rtype, "name": name,
+                "provider_name": "registry.terraform.io/hashicorp/aws", "values": values,
+                "sensitive_values": {}, **extra}
+
+    on = {"depends_on": dep} if deps else {}
+    doc = {"format_version": "1.0", "values": {"root_module": {"resources": [
+        res("aws_iam_user.u", user, {}), res("aws_iam_access_key.k", current, {"depends_on": ["aws_iam_user.u"]}),
+        res("aws_iam_access_key.k", deposed, {**on, "deposed_key": "00000001"})]}}}
+    return write_json(tmp_path / "show.json", doc)
+
+
+def _key_rows(path: Path, now: Any = NOW) -> dict[str, tuple[Identity, set[str]]]:
+    report = check_paths([str(path)], Config(), now)
+    rows = {i.resource.metadata.get("deposed", ""): i for i in report.identities if i.type == "aws_iam_access_key"}
+    return {k: (i, {f.rule for f in report.findings_of(i)}) for k, i in rows.items()}
+
+
+@pytest.mark.parametrize("kind", ["plan", "state", "show"])
+def test_a_deposed_key_inherits_from_the_user_its_current_object_inherits_from(tmp_path: Path, kind: str) -> None:
+    rows = _key_rows(_deposed_key_inputs(tmp_path, kind))
+    for key in ("", "00000001"):
+        ident, rules = rows[key]
+        assert (ident.owner, ident.expires, ident.inherited, ident.parent) == (
+            OWNER, "2027-03-01", True, "aws_iam_user.u"), key
+        assert not rules & {"missing-owner", "missing-expiry"}, (key, rules)
+
+
+@pytest.mark.parametrize("kind", ["state", "show"])
+def test_a_deposed_key_without_recorded_dependencies_takes_its_current_object_s(tmp_path: Path, kind: str) -> None:
+    ident, _ = _key_rows(_deposed_key_inputs(tmp_path, kind, key_user=None, deps=False))["00000001"]
+    assert (ident.owner, ident.parent) == (OWNER, "aws_iam_user.u")
+
+
+@pytest.mark.parametrize("kind", ["plan", "state", "show"])
+def test_a_deposed_key_naming_another_user_does_not_inherit_from_the_current_one_s(tmp_path: Path, kind: str) -> None:
+    rows = _key_rows(_deposed_key_inputs(tmp_path, kind, key_user="bot-old"))
+    ident, rules = rows["00000001"]
+    assert (ident.owner, ident.expires, ident.inherited, ident.parent) == (None, None, False, None)
+    if kind != "plan":  # the plan deletes it: a revocation, not a finding
+        assert {"missing-owner", "missing-expiry"} <= rules
+    assert rows[""][0].owner == OWNER
+
+
+@pytest.mark.parametrize("kind", ["plan", "state", "show"])
+def test_a_deposed_key_is_judged_on_its_parent_s_expiry(tmp_path: Path, kind: str) -> None:
+    from datetime import datetime
+
+    rows = _key_rows(_deposed_key_inputs(tmp_path, kind), now=datetime.fromisoformat("2027-04-01T00:00:00+00:00"))
+    ident, rules = rows["00000001"]
+    assert ident.expires == "2027-03-01"
+    if kind != "plan":
+        assert "expired" in rules
+
+
+def test_a_deposed_object_keeps_its_own_tags_over_its_parent_s(tmp_path: Path) -> None:
+    # A taggable child (an instance profile of a role): the deposed one is judged on its own tags.
+    role = {"name": "r", "arn": "arn:aws:iam::1:role/r", "tags": _BOT}
+    doc = state_doc(state_resource("aws_iam_role", "r", role),
+                    state_resource("aws_iam_instance_profile", "p",
+                                   {"attributes": {"name": "p", "role": "r", "tags": {}},
+                                    "dependencies": ["aws_iam_role.r"]},
+                                   {"attributes": {"name": "p", "role": "r", "tags": {"owner": "mallory"}},
+                                    "dependencies": ["aws_iam_role.r"], "deposed": "00000001"}))
+    report = check_paths([str(write_json(tmp_path / "terraform.tfstate", doc))], Config(), NOW)
+    rows = {i.resource.metadata.get("deposed", ""): i for i in report.identities
+            if i.type == "aws_iam_instance_profile"}
+    assert (rows[""].owner, rows[""].inherited) == (OWNER, True)
+    dep = rows["00000001"]
+    assert (dep.owner, dep.expires, dep.inherited) == ("mallory", None, False)
+    assert "missing-expiry" in {f.rule for f in report.findings_of(dep)}

@@ -322,3 +322,122 @@ def test_inline_waiver_applies_when_the_identity_is_joined_with_state(tmp_path: 
     report = check_paths([str(tmp_path / "terraform.tfstate"), str(tmp_path / "hcl")], config_from_mapping({}), NOW)
     assert len(report.identities) == 1
     assert _verdict(report) == {"missing-owner": "suppressed"}
+
+
+# -- deposed objects: a waiver by address covers the current object only -----------------------------
+
+_EXPIRING = {"expires_at": "2027-01-31"}
+
+
+def _deposed_state(tmp_path: Path, deposed_tags: dict[str, str] | None = None) -> Path:
+    """A raw state where aws_iam_user.u has a current object and a deposed one, neither owned."""
+    def inst(tags: dict[str, str], deposed: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema_version": 0, "attributes": {"name": "u", "tags": tags}}
+        return {**out, "deposed": deposed} if deposed else out
+
+    state = {"version": 4, "terraform_version": "1.11.0", "serial": 1, "lineage": "l", "outputs": {},
+             "resources": [{"mode": "managed", "type": "aws_iam_user", "name": "u",
+                            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                            "instances": [inst(_EXPIRING),
+                                          inst(deposed_tags or _EXPIRING, "00000001")]}]}
+    path = tmp_path / "terraform.tfstate"
+    path.write_text(json.dumps(state), encoding="utf-8")
+    return path
+
+
+def _owner_verdicts(report: Report) -> dict[str, str]:
+    """'' (the current object) or the deposed key -> missing-owner 'active' / 'suppressed'."""
+    return {f.deposed or "": "suppressed" if f.suppressed else "active"
+            for f in report.findings if f.rule == "missing-owner"}
+
+
+def _rules_active(report: Report) -> set[str]:
+    return {f.rule for f in report.findings if not f.suppressed}
+
+
+@pytest.mark.parametrize(("entry", "expected", "stale"), [
+    ({"address": "aws_iam_user.u"}, {"": "suppressed", "00000001": "active"}, False),
+    ({"address": "aws_iam_user.*"}, {"": "suppressed", "00000001": "active"}, False),
+    ({"address": "*"}, {"": "suppressed", "00000001": "active"}, False),
+    ({"address": "aws_iam_user.u", "deposed": "00000001"}, {"": "active", "00000001": "suppressed"}, False),
+    ({"address": "aws_iam_user.*", "deposed": "*"}, {"": "active", "00000001": "suppressed"}, False),
+    ({"address": "aws_iam_user.u", "deposed": "00000002"}, {"": "active", "00000001": "active"}, True),
+])
+def test_config_waiver_covers_a_deposed_object_only_when_it_names_it(
+        tmp_path: Path, entry: dict[str, str], expected: dict[str, str], stale: bool) -> None:
+    cfg = config_from_mapping({"suppress": [{"rule": "NHI001", "reason": REASON, "until": "2027-01-31",
+                                             **entry}]}, str(tmp_path / "nhi.toml"))
+    report = check_paths([str(_deposed_state(tmp_path))], cfg, NOW)
+    assert _owner_verdicts(report) == expected
+    assert ("suppression-stale" in _rules_active(report)) is stale
+
+
+def test_waiver_by_address_whose_only_match_is_a_deposed_object_is_stale(tmp_path: Path) -> None:
+    # The current object is owned: the waiver was written for it and now matches nothing.
+    cfg = config_from_mapping({"suppress": [{"rule": "NHI001", "address": "aws_iam_user.u", "reason": REASON,
+                                             "until": "2027-01-31"}]}, str(tmp_path / "nhi.toml"))
+    state = _deposed_state(tmp_path)
+    doc = json.loads(state.read_text(encoding="utf-8"))
+    doc["resources"][0]["instances"][0]["attributes"]["tags"] = {"owner": "ana", **_EXPIRING}
+    state.write_text(json.dumps(doc), encoding="utf-8")
+    report = check_paths([str(state)], cfg, NOW)
+    assert _owner_verdicts(report) == {"00000001": "active"}
+    (stale,) = _by_rule(report)["suppression-stale"]
+    assert stale.message.startswith("suppression of NHI001 on aws_iam_user.u (")
+
+
+def test_stale_deposed_waiver_names_the_deposed_object(tmp_path: Path) -> None:
+    cfg = config_from_mapping({"suppress": [{"rule": "NHI001", "address": "aws_iam_user.u", "deposed": "0000000f",
+                                             "reason": REASON, "until": "2027-01-31"}]}, str(tmp_path / "nhi.toml"))
+    report = check_paths([str(_deposed_state(tmp_path))], cfg, NOW)
+    (stale,) = _by_rule(report)["suppression-stale"]
+    assert "NHI001 on aws_iam_user.u (deposed object 0000000f)" in stale.message
+
+
+def test_config_waiver_deposed_key_must_be_text() -> None:
+    with pytest.raises(ConfigError, match="'deposed'"):
+        config_from_mapping({"suppress": [{"rule": "NHI001", "address": "x", "deposed": 1, "reason": REASON,
+                                           "until": "2027-01-31"}]}, "nhi.toml")
+
+
+@pytest.mark.parametrize(("comments", "expected"), [
+    ([""], {"": "suppressed", "00000001": "active"}),
+    ([" deposed=00000001"], {"": "active", "00000001": "suppressed"}),
+    (["", ' deposed="00000001"'], {"": "suppressed", "00000001": "suppressed"}),
+])
+def test_inline_waiver_covers_a_deposed_object_only_when_it_names_it(
+        tmp_path: Path, comments: list[str], expected: dict[str, str]) -> None:
+    # The state's objects are located at the .tf block beside it, so its comments are their waivers.
+    state = _deposed_state(tmp_path)
+    marks = "".join(f'# nhi:ignore[NHI001]{extra} until=2027-01-31 reason="{REASON}"\n' for extra in comments)
+    (tmp_path / "main.tf").write_text(marks + UNOWNED, encoding="utf-8")
+    report = check_paths([str(state)], config_from_mapping({}), NOW, map_sources=True)
+    assert {i.source.file for i in report.identities} == {str(tmp_path / "main.tf")}
+    assert _owner_verdicts(report) == expected
+    assert "suppression-stale" not in _rules_active(report)
+
+
+def test_inline_waiver_deposed_field_needs_a_key(tmp_path: Path) -> None:
+    report = _check(tmp_path, f'# nhi:ignore[NHI001] deposed="" until=2027-01-31 reason="{REASON}"\n' + UNOWNED)
+    (bad,) = _by_rule(report)["invalid-suppression"]
+    assert "'deposed'" in bad.message
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ({}, {"00000001": "active"}),
+    ({"deposed": "00000001"}, {"00000001": "suppressed"}),
+])
+def test_cdktf_metadata_waiver_covers_a_deposed_object_only_when_it_names_it(
+        tmp_path: Path, extra: dict[str, str], expected: dict[str, str]) -> None:
+    # Only the deposed object is left in state: it joins the stack's resource at its address.
+    state = _deposed_state(tmp_path)
+    doc = json.loads(state.read_text(encoding="utf-8"))
+    del doc["resources"][0]["instances"][0]
+    state.write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "stack").mkdir()
+    stack = _cdktf(tmp_path / "stack", [{"rule": "missing-owner", "reason": REASON, "until": "2027-01-31",
+                                          **extra}])
+    report = check_paths([str(state), str(stack)], config_from_mapping({}), NOW)
+    assert len(report.identities) == 1
+    assert _owner_verdicts(report) == expected
+    assert ("suppression-stale" in _rules_active(report)) is not extra

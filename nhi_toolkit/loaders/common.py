@@ -20,7 +20,7 @@ from nhi_toolkit.records import Document, Note  # re-exported: their former home
 __all__ = [
     "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_values",
     "decode_text", "file_kind", "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin",
-    "stat_input",
+    "sensitive_metadata", "stat_input",
 ]
 
 #: The input name that reads standard input, as it appears in reports and messages.
@@ -288,6 +288,38 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype:
         sensitive = _mirrored(sensitive)
     out = _clean(values, sensitive, unknown, True, secret_fields_for(rtype))
     return out if isinstance(out, dict) else {}
+
+
+#: How deep :func:`sensitive_metadata` names marked paths: an attribute, a map key, a nested map's key
+#: (``metadata.labels.owner``).
+_SENSITIVE_DEPTH = 3
+
+
+def sensitive_metadata(sensitive: Any, deposed: Any = None) -> dict[str, Any]:
+    """A plan or state record's metadata: ``deposed``, the deposed object's key when it is one (it
+    shares its address with the current object: told apart, each is judged on its own), and
+    ``sensitive_paths``, where Terraform marks a value sensitive (attribute names and map keys, never
+    a value), so that a missing owner can say its tag was unreadable rather than absent.
+    ``sensitive`` is shaped as ``after_sensitive``."""
+    meta: dict[str, Any] = {"deposed": str(deposed)} if deposed else {}
+    if sensitive is True:
+        meta["sensitive_paths"] = ((),)
+    if not sensitive or not isinstance(sensitive, (dict, list)):
+        return meta
+    found: list[tuple[str, ...]] = []
+    stack: list[tuple[Any, tuple[str, ...]]] = [(sensitive, ())]
+    while stack:
+        node, path = stack.pop()
+        if node is True:
+            found.append(path)
+        elif len(path) < _SENSITIVE_DEPTH and isinstance(node, (dict, list)):
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend((v, (*path, str(k))) for k, v in items if v)
+        elif len(path) == _SENSITIVE_DEPTH and node:
+            found.append(path)  # marked somewhere below: the map at this depth is partly unreadable
+    if found:
+        meta["sensitive_paths"] = tuple(sorted(found))
+    return meta
 
 
 def as_list(value: Any) -> list[Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import as_list, clean_values, collect_references
+from nhi_toolkit.loaders.common import as_list, clean_values, collect_references, sensitive_metadata
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
 from nhi_toolkit.records import Document
 
@@ -228,7 +228,7 @@ def _record(
         action=action,
         # A deposed object (a create_before_destroy replacement that failed) shares its address with
         # the current object: told apart, each is judged on its own tags.
-        metadata={"deposed": str(rc["deposed"])} if rc.get("deposed") else {},
+        metadata=sensitive_metadata(sensitive, rc.get("deposed")),
     )
     rec.__dict__["config_address"] = cfg  # worked out above: Resource.config_address's cache
     return rec

@@ -8,7 +8,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import config_address, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import as_list, clean_values
+from nhi_toolkit.loaders.common import as_list, clean_values, sensitive_metadata
 from nhi_toolkit.model import InputKind, Location, Resource
 from nhi_toolkit.records import Document
 
@@ -218,7 +218,7 @@ def load_raw_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bo
                     provider=provider,
                     values=clean_values(decoded, mask, rtype=rtype),
                     references=refs,
-                    metadata={"deposed": str(inst["deposed"])} if inst.get("deposed") else {},
+                    metadata=sensitive_metadata(mask, inst.get("deposed")),
                 )
             )
     tv = doc.get("terraform_version")
@@ -375,7 +375,7 @@ def load_show_state(doc: Mapping[str, Any], path: str, wanted: Callable[[str], b
                 provider=str(res["provider_name"]) if isinstance(res.get("provider_name"), str) else "",
                 values=clean_values(res.get("values"), res.get("sensitive_values"), rtype=rtype),
                 references=refs,
-                metadata={"deposed": str(res["deposed_key"])} if res.get("deposed_key") else {},
+                metadata=sensitive_metadata(res.get("sensitive_values"), res.get("deposed_key")),
             )
         )
     tv = doc.get("terraform_version")

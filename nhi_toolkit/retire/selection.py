@@ -203,7 +203,9 @@ def _groups(
     by_addr = {i.address: i for i in identities}
     children: dict[str, list[Identity]] = {}
     for ident in identities:
-        if ident.parent and ident.parent != ident.address and not ident.resource.deleted:
+        # A deposed object goes with its address (the current object), never as a member of its own.
+        if ident.parent and ident.parent != ident.address and not ident.resource.deleted \
+                and not ident.resource.metadata.get("deposed"):
             children.setdefault(ident.parent, []).append(ident)
 
     def ancestors(address: str) -> list[str]:

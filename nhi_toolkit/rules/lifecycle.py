@@ -65,6 +65,16 @@ def _missing(identity: Identity, ctx: Context, what: str, keys: tuple[str, ...])
             "reference it")
 
 
+def _unreadable_owner(identity: Identity) -> str:
+    """The message for an owner tag Terraform marks sensitive: it is there, but cannot be read (the
+    value never reaches a report), so the owner cannot be checked against the leavers list."""
+    where = identity.owner_sensitive
+    whose = "its owner tag" if where == identity.address else f"the owner tag of its parent {where}"
+    return (f"{identity.address} has no readable owner: {whose} is marked sensitive (the value, or the "
+            "tags holding it) and cannot be read, so the owner cannot be checked against the leavers "
+            f"list: take the sensitive mark off the owner value of {where}")
+
+
 class MissingOwner(Rule):
     id = "NHI001"
     name = "missing-owner"
@@ -79,6 +89,8 @@ class MissingOwner(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         if identity.owner is None and not identity.platform_managed:
+            if identity.owner_sensitive is not None:
+                return (self.finding(identity, _unreadable_owner(identity)),)
             return (self.finding(identity, _missing(identity, ctx, "owner", ctx.config.owner_keys)),)
         return ()
 

@@ -31,3 +31,19 @@ def test_a_wholly_sensitive_copy_drops_the_others_whole() -> None:
 def test_unmarked_copies_are_kept_as_they_are() -> None:
     values = {"tags": {"owner": "ana"}, "tags_all": {"owner": "ana"}}
     assert clean_values(values, {"name": True}) == values
+
+
+def test_sensitive_metadata_names_marked_paths_never_values() -> None:
+    from nhi_toolkit.loaders.common import sensitive_metadata
+
+    assert sensitive_metadata(None) == {} and sensitive_metadata({}) == {} and sensitive_metadata(False) == {}
+    assert sensitive_metadata({"tags": {"owner": False}, "secret": False}) == {}
+    assert sensitive_metadata(True) == {"sensitive_paths": ((),)}
+    assert sensitive_metadata({"tags": {"owner": True}, "secret": True, "list": [False, True]}) == {
+        "sensitive_paths": (("list", "1"), ("secret",), ("tags", "owner"))}
+    # Below the third step only the map at that depth is named.
+    assert sensitive_metadata({"a": {"b": {"c": {"d": True}}}}) == {"sensitive_paths": (("a", "b", "c"),)}
+    assert sensitive_metadata({"secret": True}, "00000001") == {"deposed": "00000001",
+                                                                  "sensitive_paths": (("secret",),)}
+    assert sensitive_metadata(None, "") == {} and sensitive_metadata(True, "k") == {"deposed": "k",
+                                                                                     "sensitive_paths": ((),)}

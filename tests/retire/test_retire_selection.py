@@ -219,3 +219,20 @@ def test_an_expired_deposed_object_does_not_select_its_live_current_object() -> 
     idents = inventory([current, deposed])
     assert sorted(i.resource.metadata.get("deposed", "") for i in idents) == ["", "00000001"]
     assert select(idents, Criteria(NOW), Config()) == {}
+
+
+def test_a_deposed_key_of_an_expired_user_does_not_ride_along_on_its_own() -> None:
+    # The deposed key inherits the user's owner and expiry (its row says so), but the manifest names
+    # the key's address once, through the current key: the destroy of that address takes both.
+    user = res("aws_iam_user.bot", {"name": "bot", "tags": {"owner": "a@example.com", "expires_at": "2026-06-30"}})
+    key = res("aws_iam_access_key.k", {"user": "bot", "id": "AKIA1"}, ("aws_iam_user.bot",))
+    deposed = {**res("aws_iam_access_key.k", {"user": "bot", "id": "AKIA0"}, ("aws_iam_user.bot",)),
+               "deposed_key": "00000001"}
+    for order in ([user, key, deposed], [user, deposed, key]):
+        idents = inventory(order)
+        assert {i.parent for i in idents if i.type == "aws_iam_access_key"} == {"aws_iam_user.bot"}
+        manifest = build_manifest(idents, Criteria(NOW), Config())
+        members = [m for g in manifest.groups for m in g.members]
+        assert [m.address for m in members] == ["aws_iam_access_key.k", "aws_iam_user.bot"]
+        assert not any(m.identity.resource.metadata.get("deposed") for m in members)
+        assert manifest.conflicts == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -120,3 +121,126 @@ def test_unknown_until_apply_is_info_and_never_missing() -> None:
     report = run(tagged(UNKNOWN))
     assert [(f.rule, f.severity) for f in report.active] == [("unknown-until-apply", Severity.INFO)]
     assert not report.failed()
+
+
+# -- an owner tag whose value Terraform marks sensitive ------------------------------------------------
+
+_HIDDEN = "hidden-owner@example.com"  # never in any output
+_NOW_SENS = datetime(2026, 12, 1, tzinfo=UTC)
+_SENS_TAGS = {"owner": _HIDDEN, "expires_at": "2027-01-31"}
+
+
+def _sensitive_owner_input(tmp_path: Any, kind: str, whole: bool = False, key: bool = False) -> Any:
+    """aws_iam_user.u whose owner tag (``whole``: whole tags map) is marked sensitive, as ``kind``
+    writes it; ``key`` adds an access key of that user (it inherits the user's owner)."""
+    import json
+
+    values = {"name": "u", "tags": _SENS_TAGS, "tags_all": _SENS_TAGS}
+    marks: dict[str, Any] = {"tags": True, "tags_all": True} if whole else \
+        {"tags": {"owner": True}, "tags_all": {"owner": True}}
+    key_values = {"user": "u", "id": "AKIA1"}
+    if kind == "plan":
+        def rc(address: str, after: dict[str, Any], sens: dict[str, Any]) -> dict[str, Any]:
+            rtype, name = address.split(".")
+            return {"address": address, "mode": "managed", "type": rtype, "name": name,
+                    "provider_name": "registry.terraform.io/hashicorp/aws",
+                    "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": {},
+                               "before_sensitive": False, "after_sensitive": sens}}
+        changes = [rc("aws_iam_user.u", values, marks)] + ([rc("aws_iam_access_key.k", key_values, {})] if key else [])
+        doc: dict[str, Any] = {"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes,
+                               "configuration": {"root_module": {"resources": [
+                                   {"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key",
+                                    "name": "k", "expressions": {"user": {"references": ["aws_iam_user.u.name",
+                                                                                         "aws_iam_user.u"]}}}]}}}
+        name = "plan.json"
+    elif kind == "state":
+        attrs: list[Any] = []
+        for attr in ("tags", "tags_all"):
+            step = [{"type": "get_attr", "value": attr}]
+            attrs.append(step if whole else step + [{"type": "index", "value": {"value": "owner", "type": "string"}}])
+        res = [{"mode": "managed", "type": "aws_iam_user", "name": "u",
+                "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                "instances": [{"schema_version": 0, "attributes": values, "sensitive_attributes": attrs}]}]
+        if key:
+            res.append({"mode": "managed", "type": "aws_iam_access_key", "name": "k",
+                        "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                        "instances": [{"schema_version": 0, "attributes": key_values, "sensitive_attributes": [],
+                                       "dependencies": ["aws_iam_user.u"]}]})
+        doc = {"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "l", "outputs": {},
+               "resources": res}
+        name = "terraform.tfstate"
+    else:
+        def sres(address: str, vals: dict[str, Any], sens: dict[str, Any]) -> dict[str, Any]:
+            rtype, rname = address.split(".")
+            return {"address": address, "mode": "managed", "type": rtype, "name": rname,
+                    "provider_name": "registry.terraform.io/hashicorp/aws", "values": vals, "sensitive_values": sens}
+        resources = [sres("aws_iam_user.u", values, marks)] + ([sres("aws_iam_access_key.k", key_values, {})]
+                                                                 if key else [])
+        doc = {"format_version": "1.0", "values": {"root_module": {"resources": resources}}}
+        name = "show.json"
+    path = tmp_path / name
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("whole", [False, True])
+@pytest.mark.parametrize("kind", ["plan", "state", "show"])
+def test_a_sensitive_owner_tag_is_a_missing_owner_that_says_so(tmp_path: Any, kind: str, whole: bool) -> None:
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.reporters import render
+
+    report = check_paths([str(_sensitive_owner_input(tmp_path, kind, whole))], Config(), _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-owner"]
+    assert (found.rule_id, found.severity, found.address) == ("NHI001", Severity.ERROR, "aws_iam_user.u")
+    assert "marked sensitive" in found.message and "cannot be read" in found.message
+    assert "has no owner tag" not in found.message
+    assert report.failed()
+    for fmt in ("text", "json", "sarif", "markdown"):
+        assert _HIDDEN not in render(fmt, report)
+
+
+@pytest.mark.parametrize("kind", ["plan", "state", "show"])
+def test_a_key_of_a_user_with_a_sensitive_owner_tag_says_so(tmp_path: Any, kind: str) -> None:
+    from nhi_toolkit.engine import check_paths
+
+    report = check_paths([str(_sensitive_owner_input(tmp_path, kind, key=True))], Config(), _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-owner" and f.address == "aws_iam_access_key.k"]
+    assert "aws_iam_user.u" in found.message and "marked sensitive" in found.message
+    assert "has no owner tag" not in found.message and _HIDDEN not in found.message
+
+
+def test_an_absent_owner_tag_beside_a_sensitive_other_tag_still_says_it_is_absent(tmp_path: Any) -> None:
+    import json
+
+    from nhi_toolkit.engine import check_paths
+
+    values = {"name": "u", "tags": {"team": "x", "expires_at": "2027-01-31"}}
+    doc = {"format_version": "1.0", "values": {"root_module": {"resources": [
+        {"address": "aws_iam_user.u", "mode": "managed", "type": "aws_iam_user", "name": "u",
+         "provider_name": "registry.terraform.io/hashicorp/aws", "values": values,
+         "sensitive_values": {"tags": {"team": True}}}]}}}
+    (tmp_path / "show.json").write_text(json.dumps(doc), encoding="utf-8")
+    report = check_paths([str(tmp_path / "show.json")], Config(), _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-owner"]
+    assert "has no owner tag" in found.message and "sensitive" not in found.message
+
+
+
+def test_a_sensitive_owner_tag_beside_tags_all_unknown_until_apply_is_not_passed_as_unknown(tmp_path: Any) -> None:
+    # The resource's own owner tag wins over any default tag, so it is the owner: unreadable, not
+    # "known after apply" (an info finding would let the check pass).
+    import json
+
+    from nhi_toolkit.engine import check_paths
+
+    rc = {"address": "aws_iam_user.u", "mode": "managed", "type": "aws_iam_user", "name": "u",
+          "provider_name": "registry.terraform.io/hashicorp/aws",
+          "change": {"actions": ["create"], "before": None, "after": {"name": "u", "tags": _SENS_TAGS},
+                     "after_unknown": {"tags_all": True}, "before_sensitive": False,
+                     "after_sensitive": {"tags": {"owner": True}}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": [rc]}),
+                    encoding="utf-8")
+    report = check_paths([str(path)], Config(), _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-owner"]
+    assert "marked sensitive" in found.message and report.failed()
