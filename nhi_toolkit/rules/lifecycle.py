@@ -58,6 +58,11 @@ def _missing(identity: Identity, ctx: Context, what: str, keys: tuple[str, ...])
         where = f" or on its parent {identity.parent}" if identity.parent else ""
         return f"{identity.address} has no {what} tag{where} {looked}"
     if identity.parent:
+        parent = ctx.by_address.get(identity.parent)
+        if parent is not None and _untaggable(parent, ctx):
+            # a service account's or principal's token: neither can carry tags
+            return (f"{identity.address} cannot carry tags, nor can its parent {identity.parent}: "
+                    f"{_DECLARE}")
         return (f"{identity.address} cannot carry tags and its parent {identity.parent} has no {what} tag "
                 f"{looked}: tag {identity.parent}, or {_DECLARE}")
     return (f"{identity.address} cannot carry tags and has no parent identity here to inherit an {what} "

@@ -196,11 +196,29 @@ def test_without_declarations_no_token_passes(provider: str) -> None:
     assert all("missing-owner" in active.get(a, set()) for a in EXPECTED[provider])
 
 
+_UNTAGGABLE = {t.type for t in BUILTIN_TYPES if not t.taggable}
+
+
 def test_the_messages_name_the_declaration_to_write_never_a_tag() -> None:
     _, report = _check(SAAS / "datadog" / "terraform.tfstate")
     msgs = {f["address"]: f["message"] for f in report["findings"] if f["rule"] == "missing-owner"}
     assert "cannot carry tags" in msgs["datadog_api_key.agent"]
     assert "[[tool.nhi.declarations]]" in msgs["datadog_api_key.agent"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_token_of_an_untaggable_parent_is_never_told_to_tag_it(provider: str) -> None:
+    # A service account's or principal's token inherits from its parent, which cannot carry tags
+    # either: the way out is a declaration, never "tag the parent".
+    _, report = _check(SAAS / provider / "plan.json", config=None)
+    found = {i["address"]: i for i in report["identities"]}
+    for f in report["findings"]:
+        if f["rule"] != "missing-owner":
+            continue
+        parent = found[f["address"]]["parent"]
+        if parent is not None and found[parent]["type"] in _UNTAGGABLE:
+            assert f"nor can its parent {parent}" in f["message"], f["message"]
+            assert f"tag {parent}" not in f["message"] and "[[tool.nhi.declarations]]" in f["message"]
 
 
 def test_native_expiry_is_reported_with_its_attribute() -> None:
