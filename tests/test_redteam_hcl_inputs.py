@@ -380,3 +380,56 @@ def test_prevent_destroy_in_a_json_lifecycle_list(tmp_path: Path) -> None:
         "lifecycle": [{"prevent_destroy": True}]}}}})}))
     assert code == 1, doc
     assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]
+
+
+_SENSITIVE_OWNER = (
+    'variable "owner" {\n  type      = string\n  sensitive = true\n  default   = "alice-CANARY@example.com"\n}\n'
+    'locals {\n  o = var.owner\n}\n'
+    'provider "aws" {\n  default_tags {\n    tags = { owner = "defaults@example.com" }\n  }\n}\n'
+    'resource "aws_iam_user" "direct" {\n  name = "direct"\n'
+    '  tags = { owner = var.owner, expires_at = "2027-01-01" }\n}\n'
+    'resource "aws_iam_user" "via_local" {\n  name = "via-local"\n'
+    '  tags = { owner = local.o, expires_at = "2027-01-01" }\n}\n'
+    'resource "aws_iam_user" "whole" {\n  name = "whole"\n'
+    '  tags = merge({ owner = var.owner }, { expires_at = "2027-01-01" })\n}\n'
+    'resource "aws_iam_user" "other_tag" {\n  name = "other"\n'
+    '  tags = { owner = "bob@example.com", expires_at = "2027-01-01", note = var.owner }\n}\n'
+    'module "child" {\n  source = "./m"\n  owner  = var.owner\n}\n')
+
+
+def test_an_owner_from_a_sensitive_variable_is_unreadable_not_unknown(tmp_path: Path) -> None:
+    # As in a plan of the same configuration (Terraform marks the value sensitive, and everything
+    # computed from it, through locals and module arguments): the owner cannot be read, an error.
+    # It was UNKNOWN (info, exit 0) before. The provider's default owner never stands in for it.
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(
+        'variable "owner" {}\nresource "aws_iam_user" "in_child" {\n  name = "c"\n'
+        '  tags = { owner = var.owner, expires_at = "2027-01-01" }\n}\n', encoding="utf-8")
+    tree = _tree(tmp_path, {"main.tf": _SENSITIVE_OWNER})
+    code, doc = _check(tree)
+    assert code == 1, doc
+    rows = {i["address"]: (i["owner"], i["status"]) for i in doc["identities"]}
+    assert rows == {"aws_iam_user.direct": (None, "no-owner"), "aws_iam_user.via_local": (None, "no-owner"),
+                    "aws_iam_user.whole": (None, "no-owner"), "aws_iam_user.other_tag": ("bob@example.com", "ok"),
+                    "module.child.aws_iam_user.in_child": (None, "no-owner")}
+    unreadable = [f["address"] for f in doc["findings"] if "marked sensitive" in f["message"]]
+    assert unreadable == ["aws_iam_user.direct", "aws_iam_user.via_local", "aws_iam_user.whole",
+                          "module.child.aws_iam_user.in_child"]
+    for fmt in ("json", "text", "sarif", "markdown", "junit", "github"):
+        result = CliRunner().invoke(main, ["check", tree, "--now", NOW, "--format", fmt, "--no-cache"])
+        assert "CANARY" not in result.output, fmt
+
+
+def test_an_owner_from_a_sensitive_variable_in_cdk_tf_json_is_unreadable(tmp_path: Path) -> None:
+    stack = tmp_path / "cdk.tf.json"
+    stack.write_text(json.dumps({
+        "variable": {"tok": {"sensitive": True, "default": "CANARY-json"}},
+        "resource": {"aws_iam_user": {
+            "a": {"name": "a", "tags": {"owner": "${var.tok}", "expires_at": "2027-01-01"}},
+            "b": {"name": "b", "tags": {"owner": "bob@example.com", "expires_at": "2027-01-01"}}}}}),
+        encoding="utf-8")
+    code, doc = _check(str(stack))
+    assert code == 1 and "CANARY" not in json.dumps(doc), doc
+    assert [(i["address"], i["owner"]) for i in doc["identities"]] == [
+        ("aws_iam_user.a", None), ("aws_iam_user.b", "bob@example.com")]
+    assert "marked sensitive" in doc["findings"][0]["message"]

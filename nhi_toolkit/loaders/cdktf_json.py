@@ -75,12 +75,15 @@ def _provider_tags(doc: Mapping[str, Any]) -> dict[str, Any]:
 def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) -> Document:
     """Read one synthesized stack (or any Terraform JSON configuration file)."""
     variables: dict[str, Any] = {}
+    hidden: set[str] = set()
     for name, body in _objects(doc, "variable"):
         # A sensitive variable's value must never reach a report ("true" counts, as in Terraform).
         sensitive = is_sensitive(body.get("sensitive"), "json")
         variables[name] = body["default"] if "default" in body and not sensitive else UNKNOWN
+        if sensitive:
+            hidden.add(name)
     locals_raw = _locals(doc)
-    scope = Scope("json", variables, locals_raw)
+    scope = Scope("json", variables, locals_raw, sensitive=frozenset(hidden))
     providers = {k: scope.resolve(v) for k, v in _provider_tags(doc).items()}
     resources = doc.get("resource")
     if resources is not None and not isinstance(resources, dict):
@@ -264,7 +267,8 @@ _META_KEYS = frozenset({"//", "lifecycle", "provisioner", "connection", "depends
 
 def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: Scope,
               defaults: Any) -> Resource:
-    values = declared_values(body, scope, _META_KEYS, rtype, defaults)
+    marked: list[tuple[str, ...]] = []
+    values = declared_values(body, scope, _META_KEYS, rtype, defaults, marked)
     refs: set[str] = set()
     find_references({k: v for k, v in body.items() if k not in ("//", "lifecycle")}, refs)
     deps = body.get("depends_on")
@@ -287,6 +291,8 @@ def _resource(path: str, rtype: str, name: str, body: Mapping[str, Any], scope: 
     if "count" in body or "for_each" in body:
         meta["expanded"] = "count" if "count" in body else "for_each"
     meta.update(native_expressions(rtype, body))
+    if marked:  # where Terraform will mark the values sensitive (names and keys, never a value)
+        meta["sensitive_paths"] = tuple(sorted(set(marked)))
     return Resource(
         address=f"{rtype}.{name}",
         type=rtype,

@@ -66,7 +66,8 @@ class Scope:
     def __init__(
         self, syntax: str, variables: Mapping[str, Any] | None = None, locals_: Mapping[str, Any] | None = None,
         *, values: Mapping[str, Any] | None = None, modules: ModuleLookup | None = None,
-        exact: Callable[[], bool] | None = None,
+        exact: Callable[[], bool] | None = None, sensitive: frozenset[str] = frozenset(),
+        module_marks: Callable[[str], frozenset[str]] | None = None,
     ):
         self.syntax = syntax
         self.variables: dict[str, Any] = dict(variables or {})
@@ -83,6 +84,13 @@ class Scope:
         could have reshaped a value); None: never decided, so ``try()`` is UNKNOWN on it."""
         self.trying = 0
         """Depth of ``try()``/``can()`` arguments being evaluated: where an error is caught."""
+        self.sensitive = sensitive
+        """Variables whose value Terraform marks sensitive here (declared so, or given a value derived
+        from one): each reads as UNKNOWN and marks what it was read into (:meth:`marked`)."""
+        self.module_marks = module_marks
+        """A child module call's outputs Terraform marks sensitive, by call name."""
+        self._mark = [False]  # shared by this scope's copies (instances, for-expression bindings)
+        self._local_marks: dict[str, bool] = {}
 
     def iteration(self, *, each: tuple[Any, Any] | None = None, count: int | None = None,
                   unknown: bool = False) -> Scope:
@@ -267,6 +275,10 @@ class Scope:
                 base = self._local(name, depth)
             elif root == "module":
                 base = self.modules(name) if self.modules else UNKNOWN
+                marks = self.module_marks(name) if self.module_marks else frozenset()
+                # module.x.out, module.x["k"].out, module.x[0].out, or the whole call's value
+                if marks and (not keys or any(k in marks for k in keys[:2] if isinstance(k, str))):
+                    self._mark[0] = True
             elif root == "each":
                 if self.each is None or name not in ("key", "value"):
                     return UNKNOWN
@@ -428,7 +440,21 @@ class Scope:
             return UNKNOWN if parsed is UNKNOWN else self.resolve(parsed, depth + 1)
         return self.expression(arg, depth)
 
+    def marked(self, raw: Any) -> tuple[Any, bool]:
+        """``raw`` resolved, and whether it derives from a value Terraform marks sensitive (a
+        sensitive variable, or a local computed from one)."""
+        mark = self._mark
+        outer, mark[0] = mark[0], False
+        try:
+            value = self.resolve(raw)
+            return value, mark[0]
+        finally:
+            mark[0] = outer or mark[0]
+
     def _var(self, name: str, depth: int) -> Any:
+        if name in self.sensitive:
+            self._mark[0] = True
+            return UNKNOWN
         if name in self.values:
             return self.values[name]
         if name not in self.variables:
@@ -444,17 +470,23 @@ class Scope:
 
     def _local(self, name: str, depth: int) -> Any:
         if name in self._locals:
+            if self._local_marks.get(name):
+                self._mark[0] = True
             return self._locals[name]
         if name not in self.locals_raw or name in self._resolving:
             return UNKNOWN
         self._resolving.add(name)
         trying, self.trying = self.trying, 0  # evaluated on its own: its errors are not try()'s
+        outer, self._mark[0] = self._mark[0], False
         try:
             value = self.resolve(self.locals_raw[name], depth + 1)
         finally:
             self._resolving.discard(name)
             self.trying = trying
+            marked = self._mark[0]
+            self._mark[0] = outer or marked
         self._locals[name] = value
+        self._local_marks[name] = marked
         return value
 
 
@@ -500,24 +532,58 @@ def is_sensitive(raw: Any, syntax: str) -> bool:
 
 
 def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
-                    default_tags: Any) -> dict[str, Any]:
+                    default_tags: Any, marked: list[tuple[str, ...]] | None = None) -> dict[str, Any]:
     """A resource block's attributes resolved statically, secrets and meta-arguments left out.
 
     AWS resources get ``tags_all`` as the provider computes it: ``default_tags`` under ``tags``.
+    What derives from a value Terraform marks sensitive is left out as a plan leaves it out, and its
+    path (attribute, or attribute and key of an object written out) added to ``marked``.
     """
     from nhi_toolkit.catalog import secret_fields_for
 
     secrets = secret_fields_for(rtype)
-    values = {key: scope.resolve(raw) for key, raw in body.items()
-              if key not in skip and key not in secrets and not key.startswith("__")}
+    values: dict[str, Any] = {}
+    for key, raw in body.items():
+        if key in skip or key in secrets or key.startswith("__"):
+            continue
+        value, hidden = scope.marked(raw)
+        if not hidden:
+            values[key] = value
+            continue
+        if marked is None:
+            continue
+        if not isinstance(raw, dict) or not isinstance(value, dict):
+            marked.append((key,))
+            continue
+        kept: dict[str, Any] = {}
+        for k, v in raw.items():  # an object written out: which of its entries are marked
+            if k.startswith("__") and k.endswith("__"):
+                continue  # the parser's own keys (line numbers), not entries
+            name = scope._key(k, 0)
+            if not isinstance(name, str) or name not in value:
+                marked.append((key,))
+                break
+            item, item_hidden = scope.marked(v)
+            if item_hidden:
+                marked.append((key, name))
+            else:
+                kept[name] = item
+        else:
+            values[key] = kept
     if rtype.startswith("aws_") and default_tags:
+        tag_marks = [p for p in marked or () if p[0] == "tags"]
         tags = values.get("tags")
         if tags is None:  # omitted or null: tags_all is the default tags alone
             tags = {}
-        if default_tags is UNKNOWN or tags is UNKNOWN:
+        if marked is not None and ("tags",) in tag_marks:
+            marked.append(("tags_all",))  # the provider's copy is marked as the tags are
+        elif default_tags is UNKNOWN or tags is UNKNOWN:
             values["tags_all"] = UNKNOWN
         elif isinstance(default_tags, dict) and isinstance(tags, dict):
-            values["tags_all"] = {**default_tags, **tags}
+            gone = {p[1] for p in tag_marks}  # a marked tag overrides the default: never the default's
+            values["tags_all"] = {k: v for k, v in {**default_tags, **tags}.items() if k not in gone}
+            if marked is not None:
+                marked.extend(("tags_all", k) for k in sorted(gone))
     return values
 
 

@@ -36,8 +36,9 @@ from nhi_toolkit.records import Document, Note
 
 __all__ = ["load_count", "load_dir", "result_hits"]
 
-FORMAT = 1
-"""Version of the entry layout; bump it when the records or their encoding change."""
+FORMAT = 2
+"""Version of the entry layout; bump it when the records or their encoding change (2: where values
+are marked sensitive)."""
 
 ENABLED = True
 """False: directory loads are evaluated every run (the parse cache still serves the files)."""
@@ -293,9 +294,14 @@ def _res_data(r: Resource) -> list[Any]:
         raise _Unstorable  # read back as plain dicts: store only what already is one
     values_unknown: list[list[Any]] = []
     meta_unknown: list[list[Any]] = []
+    metadata = dict(r.metadata)
+    marked = metadata.pop("sensitive_paths", ())  # names and keys, never values: a tuple of tuples
+    if type(marked) is not tuple or any(type(p) is not tuple or not all(type(k) is str for k in p) for p in marked):
+        raise _Unstorable
     return [r.address, r.type, r.name, _loc_data(r.source), r.kind.value, r.module, r.index, r.mode,
             r.provider, _plain(r.values, [], values_unknown), values_unknown, list(r.references),
-            r.action, r.prevent_destroy, _plain(r.metadata, [], meta_unknown), meta_unknown]
+            r.action, r.prevent_destroy, _plain(metadata, [], meta_unknown), meta_unknown,
+            [list(p) for p in marked]]
 
 
 def _doc_data(d: Document) -> list[Any]:
@@ -350,7 +356,7 @@ def _location(data: Any, seen: dict[tuple[Any, ...], Location]) -> Location:
 
 def _resource(data: Any, seen: dict[tuple[Any, ...], Location]) -> Resource:
     (address, rtype, name, source, kind, module, index, mode, provider, values, values_unknown, refs, action,
-     prevent, metadata, meta_unknown) = data
+     prevent, metadata, meta_unknown, marked) = data
     if index is not None and (isinstance(index, bool) or not isinstance(index, (int, str))):
         raise TypeError("bad index")
     if not isinstance(refs, list):
@@ -359,7 +365,22 @@ def _resource(data: Any, seen: dict[tuple[Any, ...], Location]) -> Resource:
                     kind=InputKind(kind), module=_s(module), index=index, mode=_s(mode),
                     provider=_s(provider), values=_mapping(values, values_unknown),
                     references=tuple(_s(x) for x in refs), action=_opt_s(action), prevent_destroy=_b(prevent),
-                    metadata=_mapping(metadata, meta_unknown))
+                    metadata=_marked(_mapping(metadata, meta_unknown), marked))
+
+
+def _marked(metadata: dict[str, Any], marked: Any) -> dict[str, Any]:
+    """Metadata with its ``sensitive_paths`` back as the loader made them (tuples of names)."""
+    if not isinstance(marked, list) or "sensitive_paths" in metadata:
+        raise TypeError("bad sensitive paths")
+    if marked:
+        metadata["sensitive_paths"] = tuple(tuple(_s(k) for k in _list(p)) for p in marked)
+    return metadata
+
+
+def _list(v: Any) -> list[Any]:
+    if not isinstance(v, list):
+        raise TypeError("expected a list")
+    return v
 
 
 def _document(data: Any) -> Document:

@@ -237,6 +237,8 @@ class ModuleTree:
 class _CallResult:
     value: Any
     resources: list[Resource]
+    marked: frozenset[str] = frozenset()
+    """Outputs Terraform marks sensitive in some instance (declared so, or computed from a marked value)."""
 
 
 _USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
@@ -259,7 +261,8 @@ class _Instance:
 
     def __init__(self, tree: ModuleTree, mod: ModuleConfig, addr: str, cfg: str, values: dict[str, Any],
                  providers: dict[str, Any] | None, chain: tuple[str, ...], unknown: str | None,
-                 tfvars: Mapping[str, Any] | None = None, calls: tuple[Location, ...] = ()):
+                 tfvars: Mapping[str, Any] | None = None, calls: tuple[Location, ...] = (),
+                 marked: frozenset[str] = frozenset()):
         self.tree, self.mod, self.addr, self.cfg, self.chain, self.unknown = (
             tree, mod, addr, cfg, chain, unknown)
         self.call_sites = calls
@@ -267,12 +270,15 @@ class _Instance:
         raw_vars: dict[str, Any] = {name: default for name, (default, _) in mod.variables.items()}
         raw_vars.update(tfvars or {})
         given = {k: v for k, v in values.items() if k in mod.variables}
-        for name, (_, sensitive) in mod.variables.items():
-            if sensitive:  # a sensitive value never reaches a report, whatever its origin
-                raw_vars[name] = UNKNOWN
-                given.pop(name, None)
+        hidden = {name for name, (_, sensitive) in mod.variables.items() if sensitive}
+        # a value given from one Terraform marks sensitive is sensitive here too, declared so or not
+        hidden.update(name for name in marked if name in mod.variables)
+        for name in hidden:  # a sensitive value never reaches a report, whatever its origin
+            raw_vars[name] = UNKNOWN
+            given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
-                           exact=tree.types_exact)
+                           exact=tree.types_exact, sensitive=frozenset(hidden), module_marks=self._module_marks)
+        self.marked_outputs: set[str] = set()
         own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own
@@ -286,6 +292,10 @@ class _Instance:
     def _module_value(self, name: str) -> Any:
         result = self._call(name)
         return result.value if result else UNKNOWN
+
+    def _module_marks(self, name: str) -> frozenset[str]:
+        result = self._call(name)
+        return result.marked if result else frozenset()
 
     def call_resources(self, name: str) -> list[Resource]:
         """The resources a module call (all its instances) declares."""
@@ -333,30 +343,37 @@ class _Instance:
             inst = self._child(child, block, cfg, None, self.scope.iteration(unknown=True), providers, unknown)
             return _CallResult(UNKNOWN, inst.evaluate())
         outputs: dict[Any, Any] = {}
+        marked: set[str] = set()
         for key, scope in expansion:
             inst = self._child(child, block, cfg, key, scope, providers, self.unknown)
             resources.extend(inst.evaluate())
             outputs[key] = inst.outputs()
+            marked |= inst.marked_outputs
         if "for_each" in block.body:
             value: Any = outputs
         elif "count" in block.body:
             value = [outputs[k] for k in sorted(outputs)]
         else:
             value = outputs.get(None, UNKNOWN)
-        return _CallResult(value, resources)
+        return _CallResult(value, resources, frozenset(marked))
 
     def _child(self, child: ModuleConfig, block: Block, cfg: str, key: Any, scope: Scope,
                providers: dict[str, Any], unknown: str | None) -> _Instance:
         step = f"module.{block.name}{format_key(key)}"
         addr = f"{self.addr}.{step}" if self.addr else step
-        values = {k: scope.resolve(v) for k, v in block.body.items()
-                  if k not in _CALL_META and not k.startswith("__")}
+        values: dict[str, Any] = {}
+        marked: set[str] = set()
+        for k, v in block.body.items():
+            if k not in _CALL_META and not k.startswith("__"):
+                values[k], hidden = scope.marked(v)
+                if hidden:
+                    marked.add(k)
         for name, (_, sensitive) in child.variables.items():
             if sensitive and name in values:  # never kept by the parse cache either
                 withhold(block.body[name], values[name])
         return _Instance(self.tree, child, addr, cfg, values, providers,
                          (*self.chain, self.tree.realpath(child.directory)), unknown,
-                         calls=(*self.call_sites, Location(block.file, block.line)))
+                         calls=(*self.call_sites, Location(block.file, block.line)), marked=frozenset(marked))
 
     def _child_providers(self, block: Block) -> dict[str, Any]:
         mapping = block.body.get("providers")
@@ -387,10 +404,17 @@ class _Instance:
         return out
 
     def outputs(self) -> dict[str, Any]:
-        """This instance's outputs; sensitive ones stay UNKNOWN."""
+        """This instance's outputs; sensitive ones stay UNKNOWN. Those Terraform marks sensitive (declared
+        so, or computed from a marked value) are noted in ``marked_outputs``."""
         out: dict[str, Any] = {}
         for name, (raw, sensitive) in self.mod.outputs.items():
-            out[name] = UNKNOWN if sensitive else self.scope.resolve(raw)
+            if sensitive:
+                out[name] = UNKNOWN
+                self.marked_outputs.add(name)
+                continue
+            out[name], hidden = self.scope.marked(raw)
+            if hidden:
+                self.marked_outputs.add(name)
         return out
 
     def _resource_instances(self, block: Block) -> list[Resource]:
@@ -404,7 +428,8 @@ class _Instance:
         body = block.body
         defaults = self.providers.get(provider_ref(body.get("provider")), {}) \
             if block.type.startswith("aws_") else {}
-        values = declared_values(body, scope, _RESOURCE_META, block.type, defaults)
+        hidden: list[tuple[str, ...]] = []
+        values = declared_values(body, scope, _RESOURCE_META, block.type, defaults, hidden)
         memo = (id(block), self.cfg)  # blocks live as long as the tree that holds them
         targets = self.tree._targets.get(memo)
         if targets is None:
@@ -427,6 +452,8 @@ class _Instance:
             if isinstance(comment.get("nhi"), dict):
                 meta["nhi"] = comment["nhi"]
         meta.update(native_expressions(block.type, body))
+        if hidden:  # where Terraform will mark the values sensitive (names and keys, never a value)
+            meta["sensitive_paths"] = tuple(sorted(set(hidden)))
         return Resource(
             address=join_address(self.addr, "managed", block.type, block.name, key),
             type=block.type,

@@ -183,4 +183,5 @@ def test_a_json_override_keeps_a_variable_sensitive_and_merges_lifecycle(tmp_pat
     assert code in (0, 1), out
     assert "CANARY" not in out  # still sensitive: the override gave a default, not sensitive = false
     assert doc["identities"][0]["address"] == "aws_iam_user.bot"
-    assert "owner" in doc["identities"][0]["unknown"]
+    assert doc["identities"][0]["owner"] is None  # sensitive: unreadable, as a plan would say
+    assert any("marked sensitive" in f["message"] for f in doc["findings"])
