@@ -134,6 +134,8 @@ TYPE_CASES = [
      InputKind.STATE, None, None),
     ("gitlab group deploy token", "gitlab_group_deploy_token", {"expires_at": "2026-07-01T00:00:00Z"},
      InputKind.STATE, None, ("expires_at", "2026-07-01T00:00:00Z")),
+    ("gitlab impersonation token date", "gitlab_user_impersonation_token", {"expires_at": "2026-07-01"},
+     InputKind.STATE, None, ("expires_at", "2026-07-01T00:00:00Z")),
     ("tfe team token", "tfe_team_token", {"expired_at": "2026-07-01T00:00:00Z"}, InputKind.STATE, None,
      ("expired_at", "2026-07-01T00:00:00Z")),
     ("tfe organization token unset", "tfe_organization_token", {"expired_at": ""}, InputKind.STATE, None,
