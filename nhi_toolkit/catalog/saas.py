@@ -96,6 +96,8 @@ TFE_MORE: tuple[IdentityType, ...] = (
                       "revokes it."),
     _token("tfe_audit_trail_token", "Terraform Cloud/Enterprise audit trail token"),
     _token("tfe_agent_token", "Terraform Cloud agent pool token"),
+    _token("tfe_scim_token", "Terraform Enterprise SCIM token (user provisioning from the identity provider)",
+           revocation="remove the token from the identity provider's SCIM settings."),
 )
 
 DATADOG_MORE: tuple[IdentityType, ...] = (
@@ -110,6 +112,9 @@ DATADOG_MORE: tuple[IdentityType, ...] = (
         inherit_by_reference=False, summary="Datadog service account",
     ),
     _token("datadog_service_account_application_key", "Datadog service account application key",
+           parents=(ParentLink("service_account_id", DATADOG_SA_TYPES, ("id",)),),
+           secret_fields=("key",)),
+    _token("datadog_service_access_token", "Datadog service access token (of a service account)",
            parents=(ParentLink("service_account_id", DATADOG_SA_TYPES, ("id",)),),
            secret_fields=("key",)),
 )
@@ -128,6 +133,10 @@ DATABRICKS_MORE: tuple[IdentityType, ...] = (
            secret_fields=("secret_hash",),
            revocation="OAuth tokens already issued with the secret stay valid until they expire "
                       "(up to 1 hour)."),
+    # A confidential custom OAuth app's client_secret lets whoever holds it act as the app.
+    _token("databricks_custom_app_integration", "Databricks custom OAuth app integration (client secret)",
+           revocation="access and refresh tokens already issued to it may stay valid until their TTL "
+                      "ends."),
 )
 
 SAAS_TYPES: tuple[IdentityType, ...] = GITLAB_MORE + TFE_MORE + DATADOG_MORE + DATABRICKS_MORE

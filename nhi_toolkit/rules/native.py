@@ -16,7 +16,8 @@ __all__ = ["ExpiryMismatch"]
 class ExpiryMismatch(lifecycle.ExpiryMismatch):
     description = ("The credential carries its own expiry (Azure AD end_date/end_date_relative, GCP "
                    "valid_before, Vault explicit_max_ttl/ttl, GitLab token expires_at, Terraform "
-                   "Cloud/Enterprise (tfe) token expired_at, Databricks token expiry_time/lifetime_seconds, "
+                   "Cloud/Enterprise (tfe) token expired_at, Datadog service access token expires_at, "
+                   "Databricks token expiry_time/lifetime_seconds, "
                    "Databricks service principal secret expire_time/lifetime) and the expiry tag or "
                    "declaration says otherwise. A tag earlier than the credential is an error: it "
                    "promises a retirement the credential does not enforce. A tag later than the "

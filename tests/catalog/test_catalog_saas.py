@@ -67,7 +67,8 @@ REQUIRED = {
     "gitlab_personal_access_token", "gitlab_project_access_token", "gitlab_group_access_token",
     "gitlab_deploy_token", "gitlab_user_runner", "gitlab_runner", "gitlab_pipeline_trigger",
     "gitlab_instance_service_account", "gitlab_project_service_account", "gitlab_user_impersonation_token",
-    "gitlab_runner_controller_token", "gitlab_application",
+    "gitlab_runner_controller_token", "gitlab_application", "tfe_scim_token", "datadog_service_access_token",
+    "databricks_custom_app_integration",
     "tfe_team_token", "tfe_organization_token", "tfe_agent_token", "tfe_audit_trail_token",
     "datadog_api_key", "datadog_application_key", "datadog_service_account",
     "datadog_service_account_application_key",
@@ -127,6 +128,9 @@ def test_every_named_type_is_catalogued_and_none_carries_tags() -> None:
     ("gitlab_user_impersonation_token", {"token"}),
     ("gitlab_runner_controller_token", {"token"}),
     ("gitlab_application", {"secret"}),
+    ("tfe_scim_token", {"token"}),
+    ("datadog_service_access_token", {"key"}),
+    ("databricks_custom_app_integration", {"client_secret"}),
     ("datadog_service_account_application_key", {"key"}),
     ("databricks_token", {"token_value"}),
     ("databricks_obo_token", {"token_value"}),
@@ -146,8 +150,9 @@ def test_native_expiry_attributes_are_wired() -> None:
                   "gitlab_group_service_account_access_token", "gitlab_deploy_token",
                   "gitlab_user_impersonation_token"):
         assert attrs[rtype] == {"expires_at"}
-    for rtype in ("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token"):
+    for rtype in ("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token", "tfe_scim_token"):
         assert attrs[rtype] == {"expired_at"}
+    assert attrs["datadog_service_access_token"] == {"expires_at"}
     assert attrs["databricks_token"] == {"expiry_time", "lifetime_seconds"}
     assert attrs["databricks_obo_token"] == {"lifetime_seconds"}
     assert attrs["databricks_service_principal_secret"] == {"expire_time", "lifetime"}
@@ -261,8 +266,25 @@ MORE: list[tuple[str, dict[str, Any], str | None]] = [
 ]
 
 
+# Token-bearing resources of the other three providers, found after the first pass.
+MORE += [
+    ("tfe_scim_token", {"description": "okta", "expired_at": "2026-05-20T00:00:00Z",
+                        "created_at": "2025-05-20T00:00:00Z", "token": "SECRET-at-scim-0051"},
+     "2026-05-20T00:00:00Z"),
+    ("datadog_service_access_token", {"service_account_id": "sa-1", "name": "ci", "scopes": ["monitors_read"],
+                                      "expires_at": "2026-05-20T00:00:00Z", "public_portion": "ddsat_ab",
+                                      "key": "SECRET-ddsat-0052"}, "2026-05-20T00:00:00Z"),
+    ("datadog_service_access_token", {"service_account_id": "sa-1", "name": "ci", "scopes": ["monitors_read"],
+                                      "expires_at": None, "key": "SECRET-ddsat-0053"}, None),
+    ("databricks_custom_app_integration", {"name": "assistant", "confidential": True,
+                                           "redirect_urls": ["https://assistant.example.com/cb"],
+                                           "scopes": ["all-apis"], "client_id": "c-1", "integration_id": "i-1",
+                                           "client_secret": "SECRET-dose-0054"}, None),
+]
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@pytest.mark.parametrize(("rtype", "values", "native"), MORE, ids=[m[0] for m in MORE])
+@pytest.mark.parametrize(("rtype", "values", "native"), MORE, ids=[f"{m[0]}-{n}" for n, m in enumerate(MORE)])
 def test_more_gitlab_types(rtype: str, values: dict[str, Any], native: str | None, kind: str,
                            tmp_path: Path) -> None:
     if kind == "plan":
@@ -386,6 +408,33 @@ def test_hcl_service_account_tokens_name_their_account(account: str, tmp_path: P
     assert _active(report) == {"gitlab_user_impersonation_token.bot": {"expired"}}
     imp = found["gitlab_user_impersonation_token.bot"]
     assert imp["native_expiry"]["instant"] == "2026-05-01T00:00:00Z"
+
+
+def test_a_datadog_service_access_token_is_its_accounts_child(tmp_path: Path) -> None:
+    from conftest import NOW
+
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.retire import Reason, expand
+
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(
+        state_resource("datadog_service_account", "llm", {"id": "sa-1", "email": "llm@example.com",
+                                                          "name": "llm"}),
+        state_resource("datadog_service_access_token", "llm", {
+            "id": "t-1", "service_account_id": "sa-1", "name": "ci", "scopes": ["monitors_read"],
+            "expires_at": "2026-07-01T00:00:00Z", "key": "SECRET-ddsat-0055"})))
+    config_path = _declare(tmp_path, "datadog_service_a*.llm")
+    code, report = _check(state, config=config_path)
+    assert code == 0, report["findings"]
+    found = {i["address"]: i for i in report["identities"]}
+    token = found["datadog_service_access_token.llm"]
+    assert token["parent"] == "datadog_service_account.llm"
+    assert token["native_expiry"]["instant"] == "2026-07-01T00:00:00Z"
+    assert "SECRET-" not in json.dumps(report)
+    config = load_config(config_path)
+    idents = check_paths([str(state)], config, NOW).identities
+    (group,) = expand(idents, {"datadog_service_account.llm": (Reason("expired", "test"),)}, config)
+    assert list(group.addresses) == ["datadog_service_access_token.llm", "datadog_service_account.llm"]
 
 
 # -- HCL -------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def test_expiry_mismatch_names_every_native_expiry_attribute(attr: str) -> None:
 
 @pytest.mark.parametrize("phrase", [
     "Azure AD end_date", "GCP valid_before", "Vault explicit_max_ttl/ttl", "GitLab", "expires_at",
-    "Terraform Cloud/Enterprise", "expired_at", "Databricks", "expiry_time/lifetime_seconds",
+    "Terraform Cloud/Enterprise", "expired_at", "Datadog service access token expires_at", "Databricks", "expiry_time/lifetime_seconds",
     "service principal secret", "expire_time/lifetime",
 ])
 def test_expiry_mismatch_names_each_platform(phrase: str) -> None:
