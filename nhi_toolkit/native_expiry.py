@@ -101,10 +101,13 @@ NATIVE_EXPIRY: dict[str, NativeSpec] = {
     **dict.fromkeys(
         ("gitlab_personal_access_token", "gitlab_project_access_token", "gitlab_group_access_token",
          "gitlab_group_service_account_access_token", "gitlab_deploy_token", "gitlab_project_deploy_token",
-         "gitlab_group_deploy_token"),
+         "gitlab_group_deploy_token", "gitlab_user_impersonation_token"),
         _GITLAB),
     # Terraform Cloud/Enterprise: expired_at (RFC 3339); unset, the service picks one (2 years).
-    **dict.fromkeys(("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token"), _TFE),
+    **dict.fromkeys(("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token", "tfe_scim_token"),
+                    _TFE),
+    # Datadog service access token: expires_at (RFC 3339) when set; unset, it never expires.
+    "datadog_service_access_token": NativeSpec(fields=(NativeField("expires_at", "instant"),)),
     # Databricks: expiry_time in epoch milliseconds (-1: none), lifetime_seconds from creation_time.
     "databricks_token": NativeSpec(
         fields=(NativeField("expiry_time", "epoch_ms", computed=True),

@@ -8,6 +8,10 @@ TLS keys do; what has neither is given owner and expiry by ``[[tool.nhi.declarat
 findings say so. Service accounts and principals are containers others point at: they inherit from
 nothing. Where the token itself expires (GitLab ``expires_at``, tfe ``expired_at``, Databricks
 ``lifetime_seconds``/``expire_time``), :mod:`nhi_toolkit.native_expiry` reads that instant.
+
+Left out on purpose: stores of a value made elsewhere (``tfe_variable``, ``databricks_secret``,
+``gitlab_project_variable``, ``databricks_git_credential``), like any other variable or setting that
+may hold a secret, and SSH or GPG public keys.
 """
 
 from __future__ import annotations
@@ -32,12 +36,22 @@ def _token(type_: str, summary: str, days: int | None = 365, revocation: str = "
 
 
 GITLAB_MORE: tuple[IdentityType, ...] = (
-    # Group service accounts are bot users: no tags, declared, the parent of their tokens.
-    IdentityType(
-        "gitlab_group_service_account", "principal", PHASE_PRINCIPAL, tags_path=None,
-        inherit_by_reference=False, summary="GitLab group service account",
+    # Service accounts (group, instance, project) are bot users: no tags, declared, the parent of
+    # their tokens. A group account's tokens name it by user_id; a personal access token or an
+    # impersonation token of any account (user_id = <account>.service_account_id) inherits from the
+    # account it references, as a token of a human user (not managed here) inherits from nothing.
+    *(
+        IdentityType(t, "principal", PHASE_PRINCIPAL, tags_path=None, inherit_by_reference=False,
+                     summary=summary)
+        for t, summary in (
+            ("gitlab_group_service_account", "GitLab group service account"),
+            ("gitlab_instance_service_account", "GitLab instance service account"),
+            ("gitlab_project_service_account", "GitLab project service account"),
+        )
     ),
     _token("gitlab_personal_access_token", "GitLab personal access token", revocation=_GITLAB_TOKEN),
+    _token("gitlab_user_impersonation_token", "GitLab impersonation token (of a user, made by an admin)",
+           revocation=_GITLAB_TOKEN),
     _token("gitlab_project_access_token", "GitLab project access token", revocation=_GITLAB_TOKEN),
     _token("gitlab_group_access_token", "GitLab group access token", revocation=_GITLAB_TOKEN),
     _token("gitlab_group_service_account_access_token", "GitLab group service account access token",
@@ -56,6 +70,11 @@ GITLAB_MORE: tuple[IdentityType, ...] = (
            revocation="pipelines it already started keep running."),
     _token("gitlab_cluster_agent_token", "GitLab agent for Kubernetes token",
            revocation="remove the token from the agent's configuration in the cluster (Helm values)."),
+    _token("gitlab_runner_controller_token", "GitLab runner controller token",
+           revocation="remove the token from the runner controller's configuration."),
+    # An OAuth application's client secret (``secret``) lets whoever holds it act as the application.
+    _token("gitlab_application", "GitLab OAuth application (client secret)",
+           revocation="destroying it deletes the application: its client secret stops working."),
     # A runner's authentication token lets whoever holds it take the project's or group's jobs
     # (and their CI/CD variables).
     *(
@@ -77,6 +96,8 @@ TFE_MORE: tuple[IdentityType, ...] = (
                       "revokes it."),
     _token("tfe_audit_trail_token", "Terraform Cloud/Enterprise audit trail token"),
     _token("tfe_agent_token", "Terraform Cloud agent pool token"),
+    _token("tfe_scim_token", "Terraform Enterprise SCIM token (user provisioning from the identity provider)",
+           revocation="remove the token from the identity provider's SCIM settings."),
 )
 
 DATADOG_MORE: tuple[IdentityType, ...] = (
@@ -91,6 +112,9 @@ DATADOG_MORE: tuple[IdentityType, ...] = (
         inherit_by_reference=False, summary="Datadog service account",
     ),
     _token("datadog_service_account_application_key", "Datadog service account application key",
+           parents=(ParentLink("service_account_id", DATADOG_SA_TYPES, ("id",)),),
+           secret_fields=("key",)),
+    _token("datadog_service_access_token", "Datadog service access token (of a service account)",
            parents=(ParentLink("service_account_id", DATADOG_SA_TYPES, ("id",)),),
            secret_fields=("key",)),
 )
@@ -109,6 +133,10 @@ DATABRICKS_MORE: tuple[IdentityType, ...] = (
            secret_fields=("secret_hash",),
            revocation="OAuth tokens already issued with the secret stay valid until they expire "
                       "(up to 1 hour)."),
+    # A confidential custom OAuth app's client_secret lets whoever holds it act as the app.
+    _token("databricks_custom_app_integration", "Databricks custom OAuth app integration (client secret)",
+           revocation="access and refresh tokens already issued to it may stay valid until their TTL "
+                      "ends."),
 )
 
 SAAS_TYPES: tuple[IdentityType, ...] = GITLAB_MORE + TFE_MORE + DATADOG_MORE + DATABRICKS_MORE

@@ -167,8 +167,9 @@ GUIDES: dict[str, RuleGuide] = {
                    "working; when it ends first, the integration breaks before its owner expects."),
         fix_cdktf=("Set the credential's own expiry from the same value as expires=: "
                    "native_expiry_attrs(resource_type, expires) gives the provider attributes (end_date)."),
-        fix_hcl=("Set the credential's expiry attribute (end_date, valid_before) from the same value as "
-                 "the expires_at tag, for example one local both read; keep a Vault TTL within the tag."),
+        fix_hcl=("Set the credential's expiry attribute (end_date, valid_before; GitLab expires_at, tfe "
+                 "expired_at) from the same value as the expires_at tag, for example one local both read; "
+                 "keep a Vault TTL or a Databricks lifetime_seconds/lifetime within the tag."),
     ),
     "NHI016": RuleGuide(
         rationale=("A service-linked role is created, scoped and deleted by AWS for one service: an owner "

@@ -383,3 +383,63 @@ def test_key_active_past_expiry_is_judged_by_the_deadline(
     assert f"expired at {format_instant(at)}" in finding.message
     if expect == "claimed":
         assert f"the credential's own expiration runs to {format_instant(native)}" in finding.message
+
+
+# --- several expiry tags: the earliest valid one governs, as in nhi check -------------------------
+
+
+_SPLIT = {"owner": OWNER, "expires_at": "2030-01-01", "expiry": "2020-01-01"}
+_SPLIT_MESSAGE = ("expiry tag 'expiry' says 2020-01-01, but expiry tag 'expires_at' says 2030-01-01: the "
+                  "expiry tags disagree, and the earliest governs")
+
+
+@pytest.mark.parametrize(("declared", "live", "drift", "live_invalid"), [
+    # A second, earlier expiry tag added in AWS: the identity expired there; drift, and the live
+    # disagreement is an invalid-expiry finding as nhi check makes it.
+    ({"owner": OWNER, "expires_at": "2030-01-01"}, _SPLIT,
+     "expiry tag is 2020-01-01 in AWS, declared 2030-01-01", True),
+    # Declared disagreeing (nhi check already says so); the earlier tag removed in AWS: drift.
+    (_SPLIT, {"owner": OWNER, "expires_at": "2030-01-01"},
+     "expiry tag is 2030-01-01 in AWS, declared 2020-01-01", False),
+    # The earlier one changed in AWS: the governing value drifted.
+    (_SPLIT, {"owner": OWNER, "expires_at": "2030-01-01", "expiry": "2021-01-01"},
+     "expiry tag is 2021-01-01 in AWS, declared 2020-01-01", True),
+    # The same disagreement in AWS as declared: nhi check's finding says it; nothing new.
+    (_SPLIT, _SPLIT, None, False),
+    # The later one changed in AWS: the earliest, which governs, is unchanged; still a new disagreement.
+    (_SPLIT, {"owner": OWNER, "expires_at": "2031-01-01", "expiry": "2020-01-01"}, None, True),
+    # One instant under two keys, written two ways: no disagreement, no drift.
+    ({"owner": OWNER, "expires_at": "2030-01-01"},
+     {"owner": OWNER, "expires_at": "2030-01-01", "Expires": "2030-01-02T00:00:00Z"}, None, False),
+], ids=["earlier-added", "earlier-removed", "earlier-changed", "same-split", "later-changed", "same-instant"])
+@pytest.mark.parametrize("kind", ["user", "role", "secret"])
+def test_live_expiry_tags_are_chosen_as_the_checker_chooses(
+        aws: str, tmp_path: Path, kind: str, declared: dict[str, str], live: dict[str, str],  # noqa: F811
+        drift: str | None, live_invalid: bool) -> None:
+    iam, sm = client(aws, "iam"), client(aws, "secretsmanager")
+    values: dict[str, Any] = {"name": "multi", "tags": declared}
+    if kind == "user":
+        iam.create_user(UserName="multi", Tags=_tags(**live))
+    elif kind == "role":
+        iam.create_role(RoleName="multi", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST), Tags=_tags(**live))
+    else:
+        values["arn"] = sm.create_secret(Name="multi", SecretString="x", Tags=_tags(**live))["ARN"]
+        values["rotation_rules"] = [{"automatically_after_days": 30}]
+    rtype = {"user": "aws_iam_user", "role": "aws_iam_role", "secret": "aws_secretsmanager_secret"}[kind]
+    state = write_json(tmp_path / "s.tfstate", state_doc(state_resource(rtype, "m", values)))
+    run = verify(aws, state, "--now", "2019-06-01", "--format", "json", "--no-unmanaged")
+    assert run.code in (0, 1), run.stdout + run.stderr
+    rules = by_rule(json.loads(run.stdout))
+    address = f"{rtype}.m"
+    drifts = [f["message"] for f in rules.get("drift", ()) if "expiry" in f["message"]]
+    assert drifts == ([f"{address}: {drift} (changed outside Terraform)"] if drift else [])
+    invalid = sorted(f["message"] for f in rules.get("invalid-expiry", ()))
+    checker = [f"{address} {_SPLIT_MESSAGE}"] if declared is _SPLIT else []
+    if live_invalid:
+        (choice,) = [m for m in invalid if m not in checker]
+        assert choice.startswith(f"{address} expiry tag '")
+        assert choice.endswith("(tags in AWS, changed outside Terraform)")
+        assert "the expiry tags disagree" in choice
+        if live is _SPLIT:
+            assert choice == f"{address} {_SPLIT_MESSAGE} (tags in AWS, changed outside Terraform)"
+    assert len(invalid) == len(checker) + (1 if live_invalid else 0), invalid

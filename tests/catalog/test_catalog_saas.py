@@ -66,6 +66,9 @@ EXPECTED: dict[str, dict[str, tuple[str, str | None, set[str]]]] = {
 REQUIRED = {
     "gitlab_personal_access_token", "gitlab_project_access_token", "gitlab_group_access_token",
     "gitlab_deploy_token", "gitlab_user_runner", "gitlab_runner", "gitlab_pipeline_trigger",
+    "gitlab_instance_service_account", "gitlab_project_service_account", "gitlab_user_impersonation_token",
+    "gitlab_runner_controller_token", "gitlab_application", "tfe_scim_token", "datadog_service_access_token",
+    "databricks_custom_app_integration",
     "tfe_team_token", "tfe_organization_token", "tfe_agent_token", "tfe_audit_trail_token",
     "datadog_api_key", "datadog_application_key", "datadog_service_account",
     "datadog_service_account_application_key",
@@ -122,6 +125,12 @@ def test_every_named_type_is_catalogued_and_none_carries_tags() -> None:
     ("tfe_agent_token", {"token"}),
     ("datadog_api_key", {"key"}),
     ("datadog_application_key", {"key"}),
+    ("gitlab_user_impersonation_token", {"token"}),
+    ("gitlab_runner_controller_token", {"token"}),
+    ("gitlab_application", {"secret"}),
+    ("tfe_scim_token", {"token"}),
+    ("datadog_service_access_token", {"key"}),
+    ("databricks_custom_app_integration", {"client_secret"}),
     ("datadog_service_account_application_key", {"key"}),
     ("databricks_token", {"token_value"}),
     ("databricks_obo_token", {"token_value"}),
@@ -138,17 +147,19 @@ def test_key_is_a_secret_only_where_it_holds_one() -> None:
 def test_native_expiry_attributes_are_wired() -> None:
     attrs = {t: {f.attr for f in spec.fields} for t, spec in NATIVE_EXPIRY.items()}
     for rtype in ("gitlab_personal_access_token", "gitlab_project_access_token", "gitlab_group_access_token",
-                  "gitlab_group_service_account_access_token", "gitlab_deploy_token"):
+                  "gitlab_group_service_account_access_token", "gitlab_deploy_token",
+                  "gitlab_user_impersonation_token"):
         assert attrs[rtype] == {"expires_at"}
-    for rtype in ("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token"):
+    for rtype in ("tfe_team_token", "tfe_organization_token", "tfe_audit_trail_token", "tfe_scim_token"):
         assert attrs[rtype] == {"expired_at"}
+    assert attrs["datadog_service_access_token"] == {"expires_at"}
     assert attrs["databricks_token"] == {"expiry_time", "lifetime_seconds"}
     assert attrs["databricks_obo_token"] == {"lifetime_seconds"}
     assert attrs["databricks_service_principal_secret"] == {"expire_time", "lifetime"}
 
 
 def test_every_saas_type_is_exercised() -> None:
-    seen = {a.split(".")[0] for p in EXPECTED.values() for a in p} | {c[0] for c in MORE}
+    seen = {a.split(".")[0] for p in EXPECTED.values() for a in p} | {c[0] for c in MORE} | set(ACCOUNTS)
     hcl = (SAAS / "hcl" / "main.tf").read_text(encoding="utf-8")
     for itype in SAAS_TYPES:
         assert itype.type in seen or f'"{itype.type}"' in hcl, itype.type
@@ -260,11 +271,38 @@ MORE: list[tuple[str, dict[str, Any], str | None]] = [
                                     "token": "SECRET-glagent-0045"}, None),
     ("gitlab_runner", {"description": "legacy runner", "registration_token": "SECRET-GR1348941-0046",
                        "authentication_token": "SECRET-glrt-0047"}, None),
+    ("gitlab_user_impersonation_token", {"user_id": 25, "name": "i", "scopes": ["api"],
+                                         "expires_at": "2026-05-20", "active": True, "revoked": False,
+                                         "impersonation": True, "token_id": 9,
+                                         "token": "SECRET-glpat-impersonation-0048"},
+     "2026-05-20T00:00:00Z"),
+    ("gitlab_runner_controller_token", {"runner_controller_id": 4, "description": "admission",
+                                        "token": "SECRET-glrct-0049"}, None),
+    ("gitlab_application", {"name": "assistant", "redirect_url": "https://assistant.example.com/cb",
+                            "scopes": ["read_api"], "confidential": True, "application_id": "a1b2",
+                            "secret": "SECRET-gloas-0050"}, None),
+]
+
+
+# Token-bearing resources of the other three providers, found after the first pass.
+MORE += [
+    ("tfe_scim_token", {"description": "okta", "expired_at": "2026-05-20T00:00:00Z",
+                        "created_at": "2025-05-20T00:00:00Z", "token": "SECRET-at-scim-0051"},
+     "2026-05-20T00:00:00Z"),
+    ("datadog_service_access_token", {"service_account_id": "sa-1", "name": "ci", "scopes": ["monitors_read"],
+                                      "expires_at": "2026-05-20T00:00:00Z", "public_portion": "ddsat_ab",
+                                      "key": "SECRET-ddsat-0052"}, "2026-05-20T00:00:00Z"),
+    ("datadog_service_access_token", {"service_account_id": "sa-1", "name": "ci", "scopes": ["monitors_read"],
+                                      "expires_at": None, "key": "SECRET-ddsat-0053"}, None),
+    ("databricks_custom_app_integration", {"name": "assistant", "confidential": True,
+                                           "redirect_urls": ["https://assistant.example.com/cb"],
+                                           "scopes": ["all-apis"], "client_id": "c-1", "integration_id": "i-1",
+                                           "client_secret": "SECRET-dose-0054"}, None),
 ]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-@pytest.mark.parametrize(("rtype", "values", "native"), MORE, ids=[m[0] for m in MORE])
+@pytest.mark.parametrize(("rtype", "values", "native"), MORE, ids=[f"{m[0]}-{n}" for n, m in enumerate(MORE)])
 def test_more_gitlab_types(rtype: str, values: dict[str, Any], native: str | None, kind: str,
                            tmp_path: Path) -> None:
     if kind == "plan":
@@ -283,6 +321,138 @@ def test_more_gitlab_types(rtype: str, values: dict[str, Any], native: str | Non
         assert ident["native_expiry"]["instant"] == native
         assert active == {"missing-owner", "expired"}
     assert "SECRET-" not in json.dumps(report)
+
+
+# -- instance and project service accounts, and the tokens that name them ----------------------------
+
+#: Service account type -> what its resource holds in state besides the account id.
+ACCOUNTS: dict[str, dict[str, Any]] = {
+    "gitlab_instance_service_account": {"name": "assistant", "username": "assistant-bot",
+                                        "email": "assistant-bot@noreply.example.com"},
+    "gitlab_project_service_account": {"project": "42", "name": "assistant", "username": "assistant-bot",
+                                       "email": "assistant-bot@noreply.example.com",
+                                       "skip_wait_for_deletion": False},
+}
+_TOKENS = {
+    "gitlab_personal_access_token": {"name": "bot", "scopes": ["api"], "expires_at": "2026-08-01",
+                                     "token": "SECRET-glpat-sa-0061"},
+    "gitlab_user_impersonation_token": {"name": "bot", "scopes": ["api"], "expires_at": "2026-08-01",
+                                        "impersonation": True, "token": "SECRET-glpat-sa-0062"},
+}
+
+
+def _account_state(account: str, tmp_path: Path) -> Path:
+    """An account (id 77) and a personal access token and an impersonation token of it
+    (``user_id = <account>.service_account_id``), as Terraform 1.11 writes them to state."""
+    sa_id = "42:77" if account == "gitlab_project_service_account" else "77"
+    resources = [state_resource(account, "bot", {**ACCOUNTS[account], "id": sa_id, "service_account_id": "77"})]
+    for rtype, values in _TOKENS.items():
+        resources.append(state_resource(rtype, "bot", {
+            "attributes": {**values, "user_id": 77, "id": "77:9"}, "dependencies": [f"{account}.bot"]}))
+    return write_json(tmp_path / "terraform.tfstate", state_doc(*resources))
+
+
+def _declare(tmp_path: Path, pattern: str) -> Path:
+    path = tmp_path / "nhi.toml"
+    path.write_text(f'[tool.nhi]\n[[tool.nhi.declarations]]\naddress = "{pattern}"\n'
+                    'owner = "alice@example.com"\nexpires_at = 2026-08-01\nreason = "assistant bot; SEC-106"\n',
+                    encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("account", sorted(ACCOUNTS))
+def test_service_accounts_are_principals_and_parents_of_their_tokens(account: str, tmp_path: Path) -> None:
+    state = _account_state(account, tmp_path)
+    code, report = _check(state, config=None)
+    assert code == 1
+    found = {i["address"]: i for i in report["identities"]}
+    assert set(found) == {f"{account}.bot", *(f"{t}.bot" for t in _TOKENS)}
+    assert (found[f"{account}.bot"]["category"], found[f"{account}.bot"]["parent"]) == ("principal", None)
+    for rtype in _TOKENS:
+        assert (found[f"{rtype}.bot"]["category"], found[f"{rtype}.bot"]["parent"]) == \
+            ("credential", f"{account}.bot")
+    # Nothing carries tags: without a declaration the account is unowned and unexpiring.
+    assert _active(report)[f"{account}.bot"] == MISSING
+    # Declared (the account and its tokens): clean.
+    code, report = _check(state, config=_declare(tmp_path, "gitlab_*.bot"))
+    assert code == 0, report["findings"]
+    assert {i["status"] for i in report["identities"]} == {"ok"}
+    assert "SECRET-" not in json.dumps(report)
+
+
+@pytest.mark.parametrize("account", sorted(ACCOUNTS))
+def test_retiring_a_service_account_takes_its_tokens_first(account: str, tmp_path: Path) -> None:
+    from conftest import NOW
+
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.retire import Reason, expand
+
+    config = load_config(_declare(tmp_path, "gitlab_*.bot"))
+    report = check_paths([str(_account_state(account, tmp_path))], config, NOW)
+    (group,) = expand(report.identities, {f"{account}.bot": (Reason("expired", "test"),)}, config)
+    assert group.addresses[-1] == f"{account}.bot"
+    assert set(group.addresses[:-1]) == {f"{t}.bot" for t in _TOKENS}
+
+
+def test_a_human_users_token_has_no_parent_and_no_new_finding(tmp_path: Path) -> None:
+    # user_id names a person (not managed here): the token is judged alone, as before.
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(state_resource(
+        "gitlab_personal_access_token", "admin", {**_TOKENS["gitlab_personal_access_token"], "user_id": 25})))
+    code, report = _check(state, config=_declare(tmp_path, "gitlab_personal_access_token.admin"))
+    assert code == 0, report["findings"]
+    (ident,) = report["identities"]
+    assert ident["parent"] is None and not report["findings"]
+
+
+@pytest.mark.parametrize("account", sorted(ACCOUNTS))
+def test_hcl_service_account_tokens_name_their_account(account: str, tmp_path: Path) -> None:
+    project = '  project = "42"\n' if account == "gitlab_project_service_account" else ""
+    (tmp_path / "main.tf").write_text(
+        f'resource "{account}" "bot" {{\n{project}  name = "assistant"\n}}\n\n'
+        'resource "gitlab_personal_access_token" "bot" {\n'
+        f'  user_id    = {account}.bot.service_account_id\n'
+        '  name       = "bot"\n  scopes     = ["api"]\n  expires_at = "2026-08-01"\n}\n\n'
+        'resource "gitlab_user_impersonation_token" "bot" {\n'
+        f'  user_id    = {account}.bot.service_account_id\n'
+        '  name       = "bot"\n  scopes     = ["api"]\n  expires_at = "2026-05-01"\n}\n', encoding="utf-8")
+    code, report = _check(tmp_path, config=_declare(tmp_path, "gitlab_*.bot"))
+    assert code == 1
+    found = {i["address"]: i for i in report["identities"]}
+    assert found[f"{account}.bot"]["category"] == "principal"
+    assert found["gitlab_personal_access_token.bot"]["parent"] == f"{account}.bot"
+    assert found["gitlab_user_impersonation_token.bot"]["parent"] == f"{account}.bot"
+    # The impersonation token's own expires_at (00:00 UTC of that day) has passed.
+    assert _active(report) == {"gitlab_user_impersonation_token.bot": {"expired"}}
+    imp = found["gitlab_user_impersonation_token.bot"]
+    assert imp["native_expiry"]["instant"] == "2026-05-01T00:00:00Z"
+
+
+def test_a_datadog_service_access_token_is_its_accounts_child(tmp_path: Path) -> None:
+    from conftest import NOW
+
+    from nhi_toolkit.config import load_config
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.retire import Reason, expand
+
+    state = write_json(tmp_path / "terraform.tfstate", state_doc(
+        state_resource("datadog_service_account", "llm", {"id": "sa-1", "email": "llm@example.com",
+                                                          "name": "llm"}),
+        state_resource("datadog_service_access_token", "llm", {
+            "id": "t-1", "service_account_id": "sa-1", "name": "ci", "scopes": ["monitors_read"],
+            "expires_at": "2026-07-01T00:00:00Z", "key": "SECRET-ddsat-0055"})))
+    config_path = _declare(tmp_path, "datadog_service_a*.llm")
+    code, report = _check(state, config=config_path)
+    assert code == 0, report["findings"]
+    found = {i["address"]: i for i in report["identities"]}
+    token = found["datadog_service_access_token.llm"]
+    assert token["parent"] == "datadog_service_account.llm"
+    assert token["native_expiry"]["instant"] == "2026-07-01T00:00:00Z"
+    assert "SECRET-" not in json.dumps(report)
+    config = load_config(config_path)
+    idents = check_paths([str(state)], config, NOW).identities
+    (group,) = expand(idents, {"datadog_service_account.llm": (Reason("expired", "test"),)}, config)
+    assert list(group.addresses) == ["datadog_service_access_token.llm", "datadog_service_account.llm"]
 
 
 # -- HCL -------------------------------------------------------------------------------------------------
