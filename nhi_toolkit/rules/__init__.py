@@ -6,6 +6,7 @@ from nhi_toolkit.rules.base import Context, Rule
 from nhi_toolkit.rules.lifecycle import (
     Expired,
     ExpiringSoon,
+    ExpiryMismatch,
     ExpiryTooFar,
     InvalidExpiryRule,
     MissingExpiry,
@@ -22,7 +23,6 @@ from nhi_toolkit.rules.live import (
     Unmanaged,
 )
 from nhi_toolkit.rules.modules import ModuleNotFollowed
-from nhi_toolkit.rules.native import ExpiryMismatch
 from nhi_toolkit.rules.platform import PlatformManaged
 from nhi_toolkit.rules.retirement import (
     Drift,

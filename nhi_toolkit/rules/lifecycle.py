@@ -228,11 +228,16 @@ class ExpiryMismatch(Rule):
     name = "expiry-mismatch"
     severity = Severity.ERROR
     summary = "Tag and credential disagree on the expiry"
-    description = ("The credential carries its own expiry (Azure AD end_date, GCP valid_before, Vault "
-                   "explicit_max_ttl/ttl) and the expiry tag or declaration says otherwise. A tag "
-                   "earlier than the credential is an error: it promises a retirement the credential "
-                   "does not enforce. A tag later than the credential is a warning: the credential stops "
-                   "working first. A date tag agrees with any instant within that UTC day.")
+    # Names every attribute native_expiry reads an expiry from (tests/rules/test_rules_native.py).
+    description = ("The credential carries its own expiry (Azure AD end_date/end_date_relative, GCP "
+                   "valid_before, Vault explicit_max_ttl/ttl, GitLab token expires_at, Terraform "
+                   "Cloud/Enterprise (tfe) token expired_at, Datadog service access token expires_at, "
+                   "Databricks token expiry_time/lifetime_seconds, "
+                   "Databricks service principal secret expire_time/lifetime) and the expiry tag or "
+                   "declaration says otherwise. A tag earlier than the credential is an error: it "
+                   "promises a retirement the credential does not enforce. A tag later than the "
+                   "credential is a warning: the credential stops working first. A date tag agrees with "
+                   "any instant within that UTC day.")
     fix = ("Make them agree: set the credential's end date from the same value as the tag "
            "(nhi_toolkit.native_expiry.native_expiry_attrs), or correct the tag.")
     severities = (
