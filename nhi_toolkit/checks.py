@@ -212,3 +212,25 @@ def _keyset(keys: tuple[str, ...]) -> frozenset[str]:
 def _shown(value: Any) -> str:
     """A valid expiry value as written (a date or timestamp: nothing else parses)."""
     return value.strip() if isinstance(value, str) else str(value)
+
+
+def parse_expiry_value(value: Any) -> tuple[datetime | None, str | None]:
+    """(instant, error) of an expiry tag's value, as ``nhi check`` reads it (a blank one is invalid)."""
+    from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
+
+    if isinstance(value, str) and not value.strip():
+        return None, "is blank"
+    try:
+        return expiry_instant(value), None
+    except InvalidExpiry as exc:
+        return None, str(exc)
+
+
+def governing_expiry(tags: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any, str | None]:
+    """The governing expiry tag's key and value, and how several disagree (None when they agree), as
+    :func:`choose_expiry` decides; the first present when it does not decide (one tag, or none valid)."""
+    choice = choose_expiry(tags, keys, parse_expiry_value)
+    if choice is not None:
+        return choice.key, choice.value, choice.error
+    key = next((k for k in keys if k in tags), None)
+    return key, (None if key is None else tags[key]), None

@@ -27,9 +27,9 @@ from nhi_toolkit.aws.session import (
     tag_map,
 )
 from nhi_toolkit.aws.unmanaged import LIVE_TYPES, UnmanagedItem, ai_likeness, scan_unmanaged
-from nhi_toolkit.checks import choose_expiry
+from nhi_toolkit.checks import governing_expiry
 from nhi_toolkit.config import Config
-from nhi_toolkit.expiry import InvalidExpiry, expiry_instant, format_instant, is_expired
+from nhi_toolkit.expiry import format_instant, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, Severity
 from nhi_toolkit.records import identity_key
 from nhi_toolkit.rules import rule_by_key
@@ -128,8 +128,8 @@ class _Inspector:
             if label == "expiry":
                 # Of several expiry tags the earliest valid one governs, on both sides, as nhi check
                 # chooses; tags in AWS that disagree anew are its invalid-expiry finding.
-                _, declared, declared_error = _expiry_tag(identity.tags, keys)
-                key, actual, error = _expiry_tag(live_tags, keys)
+                _, declared, declared_error = governing_expiry(identity.tags, keys)
+                key, actual, error = governing_expiry(live_tags, keys)
                 if declared is UNKNOWN:
                     continue
                 if error is not None and error != declared_error:
@@ -382,26 +382,6 @@ class _Inspector:
         handler = {"aws_iam_user": self.user, "aws_iam_role": self.role,
                    "aws_iam_access_key": self.access_key, "aws_secretsmanager_secret": self.secret}[identity.type]
         return handler(identity)
-
-
-def _parse_expiry(value: Any) -> tuple[datetime | None, str | None]:
-    """(instant, error) of an expiry tag's value, as nhi check reads it (a blank one is invalid)."""
-    if isinstance(value, str) and not value.strip():
-        return None, "is blank"
-    try:
-        return expiry_instant(value), None
-    except InvalidExpiry as exc:
-        return None, str(exc)
-
-
-def _expiry_tag(tags: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str | None, Any, str | None]:
-    """The governing expiry tag's key and value, and how several disagree (None when they agree), chosen by
-    :func:`nhi_toolkit.checks.choose_expiry`; the first present when it does not decide."""
-    choice = choose_expiry(tags, keys, _parse_expiry)
-    if choice is not None:
-        return choice.key, choice.value, choice.error
-    key = next((k for k in keys if k in tags), None)
-    return key, (None if key is None else tags[key]), None
 
 
 def _aws_key(identity: Identity) -> tuple[str, str] | None:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from nhi_toolkit.checks import (
     declared_revocation_path,
+    governing_expiry,
     is_rotation_path,
     is_terraform_path,
     leaver_match,
@@ -161,8 +162,11 @@ class Drift(Rule):
             old_tags = old if isinstance(old, dict) else {}
             new_tags = new if isinstance(new, dict) else {}
             for label, keys in (("owner", ctx.config.owner_keys), ("expiry", ctx.config.expiry_keys)):
-                ov = next((old_tags[k] for k in keys if k in old_tags), None)
-                nv = next((new_tags[k] for k in keys if k in new_tags), None)
+                if label == "expiry":  # the tag that governs, as the checker chooses it among several
+                    ov, nv = governing_expiry(old_tags, keys)[1], governing_expiry(new_tags, keys)[1]
+                else:
+                    ov = next((old_tags[k] for k in keys if k in old_tags), None)
+                    nv = next((new_tags[k] for k in keys if k in new_tags), None)
                 if ov != nv:
                     change = "removed" if nv is None else ("added" if ov is None else "changed")
                     yield self.finding(None, f"{res.address} {label} tag {change} outside Terraform"

@@ -85,6 +85,10 @@ def _drift_plan(before_tags: Any, after_tags: Any, actions: Sequence[str] = ("up
         (GOOD_TAGS, {"owner": OWNER, "expires_at": "2099-01-01"}, ["update"], ["expiry tag changed"]),
         (GOOD_TAGS, None, ["delete"], ["deleted outside Terraform"]),
         (GOOD_TAGS, {**GOOD_TAGS, "team": "x"}, ["update"], []),
+        # with two expiry tags, the one that governs (the earliest) is what drift compares
+        ({**GOOD_TAGS, "expiry": "2099-01-01"}, {**GOOD_TAGS, "expiry": "2020-01-01"}, ["update"],
+         ["expiry tag changed outside Terraform (" + GOOD + " -> 2020-01-01)"]),
+        ({**GOOD_TAGS, "expiry": "2099-01-01"}, {**GOOD_TAGS, "expiry": "2098-01-01"}, ["update"], []),
     ],
 )
 def test_drift_from_resource_drift(tmp_path: Path, before: Any, after: Any, actions: list[str],
