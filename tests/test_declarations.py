@@ -187,6 +187,23 @@ def test_untaggable_with_a_tagless_parent_points_at_the_parent(tmp_path: Path, n
     assert user_msg.startswith("aws_iam_user.u has no owner tag")
 
 
+def test_untaggable_with_an_untaggable_parent_points_past_it(tmp_path: Path, nhi: Any) -> None:
+    # A GitHub secret holding a service principal password: neither carries tags; the principal
+    # they inherit from does, and is what to tag (a token of a principal with no parent here: declare).
+    (tmp_path / "main.tf").write_text(
+        'resource "azuread_service_principal" "sp" {\n  client_id = "x"\n}\n'
+        'resource "azuread_service_principal_password" "pw" {\n'
+        '  service_principal_id = azuread_service_principal.sp.id\n}\n'
+        'resource "github_actions_secret" "s" {\n  repository = "r"\n  secret_name = "AZ"\n'
+        '  plaintext_value = azuread_service_principal_password.pw.value\n}\n', encoding="utf-8")
+    doc = nhi(["check", str(tmp_path), "--now", NOW_TEXT, "-f", "json", "--no-cache"]).json()
+    msgs = {f["address"]: f["message"] for f in doc["findings"] if f["rule"] == "missing-owner"}
+    assert msgs["github_actions_secret.s"] == (
+        "github_actions_secret.s cannot carry tags, nor can its parent azuread_service_principal_password.pw: "
+        "tag azuread_service_principal.sp (which azuread_service_principal_password.pw inherits from), or "
+        "declare it in [[tool.nhi.declarations]] (address, owner, expires_at, reason)")
+
+
 def test_fix_texts_name_declarations() -> None:
     from nhi_toolkit.rules import rule_by_key
 

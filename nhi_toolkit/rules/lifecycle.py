@@ -60,9 +60,15 @@ def _missing(identity: Identity, ctx: Context, what: str, keys: tuple[str, ...])
     if identity.parent:
         parent = ctx.by_address.get(identity.parent)
         if parent is not None and _untaggable(parent, ctx):
-            # a service account's or principal's token: neither can carry tags
-            return (f"{identity.address} cannot carry tags, nor can its parent {identity.parent}: "
-                    f"{_DECLARE}")
+            # a service account's or principal's token: neither can carry tags; an ancestor may
+            above: Identity | None = parent
+            seen = {identity.address}
+            while above is not None and _untaggable(above, ctx) and above.address not in seen:
+                seen.add(above.address)
+                above = ctx.by_address.get(above.parent) if above.parent else None
+            via = (f"tag {above.address} (which {identity.parent} inherits from), or "
+                   if above is not None and not _untaggable(above, ctx) else "")
+            return f"{identity.address} cannot carry tags, nor can its parent {identity.parent}: {via}{_DECLARE}"
         return (f"{identity.address} cannot carry tags and its parent {identity.parent} has no {what} tag "
                 f"{looked}: tag {identity.parent}, or {_DECLARE}")
     return (f"{identity.address} cannot carry tags and has no parent identity here to inherit an {what} "
