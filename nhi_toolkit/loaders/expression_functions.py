@@ -7,7 +7,21 @@ from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["call_function"]
+__all__ = ["TfSet", "call_function"]
+
+
+class TfSet(list):  # type: ignore[type-arg]
+    """A set value (``toset()``), its elements in Terraform's order. Terraform refuses to index a set
+    or to read it with ``element()``, ``index()`` or ``concat()``; a variable typed ``list(...)``
+    turns it back into a list. Which of the two a value passed to a module became, only the types
+    say, so reading it by position is never known here."""
+
+
+def _one_kind(values: list[Any]) -> bool:
+    """Whether ``values`` are all strings, all numbers or all bools (no null, no collection): what
+    Terraform unifies into one element type without converting any of them."""
+    kinds = {bool if isinstance(v, bool) else (int if isinstance(v, (int, float)) else type(v)) for v in values}
+    return len(kinds) <= 1 and kinds <= {str, int, bool}
 
 
 def call_function(fn: str, args: list[Any]) -> Any:
@@ -21,7 +35,11 @@ def call_function(fn: str, args: list[Any]) -> Any:
                 return UNKNOWN
             merged.update(v)
         return merged
+    if any(isinstance(a, TfSet) for a in args) and fn in ("element", "index", "concat"):
+        return UNKNOWN  # a set: an error, unless a list(...) type made it a list again
     if fn == "lookup" and len(args) in (2, 3) and isinstance(args[0], dict) and isinstance(args[1], str):
+        if len(args) == 3 and isinstance(args[2], (dict, list)):
+            return UNKNOWN  # converted to the map's element type (an error for a string map)
         if args[1] in args[0]:
             return args[0][args[1]]
         return args[2] if len(args) == 3 else UNKNOWN  # Terraform: an error without a default
@@ -42,15 +60,17 @@ def call_function(fn: str, args: list[Any]) -> Any:
     if len(args) != 1:
         return UNKNOWN
     (arg,) = args
-    if fn in ("toset", "tolist"):
+    if fn == "toset":
         if isinstance(arg, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in arg):
             # A set of strings: unique, in Terraform's (lexical) order.
-            return sorted({str(v) for v in arg}) if fn == "toset" else arg
-        return arg if fn == "tolist" and isinstance(arg, list) else UNKNOWN
+            return TfSet(sorted({str(v) for v in arg}))
+        return UNKNOWN
+    if fn == "tolist":  # the elements unified into one type: mixed ones may convert or fail
+        return list(arg) if isinstance(arg, list) and _one_kind(arg) else UNKNOWN
     if fn == "length":
         return len(arg) if isinstance(arg, (list, dict, str)) else UNKNOWN
-    if fn == "tomap":
-        return arg if isinstance(arg, dict) else UNKNOWN
+    if fn == "tomap":  # the values unified into one type: mixed ones may convert or fail
+        return arg if isinstance(arg, dict) and _one_kind(list(arg.values())) else UNKNOWN
     if fn in ("keys", "values"):
         if not isinstance(arg, dict):
             return UNKNOWN

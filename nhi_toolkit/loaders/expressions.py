@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nhi_toolkit.loaders.expression_functions import call_function
+from nhi_toolkit.loaders.expression_functions import TfSet, call_function
 from nhi_toolkit.loaders.expression_text import (
     balanced,
     closing_bracket,
@@ -226,18 +226,23 @@ class Scope:
             cond = as_bool(self.expression(expr[:q], depth + 1))
             if cond is None:
                 return UNKNOWN
-            return self.expression(branches[0] if cond else branches[1], depth + 1)
+            chosen, other = branches if cond else branches[::-1]
+            value = self.expression(chosen, depth + 1)
+            if self.trying and value is not UNKNOWN:
+                return self._unified(value, chosen, other, depth)
+            return value
         for op in ("||", "&&"):
             sides = split_top(expr, op)
             if len(sides) == 2:
                 left = as_bool(self.expression(sides[0], depth + 1))
                 # Terraform evaluates both sides, but a known deciding side decides. Inside try(),
-                # whether an error on the other side still fails the whole is not settled here.
+                # an error or a value that is no bool on the other side fails the whole (Terraform
+                # 1.11; later versions may not evaluate it): not settled here, so unknown.
                 if left is (op == "||"):
-                    return UNKNOWN if self.trying and self._raises(sides[1], depth + 1) else left
+                    return UNKNOWN if self.trying and self._not_bool(sides[1], depth + 1) else left
                 right = as_bool(self.expression(sides[1], depth + 1))
                 if right is (op == "||"):
-                    return right
+                    return UNKNOWN if self.trying and left is None else right
                 return UNKNOWN if left is None or right is None else right
         for op in ("==", "!=", ">=", "<=", ">", "<"):
             sides = split_top(expr, op)
@@ -246,6 +251,11 @@ class Scope:
                 if a is UNKNOWN or b is UNKNOWN or _has_unknown(a) or _has_unknown(b):
                     return UNKNOWN
                 if op in ("==", "!="):
+                    if a is not None and b is not None and (
+                            isinstance(a, (dict, list)) or isinstance(b, (dict, list))):
+                        return UNKNOWN  # a map never equals an object, a list a tuple: only types say
+                    if isinstance(a, bool) != isinstance(b, bool):
+                        return op == "!="  # values of different types are never equal (true != 1)
                     return (a == b) == (op == "==")
                 if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
                     return UNKNOWN
@@ -266,7 +276,7 @@ class Scope:
             elif root == "local":
                 base = self._local(name, depth)
             elif root == "module":
-                base = self.modules(name) if self.modules else UNKNOWN
+                base = self._module(name)
             elif root == "each":
                 if self.each is None or name not in ("key", "value"):
                     return UNKNOWN
@@ -285,6 +295,8 @@ class Scope:
                     return self._fails()
                 base = base[key]
             elif isinstance(base, list) and isinstance(key, int) and not isinstance(key, bool):
+                if isinstance(base, TfSet):
+                    return UNKNOWN  # a set: an error, unless a list(...) type made it a list again
                 if key >= len(base):
                     return self._fails()
                 base = base[key]
@@ -294,13 +306,36 @@ class Scope:
                 return UNKNOWN
         return base
 
-    def _raises(self, expr: str, depth: int) -> bool:
-        """Whether evaluating ``expr`` inside ``try()`` meets an error."""
+    def _not_bool(self, expr: str, depth: int) -> bool:
+        """Whether ``expr``, evaluated inside ``try()``, may fail as an operand of ``||``/``&&``: it
+        meets an error, or is not known to be a bool."""
         try:
-            self.expression(expr, depth)
+            return as_bool(self.expression(expr, depth)) is None
         except _Fails:
             return True
-        return False
+
+    def _unified(self, value: Any, chosen: str, other: str, depth: int) -> Any:
+        """A conditional's chosen result inside ``try()``: Terraform converts both results to one
+        type, and results that have none are an error try() catches. The other result's own error
+        is dropped (its value then has no type); a literal null converts to any type."""
+        if chosen.strip() == "null" or other.strip() == "null":
+            return value
+        try:
+            alt = self.expression(other, depth + 1)
+        except _Fails:
+            return value
+        return value if alt is not UNKNOWN and _same_type(value, alt) else UNKNOWN
+
+    def _module(self, name: str) -> Any:
+        """A module call's outputs: its arguments and outputs are evaluated on their own, their
+        errors are not a try()'s."""
+        if self.modules is None:
+            return UNKNOWN
+        trying, self.trying = self.trying, 0
+        try:
+            return self.modules(name)
+        finally:
+            self.trying = trying
 
     def _fails(self) -> Any:
         """What an expression Terraform refuses evaluates to: inside ``try()``/``can()``, with the
@@ -393,6 +428,8 @@ class Scope:
                 return UNKNOWN
         if isinstance(source, dict):
             items = [(k, source[k]) for k in sorted(source)]
+        elif isinstance(source, TfSet) and second:
+            return UNKNOWN  # a set's key is its element, a list's its index: which, only types say
         elif isinstance(source, list):
             items = list(enumerate(source))
         else:
@@ -480,6 +517,41 @@ def _has_unknown(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
+
+
+def _same_type(a: Any, b: Any) -> bool:
+    """Whether two values are known to unify into one Terraform type with neither converted (as a
+    conditional's results must): the same primitive type; objects with the same attributes, or
+    whose values are all of one primitive type (a map); tuples alike. Anything else (a typed null,
+    a set, numbers meeting strings) is not known to, so a conditional inside try() is unknown."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, TfSet) or isinstance(b, TfSet):
+        return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() == b.keys():
+            return all(_same_type(a[k], b[k]) for k in a)
+        return _one_primitive([*a.values(), *b.values()])
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) == len(b):
+            return all(_same_type(x, y) for x, y in zip(a, b))
+        return _one_primitive([*a, *b])
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return _primitive(a) is _primitive(b) is not None
+
+
+def _primitive(value: Any) -> type | None:
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, (int, float)):
+        return float
+    return str if isinstance(value, str) else None
+
+
+def _one_primitive(values: list[Any]) -> bool:
+    kinds = {_primitive(v) for v in values}
+    return len(kinds) <= 1 and None not in kinds
 
 
 def as_bool(value: Any) -> bool | None:

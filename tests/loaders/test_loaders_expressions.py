@@ -119,3 +119,61 @@ def test_try_is_unknown_where_a_type_may_reshape_values() -> None:
     assert scope.expression('can(var.m.missing)') is UNKNOWN
     assert scope.expression('try(var.m.o, "d")') == "x"
     assert Scope("hcl", {"m": {}}).expression('try(var.m.missing, "d")') is UNKNOWN  # no load: never decided
+
+
+# -- where try() must not take a value Terraform refuses (each checked against terraform 1.11) -------
+
+def _set_scope() -> Scope:
+    return Scope("hcl", {"flag": True, "name": '"bob"', "n": None},
+                 {"s": '${toset(["a", "b"])}', "l": "${tolist(local.s)}", "m": {"a": '"x"'}},
+                 exact=lambda: True)
+
+
+@pytest.mark.parametrize(("expr", "terraform"), [
+    # A set cannot be indexed, nor read by element(), index() or concat(): an error try() skips.
+    ('try(local.s[0], "fallback")', "fallback"),
+    ('try(element(local.s, 0), "fallback")', "fallback"),
+    ('try(index(local.s, "a"), "fallback")', "fallback"),
+    ('try(concat(local.s, ["c"]), "fallback")', "fallback"),
+    # Both results of a conditional are converted to one type: none is an error.
+    ('try(var.flag ? { owner = "a", n = { x = 1 } } : {}, "fallback")', "fallback"),
+    ('try(var.flag ? "x" : {}, "fallback")', "fallback"),
+    ('try(var.flag ? ["a"] : {}, "fallback")', "fallback"),
+    ('try(var.flag ? 5 : "x", "fallback")', "5"),
+    # Terraform 1.11 evaluates both operands of || and &&: a non-bool one is an error.
+    ('try(var.flag || var.name, "fallback")', "fallback"),
+    ('try(var.name || var.flag, "fallback")', "fallback"),
+    ('try(var.flag && var.n, "fallback")', "fallback"),
+    # Conversions a function makes can fail.
+    ('try(tolist(["a", {}]), "fallback")', "fallback"),
+    ('try(tomap({ a = "x", b = { c = 1 } }), "fallback")', "fallback"),
+    ('try(lookup(tomap({ a = "x" }), "a", {}), "fallback")', "fallback"),
+])
+def test_try_never_takes_a_value_terraform_refuses(expr: str, terraform: object) -> None:
+    got = _set_scope().expression(expr)
+    assert got is UNKNOWN or got == terraform, got
+
+
+@pytest.mark.parametrize(("expr", "terraform"), [
+    ('try(var.flag ? local.m.a : local.m.missing, "fallback")', "x"),  # the other branch's error is dropped
+    ('try(var.flag ? { a = "x" } : {}, "fallback")', {"a": "x"}),      # unified as map(string)
+    ('try(var.flag ? null : { a = 1 }, "fallback")', None),
+    ('try(var.flag ? "x" : "y", "fallback")', "x"),
+    ('try(var.flag || false, "fallback")', True),
+    ('try(local.l[1], "fallback")', "b"),                              # a list again
+    ('length(local.s)', 2),
+    ('[for v in local.s : v]', ["a", "b"]),
+])
+def test_try_keeps_what_terraform_computes(expr: str, terraform: object) -> None:
+    assert _set_scope().expression(expr) == terraform
+
+
+@pytest.mark.parametrize(("expr", "terraform"), [
+    ("true == 1", False),                        # values of different types are never equal
+    ("false != 0", True),
+    ('tomap({ a = "x" }) == { a = "x" }', False),  # a map is not an object: which one, only types say
+    ('[for k, v in local.s : k]', ["a", "b"]),   # a set's key is its element
+])
+def test_values_compare_and_iterate_as_terraform_types_do(expr: str, terraform: object) -> None:
+    got = _set_scope().expression(expr)
+    assert got is UNKNOWN or got == terraform, got
