@@ -380,3 +380,17 @@ def test_prevent_destroy_in_a_json_lifecycle_list(tmp_path: Path) -> None:
         "lifecycle": [{"prevent_destroy": True}]}}}})}))
     assert code == 1, doc
     assert [f["rule"] for f in doc["findings"]] == ["missing-revocation-path"]
+
+
+# -- try() where a type Terraform converts with is declared out of plain sight ---------------------
+
+_TRY_OWNER = ('resource "aws_iam_user" "this" {\n  name = "u"\n'
+              '  tags = { owner = try(var.cfg.owner, "platform"), expires_at = "2026-12-20" }\n}\n')
+
+
+def test_try_under_an_object_type_declared_in_a_tf_json_file(tmp_path: Path) -> None:
+    # optional() fills the missing owner with null: Terraform's try() returns null, so no owner.
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": _TRY_OWNER,
+        "variables.tf.json": '{"variable": {"cfg": {"type": "object({owner = optional(string)})", "default": {}}}}'}))
+    assert code != 0 or doc["identities"][0]["owner"] != "platform", doc

@@ -409,7 +409,11 @@ def read_module_dir(d: Path, wanted: Callable[[str], bool],
         return written
     from nhi_toolkit.loaders.json_syntax import merge
 
-    return merge(parse_module(files, str(d), wanted, known), written)
+    native = parse_module(files, str(d), wanted, known)
+    shaping = native.shaping_types or written.shaping_types  # a type in either reshapes values
+    merged = merge(native, written)
+    merged.shaping_types = shaping
+    return merged
 
 
 def load_json_root(directory: str, wanted: Callable[[str], bool]) -> Document:
