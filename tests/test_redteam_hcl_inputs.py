@@ -394,3 +394,35 @@ def test_try_under_an_object_type_declared_in_a_tf_json_file(tmp_path: Path) -> 
         "main.tf": _TRY_OWNER,
         "variables.tf.json": '{"variable": {"cfg": {"type": "object({owner = optional(string)})", "default": {}}}}'}))
     assert code != 0 or doc["identities"][0]["owner"] != "platform", doc
+
+
+@pytest.mark.parametrize("given", ["module", "tfvars"])
+def test_null_given_to_a_non_nullable_variable_is_its_default(tmp_path: Path, given: str) -> None:
+    # nullable = false: Terraform uses the default when null is given (checked with terraform 1.11),
+    # so the expired date in the default is the identity's, not the fallback's.
+    (tmp_path / "m").mkdir()
+    child = ('variable "cfg" {\n  default  = { owner = "alice", expires_at = "2026-01-01" }\n  nullable = false\n}\n'
+             'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = {\n'
+             '    owner      = try(var.cfg.owner, "platform")\n'
+             '    expires_at = var.cfg == null ? "2026-12-20" : try(var.cfg.expires_at, "2026-12-20")\n  }\n}\n')
+    if given == "module":
+        files = {"m/main.tf": child, "main.tf": 'module "m" {\n  source = "./m"\n  cfg    = null\n}\n'}
+        address = "module.m.aws_iam_user.this"
+    else:
+        files = {"main.tf": child, "terraform.tfvars": "cfg = null\n"}
+        address = "aws_iam_user.this"
+    code, doc = _check(_tree(tmp_path, files))
+    assert code == 1, doc
+    assert [(i["address"], i["owner"], i["status"]) for i in doc["identities"]] == [(address, "alice", "expired")]
+
+
+def test_null_given_to_a_non_nullable_json_variable_is_its_default(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    variable = {"variable": {"cfg": {"default": {"expires_at": "2026-01-01"}, "nullable": False}}}
+    code, doc = _check(_tree(tmp_path, {
+        "m/variables.tf.json": json.dumps(variable),
+        "m/main.tf": 'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = {\n    owner      = "alice"\n'
+                     '    expires_at = var.cfg == null ? "2026-12-20" : var.cfg.expires_at\n  }\n}\n',
+        "main.tf": 'module "m" {\n  source = "./m"\n  cfg    = null\n}\n'}))
+    assert code == 1, doc
+    assert [i["status"] for i in doc["identities"]] == ["expired"], doc

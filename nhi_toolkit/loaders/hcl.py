@@ -244,7 +244,7 @@ def _shaping(raw: Any) -> bool:
 
 
 _NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": [],
-                    "shaping_types": False}
+                    "shaping_types": False, "nullable": []}
 
 
 def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
@@ -264,12 +264,14 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
         return queue.pop(0) if queue else None
 
     out: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "places": [], "calls": [],
-                  "resources": [], "removed": [], "types": {}, "shaping_types": False}
+                  "resources": [], "removed": [], "types": {}, "shaping_types": False, "nullable": []}
     for block in _blocks(doc, "variable"):
         for name, body in block.items():
             if isinstance(body, dict):
                 if "type" in body and _shaping(body["type"]):
                     out["shaping_types"] = True
+                if "nullable" in body:  # false: a null given is replaced by the default
+                    out["nullable"].append([_unq(name), as_bool(Scope("hcl").resolve(body["nullable"])) is not False])
                 sensitive = is_sensitive(body.get("sensitive"), "hcl")
                 has = "default" in body and not sensitive  # a sensitive default is never used
                 out["variables"].append([_unq(name), sensitive, has, body["default"] if has else None])
@@ -341,6 +343,8 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
         if isinstance(decls, InputError):  # named as this module reads it
             raise InputError(path, decls.message, decls.line, decls.column)
         mod.shaping_types = mod.shaping_types or decls.get("shaping_types", True) is not False
+        for name, nullable in decls.get("nullable", ()):
+            (mod.not_null.discard if nullable else mod.not_null.add)(name)
         if override:
             merge_override(mod, decls, path)
             continue
@@ -411,8 +415,9 @@ def read_module_dir(d: Path, wanted: Callable[[str], bool],
 
     native = parse_module(files, str(d), wanted, known)
     shaping = native.shaping_types or written.shaping_types  # a type in either reshapes values
+    not_null = native.not_null | written.not_null
     merged = merge(native, written)
-    merged.shaping_types = shaping
+    merged.shaping_types, merged.not_null = shaping, not_null
     return merged
 
 

@@ -68,6 +68,8 @@ class ModuleConfig:
     calls: list[Block] = field(default_factory=list)
     extra: list[Resource] = field(default_factory=list)
     """Records the evaluator does not expand (``removed`` blocks), root module only."""
+    not_null: set[str] = field(default_factory=set)
+    """Variables declared ``nullable = false``: a null given to one is its default."""
     shaping_types: bool = True
     """Whether a variable's type may reshape the value it converts (``object()``, ``optional()``,
     ``set()``, ...; True unless the reader knows none does): the value then has attributes, keys
@@ -267,6 +269,11 @@ class _Instance:
         raw_vars: dict[str, Any] = {name: default for name, (default, _) in mod.variables.items()}
         raw_vars.update(tfvars or {})
         given = {k: v for k, v in values.items() if k in mod.variables}
+        for name in mod.not_null:  # Terraform gives the default instead of a null (none: an error)
+            if given.get(name, 0) is None:
+                del given[name]
+            if name in (tfvars or {}) and Scope(mod.syntax).resolve(raw_vars[name]) is None:
+                raw_vars[name] = mod.variables[name][0] if name in mod.variables else UNKNOWN
         for name, (_, sensitive) in mod.variables.items():
             if sensitive:  # a sensitive value never reaches a report, whatever its origin
                 raw_vars[name] = UNKNOWN
