@@ -426,3 +426,15 @@ def test_null_given_to_a_non_nullable_json_variable_is_its_default(tmp_path: Pat
         "main.tf": 'module "m" {\n  source = "./m"\n  cfg    = null\n}\n'}))
     assert code == 1, doc
     assert [i["status"] for i in doc["identities"]] == ["expired"], doc
+
+
+def test_a_module_arguments_error_is_not_the_try_that_reads_its_output(tmp_path: Path) -> None:
+    # Terraform refuses the module argument itself (a missing attribute outside any try()): the
+    # try() reading the module's output never gets to choose its fallback.
+    (tmp_path / "m").mkdir()
+    code, doc = _check(_tree(tmp_path, {
+        "m/main.tf": 'variable "owner" {}\noutput "owner" {\n  value = var.owner\n}\n',
+        "main.tf": 'locals {\n  cfg = { team = "x" }\n}\nmodule "m" {\n  source = "./m"\n  owner  = local.cfg.owner\n}\n'
+                   'resource "aws_iam_user" "u" {\n  name = "u"\n'
+                   '  tags = { owner = try(module.m.owner, "platform"), expires_at = "2026-12-20" }\n}\n'}))
+    assert [i["owner"] for i in doc["identities"]] != ["platform"], doc
