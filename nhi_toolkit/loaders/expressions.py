@@ -254,7 +254,12 @@ class Scope:
                     if a is not None and b is not None and (
                             isinstance(a, (dict, list)) or isinstance(b, (dict, list))):
                         return UNKNOWN  # a map never equals an object, a list a tuple: only types say
-                    if isinstance(a, bool) != isinstance(b, bool):
+                    kinds = {_primitive(a), _primitive(b)} - {None}
+                    if str in kinds and len(kinds) == 2:
+                        # "true" == true is false, but a variable's type converts what it is given
+                        # (a bool typed variable given "true"), and that conversion is not made here
+                        return UNKNOWN
+                    if kinds == {bool, float}:
                         return op == "!="  # values of different types are never equal (true != 1)
                     return (a == b) == (op == "==")
                 if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):

@@ -124,7 +124,7 @@ def test_try_is_unknown_where_a_type_may_reshape_values() -> None:
 # -- where try() must not take a value Terraform refuses (each checked against terraform 1.11) -------
 
 def _set_scope() -> Scope:
-    return Scope("hcl", {"flag": True, "name": '"bob"', "n": None},
+    return Scope("hcl", {"flag": True, "name": '"bob"', "n": None, "given": '"true"'},
                  {"s": '${toset(["a", "b"])}', "l": "${tolist(local.s)}", "m": {"a": '"x"'}},
                  exact=lambda: True)
 
@@ -171,6 +171,7 @@ def test_try_keeps_what_terraform_computes(expr: str, terraform: object) -> None
 @pytest.mark.parametrize(("expr", "terraform"), [
     ("true == 1", False),                        # values of different types are never equal
     ("false != 0", True),
+    ("var.given == true", True),                 # type = bool converts the "true" given: true
     ('tomap({ a = "x" }) == { a = "x" }', False),  # a map is not an object: which one, only types say
     ('[for k, v in local.s : k]', ["a", "b"]),   # a set's key is its element
 ])
