@@ -129,6 +129,8 @@ class Scope:
                 inner = k[2:-1].strip()
                 if inner.startswith("(") and inner.endswith(")"):
                     inner = inner[1:-1]
+                elif "." in inner and _TRAVERSAL.fullmatch(inner):
+                    return UNKNOWN  # `{ var.k = 1 }`: an "ambiguous attribute key" Terraform refuses
                 v = self.expression(inner, depth)
                 return v if isinstance(v, str) else UNKNOWN
             return k

@@ -148,6 +148,8 @@ def _set_scope() -> Scope:
     ('try(tolist(["a", {}]), "fallback")', "fallback"),
     ('try(tomap({ a = "x", b = { c = 1 } }), "fallback")', "fallback"),
     ('try(lookup(tomap({ a = "x" }), "a", {}), "fallback")', "fallback"),
+    # A key written as a reference without parentheses is an "ambiguous attribute key".
+    ('try({ local.m.a = 1 }, "fallback")', "fallback"),
 ])
 def test_try_never_takes_a_value_terraform_refuses(expr: str, terraform: object) -> None:
     got = _set_scope().expression(expr)
@@ -160,6 +162,7 @@ def test_try_never_takes_a_value_terraform_refuses(expr: str, terraform: object)
     ('try(var.flag ? null : { a = 1 }, "fallback")', None),
     ('try(var.flag ? "x" : "y", "fallback")', "x"),
     ('try(var.flag || false, "fallback")', True),
+    ('try({ (local.m.a) = 1 }, "fallback")', {"x": 1}),
     ('try(local.l[1], "fallback")', "b"),                              # a list again
     ('length(local.s)', 2),
     ('[for v in local.s : v]', ["a", "b"]),
