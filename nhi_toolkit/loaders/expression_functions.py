@@ -61,8 +61,9 @@ def call_function(fn: str, args: list[Any]) -> Any:
         return UNKNOWN
     (arg,) = args
     if fn == "toset":
-        if isinstance(arg, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in arg):
-            # A set of strings: unique, in Terraform's (lexical) order.
+        if isinstance(arg, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in arg) \
+                and (not arg or any(isinstance(v, str) for v in arg)):
+            # A set of strings: unique, in Terraform's (lexical) order (numbers alone stay numbers).
             return TfSet(sorted({str(v) for v in arg}))
         return UNKNOWN
     if fn == "tolist":  # the elements unified into one type: mixed ones may convert or fail

@@ -177,6 +177,8 @@ def test_try_keeps_what_terraform_computes(expr: str, terraform: object) -> None
     ("var.given == true", True),                 # type = bool converts the "true" given: true
     ('tomap({ a = "x" }) == { a = "x" }', False),  # a map is not an object: which one, only types say
     ('[for k, v in local.s : k]', ["a", "b"]),   # a set's key is its element
+    ("[for v in toset([10, 9]) : v]", [9, 10]),  # a set of numbers, in numeric order
+    ('[for v in toset([10, "9"]) : v]', ["10", "9"]),
 ])
 def test_values_compare_and_iterate_as_terraform_types_do(expr: str, terraform: object) -> None:
     got = _set_scope().expression(expr)
