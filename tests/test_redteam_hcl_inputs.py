@@ -438,3 +438,31 @@ def test_a_module_arguments_error_is_not_the_try_that_reads_its_output(tmp_path:
                    'resource "aws_iam_user" "u" {\n  name = "u"\n'
                    '  tags = { owner = try(module.m.owner, "platform"), expires_at = "2026-12-20" }\n}\n'}))
     assert [i["owner"] for i in doc["identities"]] != ["platform"], doc
+
+
+@pytest.mark.parametrize(("declared", "given", "test"), [
+    ("string", "42", 'var.x == "42"'),            # (all four checked with terraform 1.11)
+    ("bool", '"true"', "var.x == true"),          # converted to true
+    ("list(string)", "[1]", 'var.x[0] == "1"'),
+    ("map(string)", "{ a = true }", 'var.x.a == "true"'),
+])
+def test_a_variable_is_what_its_type_converts(tmp_path: Path, declared: str, given: str, test: str) -> None:
+    # Terraform converts what a module call or tfvars gives through the variable's type before any
+    # expression reads it; a test on the unconverted value chose the other date.
+    (tmp_path / "m").mkdir()
+    code, doc = _check(_tree(tmp_path, {
+        "m/main.tf": f'variable "x" {{\n  type = {declared}\n}}\n'
+                     'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = {\n    owner      = "alice"\n'
+                     f'    expires_at = {test} ? "2026-01-01" : "2026-12-20"\n  }}\n}}\n',
+        "main.tf": f'module "m" {{\n  source = "./m"\n  x      = {given}\n}}\n'}))
+    assert code == 1, doc
+    assert [i["status"] for i in doc["identities"]] == ["expired"], doc
+
+
+def test_a_tfvars_value_is_what_its_type_converts(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": 'variable "rotate" {\n  type = bool\n}\n'
+                   'resource "aws_iam_user" "this" {\n  count = var.rotate == true ? 1 : 0\n  name  = "u"\n}\n',
+        "terraform.tfvars": 'rotate = "true"\n'}))
+    assert code == 1, doc
+    assert [i["address"] for i in doc["identities"]] == ["aws_iam_user.this[0]"], doc

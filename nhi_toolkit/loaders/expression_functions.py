@@ -3,11 +3,12 @@ to arguments already resolved; any other function, or an argument of the wrong s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["TfSet", "call_function"]
+__all__ = ["TfSet", "call_function", "convert"]
 
 
 class TfSet(list):  # type: ignore[type-arg]
@@ -22,6 +23,39 @@ def _one_kind(values: list[Any]) -> bool:
     Terraform unifies into one element type without converting any of them."""
     kinds = {bool if isinstance(v, bool) else (int if isinstance(v, (int, float)) else type(v)) for v in values}
     return len(kinds) <= 1 and kinds <= {str, int, bool}
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def convert(value: Any, plain: str) -> Any:
+    """``value`` converted to a variable type that keeps its shape (``string``, ``number``, ``bool``,
+    ``any``, ``list(...)``/``map(...)`` of the first three), as Terraform converts what a variable is
+    given; what it would refuse, or what is not worked out here, is UNKNOWN."""
+    if value is UNKNOWN or value is None or plain == "any":
+        return value
+    if plain.startswith(("list(", "map(")):
+        item = plain[plain.index("(") + 1:-1]
+        if plain.startswith("list(") and isinstance(value, list):
+            return [convert(v, item) for v in value]
+        if plain.startswith("map(") and isinstance(value, dict):
+            return {k: convert(v, item) for k, v in value.items()}
+        return UNKNOWN
+    if plain == "string":
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        return value if isinstance(value, str) else UNKNOWN
+    if plain == "number":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        return int(value) if isinstance(value, str) and _INTEGER.fullmatch(value) else UNKNOWN
+    if plain == "bool":
+        if isinstance(value, bool):
+            return value
+        return value == "true" if value in ("true", "false") else UNKNOWN
+    return UNKNOWN
 
 
 def call_function(fn: str, args: list[Any]) -> Any:

@@ -231,6 +231,16 @@ _PLAIN_TYPES = frozenset({"any", "string", "number", "bool"} | {
     f"{kind}({item})" for kind in ("list", "map") for item in ("string", "number", "bool")})
 
 
+def _plain_type(raw: Any) -> str | None:
+    """A variable's ``type`` when it is one of :data:`_PLAIN_TYPES` (spaces dropped), else None."""
+    if not isinstance(raw, str):
+        return None
+    text = "".join(raw.split())
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1]
+    return text if text in _PLAIN_TYPES else None
+
+
 def _shaping(raw: Any) -> bool:
     """Whether a variable's ``type`` may reshape the value Terraform converts with it: ``object()``
     drops attributes it does not name, ``optional()`` adds null ones, ``set()`` makes a list
@@ -244,7 +254,7 @@ def _shaping(raw: Any) -> bool:
 
 
 _NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": [],
-                    "shaping_types": False, "nullable": []}
+                    "shaping_types": False, "nullable": [], "plain_types": []}
 
 
 def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
@@ -264,12 +274,15 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
         return queue.pop(0) if queue else None
 
     out: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "places": [], "calls": [],
-                  "resources": [], "removed": [], "types": {}, "shaping_types": False, "nullable": []}
+                  "resources": [], "removed": [], "types": {}, "shaping_types": False, "nullable": [],
+                  "plain_types": []}
     for block in _blocks(doc, "variable"):
         for name, body in block.items():
             if isinstance(body, dict):
                 if "type" in body and _shaping(body["type"]):
                     out["shaping_types"] = True
+                if "type" in body:  # what Terraform converts a given value with (None: not done here)
+                    out["plain_types"].append([_unq(name), _plain_type(body["type"])])
                 if "nullable" in body:  # false: a null given is replaced by the default
                     out["nullable"].append([_unq(name), as_bool(Scope("hcl").resolve(body["nullable"])) is not False])
                 sensitive = is_sensitive(body.get("sensitive"), "hcl")
@@ -345,6 +358,11 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
         mod.shaping_types = mod.shaping_types or decls.get("shaping_types", True) is not False
         for name, nullable in decls.get("nullable", ()):
             (mod.not_null.discard if nullable else mod.not_null.add)(name)
+        for name, plain in decls.get("plain_types", ()):
+            if plain is None:
+                mod.plain_types.pop(name, None)
+            else:
+                mod.plain_types[name] = plain
         if override:
             merge_override(mod, decls, path)
             continue

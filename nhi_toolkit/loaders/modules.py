@@ -21,6 +21,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.expression_functions import convert
 from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
@@ -69,6 +70,9 @@ class ModuleConfig:
     extra: list[Resource] = field(default_factory=list)
     """Records the evaluator does not expand (``removed`` blocks), root module only."""
     not_null: set[str] = field(default_factory=set)
+    plain_types: dict[str, str] = field(default_factory=dict)
+    """Variables declared with a type that converts without reshaping (``string``, ``list(bool)``,
+    ...): what is given is converted as Terraform converts it."""
     """Variables declared ``nullable = false``: a null given to one is its default."""
     shaping_types: bool = True
     """Whether a variable's type may reshape the value it converts (``object()``, ``optional()``,
@@ -280,6 +284,9 @@ class _Instance:
                 given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
                            exact=tree.types_exact)
+        for name, plain in mod.plain_types.items():
+            if raw_vars.get(name, UNKNOWN) is not UNKNOWN or name in given:
+                self.scope.values[name] = convert(self.scope.expression(f"var.{name}"), plain)
         own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own
