@@ -8,7 +8,7 @@ from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["TfSet", "call_function", "convert"]
+__all__ = ["TfMap", "TfSet", "call_function", "convert", "unmarked"]
 
 
 class TfSet(list):  # type: ignore[type-arg]
@@ -16,6 +16,24 @@ class TfSet(list):  # type: ignore[type-arg]
     or to read it with ``element()``, ``index()`` or ``concat()``; a variable typed ``list(...)``
     turns it back into a list. Which of the two a value passed to a module became, only the types
     say, so reading it by position is never known here."""
+
+
+class TfMap(dict):  # type: ignore[type-arg]
+    """A map value (``tomap()``, a variable typed ``map(...)``), not an object: its elements have
+    one type, and a default ``lookup()`` gives it must convert to that type."""
+
+
+def unmarked(value: Any) -> Any:
+    """``value`` with every :class:`TfSet` and :class:`TfMap` a plain list or dict again (what a
+    resource's values hold once evaluated); the same object when there is none."""
+    kind = type(value)
+    if kind is TfSet or kind is list:
+        items = [unmarked(v) for v in value]
+        return items if kind is TfSet or any(a is not b for a, b in zip(items, value)) else value
+    if kind is TfMap or kind is dict:
+        pairs = {k: unmarked(v) for k, v in value.items()}
+        return pairs if kind is TfMap or any(pairs[k] is not v for k, v in value.items()) else value
+    return value
 
 
 def _one_kind(values: list[Any]) -> bool:
@@ -39,7 +57,7 @@ def convert(value: Any, plain: str) -> Any:
         if plain.startswith("list(") and isinstance(value, list):
             return [convert(v, item) for v in value]
         if plain.startswith("map(") and isinstance(value, dict):
-            return {k: convert(v, item) for k, v in value.items()}
+            return TfMap({k: convert(v, item) for k, v in value.items()})
         return UNKNOWN
     if plain == "string":
         if isinstance(value, bool):
@@ -68,11 +86,12 @@ def call_function(fn: str, args: list[Any]) -> Any:
             if not isinstance(v, dict):
                 return UNKNOWN
             merged.update(v)
-        return merged
+        maps = [v for v in args if v is not None]
+        return TfMap(merged) if maps and all(isinstance(v, TfMap) for v in maps) else merged
     if any(isinstance(a, TfSet) for a in args) and fn in ("element", "index", "concat"):
         return UNKNOWN  # a set: an error, unless a list(...) type made it a list again
     if fn == "lookup" and len(args) in (2, 3) and isinstance(args[0], dict) and isinstance(args[1], str):
-        if len(args) == 3 and isinstance(args[2], (dict, list)):
+        if len(args) == 3 and isinstance(args[2], (dict, list)) and isinstance(args[0], TfMap):
             return UNKNOWN  # converted to the map's element type (an error for a string map)
         if args[1] in args[0]:
             return args[0][args[1]]
@@ -105,7 +124,7 @@ def call_function(fn: str, args: list[Any]) -> Any:
     if fn == "length":
         return len(arg) if isinstance(arg, (list, dict, str)) else UNKNOWN
     if fn == "tomap":  # the values unified into one type: mixed ones may convert or fail
-        return arg if isinstance(arg, dict) and _one_kind(list(arg.values())) else UNKNOWN
+        return TfMap(arg) if isinstance(arg, dict) and _one_kind(list(arg.values())) else UNKNOWN
     if fn in ("keys", "values"):
         if not isinstance(arg, dict):
             return UNKNOWN

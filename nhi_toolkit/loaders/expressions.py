@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nhi_toolkit.loaders.expression_functions import TfSet, call_function
+from nhi_toolkit.loaders.expression_functions import TfSet, call_function, unmarked
 from nhi_toolkit.loaders.expression_text import (
     balanced,
     closing_bracket,
@@ -587,7 +587,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
     from nhi_toolkit.catalog import secret_fields_for
 
     secrets = secret_fields_for(rtype)
-    values = {key: scope.resolve(raw) for key, raw in body.items()
+    values = {key: unmarked(scope.resolve(raw)) for key, raw in body.items()
               if key not in skip and key not in secrets and not key.startswith("__")}
     if rtype.startswith("aws_") and default_tags:
         tags = values.get("tags")
@@ -596,7 +596,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
         if default_tags is UNKNOWN or tags is UNKNOWN:
             values["tags_all"] = UNKNOWN
         elif isinstance(default_tags, dict) and isinstance(tags, dict):
-            values["tags_all"] = {**default_tags, **tags}
+            values["tags_all"] = unmarked({**default_tags, **tags})
     return values
 
 

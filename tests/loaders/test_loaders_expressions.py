@@ -163,6 +163,7 @@ def test_try_never_takes_a_value_terraform_refuses(expr: str, terraform: object)
     ('try(var.flag ? "x" : "y", "fallback")', "x"),
     ('try(var.flag || false, "fallback")', True),
     ('try({ (local.m.a) = 1 }, "fallback")', {"x": 1}),
+    ('try(lookup(local.m, "missing", {}), "fallback")', {}),           # an object's default is not converted
     ('try(local.l[1], "fallback")', "b"),                              # a list again
     ('length(local.s)', 2),
     ('[for v in local.s : v]', ["a", "b"]),
@@ -183,3 +184,13 @@ def test_try_keeps_what_terraform_computes(expr: str, terraform: object) -> None
 def test_values_compare_and_iterate_as_terraform_types_do(expr: str, terraform: object) -> None:
     got = _set_scope().expression(expr)
     assert got is UNKNOWN or got == terraform, got
+
+
+def test_a_resources_values_hold_plain_lists_and_dicts() -> None:
+    # A set or a map is told apart while expressions are evaluated; a resource's values (what the
+    # rules read and the result cache stores) are plain JSON data.
+    scope = Scope("hcl", {}, {"s": '${toset(["b", "a"])}', "m": '${tomap({ owner = "x" })}'})
+    values = declared_values({"tags": "${local.m}", "groups": ["${local.s}"]}, scope, frozenset(),
+                             "aws_iam_user", {"team": "t"})
+    assert values == {"tags": {"owner": "x"}, "groups": [["a", "b"]], "tags_all": {"team": "t", "owner": "x"}}
+    assert type(values["tags"]) is dict and type(values["groups"][0]) is list
