@@ -389,6 +389,9 @@ class Scope:
         args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
+        if fn == "lookup" and self.trying and len(args) == 3 and isinstance(args[2], (dict, list)) \
+                and not (self.exact is not None and self.exact()):
+            return UNKNOWN  # a map(any) is not told from an object: the default may fail to convert
         return call_function(fn, args)
 
     def _try(self, fn: str, args: list[str], depth: int) -> Any:

@@ -119,6 +119,8 @@ def test_try_is_unknown_where_a_type_may_reshape_values() -> None:
     assert scope.expression('can(var.m.missing)') is UNKNOWN
     assert scope.expression('try(var.m.o, "d")') == "x"
     assert Scope("hcl", {"m": {}}).expression('try(var.m.missing, "d")') is UNKNOWN  # no load: never decided
+    # under map(any) a string map's lookup() default {} fails to convert: try() takes the fallback
+    assert scope.expression('try(lookup(var.m, "o", {}), "d")') is UNKNOWN
 
 
 # -- where try() must not take a value Terraform refuses (each checked against terraform 1.11) -------
