@@ -466,3 +466,17 @@ def test_a_tfvars_value_is_what_its_type_converts(tmp_path: Path) -> None:
         "terraform.tfvars": 'rotate = "true"\n'}))
     assert code == 1, doc
     assert [i["address"] for i in doc["identities"]] == ["aws_iam_user.this[0]"], doc
+
+
+@pytest.mark.parametrize(("declared", "given", "read"), [
+    ("object({ name = string })", '{ name = "x", owner = "bob" }', "var.cfg.owner"),  # owner dropped
+    ("set(string)", '["bob", "alice"]', "var.cfg[1]"),                                 # a set: no index
+])
+def test_try_does_not_read_what_a_type_took_away(tmp_path: Path, declared: str, given: str, read: str) -> None:
+    # Terraform gives "platform" for both (checked with terraform 1.11): the value read succeeds
+    # only before the variable's type converts it.
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": f'variable "cfg" {{\n  type    = {declared}\n  default = {given}\n}}\n'
+                   'resource "aws_iam_user" "a" {\n  name = "a"\n'
+                   f'  tags = {{ owner = try({read}, "platform"), expires_at = "2026-12-20" }}\n}}\n'}))
+    assert [i["owner"] for i in doc["identities"]] not in (["bob"], ["alice"]), doc

@@ -345,10 +345,10 @@ class Scope:
             self.trying = trying
 
     def _fails(self) -> Any:
-        """What an expression Terraform refuses evaluates to: inside ``try()``/``can()``, with the
-        value's shape known exactly, the error they catch; else UNKNOWN (a configuration Terraform
-        refuses is not judged here, and an unconverted value may lack what Terraform fills in)."""
-        if self.trying and self.exact is not None and self.exact():
+        """What an expression Terraform refuses evaluates to: inside ``try()``/``can()`` (evaluated
+        only where values' shapes are known exactly), the error they catch; else UNKNOWN (a
+        configuration Terraform refuses is not judged here)."""
+        if self.trying:
             raise _Fails
         return UNKNOWN
 
@@ -389,9 +389,6 @@ class Scope:
         args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
-        if fn == "lookup" and self.trying and len(args) == 3 and isinstance(args[2], (dict, list)) \
-                and not (self.exact is not None and self.exact()):
-            return UNKNOWN  # a map(any) is not told from an object: the default may fail to convert
         return call_function(fn, args)
 
     def _try(self, fn: str, args: list[str], depth: int) -> Any:
@@ -399,6 +396,11 @@ class Scope:
         is. As Terraform's: an argument that depends on what is not known makes the result unknown
         (whether it would fail is not known either), and all of them failing is an error."""
         if not args or (fn == "can" and len(args) != 1):
+            return UNKNOWN
+        if self.exact is None or not self.exact():
+            # A variable type may have reshaped what the arguments read (object() drops attributes
+            # not named, set() cannot be indexed): what succeeds on the value as written may fail
+            # on the value Terraform converted, and then the fallback is Terraform's answer.
             return UNKNOWN
         for arg in args:
             self.trying += 1

@@ -117,7 +117,9 @@ def test_try_is_unknown_where_a_type_may_reshape_values() -> None:
     scope = _exact({"m": {"o": '"x"'}}, exact=False)
     assert scope.expression('try(var.m.missing, "d")') is UNKNOWN
     assert scope.expression('can(var.m.missing)') is UNKNOWN
-    assert scope.expression('try(var.m.o, "d")') == "x"
+    # object() may have dropped an attribute written, set() made a list unindexable: even what
+    # succeeds here may fail there (terraform 1.11 gives "d" for var.m.o under object({ p = string }))
+    assert scope.expression('try(var.m.o, "d")') is UNKNOWN
     assert Scope("hcl", {"m": {}}).expression('try(var.m.missing, "d")') is UNKNOWN  # no load: never decided
     # under map(any) a string map's lookup() default {} fails to convert: try() takes the fallback
     assert scope.expression('try(lookup(var.m, "o", {}), "d")') is UNKNOWN
