@@ -432,7 +432,7 @@ def test_a_module_arguments_error_is_not_the_try_that_reads_its_output(tmp_path:
     # Terraform refuses the module argument itself (a missing attribute outside any try()): the
     # try() reading the module's output never gets to choose its fallback.
     (tmp_path / "m").mkdir()
-    code, doc = _check(_tree(tmp_path, {
+    _, doc = _check(_tree(tmp_path, {
         "m/main.tf": 'variable "owner" {}\noutput "owner" {\n  value = var.owner\n}\n',
         "main.tf": 'locals {\n  cfg = { team = "x" }\n}\nmodule "m" {\n  source = "./m"\n  owner  = local.cfg.owner\n}\n'
                    'resource "aws_iam_user" "u" {\n  name = "u"\n'
@@ -475,7 +475,7 @@ def test_a_tfvars_value_is_what_its_type_converts(tmp_path: Path) -> None:
 def test_try_does_not_read_what_a_type_took_away(tmp_path: Path, declared: str, given: str, read: str) -> None:
     # Terraform gives "platform" for both (checked with terraform 1.11): the value read succeeds
     # only before the variable's type converts it.
-    code, doc = _check(_tree(tmp_path, {
+    _, doc = _check(_tree(tmp_path, {
         "main.tf": f'variable "cfg" {{\n  type    = {declared}\n  default = {given}\n}}\n'
                    'resource "aws_iam_user" "a" {\n  name = "a"\n'
                    f'  tags = {{ owner = try({read}, "platform"), expires_at = "2026-12-20" }}\n}}\n'}))

@@ -29,7 +29,7 @@ def unmarked(value: Any) -> Any:
     kind = type(value)
     if kind is TfSet or kind is list:
         items = [unmarked(v) for v in value]
-        return items if kind is TfSet or any(a is not b for a, b in zip(items, value)) else value
+        return items if kind is TfSet or any(a is not b for a, b in zip(items, value, strict=True)) else value
     if kind is TfMap or kind is dict:
         pairs = {k: unmarked(v) for k, v in value.items()}
         return pairs if kind is TfMap or any(pairs[k] is not v for k, v in value.items()) else value

@@ -546,7 +546,7 @@ def _same_type(a: Any, b: Any) -> bool:
         return _one_primitive([*a.values(), *b.values()])
     if isinstance(a, list) and isinstance(b, list):
         if len(a) == len(b):
-            return all(_same_type(x, y) for x, y in zip(a, b))
+            return all(_same_type(x, y) for x, y in zip(a, b, strict=True))
         return _one_primitive([*a, *b])
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
