@@ -8,7 +8,7 @@ from typing import Any
 
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["TfMap", "TfSet", "call_function", "convert", "unmarked"]
+__all__ = ["TfMap", "TfSet", "call_function", "convert", "one_primitive", "primitive", "same_type", "unmarked"]
 
 
 class TfSet(list):  # type: ignore[type-arg]
@@ -36,11 +36,42 @@ def unmarked(value: Any) -> Any:
     return value
 
 
-def _one_kind(values: list[Any]) -> bool:
+def same_type(a: Any, b: Any) -> bool:
+    """Whether two values are known to unify into one Terraform type with neither converted (as a
+    conditional's results must): the same primitive type; objects with the same attributes, or
+    whose values are all of one primitive type (a map); tuples alike. Anything else (a typed null,
+    a set, numbers meeting strings) is not known to, so a conditional inside try() is unknown."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, TfSet) or isinstance(b, TfSet):
+        return False
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() == b.keys():
+            return all(same_type(a[k], b[k]) for k in a)
+        return one_primitive([*a.values(), *b.values()])
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) == len(b):
+            return all(same_type(x, y) for x, y in zip(a, b, strict=True))
+        return one_primitive([*a, *b])
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return primitive(a) is primitive(b) is not None
+
+
+def primitive(value: Any) -> type | None:
+    """A value's primitive Terraform type (``str``, ``float`` for any number, ``bool``); None else."""
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, (int, float)):
+        return float
+    return str if isinstance(value, str) else None
+
+
+def one_primitive(values: list[Any]) -> bool:
     """Whether ``values`` are all strings, all numbers or all bools (no null, no collection): what
     Terraform unifies into one element type without converting any of them."""
-    kinds = {bool if isinstance(v, bool) else (int if isinstance(v, (int, float)) else type(v)) for v in values}
-    return len(kinds) <= 1 and kinds <= {str, int, bool}
+    kinds = {primitive(v) for v in values}
+    return len(kinds) <= 1 and None not in kinds
 
 
 _INTEGER = re.compile(r"-?[0-9]+")
@@ -120,11 +151,11 @@ def call_function(fn: str, args: list[Any]) -> Any:
             return TfSet(sorted({str(v) for v in arg}))
         return UNKNOWN
     if fn == "tolist":  # the elements unified into one type: mixed ones may convert or fail
-        return list(arg) if isinstance(arg, list) and _one_kind(arg) else UNKNOWN
+        return list(arg) if isinstance(arg, list) and one_primitive(arg) else UNKNOWN
     if fn == "length":
         return len(arg) if isinstance(arg, (list, dict, str)) else UNKNOWN
     if fn == "tomap":  # the values unified into one type: mixed ones may convert or fail
-        return TfMap(arg) if isinstance(arg, dict) and _one_kind(list(arg.values())) else UNKNOWN
+        return TfMap(arg) if isinstance(arg, dict) and one_primitive(list(arg.values())) else UNKNOWN
     if fn in ("keys", "values"):
         if not isinstance(arg, dict):
             return UNKNOWN

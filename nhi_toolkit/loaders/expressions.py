@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nhi_toolkit.loaders.expression_functions import TfSet, call_function, unmarked
+from nhi_toolkit.loaders.expression_functions import TfSet, call_function, primitive, same_type, unmarked
 from nhi_toolkit.loaders.expression_text import (
     balanced,
     closing_bracket,
@@ -256,7 +256,7 @@ class Scope:
                     if a is not None and b is not None and (
                             isinstance(a, (dict, list)) or isinstance(b, (dict, list))):
                         return UNKNOWN  # a map never equals an object, a list a tuple: only types say
-                    kinds = {_primitive(a), _primitive(b)} - {None}
+                    kinds = {primitive(a), primitive(b)} - {None}
                     if str in kinds and len(kinds) == 2:
                         # "true" == true is false, but a variable's type converts what it is given
                         # (a bool typed variable given "true"), and that conversion is not made here
@@ -331,7 +331,7 @@ class Scope:
             alt = self.expression(other, depth + 1)
         except _Fails:
             return value
-        return value if alt is not UNKNOWN and _same_type(value, alt) else UNKNOWN
+        return value if alt is not UNKNOWN and same_type(value, alt) else UNKNOWN
 
     def _module(self, name: str) -> Any:
         """A module call's outputs: its arguments and outputs are evaluated on their own, their
@@ -529,41 +529,6 @@ def _has_unknown(value: Any) -> bool:
         elif isinstance(item, list):
             stack.extend(item)
     return False
-
-
-def _same_type(a: Any, b: Any) -> bool:
-    """Whether two values are known to unify into one Terraform type with neither converted (as a
-    conditional's results must): the same primitive type; objects with the same attributes, or
-    whose values are all of one primitive type (a map); tuples alike. Anything else (a typed null,
-    a set, numbers meeting strings) is not known to, so a conditional inside try() is unknown."""
-    if a is None or b is None:
-        return a is None and b is None
-    if isinstance(a, TfSet) or isinstance(b, TfSet):
-        return False
-    if isinstance(a, dict) and isinstance(b, dict):
-        if a.keys() == b.keys():
-            return all(_same_type(a[k], b[k]) for k in a)
-        return _one_primitive([*a.values(), *b.values()])
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) == len(b):
-            return all(_same_type(x, y) for x, y in zip(a, b, strict=True))
-        return _one_primitive([*a, *b])
-    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
-        return False
-    return _primitive(a) is _primitive(b) is not None
-
-
-def _primitive(value: Any) -> type | None:
-    if isinstance(value, bool):
-        return bool
-    if isinstance(value, (int, float)):
-        return float
-    return str if isinstance(value, str) else None
-
-
-def _one_primitive(values: list[Any]) -> bool:
-    kinds = {_primitive(v) for v in values}
-    return len(kinds) <= 1 and None not in kinds
 
 
 def as_bool(value: Any) -> bool | None:

@@ -232,25 +232,16 @@ _PLAIN_TYPES = frozenset({"any", "string", "number", "bool"} | {
 
 
 def _plain_type(raw: Any) -> str | None:
-    """A variable's ``type`` when it is one of :data:`_PLAIN_TYPES` (spaces dropped), else None."""
+    """A variable's ``type`` when it is one of :data:`_PLAIN_TYPES` (spaces dropped); None when it
+    may reshape the value Terraform converts with it: ``object()`` drops attributes it does not
+    name, ``optional()`` adds null ones, ``set()`` makes a list unindexable, ``map(any)`` unifies
+    its elements; anything not plainly known counts."""
     if not isinstance(raw, str):
         return None
     text = "".join(raw.split())
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1]
     return text if text in _PLAIN_TYPES else None
-
-
-def _shaping(raw: Any) -> bool:
-    """Whether a variable's ``type`` may reshape the value Terraform converts with it: ``object()``
-    drops attributes it does not name, ``optional()`` adds null ones, ``set()`` makes a list
-    unindexable, ``map(any)`` unifies its elements; anything not plainly known counts."""
-    if not isinstance(raw, str):
-        return True
-    text = "".join(raw.split())
-    if text.startswith("${") and text.endswith("}"):
-        text = text[2:-1]
-    return text not in _PLAIN_TYPES
 
 
 _NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": [],
@@ -279,10 +270,10 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
     for block in _blocks(doc, "variable"):
         for name, body in block.items():
             if isinstance(body, dict):
-                if "type" in body and _shaping(body["type"]):
-                    out["shaping_types"] = True
                 if "type" in body:  # what Terraform converts a given value with (None: not done here)
-                    out["plain_types"].append([_unq(name), _plain_type(body["type"])])
+                    plain = _plain_type(body["type"])
+                    out["plain_types"].append([_unq(name), plain])
+                    out["shaping_types"] = out["shaping_types"] or plain is None
                 if "nullable" in body:  # false: a null given is replaced by the default
                     out["nullable"].append([_unq(name), as_bool(Scope("hcl").resolve(body["nullable"])) is not False])
                 sensitive = is_sensitive(body.get("sensitive"), "hcl")
