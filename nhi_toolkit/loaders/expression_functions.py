@@ -25,15 +25,21 @@ class TfMap(dict):  # type: ignore[type-arg]
 
 def unmarked(value: Any) -> Any:
     """``value`` with every :class:`TfSet` and :class:`TfMap` a plain list or dict again (what a
-    resource's values hold once evaluated); the same object when there is none."""
+    resource's values hold once evaluated); the same object when there is none (nothing copied)."""
     kind = type(value)
-    if kind is TfSet or kind is list:
+    if kind is dict or kind is TfMap:
+        changed = {k: u for k, v in value.items() if type(v) in _MARKED and (u := unmarked(v)) is not v}
+        return {**value, **changed} if changed or kind is TfMap else value
+    if kind is list or kind is TfSet:
+        if kind is list and not any(type(v) in _MARKED for v in value):
+            return value
         items = [unmarked(v) for v in value]
         return items if kind is TfSet or any(a is not b for a, b in zip(items, value, strict=True)) else value
-    if kind is TfMap or kind is dict:
-        pairs = {k: unmarked(v) for k, v in value.items()}
-        return pairs if kind is TfMap or any(pairs[k] is not v for k, v in value.items()) else value
     return value
+
+
+_MARKED = frozenset({dict, list, TfSet, TfMap})
+"""Value types :func:`unmarked` looks into."""
 
 
 def same_type(a: Any, b: Any) -> bool:
