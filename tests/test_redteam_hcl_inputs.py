@@ -433,3 +433,103 @@ def test_an_owner_from_a_sensitive_variable_in_cdk_tf_json_is_unreadable(tmp_pat
     assert [(i["address"], i["owner"]) for i in doc["identities"]] == [
         ("aws_iam_user.a", None), ("aws_iam_user.b", "bob@example.com")]
     assert "marked sensitive" in doc["findings"][0]["message"]
+
+
+# -- try() where a type Terraform converts with is declared out of plain sight ---------------------
+
+_TRY_OWNER = ('resource "aws_iam_user" "this" {\n  name = "u"\n'
+              '  tags = { owner = try(var.cfg.owner, "platform"), expires_at = "2026-12-20" }\n}\n')
+
+
+def test_try_under_an_object_type_declared_in_a_tf_json_file(tmp_path: Path) -> None:
+    # optional() fills the missing owner with null: Terraform's try() returns null, so no owner.
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": _TRY_OWNER,
+        "variables.tf.json": '{"variable": {"cfg": {"type": "object({owner = optional(string)})", "default": {}}}}'}))
+    assert code != 0 or doc["identities"][0]["owner"] != "platform", doc
+
+
+@pytest.mark.parametrize("given", ["module", "tfvars"])
+def test_null_given_to_a_non_nullable_variable_is_its_default(tmp_path: Path, given: str) -> None:
+    # nullable = false: Terraform uses the default when null is given (checked with terraform 1.11),
+    # so the expired date in the default is the identity's, not the fallback's.
+    (tmp_path / "m").mkdir()
+    child = ('variable "cfg" {\n  default  = { owner = "alice", expires_at = "2026-01-01" }\n  nullable = false\n}\n'
+             'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = {\n'
+             '    owner      = try(var.cfg.owner, "platform")\n'
+             '    expires_at = var.cfg == null ? "2026-12-20" : try(var.cfg.expires_at, "2026-12-20")\n  }\n}\n')
+    if given == "module":
+        files = {"m/main.tf": child, "main.tf": 'module "m" {\n  source = "./m"\n  cfg    = null\n}\n'}
+        address = "module.m.aws_iam_user.this"
+    else:
+        files = {"main.tf": child, "terraform.tfvars": "cfg = null\n"}
+        address = "aws_iam_user.this"
+    code, doc = _check(_tree(tmp_path, files))
+    assert code == 1, doc
+    assert [(i["address"], i["owner"], i["status"]) for i in doc["identities"]] == [(address, "alice", "expired")]
+
+
+def test_null_given_to_a_non_nullable_json_variable_is_its_default(tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    variable = {"variable": {"cfg": {"default": {"expires_at": "2026-01-01"}, "nullable": False}}}
+    code, doc = _check(_tree(tmp_path, {
+        "m/variables.tf.json": json.dumps(variable),
+        "m/main.tf": 'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = {\n    owner      = "alice"\n'
+                     '    expires_at = var.cfg == null ? "2026-12-20" : var.cfg.expires_at\n  }\n}\n',
+        "main.tf": 'module "m" {\n  source = "./m"\n  cfg    = null\n}\n'}))
+    assert code == 1, doc
+    assert [i["status"] for i in doc["identities"]] == ["expired"], doc
+
+
+def test_a_module_arguments_error_is_not_the_try_that_reads_its_output(tmp_path: Path) -> None:
+    # Terraform refuses the module argument itself (a missing attribute outside any try()): the
+    # try() reading the module's output never gets to choose its fallback.
+    (tmp_path / "m").mkdir()
+    _, doc = _check(_tree(tmp_path, {
+        "m/main.tf": 'variable "owner" {}\noutput "owner" {\n  value = var.owner\n}\n',
+        "main.tf": 'locals {\n  cfg = { team = "x" }\n}\nmodule "m" {\n  source = "./m"\n  owner  = local.cfg.owner\n}\n'
+                   'resource "aws_iam_user" "u" {\n  name = "u"\n'
+                   '  tags = { owner = try(module.m.owner, "platform"), expires_at = "2026-12-20" }\n}\n'}))
+    assert [i["owner"] for i in doc["identities"]] != ["platform"], doc
+
+
+@pytest.mark.parametrize(("declared", "given", "test"), [
+    ("string", "42", 'var.x == "42"'),            # (all four checked with terraform 1.11)
+    ("bool", '"true"', "var.x == true"),          # converted to true
+    ("list(string)", "[1]", 'var.x[0] == "1"'),
+    ("map(string)", "{ a = true }", 'var.x.a == "true"'),
+])
+def test_a_variable_is_what_its_type_converts(tmp_path: Path, declared: str, given: str, test: str) -> None:
+    # Terraform converts what a module call or tfvars gives through the variable's type before any
+    # expression reads it; a test on the unconverted value chose the other date.
+    (tmp_path / "m").mkdir()
+    code, doc = _check(_tree(tmp_path, {
+        "m/main.tf": f'variable "x" {{\n  type = {declared}\n}}\n'
+                     'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = {\n    owner      = "alice"\n'
+                     f'    expires_at = {test} ? "2026-01-01" : "2026-12-20"\n  }}\n}}\n',
+        "main.tf": f'module "m" {{\n  source = "./m"\n  x      = {given}\n}}\n'}))
+    assert code == 1, doc
+    assert [i["status"] for i in doc["identities"]] == ["expired"], doc
+
+
+def test_a_tfvars_value_is_what_its_type_converts(tmp_path: Path) -> None:
+    code, doc = _check(_tree(tmp_path, {
+        "main.tf": 'variable "rotate" {\n  type = bool\n}\n'
+                   'resource "aws_iam_user" "this" {\n  count = var.rotate == true ? 1 : 0\n  name  = "u"\n}\n',
+        "terraform.tfvars": 'rotate = "true"\n'}))
+    assert code == 1, doc
+    assert [i["address"] for i in doc["identities"]] == ["aws_iam_user.this[0]"], doc
+
+
+@pytest.mark.parametrize(("declared", "given", "read"), [
+    ("object({ name = string })", '{ name = "x", owner = "bob" }', "var.cfg.owner"),  # owner dropped
+    ("set(string)", '["bob", "alice"]', "var.cfg[1]"),                                 # a set: no index
+])
+def test_try_does_not_read_what_a_type_took_away(tmp_path: Path, declared: str, given: str, read: str) -> None:
+    # Terraform gives "platform" for both (checked with terraform 1.11): the value read succeeds
+    # only before the variable's type converts it.
+    _, doc = _check(_tree(tmp_path, {
+        "main.tf": f'variable "cfg" {{\n  type    = {declared}\n  default = {given}\n}}\n'
+                   'resource "aws_iam_user" "a" {\n  name = "a"\n'
+                   f'  tags = {{ owner = try({read}, "platform"), expires_at = "2026-12-20" }}\n}}\n'}))
+    assert [i["owner"] for i in doc["identities"]] not in (["bob"], ["alice"]), doc

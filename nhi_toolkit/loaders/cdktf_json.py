@@ -157,6 +157,7 @@ def _override(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], 
     for name, body in _objects(doc, "variable"):
         override_variable(mod, name, "default" in body, body.get("default"),
                           is_sensitive(body.get("sensitive"), "json"))
+        _nullable(mod, name, body)
     mod.locals.update(_locals(doc))
     for name, body in _objects(doc, "output"):
         value = body["value"] if "value" in body else mod.outputs.get(name, (None, False))[0]
@@ -168,6 +169,13 @@ def _override(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], 
         for name, body in _named(named):
             if wanted(rtype):
                 merge_block(mod.resources, Block(path, None, rtype, name, body))
+
+
+def _nullable(mod: ModuleConfig, name: str, body: Mapping[str, Any]) -> None:
+    """``nullable = false``: a null given to the variable is its default."""
+    if "nullable" in body:
+        (mod.not_null.discard if as_bool(Scope("json").resolve(body["nullable"])) is not False
+         else mod.not_null.add)(name)
 
 
 def _parts(section: Any) -> list[dict[str, Any]]:
@@ -196,6 +204,7 @@ def _declarations(doc: Mapping[str, Any], path: str, wanted: Callable[[str], boo
                   seen: dict[tuple[str, str], str]) -> None:
     for name, body in _objects(doc, "variable"):
         mod.variables[name] = (body.get("default", UNKNOWN), is_sensitive(body.get("sensitive"), "json"))
+        _nullable(mod, name, body)
     mod.locals.update(_locals(doc))
     for name, body in _objects(doc, "output"):
         mod.outputs[name] = (body.get("value"), is_sensitive(body.get("sensitive"), "json"))

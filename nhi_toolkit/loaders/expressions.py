@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nhi_toolkit.loaders.expression_functions import call_function
+from nhi_toolkit.loaders.expression_functions import TfSet, call_function, primitive, same_type, unmarked
 from nhi_toolkit.loaders.expression_text import (
     balanced,
     closing_bracket,
@@ -137,6 +137,8 @@ class Scope:
                 inner = k[2:-1].strip()
                 if inner.startswith("(") and inner.endswith(")"):
                     inner = inner[1:-1]
+                elif "." in inner and _TRAVERSAL.fullmatch(inner):
+                    return UNKNOWN  # `{ var.k = 1 }`: an "ambiguous attribute key" Terraform refuses
                 v = self.expression(inner, depth)
                 return v if isinstance(v, str) else UNKNOWN
             return k
@@ -234,18 +236,23 @@ class Scope:
             cond = as_bool(self.expression(expr[:q], depth + 1))
             if cond is None:
                 return UNKNOWN
-            return self.expression(branches[0] if cond else branches[1], depth + 1)
+            chosen, other = branches if cond else branches[::-1]
+            value = self.expression(chosen, depth + 1)
+            if self.trying and value is not UNKNOWN:
+                return self._unified(value, chosen, other, depth)
+            return value
         for op in ("||", "&&"):
             sides = split_top(expr, op)
             if len(sides) == 2:
                 left = as_bool(self.expression(sides[0], depth + 1))
                 # Terraform evaluates both sides, but a known deciding side decides. Inside try(),
-                # whether an error on the other side still fails the whole is not settled here.
+                # an error or a value that is no bool on the other side fails the whole (Terraform
+                # 1.11; later versions may not evaluate it): not settled here, so unknown.
                 if left is (op == "||"):
-                    return UNKNOWN if self.trying and self._raises(sides[1], depth + 1) else left
+                    return UNKNOWN if self.trying and self._not_bool(sides[1], depth + 1) else left
                 right = as_bool(self.expression(sides[1], depth + 1))
                 if right is (op == "||"):
-                    return right
+                    return UNKNOWN if self.trying and left is None else right
                 return UNKNOWN if left is None or right is None else right
         for op in ("==", "!=", ">=", "<=", ">", "<"):
             sides = split_top(expr, op)
@@ -254,6 +261,16 @@ class Scope:
                 if a is UNKNOWN or b is UNKNOWN or _has_unknown(a) or _has_unknown(b):
                     return UNKNOWN
                 if op in ("==", "!="):
+                    if a is not None and b is not None and (
+                            isinstance(a, (dict, list)) or isinstance(b, (dict, list))):
+                        return UNKNOWN  # a map never equals an object, a list a tuple: only types say
+                    kinds = {primitive(a), primitive(b)} - {None}
+                    if str in kinds and len(kinds) == 2:
+                        # "true" == true is false, but a variable's type converts what it is given
+                        # (a bool typed variable given "true"), and that conversion is not made here
+                        return UNKNOWN
+                    if kinds == {bool, float}:
+                        return op == "!="  # values of different types are never equal (true != 1)
                     return (a == b) == (op == "==")
                 if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
                     return UNKNOWN
@@ -274,7 +291,7 @@ class Scope:
             elif root == "local":
                 base = self._local(name, depth)
             elif root == "module":
-                base = self.modules(name) if self.modules else UNKNOWN
+                base = self._module(name)
                 marks = self.module_marks(name) if self.module_marks else frozenset()
                 # module.x.out, module.x["k"].out, module.x[0].out, or the whole call's value
                 if marks and (not keys or any(k in marks for k in keys[:2] if isinstance(k, str))):
@@ -297,6 +314,8 @@ class Scope:
                     return self._fails()
                 base = base[key]
             elif isinstance(base, list) and isinstance(key, int) and not isinstance(key, bool):
+                if isinstance(base, TfSet):
+                    return UNKNOWN  # a set: an error, unless a list(...) type made it a list again
                 if key >= len(base):
                     return self._fails()
                 base = base[key]
@@ -306,19 +325,42 @@ class Scope:
                 return UNKNOWN
         return base
 
-    def _raises(self, expr: str, depth: int) -> bool:
-        """Whether evaluating ``expr`` inside ``try()`` meets an error."""
+    def _not_bool(self, expr: str, depth: int) -> bool:
+        """Whether ``expr``, evaluated inside ``try()``, may fail as an operand of ``||``/``&&``: it
+        meets an error, or is not known to be a bool."""
         try:
-            self.expression(expr, depth)
+            return as_bool(self.expression(expr, depth)) is None
         except _Fails:
             return True
-        return False
+
+    def _unified(self, value: Any, chosen: str, other: str, depth: int) -> Any:
+        """A conditional's chosen result inside ``try()``: Terraform converts both results to one
+        type, and results that have none are an error try() catches. The other result's own error
+        is dropped (its value then has no type); a literal null converts to any type."""
+        if chosen.strip() == "null" or other.strip() == "null":
+            return value
+        try:
+            alt = self.expression(other, depth + 1)
+        except _Fails:
+            return value
+        return value if alt is not UNKNOWN and same_type(value, alt) else UNKNOWN
+
+    def _module(self, name: str) -> Any:
+        """A module call's outputs: its arguments and outputs are evaluated on their own, their
+        errors are not a try()'s."""
+        if self.modules is None:
+            return UNKNOWN
+        trying, self.trying = self.trying, 0
+        try:
+            return self.modules(name)
+        finally:
+            self.trying = trying
 
     def _fails(self) -> Any:
-        """What an expression Terraform refuses evaluates to: inside ``try()``/``can()``, with the
-        value's shape known exactly, the error they catch; else UNKNOWN (a configuration Terraform
-        refuses is not judged here, and an unconverted value may lack what Terraform fills in)."""
-        if self.trying and self.exact is not None and self.exact():
+        """What an expression Terraform refuses evaluates to: inside ``try()``/``can()`` (evaluated
+        only where values' shapes are known exactly), the error they catch; else UNKNOWN (a
+        configuration Terraform refuses is not judged here)."""
+        if self.trying:
             raise _Fails
         return UNKNOWN
 
@@ -367,6 +409,11 @@ class Scope:
         (whether it would fail is not known either), and all of them failing is an error."""
         if not args or (fn == "can" and len(args) != 1):
             return UNKNOWN
+        if self.exact is None or not self.exact():
+            # A variable type may have reshaped what the arguments read (object() drops attributes
+            # not named, set() cannot be indexed): what succeeds on the value as written may fail
+            # on the value Terraform converted, and then the fallback is Terraform's answer.
+            return UNKNOWN
         for arg in args:
             self.trying += 1
             try:
@@ -405,6 +452,8 @@ class Scope:
                 return UNKNOWN
         if isinstance(source, dict):
             items = [(k, source[k]) for k in sorted(source)]
+        elif isinstance(source, TfSet) and second:
+            return UNKNOWN  # a set's key is its element, a list's its index: which, only types say
         elif isinstance(source, list):
             items = list(enumerate(source))
         else:
@@ -548,7 +597,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
             continue
         value, hidden = scope.marked(raw)
         if not hidden:
-            values[key] = value
+            values[key] = unmarked(value)
             continue
         if marked is None:
             continue
@@ -567,7 +616,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
             if item_hidden:
                 marked.append((key, name))
             else:
-                kept[name] = item
+                kept[name] = unmarked(item)
         else:
             values[key] = kept
     if rtype.startswith("aws_") and default_tags:
@@ -581,7 +630,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
             values["tags_all"] = UNKNOWN
         elif isinstance(default_tags, dict) and isinstance(tags, dict):
             gone = {p[1] for p in tag_marks}  # a marked tag overrides the default: never the default's
-            values["tags_all"] = {k: v for k, v in {**default_tags, **tags}.items() if k not in gone}
+            values["tags_all"] = unmarked({k: v for k, v in {**default_tags, **tags}.items() if k not in gone})
             if marked is not None:
                 marked.extend(("tags_all", k) for k in sorted(gone))
     return values

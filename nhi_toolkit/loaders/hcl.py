@@ -231,20 +231,21 @@ _PLAIN_TYPES = frozenset({"any", "string", "number", "bool"} | {
     f"{kind}({item})" for kind in ("list", "map") for item in ("string", "number", "bool")})
 
 
-def _shaping(raw: Any) -> bool:
-    """Whether a variable's ``type`` may reshape the value Terraform converts with it: ``object()``
-    drops attributes it does not name, ``optional()`` adds null ones, ``set()`` makes a list
-    unindexable, ``map(any)`` unifies its elements; anything not plainly known counts."""
+def _plain_type(raw: Any) -> str | None:
+    """A variable's ``type`` when it is one of :data:`_PLAIN_TYPES` (spaces dropped); None when it
+    may reshape the value Terraform converts with it: ``object()`` drops attributes it does not
+    name, ``optional()`` adds null ones, ``set()`` makes a list unindexable, ``map(any)`` unifies
+    its elements; anything not plainly known counts."""
     if not isinstance(raw, str):
-        return True
+        return None
     text = "".join(raw.split())
     if text.startswith("${") and text.endswith("}"):
         text = text[2:-1]
-    return text not in _PLAIN_TYPES
+    return text if text in _PLAIN_TYPES else None
 
 
 _NO_DECLS: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "calls": [], "resources": [],
-                    "shaping_types": False}
+                    "shaping_types": False, "nullable": [], "plain_types": []}
 
 
 def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
@@ -264,12 +265,17 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
         return queue.pop(0) if queue else None
 
     out: Decls = {"variables": [], "locals": [], "outputs": [], "providers": [], "places": [], "calls": [],
-                  "resources": [], "removed": [], "types": {}, "shaping_types": False}
+                  "resources": [], "removed": [], "types": {}, "shaping_types": False, "nullable": [],
+                  "plain_types": []}
     for block in _blocks(doc, "variable"):
         for name, body in block.items():
             if isinstance(body, dict):
-                if "type" in body and _shaping(body["type"]):
-                    out["shaping_types"] = True
+                if "type" in body:  # what Terraform converts a given value with (None: not done here)
+                    plain = _plain_type(body["type"])
+                    out["plain_types"].append([_unq(name), plain])
+                    out["shaping_types"] = out["shaping_types"] or plain is None
+                if "nullable" in body:  # false: a null given is replaced by the default
+                    out["nullable"].append([_unq(name), as_bool(Scope("hcl").resolve(body["nullable"])) is not False])
                 sensitive = is_sensitive(body.get("sensitive"), "hcl")
                 has = "default" in body and not sensitive  # a sensitive default is never used
                 out["variables"].append([_unq(name), sensitive, has, body["default"] if has else None])
@@ -341,6 +347,13 @@ def parse_module(files: list[str], directory: str, wanted: Callable[[str], bool]
         if isinstance(decls, InputError):  # named as this module reads it
             raise InputError(path, decls.message, decls.line, decls.column)
         mod.shaping_types = mod.shaping_types or decls.get("shaping_types", True) is not False
+        for name, nullable in decls.get("nullable", ()):
+            (mod.not_null.discard if nullable else mod.not_null.add)(name)
+        for name, plain in decls.get("plain_types", ()):
+            if plain is None:
+                mod.plain_types.pop(name, None)
+            else:
+                mod.plain_types[name] = plain
         if override:
             merge_override(mod, decls, path)
             continue
@@ -409,7 +422,12 @@ def read_module_dir(d: Path, wanted: Callable[[str], bool],
         return written
     from nhi_toolkit.loaders.json_syntax import merge
 
-    return merge(parse_module(files, str(d), wanted, known), written)
+    native = parse_module(files, str(d), wanted, known)
+    shaping = native.shaping_types or written.shaping_types  # a type in either reshapes values
+    not_null = native.not_null | written.not_null
+    merged = merge(native, written)
+    merged.shaping_types, merged.not_null = shaping, not_null
+    return merged
 
 
 def load_json_root(directory: str, wanted: Callable[[str], bool]) -> Document:

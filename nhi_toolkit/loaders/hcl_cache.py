@@ -41,10 +41,10 @@ from nhi_toolkit.loaders.cache_files import read_entry, write_entry
 __all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "record", "recording",
            "screened_writes", "withhold", "workers"]
 
-FORMAT = 4
+FORMAT = 5
 """Version of the entry layout and of what the loader keeps; bump it when either changes (2: keys
 in source order, as a fresh parse has them, not sorted; 3: a remote module source's credentials
-redacted; 4: whether a variable type may reshape its value)."""
+redacted; 4: whether a variable type may reshape its value; 5: variables' nullable and plain types)."""
 
 Decls = dict[str, Any]
 """One file's declarations as plain JSON data (see :func:`nhi_toolkit.loaders.hcl.extract`)."""
@@ -300,6 +300,9 @@ def _valid(decls: Any, types: Mapping[str, Any]) -> bool:
                   and _rows([r[4]], lambda refs: all(isinstance(x, s) for x in refs)))
         and _rows(decls.get("removed"), lambda r: len(r) == 3 and _line(r[0]))
         and isinstance(decls.get("shaping_types"), bool)
+        and _rows(decls.get("nullable"), lambda r: len(r) == 2 and isinstance(r[0], s) and isinstance(r[1], b))
+        and _rows(decls.get("plain_types"), lambda r: len(r) == 2 and isinstance(r[0], s)
+                  and (r[1] is None or isinstance(r[1], s)))
     )
 
 

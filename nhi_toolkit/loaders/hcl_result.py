@@ -346,11 +346,13 @@ def _location(data: Any, seen: dict[tuple[Any, ...], Location]) -> Location:
     as one record, which the reporters then write once."""
     file, line, column, calls, construct, origin = data
     chain = None if calls is None else tuple(_location(c, seen) for c in calls)
-    key = (file, line, column, None if chain is None else tuple(map(id, chain)), construct, origin)
+    # Checked before the look-up: a damaged 1.0 or true is equal to 1 as a key, never as a line.
+    fields = (_s(file), _opt_i(line), _opt_i(column), chain, _opt_s(construct), _opt_s(origin))
+    key = (*fields[:3], None if chain is None else tuple(map(id, chain)), *fields[4:])
     try:
         return seen[key]
     except KeyError:
-        loc = seen[key] = Location(_s(file), _opt_i(line), _opt_i(column), chain, _opt_s(construct), _opt_s(origin))
+        loc = seen[key] = Location(*fields)
         return loc
 
 

@@ -96,7 +96,10 @@ def _key(key: str, template: bool = True) -> Any:
         return _quoted(key.replace("${", "$${").replace("%{", "%%{"))
     converted = _template(key)
     # A key whose braces do not balance names nothing: null as a key reads as unknown.
-    return converted if isinstance(converted, str) else "${null}"
+    if not isinstance(converted, str):
+        return "${null}"
+    # An expression key, parenthesised as native syntax needs it (`{ var.k = 1 }` is refused there)
+    return f"${{({converted[2:-1]})}}" if converted.startswith("${") else converted
 
 
 def merge(native: ModuleConfig, written: ModuleConfig) -> ModuleConfig:

@@ -21,6 +21,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.expression_functions import convert
 from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
@@ -68,6 +69,11 @@ class ModuleConfig:
     calls: list[Block] = field(default_factory=list)
     extra: list[Resource] = field(default_factory=list)
     """Records the evaluator does not expand (``removed`` blocks), root module only."""
+    not_null: set[str] = field(default_factory=set)
+    plain_types: dict[str, str] = field(default_factory=dict)
+    """Variables declared with a type that converts without reshaping (``string``, ``list(bool)``,
+    ...): what is given is converted as Terraform converts it."""
+    """Variables declared ``nullable = false``: a null given to one is its default."""
     shaping_types: bool = True
     """Whether a variable's type may reshape the value it converts (``object()``, ``optional()``,
     ``set()``, ...; True unless the reader knows none does): the value then has attributes, keys
@@ -270,6 +276,11 @@ class _Instance:
         raw_vars: dict[str, Any] = {name: default for name, (default, _) in mod.variables.items()}
         raw_vars.update(tfvars or {})
         given = {k: v for k, v in values.items() if k in mod.variables}
+        for name in mod.not_null:  # Terraform gives the default instead of a null (none: an error)
+            if given.get(name, 0) is None:
+                del given[name]
+            if name in (tfvars or {}) and Scope(mod.syntax).resolve(raw_vars[name]) is None:
+                raw_vars[name] = mod.variables[name][0] if name in mod.variables else UNKNOWN
         hidden = {name for name, (_, sensitive) in mod.variables.items() if sensitive}
         # a value given from one Terraform marks sensitive is sensitive here too, declared so or not
         hidden.update(name for name in marked if name in mod.variables)
@@ -279,6 +290,9 @@ class _Instance:
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
                            exact=tree.types_exact, sensitive=frozenset(hidden), module_marks=self._module_marks)
         self.marked_outputs: set[str] = set()
+        for name, plain in mod.plain_types.items():
+            if name not in hidden and (raw_vars.get(name, UNKNOWN) is not UNKNOWN or name in given):
+                self.scope.values[name] = convert(self.scope.expression(f"var.{name}"), plain)
         own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own

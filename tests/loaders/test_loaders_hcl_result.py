@@ -234,7 +234,7 @@ def test_no_cache_bypasses_the_result_cache(tmp_path: Path, monkeypatch: pytest.
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "wrong-shape", "bad-unknown-path",
-                                    "foreign", "other-format", "directory"])
+                                    "foreign", "other-format", "directory", "line-as-float", "line-as-bool"])
 def test_damaged_entries_are_ignored(cache: Path, tree: Path, tmp_path: Path, damage: str) -> None:
     other = tmp_path / "other"
     shutil.copytree(FIXTURES / "modules" / "sensitive", other)
@@ -260,6 +260,12 @@ def test_damaged_entries_are_ignored(cache: Path, tree: Path, tmp_path: Path, da
         mine.write_bytes(next(p for p in found if p != mine).read_bytes())
     elif damage == "other-format":
         entry["format"] = 0
+        mine.write_text(json.dumps(entry))
+    elif damage in ("line-as-float", "line-as-bool"):
+        # a location equal to one read before but for its line's type (1.0 == 1 == true in Python)
+        first = entry["docs"][0][2][0][3]
+        first[1] = 1
+        entry["docs"][0][2][1][3] = [first[0], 1.0 if damage == "line-as-float" else True, *first[2:]]
         mine.write_text(json.dumps(entry))
     else:
         mine.unlink()
