@@ -13,22 +13,31 @@ budget, and cycles are errors.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.expression_functions import convert
-from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values
 from nhi_toolkit.loaders.hcl_cache import withhold
+from nhi_toolkit.loaders.module_config import (
+    Block,
+    ModuleConfig,
+    body_references,
+    is_local_source,
+    provider_ref,
+    redact_source,
+    unwrap,
+)
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 from nhi_toolkit.records import Note
 
-__all__ = ["Block", "ModuleConfig", "ModuleTree", "body_references", "is_local_source", "provider_ref"]
+__all__ = ["Block", "ModuleConfig", "ModuleTree", "body_references", "is_local_source", "provider_ref",
+           "redact_source"]
 
 MAX_DEPTH = 32
 """Nested module calls deeper than this are refused (no real tree comes close)."""
@@ -38,68 +47,6 @@ MAX_INSTANCES = 500_000
 _CALL_META = frozenset({"source", "version", "for_each", "count", "providers", "depends_on", "lifecycle"})
 _RESOURCE_META = frozenset({"lifecycle", "provisioner", "connection", "dynamic", "for_each", "count",
                             "provider", "depends_on", "//"})
-
-
-@dataclass
-class Block:
-    """One ``resource`` or ``module`` block: where it is, its labels and its raw body."""
-
-    file: str
-    line: int | None
-    type: str
-    name: str
-    body: Mapping[str, Any]
-    refs: tuple[str, ...] | None = None
-    """What the body refers to (:func:`body_references`), when worked out already."""
-
-
-@dataclass
-class ModuleConfig:
-    """One module directory's declarations, raw (evaluated per instance)."""
-
-    directory: str
-    syntax: str
-    variables: dict[str, tuple[Any, bool]] = field(default_factory=dict)
-    """name -> (raw default or UNKNOWN, sensitive)."""
-    locals: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, tuple[Any, bool]] = field(default_factory=dict)
-    providers: dict[str, Any] = field(default_factory=dict)
-    """``aws`` / ``aws.alias`` -> raw ``default_tags.tags`` of that provider configuration."""
-    resources: list[Block] = field(default_factory=list)
-    calls: list[Block] = field(default_factory=list)
-    extra: list[Resource] = field(default_factory=list)
-    """Records the evaluator does not expand (``removed`` blocks), root module only."""
-    not_null: set[str] = field(default_factory=set)
-    plain_types: dict[str, str] = field(default_factory=dict)
-    """Variables declared with a type that converts without reshaping (``string``, ``list(bool)``,
-    ...): what is given is converted as Terraform converts it."""
-    """Variables declared ``nullable = false``: a null given to one is its default."""
-    shaping_types: bool = True
-    """Whether a variable's type may reshape the value it converts (``object()``, ``optional()``,
-    ``set()``, ...; True unless the reader knows none does): the value then has attributes, keys
-    or indexes other than those the expressions wrote."""
-
-
-def is_local_source(source: Any) -> bool:
-    """Terraform's rule: a local path starts with ``./`` or ``../`` (``.\\`` on Windows too)."""
-    return isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
-
-
-def body_references(body: Mapping[str, Any]) -> set[str]:
-    """Every reference in a resource body (``lifecycle`` and comments aside) and its ``depends_on``."""
-    refs: set[str] = set()
-    find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
-    deps = body.get("depends_on")
-    if isinstance(deps, list):
-        refs.update(d for d in (_unwrap(x) for x in deps) if d)
-    return refs
-
-
-def _unwrap(raw: Any) -> str | None:
-    if not isinstance(raw, str):
-        return None
-    text = raw[2:-1] if raw.startswith("${") and raw.endswith("}") else raw
-    return text.strip().strip('"')
 
 
 class ModuleTree:
@@ -247,21 +194,6 @@ class _CallResult:
     """Outputs Terraform marks sensitive in some instance (declared so, or computed from a marked value)."""
 
 
-_USERINFO = re.compile(r"(?<=//)[^/@\s]+@")
-_SECRET_QUERY = re.compile(r"(?i)([?&][^=&]*(?:token|secret|password|passwd|key|sig|credential)[^=&]*=)[^&]*")
-
-
-def redact_source(source: str) -> str:
-    """A module source as shown in a finding: credentials in a URL (user:token@, ?token=) hidden."""
-    return _SECRET_QUERY.sub(r"\1***", _USERINFO.sub("***@", source))
-
-
-def provider_ref(raw: Any) -> str:
-    """The provider configuration a resource's ``provider`` argument names (``aws`` when unset)."""
-    ref = _unwrap(raw)
-    return ref if ref else "aws"
-
-
 class _Instance:
     """One instance of a module: its scope, lazily evaluated child calls and resources."""
 
@@ -398,7 +330,7 @@ class _Instance:
             return {k: v for k, v in self.providers.items() if "." not in k}
         out: dict[str, Any] = {}
         for k, v in mapping.items():
-            child_key, parent_ref = _unwrap(k), _unwrap(v)
+            child_key, parent_ref = unwrap(k), unwrap(v)
             if child_key and parent_ref:
                 out[child_key] = self.providers.get(parent_ref, {})
         return out
