@@ -153,7 +153,7 @@ class Drift(Rule):
                                    address=res.address, source=res.source)
                 continue
             before = res.metadata.get("before") or {}
-            from nhi_toolkit.inventory import read_tags
+            from nhi_toolkit.tags import read_tags
 
             old, _ = read_tags(before, catalog[res.type])
             new, _ = read_tags(res.values, catalog[res.type])
