@@ -274,6 +274,10 @@ class _Instance:
         # a value given from one Terraform marks sensitive is sensitive here too, declared so or not
         hidden.update(name for name in marked if name in mod.variables)
         for name in hidden:  # a sensitive value never reaches a report, whatever its origin
+            default = mod.variables[name][0]
+            if default is not UNKNOWN and mod.variables[name][1]:
+                # a default from a block not itself sensitive (an override file): never cached either
+                withhold(default, Scope(mod.syntax).resolve(default))
             raw_vars[name] = UNKNOWN
             given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,

@@ -1,0 +1,62 @@
+"""What Terraform marks sensitive in an HCL tree, attacked: no marked value is read or stored, and
+what Terraform leaves unmarked is not called unreadable (each case checked against a plan of the
+same configuration with ``terraform_data``)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nhi_toolkit.cli import main
+
+NOW = "2026-12-01"
+_SECRET = 'variable "s" {\n  sensitive = true\n  default   = "alice-CANARY@example.com"\n}\n'
+
+
+def _user(name: str, owner: str, extra: str = "") -> str:
+    return (f'resource "aws_iam_user" "{name}" {{\n{extra}  name = "{name}"\n'
+            f'  tags = {{ owner = {owner}, expires_at = "2027-01-01" }}\n}}\n')
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+
+
+def _check(path: Path, *extra: str) -> tuple[int, dict, str]:
+    result = CliRunner().invoke(main, ["check", str(path), "--now", NOW, "--format", "json", *extra])
+    return result.exit_code, json.loads(result.output), result.output
+
+
+def _rows(doc: dict) -> dict[str, tuple[object, str]]:
+    return {i["address"]: (i["owner"], i["status"]) for i in doc["identities"]}
+
+
+def _unreadable(doc: dict) -> set[str]:
+    return {f["address"] for f in doc["findings"] if "marked sensitive" in f["message"]}
+
+
+@pytest.mark.parametrize("files", [
+    {"main.tf": _SECRET + _user("u", "var.s"),
+     "override.tf": 'variable "s" {\n  default = "override-CANARY@example.com"\n}\n'},
+    {"main.tf": 'variable "s" {\n  default = "main-CANARY@example.com"\n}\n' + _user("u", "var.s"),
+     "x_override.tf": 'variable "s" {\n  sensitive = "true"\n}\n'},
+], ids=["default-in-override", "sensitive-in-override"])
+def test_an_override_file_default_of_a_sensitive_variable_is_never_cached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> None:
+    # The override gives a default, not sensitive = false: the variable stays sensitive, and the
+    # override file's own parse-cache entry (which alone does not say so) must not keep the default.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NHI_CACHE_DIR", str(cache))
+    tree = tmp_path / "tree"
+    _write(tree, files)
+    code, doc, out = _check(tree)
+    assert code == 1 and "CANARY" not in out
+    assert _unreadable(doc) == {"aws_iam_user.u"}
+    assert _check(tree)[2] == out  # served from the caches: the same bytes
+    for entry in cache.rglob("*"):
+        if entry.is_file():
+            assert b"CANARY" not in entry.read_bytes(), entry
