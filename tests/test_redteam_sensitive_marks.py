@@ -60,3 +60,27 @@ def test_an_override_file_default_of_a_sensitive_variable_is_never_cached(
     for entry in cache.rglob("*"):
         if entry.is_file():
             assert b"CANARY" not in entry.read_bytes(), entry
+
+
+def test_a_conditional_with_a_sensitive_branch_is_marked_whichever_branch_is_taken(tmp_path: Path) -> None:
+    # terraform show -json: `true ? "carol" : var.s` is "carol", and after_sensitive marks it (the
+    # result carries both branches' marks). The value Terraform marks is never read nor printed.
+    _write(tmp_path, {"main.tf": _SECRET + _user("cond", 'true ? "carol-CANARY@example.com" : var.s')
+                      + _user("plain", 'false ? var.s : "dave@example.com"')})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {"aws_iam_user.cond": (None, "no-owner"), "aws_iam_user.plain": (None, "no-owner")}
+    assert _unreadable(doc) == {"aws_iam_user.cond", "aws_iam_user.plain"}
+
+
+def test_sensitive_function_marks_and_nonsensitive_unmarks(tmp_path: Path) -> None:
+    # terraform show -json: sensitive("bob") is marked; nonsensitive(var.s) is not (its value is
+    # shown). Here the first is unreadable (an error), the second is what it is statically: unknown.
+    _write(tmp_path, {"main.tf": _SECRET + _user("sf", 'sensitive("bob-CANARY@example.com")')
+                      + _user("ns", "nonsensitive(var.s)")
+                      + _user("ns_plain", 'nonsensitive("erin@example.com")')})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {"aws_iam_user.sf": (None, "no-owner"), "aws_iam_user.ns": (None, "unknown"),
+                          "aws_iam_user.ns_plain": ("erin@example.com", "ok")}
+    assert _unreadable(doc) == {"aws_iam_user.sf"}

@@ -234,7 +234,9 @@ class Scope:
             cond = as_bool(self.expression(expr[:q], depth + 1))
             if cond is None:
                 return UNKNOWN
-            return self.expression(branches[0] if cond else branches[1], depth + 1)
+            chosen = self.expression(branches[0] if cond else branches[1], depth + 1)
+            # Terraform's result carries the marks of both branches: the one not taken may mark it
+            return UNKNOWN if self._marks(branches[1] if cond else branches[0], depth + 1) else chosen
         for op in ("||", "&&"):
             sides = split_top(expr, op)
             if len(sides) == 2:
@@ -242,6 +244,8 @@ class Scope:
                 # Terraform evaluates both sides, but a known deciding side decides. Inside try(),
                 # whether an error on the other side still fails the whole is not settled here.
                 if left is (op == "||"):
+                    if self._marks(sides[1], depth + 1):  # both sides' marks, as Terraform's
+                        return UNKNOWN
                     return UNKNOWN if self.trying and self._raises(sides[1], depth + 1) else left
                 right = as_bool(self.expression(sides[1], depth + 1))
                 if right is (op == "||"):
@@ -306,6 +310,19 @@ class Scope:
                 return UNKNOWN
         return base
 
+    def _marks(self, expr: str, depth: int) -> bool:
+        """Whether ``expr``, not otherwise evaluated, reads a value Terraform marks sensitive (that
+        mark stays set); its errors are not this expression's."""
+        mark = self._mark
+        outer, mark[0] = mark[0], False
+        trying, self.trying = self.trying, 0
+        try:
+            self.expression(expr, depth)
+        finally:
+            self.trying = trying
+            found, mark[0] = mark[0], outer or mark[0]
+        return found
+
     def _raises(self, expr: str, depth: int) -> bool:
         """Whether evaluating ``expr`` inside ``try()`` meets an error."""
         try:
@@ -356,6 +373,19 @@ class Scope:
     def _call(self, fn: str, inner: str, depth: int) -> Any:
         if fn in ("try", "can"):
             return self._try(fn, split_args(inner), depth)
+        if fn == "sensitive":  # marked, whatever its argument: never read
+            self._object_or_expr(inner, depth + 1)
+            self._mark[0] = True
+            return UNKNOWN
+        if fn == "nonsensitive":  # the mark taken off a value (a collection keeps its elements')
+            mark = self._mark
+            outer, mark[0] = mark[0], False
+            try:
+                value = self._object_or_expr(inner, depth + 1)
+            finally:
+                inner_mark, mark[0] = mark[0], outer
+            mark[0] = outer or (inner_mark and isinstance(value, (dict, list)))
+            return value
         args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
