@@ -84,3 +84,50 @@ def test_sensitive_function_marks_and_nonsensitive_unmarks(tmp_path: Path) -> No
     assert _rows(doc) == {"aws_iam_user.sf": (None, "no-owner"), "aws_iam_user.ns": (None, "unknown"),
                           "aws_iam_user.ns_plain": ("erin@example.com", "ok")}
     assert _unreadable(doc) == {"aws_iam_user.sf"}
+
+
+def test_each_value_of_a_marked_element_is_marked(tmp_path: Path) -> None:
+    # terraform show -json: for_each = { a = var.s, b = "plain" } plans both; each.value is marked in
+    # ["a"] only, each.key in neither. Resources and module calls alike.
+    fe = 'locals {\n  fe = { a = var.s, b = "frank@example.com" }\n}\n'
+    child = ('variable "o" {}\nvariable "k" {}\n'
+             'resource "aws_iam_user" "in" {\n  name = var.k\n'
+             '  tags = { owner = var.o, expires_at = "2027-01-01" }\n}\n')
+    _write(tmp_path, {"main.tf": _SECRET + fe + _user("fe", "each.value", "  for_each = local.fe\n")
+                      + _user("fk", '"${each.key}@example.com"', "  for_each = local.fe\n")
+                      + 'module "m" {\n  source   = "./m"\n  for_each = local.fe\n'
+                        '  o        = each.value\n  k        = each.key\n}\n',
+                      "m/main.tf": child})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {
+        'aws_iam_user.fe["a"]': (None, "no-owner"), 'aws_iam_user.fe["b"]': ("frank@example.com", "ok"),
+        'aws_iam_user.fk["a"]': ("a@example.com", "ok"), 'aws_iam_user.fk["b"]': ("b@example.com", "ok"),
+        'module.m["a"].aws_iam_user.in': (None, "no-owner"),
+        'module.m["b"].aws_iam_user.in': ("frank@example.com", "ok")}
+    assert _unreadable(doc) == {'aws_iam_user.fe["a"]', 'module.m["a"].aws_iam_user.in'}
+
+
+def test_a_known_part_of_a_partly_marked_value_is_readable(tmp_path: Path) -> None:
+    # terraform show -json: local.m = { owner = "frank", other = var.s }; local.m.owner,
+    # lookup(local.m, "owner"), merge(local.m, ...).owner and a child's plain output or the plain
+    # attribute of an output holding a marked one are all unmarked; only "other" is.
+    m = 'locals {\n  m = { owner = "frank@example.com", other = var.s }\n}\n'
+    child = ('variable "s" {}\noutput "obj" {\n  value = { a = var.s, b = "gina@example.com" }\n}\n'
+             'output "secret" {\n  value = var.s\n}\noutput "plain" {\n  value = "hank@example.com"\n}\n')
+    _write(tmp_path, {"main.tf": _SECRET + m + _user("attr", "local.m.owner")
+                      + _user("lookup", 'lookup(local.m, "owner", "")')
+                      + 'resource "aws_iam_user" "merged" {\n  name = "merged"\n'
+                        '  tags = merge(local.m, { expires_at = "2027-01-01" })\n}\n'
+                      + 'module "c" {\n  source = "./c"\n  s      = var.s\n}\n'
+                      + _user("objb", "module.c.obj.b") + _user("plain", "module.c.plain")
+                      + _user("secret", "module.c.secret") + _user("obja", "module.c.obj.a"),
+                      "c/main.tf": child})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {
+        "aws_iam_user.attr": ("frank@example.com", "ok"), "aws_iam_user.lookup": ("frank@example.com", "ok"),
+        "aws_iam_user.merged": ("frank@example.com", "ok"), "aws_iam_user.objb": ("gina@example.com", "ok"),
+        "aws_iam_user.plain": ("hank@example.com", "ok"), "aws_iam_user.secret": (None, "no-owner"),
+        "aws_iam_user.obja": (None, "no-owner")}
+    assert _unreadable(doc) == {"aws_iam_user.secret", "aws_iam_user.obja"}

@@ -90,15 +90,19 @@ class Scope:
         self.module_marks = module_marks
         """A child module call's outputs Terraform marks sensitive, by call name."""
         self._mark = [False]  # shared by this scope's copies (instances, for-expression bindings)
+        self.each_marked = False
+        """``each.value`` is marked (an element of a for_each collection derived from a marked value)."""
         self._local_marks: dict[str, bool] = {}
 
     def iteration(self, *, each: tuple[Any, Any] | None = None, count: int | None = None,
-                  unknown: bool = False) -> Scope:
+                  unknown: bool = False, marked: bool = False) -> Scope:
         """The same module scope inside one instance (``each.key``/``count.index``); locals are shared.
 
         ``unknown``: the instance's key is not known statically (each/count resolve to UNKNOWN).
+        ``marked``: ``each.value`` is marked sensitive.
         """
         inner = copy.copy(self)
+        inner.each_marked = marked
         inner.each = (UNKNOWN, UNKNOWN) if unknown else each
         inner.count = -1 if unknown else count
         return inner
@@ -287,6 +291,8 @@ class Scope:
                 if self.each is None or name not in ("key", "value"):
                     return UNKNOWN
                 base = self.each[0] if name == "key" else self.each[1]
+                if name == "value" and self.each_marked:
+                    self._mark[0] = True
             else:
                 if self.count is None or name != "index" or self.count < 0:
                     return UNKNOWN
@@ -531,6 +537,13 @@ def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
                                                 for a, b, c in found)
 
 
+def unknown_in(value: Any) -> bool:
+    """Whether ``value`` is, or holds, UNKNOWN. A value marked sensitive always does (a sensitive
+    variable, a sensitive output, ``sensitive()`` read UNKNOWN): a known part of a marked value
+    (``local.m.owner`` of ``{ owner = "x", key = var.s }``) is one Terraform leaves unmarked."""
+    return value is UNKNOWN or _has_unknown(value)
+
+
 def _has_unknown(value: Any) -> bool:
     stack = [value]
     while stack:
@@ -577,15 +590,23 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
         if key in skip or key in secrets or key.startswith("__"):
             continue
         value, hidden = scope.marked(raw)
-        if not hidden:
+        if not hidden or not unknown_in(value):  # a known part of a partly marked value is not marked
             values[key] = value
             continue
         if marked is None:
             continue
-        if not isinstance(raw, dict) or not isinstance(value, dict):
+        if not isinstance(value, dict):
             marked.append((key,))
             continue
         kept: dict[str, Any] = {}
+        if not isinstance(raw, dict):  # a marked map computed whole: its entries not known are marked
+            for name in sorted(value):
+                if unknown_in(value[name]):
+                    marked.append((key, name))
+                else:
+                    kept[name] = value[name]
+            values[key] = kept
+            continue
         for k, v in raw.items():  # an object written out: which of its entries are marked
             if k.startswith("__") and k.endswith("__"):
                 continue  # the parser's own keys (line numbers), not entries
@@ -594,7 +615,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
                 marked.append((key,))
                 break
             item, item_hidden = scope.marked(v)
-            if item_hidden:
+            if item_hidden and unknown_in(item):
                 marked.append((key, name))
             else:
                 kept[name] = item

@@ -21,7 +21,8 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
+from nhi_toolkit.loaders.expressions import (Scope, as_bool, declared_targets, declared_values, find_references,
+                                             unknown_in)
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
@@ -370,7 +371,7 @@ class _Instance:
         for k, v in block.body.items():
             if k not in _CALL_META and not k.startswith("__"):
                 values[k], hidden = scope.marked(v)
-                if hidden:
+                if hidden and unknown_in(values[k]):  # a known part of a marked value is not marked
                     marked.add(k)
         for name, (_, sensitive) in child.variables.items():
             if sensitive and name in values:  # never kept by the parse cache either
@@ -417,7 +418,7 @@ class _Instance:
                 self.marked_outputs.add(name)
                 continue
             out[name], hidden = self.scope.marked(raw)
-            if hidden:
+            if hidden and unknown_in(out[name]):  # a known part of a marked value is not marked
                 self.marked_outputs.add(name)
         return out
 
@@ -480,10 +481,12 @@ def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Sco
         raise InputError(block.file, f"{block.type} \"{block.name}\" sets both count and for_each",
                          block.line)
     if "for_each" in body:
-        coll = scope.resolve(body["for_each"])
+        coll, marked = scope.marked(body["for_each"])
         if isinstance(coll, dict):
             tree.spend(len(coll), block)
-            return [(k, scope.iteration(each=(k, coll[k]))) for k in sorted(coll)]
+            # an element derived from a marked value is marked (each.value), its key is not
+            return [(k, scope.iteration(each=(k, coll[k]), marked=marked and unknown_in(coll[k])))
+                    for k in sorted(coll)]
         if isinstance(coll, list) and all(isinstance(v, str) for v in coll):
             keys = sorted(set(coll))
             tree.spend(len(keys), block)
