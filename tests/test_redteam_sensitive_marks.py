@@ -131,3 +131,39 @@ def test_a_known_part_of_a_partly_marked_value_is_readable(tmp_path: Path) -> No
         "aws_iam_user.plain": ("hank@example.com", "ok"), "aws_iam_user.secret": (None, "no-owner"),
         "aws_iam_user.obja": (None, "no-owner")}
     assert _unreadable(doc) == {"aws_iam_user.secret", "aws_iam_user.obja"}
+
+
+def test_a_default_tag_owner_from_a_sensitive_variable_is_unreadable(tmp_path: Path) -> None:
+    # The provider's default owner is derived from a sensitive variable: it cannot be read here (its
+    # value never reaches a report), so an identity relying on it has no readable owner, an error,
+    # not an unknown (info, exit 0). Its own owner tag still wins; a child module inherits the marks.
+    provider = ('provider "aws" {\n  default_tags {\n    tags = { owner = var.s, team = "t" }\n  }\n}\n'
+                'provider "aws" {\n  alias = "whole"\n  default_tags {\n    tags = var.st\n  }\n}\n'
+                'variable "st" {\n  sensitive = true\n  default   = { owner = "CANARY@example.com" }\n}\n')
+    plain = 'resource "aws_iam_user" "{0}" {{\n{1}  name = "{0}"\n  tags = {{ expires_at = "2027-01-01" }}\n}}\n'
+    _write(tmp_path, {"main.tf": _SECRET + provider + plain.format("dflt", "")
+                      + plain.format("whole", "  provider = aws.whole\n")
+                      + _user("own", '"ivy@example.com"')
+                      + 'module "m" {\n  source = "./m"\n}\n',
+                      "m/main.tf": plain.format("child", "")})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {"aws_iam_user.dflt": (None, "no-owner"), "aws_iam_user.whole": (None, "no-owner"),
+                          "aws_iam_user.own": ("ivy@example.com", "ok"),
+                          "module.m.aws_iam_user.child": (None, "no-owner")}
+    assert _unreadable(doc) == {"aws_iam_user.dflt", "aws_iam_user.whole", "module.m.aws_iam_user.child"}
+
+
+def test_a_default_tag_owner_from_a_sensitive_variable_in_cdk_tf_json_is_unreadable(tmp_path: Path) -> None:
+    stack = tmp_path / "cdk.tf.json"
+    stack.write_text(json.dumps({
+        "variable": {"tok": {"sensitive": "true", "default": "CANARY-json"}},
+        "provider": {"aws": [{"default_tags": [{"tags": {"owner": "${var.tok}"}}]}]},
+        "resource": {"aws_iam_user": {
+            "a": {"name": "a", "tags": {"expires_at": "2027-01-01"}},
+            "b": {"name": "b", "tags": {"owner": "bob@example.com", "expires_at": "2027-01-01"}}}}}),
+        encoding="utf-8")
+    code, doc, out = _check(stack, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {"aws_iam_user.a": (None, "no-owner"), "aws_iam_user.b": ("bob@example.com", "ok")}
+    assert _unreadable(doc) == {"aws_iam_user.a"}

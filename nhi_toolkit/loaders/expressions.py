@@ -574,6 +574,29 @@ def is_sensitive(raw: Any, syntax: str) -> bool:
     return value is not None and as_bool(value) is not False
 
 
+class MarkedTags(dict[str, Any]):
+    """Provider default tags some of which Terraform marks sensitive: the entries known and not
+    marked, with the keys of those marked (``marked``), or ``whole``: no entry can be read."""
+
+    def __init__(self, known: Mapping[str, Any], marked: frozenset[str], whole: bool = False):
+        super().__init__(known)
+        self.marked, self.whole = marked, whole
+
+    def __bool__(self) -> bool:
+        return True
+
+
+def provider_defaults(scope: Scope, raw: Any) -> Any:
+    """A provider's ``default_tags`` resolved; those derived from a marked value as :class:`MarkedTags`."""
+    value, hidden = scope.marked(raw)
+    if not hidden or not unknown_in(value):
+        return value
+    if not isinstance(value, dict):
+        return MarkedTags({}, frozenset(), whole=True)
+    return MarkedTags({k: v for k, v in value.items() if not unknown_in(v)},
+                      frozenset(k for k, v in value.items() if unknown_in(v)))
+
+
 def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
                     default_tags: Any, marked: list[tuple[str, ...]] | None = None) -> dict[str, Any]:
     """A resource block's attributes resolved statically, secrets and meta-arguments left out.
@@ -626,12 +649,15 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
         tags = values.get("tags")
         if tags is None:  # omitted or null: tags_all is the default tags alone
             tags = {}
-        if marked is not None and ("tags",) in tag_marks:
-            marked.append(("tags_all",))  # the provider's copy is marked as the tags are
+        defaults_marked = default_tags.marked if isinstance(default_tags, MarkedTags) else frozenset()
+        if ("tags",) in tag_marks or (isinstance(default_tags, MarkedTags) and default_tags.whole):
+            if marked is not None:
+                marked.append(("tags_all",))  # the provider's copy is marked as the tags are
         elif default_tags is UNKNOWN or tags is UNKNOWN:
             values["tags_all"] = UNKNOWN
         elif isinstance(default_tags, dict) and isinstance(tags, dict):
             gone = {p[1] for p in tag_marks}  # a marked tag overrides the default: never the default's
+            gone.update(k for k in defaults_marked if k not in tags)  # a marked default the tags leave
             values["tags_all"] = {k: v for k, v in {**default_tags, **tags}.items() if k not in gone}
             if marked is not None:
                 marked.extend(("tags_all", k) for k in sorted(gone))

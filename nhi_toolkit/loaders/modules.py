@@ -22,7 +22,7 @@ from typing import Any
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.expressions import (Scope, as_bool, declared_targets, declared_values, find_references,
-                                             unknown_in)
+                                             provider_defaults, unknown_in)
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
@@ -284,7 +284,7 @@ class _Instance:
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
                            exact=tree.types_exact, sensitive=frozenset(hidden), module_marks=self._module_marks)
         self.marked_outputs: set[str] = set()
-        own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
+        own = {k: provider_defaults(self.scope, v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own
         else:
