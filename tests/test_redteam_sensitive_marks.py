@@ -167,3 +167,72 @@ def test_a_default_tag_owner_from_a_sensitive_variable_in_cdk_tf_json_is_unreada
     assert code == 1 and "CANARY" not in out
     assert _rows(doc) == {"aws_iam_user.a": (None, "no-owner"), "aws_iam_user.b": ("bob@example.com", "ok")}
     assert _unreadable(doc) == {"aws_iam_user.a"}
+
+
+def _load(path: Path) -> tuple[list[int], str]:
+    from nhi_toolkit.loaders import hcl_cache, hcl_result, load_document
+
+    before = (hcl_cache.parse_count(), hcl_result.load_count(), hcl_result.result_hits())
+    docs = load_document(str(path))
+    after = (hcl_cache.parse_count(), hcl_result.load_count(), hcl_result.result_hits())
+    return [a - b for a, b in zip(after, before, strict=True)], repr(
+        [(d.path, d.resources, [(r.values, r.metadata) for r in d.resources]) for d in docs])
+
+
+@pytest.mark.parametrize("damage", [
+    "not-a-list", "int-key", "nested-list", "path-not-a-list", "also-in-metadata", "missing", "extra-field"])
+def test_a_result_entry_with_bad_sensitive_paths_is_ignored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str) -> None:
+    monkeypatch.setenv("NHI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("NHI_PARSE_WORKERS", "1")
+    monkeypatch.delenv("NHI_NO_CACHE", raising=False)
+    tree = tmp_path / "tree"
+    _write(tree, {"main.tf": _SECRET + _user("u", "var.s")})
+    _, expected = _load(tree)
+    assert "sensitive_paths" in expected and "CANARY" not in expected
+    entry_file = next((tmp_path / "cache" / "hcl").glob("root-*.json"))
+    entry = json.loads(entry_file.read_bytes())
+    res = entry["docs"][0][2][0]
+    assert res[16] == [["tags", "owner"]]
+    if damage == "not-a-list":
+        res[16] = "tags"
+    elif damage == "int-key":
+        res[16] = [["tags", 1]]
+    elif damage == "nested-list":
+        res[16] = [["tags", ["owner"]]]
+    elif damage == "path-not-a-list":
+        res[16] = ["tags"]
+    elif damage == "also-in-metadata":
+        res[14]["sensitive_paths"] = [["tags"]]
+    elif damage == "missing":
+        del res[16]
+    else:
+        res.append([])
+    entry_file.write_text(json.dumps(entry))
+    counted, again = _load(tree)
+    assert again == expected and counted[1:] == [1, 0]  # evaluated again, not taken from the entry
+
+
+def test_cached_uncached_and_serial_runs_agree_on_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    child = 'variable "s" {}\noutput "o" {\n  value = { a = var.s, b = "gina@example.com" }\n}\n'
+    _write(tmp_path / "tree", {
+        "main.tf": _SECRET + 'locals {\n  m = { owner = "frank@example.com", other = var.s }\n}\n'
+        + 'provider "aws" {\n  default_tags {\n    tags = { owner = var.s }\n  }\n}\n'
+        + _user("a", "local.m.owner") + _user("b", "module.c.o.a") + _user("c", 'true ? "x" : var.s')
+        + 'resource "aws_iam_user" "d" {\n  name = "d"\n  tags = { expires_at = "2027-01-01" }\n}\n'
+        + 'module "c" {\n  source = "./c"\n  s      = var.s\n}\n', "c/main.tf": child})
+    outputs = []
+    for fmt in ("json", "text", "sarif"):
+        runs = []
+        for env in ({"NHI_CACHE_DIR": str(tmp_path / "cache")}, {"NHI_CACHE_DIR": str(tmp_path / "cache")},
+                    {"NHI_NO_CACHE": "1", "NHI_PARSE_WORKERS": "1"}):
+            result = CliRunner().invoke(main, ["check", str(tmp_path / "tree"), "--now", NOW, "--format", fmt],
+                                        env={"NHI_CACHE_DIR": None, "NHI_NO_CACHE": None, **env})
+            runs.append((result.exit_code, result.output))
+        assert runs[0] == runs[1] == runs[2], fmt
+        assert runs[0][0] == 1 and "CANARY" not in runs[0][1]
+        outputs.append(runs[0][1])
+    doc = json.loads(outputs[0])
+    assert _unreadable(doc) == {"aws_iam_user.b", "aws_iam_user.c", "aws_iam_user.d"}
+    for entry in (tmp_path / "cache").rglob("*.json"):
+        assert b"CANARY" not in entry.read_bytes()
