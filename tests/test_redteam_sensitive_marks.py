@@ -236,3 +236,24 @@ def test_cached_uncached_and_serial_runs_agree_on_marks(tmp_path: Path, monkeypa
     assert _unreadable(doc) == {"aws_iam_user.b", "aws_iam_user.c", "aws_iam_user.d"}
     for entry in (tmp_path / "cache").rglob("*.json"):
         assert b"CANARY" not in entry.read_bytes()
+
+
+def test_marks_are_found_past_what_is_not_known(tmp_path: Path) -> None:
+    # terraform show -json marks each of these owners (a template directive reading var.s, a
+    # template part after an unknown one, a conditional whose condition is unknown, index() of a
+    # list holding a marked element): none is an unknown (info, exit 0).
+    lst = 'locals {\n  l = [var.s, "bob@example.com"]\n}\n'
+    _write(tmp_path, {"main.tf": _SECRET + lst
+                      + _user("directive", '"%{ if var.s != "" }alice%{ endif }@example.com"')
+                      + 'resource "aws_iam_user" "heredoc" {\n  name = "heredoc"\n  tags = {\n    owner = <<EOT\n'
+                        '%{ if var.s != "" }alice%{ endif }\nEOT\n    expires_at = "2027-01-01"\n  }\n}\n'
+                      + _user("after", '"${aws_iam_user.x.id}-${var.s}"')
+                      + _user("cond", 'aws_iam_user.x.id == "" ? var.s : "bob@example.com"')
+                      + _user("index", 'index(local.l, "bob@example.com") == 1 ? "c@example.com" : "d@example.com"')
+                      + _user("element", "element(local.l, 1)")})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {f"aws_iam_user.{n}": (None, "no-owner")
+                          for n in ("directive", "heredoc", "after", "cond", "index")} | {
+        "aws_iam_user.element": ("bob@example.com", "ok")}  # element() keeps the marks of elements
+    assert _unreadable(doc) == {f"aws_iam_user.{n}" for n in ("directive", "heredoc", "after", "cond", "index")}

@@ -21,7 +21,6 @@ from nhi_toolkit.loaders.expressions import (
     declared_values,
     find_references,
     is_sensitive,
-    provider_defaults,
 )
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, provider_ref
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
@@ -85,7 +84,7 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
             hidden.add(name)
     locals_raw = _locals(doc)
     scope = Scope("json", variables, locals_raw, sensitive=frozenset(hidden))
-    providers = {k: provider_defaults(scope, v) for k, v in _provider_tags(doc).items()}
+    providers = {k: scope.default_tags(v) for k, v in _provider_tags(doc).items()}
     resources = doc.get("resource")
     if resources is not None and not isinstance(resources, dict):
         raise InputError(path, "'resource' is not an object")

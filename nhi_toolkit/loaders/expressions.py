@@ -39,6 +39,7 @@ _TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|
 _STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
 _MAX_DEPTH = 20
 _ROOT = re.compile(r"[^\W\d][\w-]*")
+_REFERENCE = re.compile(r"(?<![\w.])(?:var|local|module|each)(?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])+")
 _ATTR = re.compile(r"\.([^\W\d][\w-]*)")
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 _FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
@@ -99,10 +100,11 @@ class Scope:
         """The same module scope inside one instance (``each.key``/``count.index``); locals are shared.
 
         ``unknown``: the instance's key is not known statically (each/count resolve to UNKNOWN).
-        ``marked``: ``each.value`` is marked sensitive.
+        ``marked``: the for_each collection is marked sensitive; its elements holding what is not
+        known are (``each.value``), its keys are not.
         """
         inner = copy.copy(self)
-        inner.each_marked = marked
+        inner.each_marked = marked and each is not None and unknown_in(each[1])
         inner.each = (UNKNOWN, UNKNOWN) if unknown else each
         inner.count = -1 if unknown else count
         return inner
@@ -149,7 +151,10 @@ class Scope:
     def _string(self, raw: str, depth: int) -> Any:
         if self.syntax == "hcl":
             if raw.startswith('"<<'):
-                return heredoc_value(raw)
+                value = heredoc_value(raw)
+                if value is UNKNOWN:  # it interpolates: what it reads may mark it
+                    self._directive_marks(raw, depth)
+                return value
             if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
                 return self._template(raw[1:-1], depth)
             if raw.startswith("${") and raw.endswith("}"):
@@ -163,6 +168,7 @@ class Scope:
         if "${" not in text and "%{" not in text:
             return text.replace("$${", "${") if json_syntax else unquote(text)
         if "%{" in text.replace("%%{", ""):
+            self._directive_marks(text, depth)
             return UNKNOWN
         parts = split_template(text)
         if not parts:
@@ -170,19 +176,31 @@ class Scope:
         if len(parts) == 1 and parts[0][0]:
             return self.expression(parts[0][1], depth)
         out = []
+        known = True
         for is_expr, part in parts:
             if not is_expr:
                 out.append(part.replace("$${", "${") if json_syntax else unquote(part))
                 continue
-            v = self.expression(part, depth)
+            v = self.expression(part, depth)  # every part, even past an unknown one: its marks count
             if isinstance(v, bool):
                 v = "true" if v else "false"
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 v = str(v)
             if not isinstance(v, str):
-                return UNKNOWN
+                known = False
+                continue
             out.append(v)
-        return "".join(out)
+        return "".join(out) if known else UNKNOWN
+
+    def _directive_marks(self, text: str, depth: int) -> None:
+        """Mark what a template with directives (``%{ if }``) or a heredoc, never evaluated here,
+        reads: each ``var.``/``local.``/``module.``/``each.`` reference in it, and ``sensitive()``."""
+        if "sensitive(" in text.replace("nonsensitive(", ""):
+            self._mark[0] = True
+        for ref in _REFERENCE.findall(text):
+            if self._mark[0]:
+                return
+            self._marks(ref, depth + 1)
 
     # -- expressions --------------------------------------------------------------------------
     def expression(self, expr: str, depth: int = 0) -> Any:
@@ -236,7 +254,9 @@ class Scope:
             if len(branches) != 2:
                 return UNKNOWN
             cond = as_bool(self.expression(expr[:q], depth + 1))
-            if cond is None:
+            if cond is None:  # either branch may be the value: the marks of both count
+                self._marks(branches[0], depth + 1)
+                self._marks(branches[1], depth + 1)
                 return UNKNOWN
             chosen = self.expression(branches[0] if cond else branches[1], depth + 1)
             # Terraform's result carries the marks of both branches: the one not taken may mark it
@@ -392,9 +412,16 @@ class Scope:
                 inner_mark, mark[0] = mark[0], outer
             mark[0] = outer or (inner_mark and isinstance(value, (dict, list)))
             return value
-        args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
+        mark = self._mark
+        outer, mark[0] = mark[0], False
+        try:
+            args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
+        finally:
+            marked, mark[0] = mark[0], outer or mark[0]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
+        if marked and fn not in _KEEPS_ELEMENT_MARKS and any(unknown_in(a) for a in args):
+            return UNKNOWN  # Terraform marks the whole result (index() of a list with a marked element)
         return call_function(fn, args)
 
     def _try(self, fn: str, args: list[str], depth: int) -> Any:
@@ -477,15 +504,28 @@ class Scope:
         return self.expression(arg, depth)
 
     def marked(self, raw: Any) -> tuple[Any, bool]:
-        """``raw`` resolved, and whether it derives from a value Terraform marks sensitive (a
-        sensitive variable, or a local computed from one)."""
+        """``raw`` resolved, and whether it holds a value Terraform marks sensitive (a sensitive
+        variable, or what is computed from one). Such a value always reads UNKNOWN here: a known
+        part of a partly marked value (``local.m.owner`` of ``{ owner = "x", key = var.s }``) is
+        one Terraform leaves unmarked."""
         mark = self._mark
         outer, mark[0] = mark[0], False
         try:
             value = self.resolve(raw)
-            return value, mark[0]
+            return value, mark[0] and unknown_in(value)
         finally:
             mark[0] = outer or mark[0]
+
+    def default_tags(self, raw: Any) -> Any:
+        """A provider's ``default_tags`` resolved; where some derive from a marked value, as
+        :class:`MarkedTags`."""
+        value, hidden = self.marked(raw)
+        if not hidden:
+            return value
+        if not isinstance(value, dict):
+            return MarkedTags({}, frozenset(), whole=True)
+        return MarkedTags({k: v for k, v in value.items() if not unknown_in(v)},
+                          frozenset(k for k, v in value.items() if unknown_in(v)))
 
     def _var(self, name: str, depth: int) -> Any:
         if name in self.sensitive:
@@ -528,6 +568,10 @@ class Scope:
 
 _NO_OPERATOR = object()
 
+_KEEPS_ELEMENT_MARKS = frozenset({"merge", "lookup", "element", "concat", "tolist", "tomap", "keys", "length"})
+"""Functions whose result keeps the marks of a collection's elements where they are (Terraform's
+``terraform show -json`` leaves a known part unmarked); any other marks its whole result."""
+
 
 @functools.lru_cache(maxsize=1 << 16)
 def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
@@ -538,9 +582,7 @@ def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
 
 
 def unknown_in(value: Any) -> bool:
-    """Whether ``value`` is, or holds, UNKNOWN. A value marked sensitive always does (a sensitive
-    variable, a sensitive output, ``sensitive()`` read UNKNOWN): a known part of a marked value
-    (``local.m.owner`` of ``{ owner = "x", key = var.s }``) is one Terraform leaves unmarked."""
+    """Whether ``value`` is, or holds, UNKNOWN (as a value marked sensitive always does here)."""
     return value is UNKNOWN or _has_unknown(value)
 
 
@@ -586,17 +628,6 @@ class MarkedTags(dict[str, Any]):
         return True
 
 
-def provider_defaults(scope: Scope, raw: Any) -> Any:
-    """A provider's ``default_tags`` resolved; those derived from a marked value as :class:`MarkedTags`."""
-    value, hidden = scope.marked(raw)
-    if not hidden or not unknown_in(value):
-        return value
-    if not isinstance(value, dict):
-        return MarkedTags({}, frozenset(), whole=True)
-    return MarkedTags({k: v for k, v in value.items() if not unknown_in(v)},
-                      frozenset(k for k, v in value.items() if unknown_in(v)))
-
-
 def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
                     default_tags: Any, marked: list[tuple[str, ...]] | None = None) -> dict[str, Any]:
     """A resource block's attributes resolved statically, secrets and meta-arguments left out.
@@ -613,7 +644,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
         if key in skip or key in secrets or key.startswith("__"):
             continue
         value, hidden = scope.marked(raw)
-        if not hidden or not unknown_in(value):  # a known part of a partly marked value is not marked
+        if not hidden:
             values[key] = value
             continue
         if marked is None:
@@ -638,7 +669,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
                 marked.append((key,))
                 break
             item, item_hidden = scope.marked(v)
-            if item_hidden and unknown_in(item):
+            if item_hidden:
                 marked.append((key, name))
             else:
                 kept[name] = item

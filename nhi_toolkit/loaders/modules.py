@@ -21,8 +21,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.expressions import (Scope, as_bool, declared_targets, declared_values, find_references,
-                                             provider_defaults, unknown_in)
+from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values, find_references
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
@@ -272,19 +271,16 @@ class _Instance:
         raw_vars.update(tfvars or {})
         given = {k: v for k, v in values.items() if k in mod.variables}
         hidden = {name for name, (_, sensitive) in mod.variables.items() if sensitive}
-        # a value given from one Terraform marks sensitive is sensitive here too, declared so or not
-        hidden.update(name for name in marked if name in mod.variables)
+        hidden.update(n for n in marked if n in mod.variables)  # given a marked value: sensitive here too
         for name in hidden:  # a sensitive value never reaches a report, whatever its origin
-            default = mod.variables[name][0]
-            if default is not UNKNOWN and mod.variables[name][1]:
-                # a default from a block not itself sensitive (an override file): never cached either
-                withhold(default, Scope(mod.syntax).resolve(default))
+            if (default := mod.variables[name][0]) is not UNKNOWN and mod.variables[name][1]:
+                withhold(default, Scope(mod.syntax).resolve(default))  # from an override file: never cached
             raw_vars[name] = UNKNOWN
             given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
                            exact=tree.types_exact, sensitive=frozenset(hidden), module_marks=self._module_marks)
         self.marked_outputs: set[str] = set()
-        own = {k: provider_defaults(self.scope, v) for k, v in mod.providers.items()}
+        own = {k: self.scope.default_tags(v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own
         else:
@@ -371,7 +367,7 @@ class _Instance:
         for k, v in block.body.items():
             if k not in _CALL_META and not k.startswith("__"):
                 values[k], hidden = scope.marked(v)
-                if hidden and unknown_in(values[k]):  # a known part of a marked value is not marked
+                if hidden:
                     marked.add(k)
         for name, (_, sensitive) in child.variables.items():
             if sensitive and name in values:  # never kept by the parse cache either
@@ -418,7 +414,7 @@ class _Instance:
                 self.marked_outputs.add(name)
                 continue
             out[name], hidden = self.scope.marked(raw)
-            if hidden and unknown_in(out[name]):  # a known part of a marked value is not marked
+            if hidden:
                 self.marked_outputs.add(name)
         return out
 
@@ -484,9 +480,7 @@ def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Sco
         coll, marked = scope.marked(body["for_each"])
         if isinstance(coll, dict):
             tree.spend(len(coll), block)
-            # an element derived from a marked value is marked (each.value), its key is not
-            return [(k, scope.iteration(each=(k, coll[k]), marked=marked and unknown_in(coll[k])))
-                    for k in sorted(coll)]
+            return [(k, scope.iteration(each=(k, coll[k]), marked=marked)) for k in sorted(coll)]
         if isinstance(coll, list) and all(isinstance(v, str) for v in coll):
             keys = sorted(set(coll))
             tree.spend(len(keys), block)
