@@ -257,3 +257,16 @@ def test_marks_are_found_past_what_is_not_known(tmp_path: Path) -> None:
                           for n in ("directive", "heredoc", "after", "cond", "index")} | {
         "aws_iam_user.element": ("bob@example.com", "ok")}  # element() keeps the marks of elements
     assert _unreadable(doc) == {f"aws_iam_user.{n}" for n in ("directive", "heredoc", "after", "cond", "index")}
+
+
+def test_a_splat_of_a_marked_module_output_is_marked(tmp_path: Path) -> None:
+    # terraform show -json: one(module.c[*].secret) is marked, one(module.c[*].plain) is not.
+    child = 'variable "s" {}\noutput "secret" {\n  value = var.s\n}\noutput "plain" {\n  value = "dave@example.com"\n}\n'
+    _write(tmp_path, {"main.tf": _SECRET + 'module "c" {\n  source = "./c"\n  count  = 1\n  s      = var.s\n}\n'
+                      + _user("secret", "one(module.c[*].secret)") + _user("plain", "one(module.c[*].plain)"),
+                      "c/main.tf": child})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc)["aws_iam_user.secret"] == (None, "no-owner")
+    assert _rows(doc)["aws_iam_user.plain"][1] != "no-owner"
+    assert _unreadable(doc) == {"aws_iam_user.secret"}

@@ -384,6 +384,9 @@ class Scope:
                 end = closing_bracket(expr, i)
                 if end < 0:
                     return _NO_OPERATOR
+                if expr[i + 1:i + 1 + end].strip() == "*":  # a splat (not worked out): what it reads marks it
+                    self._splat_marks(m.group(0), steps, expr[i + end + 2:])
+                    return UNKNOWN
                 key = self.expression(expr[i + 1:i + 1 + end], depth + 1)
                 if isinstance(key, str) and '"' not in key and "\\" not in key:
                     steps.append(f'["{key}"]')
@@ -395,6 +398,15 @@ class Scope:
             else:
                 return _NO_OPERATOR
         return self._traversal(m.group(0), "".join(steps), depth)
+
+    def _splat_marks(self, root: str, steps: list[str], rest: str) -> None:
+        """``module.x[*].out``: marked when that output of the call is (or ``module.x[*]`` whole, any)."""
+        if root != "module" or len(steps) != 1 or not self.module_marks:
+            return
+        marks = self.module_marks(steps[0][1:])
+        attr = _ATTR.match(rest)
+        if marks and (attr is None or attr.group(1) in marks):
+            self._mark[0] = True
 
     def _call(self, fn: str, inner: str, depth: int) -> Any:
         if fn in ("try", "can"):
