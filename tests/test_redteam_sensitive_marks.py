@@ -270,3 +270,19 @@ def test_a_splat_of_a_marked_module_output_is_marked(tmp_path: Path) -> None:
     assert _rows(doc)["aws_iam_user.secret"] == (None, "no-owner")
     assert _rows(doc)["aws_iam_user.plain"][1] != "no-owner"
     assert _unreadable(doc) == {"aws_iam_user.secret"}
+
+
+def test_what_terraform_marks_around_an_owner_tag(tmp_path: Path) -> None:
+    # terraform show -json: a key from a sensitive value marks the whole object (its owner too);
+    # a sensitive value in another attribute, or in another entry of the tags, leaves the owner
+    # readable; length() of a sensitive map marks that entry only.
+    m = 'variable "m" {\n  sensitive = true\n  default   = { k = "CANARY" }\n}\n'
+    _write(tmp_path, {"main.tf": _SECRET + m
+                      + 'resource "aws_iam_user" "key" {\n  name = "key"\n'
+                        '  tags = { (var.s) = "x", owner = "bob@example.com", expires_at = "2027-01-01" }\n}\n'
+                      + 'resource "aws_iam_user" "name" {\n  name = var.s\n'
+                        '  tags = { owner = "carl@example.com", expires_at = "2027-01-01", n = length(var.m) }\n}\n'})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {"aws_iam_user.key": (None, "no-owner"), "aws_iam_user.name": ("carl@example.com", "ok")}
+    assert _unreadable(doc) == {"aws_iam_user.key"}
