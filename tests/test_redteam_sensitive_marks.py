@@ -286,3 +286,19 @@ def test_what_terraform_marks_around_an_owner_tag(tmp_path: Path) -> None:
     assert code == 1 and "CANARY" not in out
     assert _rows(doc) == {"aws_iam_user.key": (None, "no-owner"), "aws_iam_user.name": ("carl@example.com", "ok")}
     assert _unreadable(doc) == {"aws_iam_user.key"}
+
+
+@pytest.mark.parametrize("owner", ['sensitive("bob-CANARY@example.com")', "sensitive(local.o)",
+                                   'sensitive(upper("bob-canary@example.com"))'])
+def test_a_value_given_to_sensitive_is_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    owner: str) -> None:
+    monkeypatch.setenv("NHI_CACHE_DIR", str(tmp_path / "cache"))
+    tree = tmp_path / "tree"
+    _write(tree, {"main.tf": 'locals {\n  o = "bob-CANARY@example.com"\n}\n' + _user("u", owner),
+                  "other.tf": _user("v", '"dave@example.com"')})
+    code, doc, out = _check(tree)
+    assert code == 1 and "CANARY" not in out.upper()
+    assert _unreadable(doc) == {"aws_iam_user.u"}
+    for entry in (tmp_path / "cache").rglob("*"):
+        if entry.is_file():
+            assert b"CANARY" not in entry.read_bytes().upper(), entry

@@ -411,8 +411,12 @@ class Scope:
     def _call(self, fn: str, inner: str, depth: int) -> Any:
         if fn in ("try", "can"):
             return self._try(fn, split_args(inner), depth)
-        if fn == "sensitive":  # marked, whatever its argument: never read
-            self._object_or_expr(inner, depth + 1)
+        if fn == "sensitive":  # marked, whatever its argument: never read, nor cached
+            value = self._object_or_expr(inner, depth + 1)
+            if value is not UNKNOWN:
+                from nhi_toolkit.loaders.hcl_cache import withhold
+
+                withhold("${" + inner + "}", value)
             self._mark[0] = True
             return UNKNOWN
         if fn == "nonsensitive":  # the mark taken off a value (a collection keeps its elements')
