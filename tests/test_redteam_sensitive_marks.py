@@ -263,13 +263,19 @@ def test_a_splat_of_a_marked_module_output_is_marked(tmp_path: Path) -> None:
     # terraform show -json: one(module.c[*].secret) is marked, one(module.c[*].plain) is not.
     child = 'variable "s" {}\noutput "secret" {\n  value = var.s\n}\noutput "plain" {\n  value = "dave@example.com"\n}\n'
     _write(tmp_path, {"main.tf": _SECRET + 'module "c" {\n  source = "./c"\n  count  = 1\n  s      = var.s\n}\n'
-                      + _user("secret", "one(module.c[*].secret)") + _user("plain", "one(module.c[*].plain)"),
+                      + 'module "f" {\n  source   = "./c"\n  for_each = toset(["k"])\n  s        = var.s\n}\n'
+                      + _user("secret", "one(module.c[*].secret)") + _user("plain", "one(module.c[*].plain)")
+                      + _user("indexed", "module.c[0].secret") + _user("indexed_plain", "module.c[0].plain")
+                      + _user("keyed", 'module.f["k"].secret') + _user("keyed_plain", 'module.f["k"].plain'),
                       "c/main.tf": child})
     code, doc, out = _check(tmp_path, "--no-cache")
     assert code == 1 and "CANARY" not in out
-    assert _rows(doc)["aws_iam_user.secret"] == (None, "no-owner")
-    assert _rows(doc)["aws_iam_user.plain"][1] != "no-owner"
-    assert _unreadable(doc) == {"aws_iam_user.secret"}
+    rows = _rows(doc)
+    assert rows["aws_iam_user.secret"] == rows["aws_iam_user.indexed"] == rows["aws_iam_user.keyed"] == (
+        None, "no-owner")
+    assert rows["aws_iam_user.plain"][1] != "no-owner"
+    assert rows["aws_iam_user.indexed_plain"] == rows["aws_iam_user.keyed_plain"] == ("dave@example.com", "ok")
+    assert _unreadable(doc) == {"aws_iam_user.secret", "aws_iam_user.indexed", "aws_iam_user.keyed"}
 
 
 def test_what_terraform_marks_around_an_owner_tag(tmp_path: Path) -> None:
