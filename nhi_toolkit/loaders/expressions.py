@@ -670,7 +670,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
             continue
         kept: dict[str, Any] = {}
         if not isinstance(raw, dict):  # a marked map computed whole: its entries not known are marked
-            for name in sorted(value):
+            for name in value:
                 if unknown_in(value[name]):
                     marked.append((key, name))
                 else:
