@@ -308,3 +308,19 @@ def test_a_value_given_to_sensitive_is_never_cached(tmp_path: Path, monkeypatch:
     for entry in (tmp_path / "cache").rglob("*"):
         if entry.is_file():
             assert b"CANARY" not in entry.read_bytes().upper(), entry
+
+
+def test_a_mark_inside_a_nested_block_is_kept_to_its_entry(tmp_path: Path) -> None:
+    # terraform show -json marks metadata[0].labels["app"] only: the owner annotation beside it is
+    # readable; one marked itself is not.
+    sa = ('resource "kubernetes_service_account" "{0}" {{\n  metadata {{\n    name = "{0}"\n'
+          '    labels = {{ app = {1} }}\n'
+          '    annotations = {{ owner = {2}, expires_at = "2027-01-01" }}\n  }}\n}}\n')
+    _write(tmp_path, {"main.tf": _SECRET + sa.format("label", "var.s", '"kim@example.com"')
+                      + sa.format("owner", '"web"', "var.s")})
+    code, doc, out = _check(tmp_path, "--no-cache")
+    assert code == 1 and "CANARY" not in out
+    assert _rows(doc) == {"kubernetes_service_account.label": ("kim@example.com", "ok"),
+                          "kubernetes_service_account.owner": (None, "no-owner")}
+    assert _unreadable(doc) == {"kubernetes_service_account.owner"}
+    assert [f["rule"] for f in doc["findings"]] == ["missing-owner"]  # its expiry is read

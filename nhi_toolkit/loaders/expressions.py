@@ -644,13 +644,52 @@ class MarkedTags(dict[str, Any]):
         return True
 
 
+_GONE = object()
+
+
+def _unmarked_part(raw: Any, value: Any, path: tuple[str, ...], scope: Scope, marked: list[tuple[str, ...]]) -> Any:
+    """What of ``value`` (``raw`` resolved, holding a marked value) Terraform leaves unmarked, the
+    paths of the rest added to ``marked``; ``_GONE`` when it is marked whole. An object written out is
+    split by entry, a nested block (a one-element list) by attribute; a map computed whole by key."""
+    if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], dict) and isinstance(value, list) \
+            and len(value) == 1 and isinstance(value[0], dict):
+        inner = _unmarked_part(raw[0], value[0], path, scope, marked)
+        return _GONE if inner is _GONE else [inner]
+    if not isinstance(value, dict):
+        marked.append(path)
+        return _GONE
+    kept: dict[str, Any] = {}
+    if not isinstance(raw, dict):  # a map computed whole: its entries not known are marked
+        for name in value:
+            if unknown_in(value[name]):
+                marked.append((*path, name))
+            else:
+                kept[name] = value[name]
+        return kept
+    found: list[tuple[str, ...]] = []
+    for k, v in raw.items():  # written out: which of its entries are marked
+        if k.startswith("__") and k.endswith("__"):
+            continue  # the parser's own keys (line numbers), not entries
+        name = scope._key(k, 0)
+        if not isinstance(name, str) or name not in value:
+            marked.append(path)
+            return _GONE
+        item, hidden = scope.marked(v)
+        if not hidden:
+            kept[name] = item
+        elif (part := _unmarked_part(v, item, (*path, name), scope, found)) is not _GONE:
+            kept[name] = part
+    marked.extend(found)
+    return kept
+
+
 def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
                     default_tags: Any, marked: list[tuple[str, ...]] | None = None) -> dict[str, Any]:
     """A resource block's attributes resolved statically, secrets and meta-arguments left out.
 
     AWS resources get ``tags_all`` as the provider computes it: ``default_tags`` under ``tags``.
     What derives from a value Terraform marks sensitive is left out as a plan leaves it out, and its
-    path (attribute, or attribute and key of an object written out) added to ``marked``.
+    path (attribute, then keys of objects and attributes of nested blocks) added to ``marked``.
     """
     from nhi_toolkit.catalog import secret_fields_for
 
@@ -663,33 +702,7 @@ def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str],
         if not hidden:
             values[key] = value
             continue
-        if marked is None:
-            continue
-        if not isinstance(value, dict):
-            marked.append((key,))
-            continue
-        kept: dict[str, Any] = {}
-        if not isinstance(raw, dict):  # a marked map computed whole: its entries not known are marked
-            for name in value:
-                if unknown_in(value[name]):
-                    marked.append((key, name))
-                else:
-                    kept[name] = value[name]
-            values[key] = kept
-            continue
-        for k, v in raw.items():  # an object written out: which of its entries are marked
-            if k.startswith("__") and k.endswith("__"):
-                continue  # the parser's own keys (line numbers), not entries
-            name = scope._key(k, 0)
-            if not isinstance(name, str) or name not in value:
-                marked.append((key,))
-                break
-            item, item_hidden = scope.marked(v)
-            if item_hidden:
-                marked.append((key, name))
-            else:
-                kept[name] = item
-        else:
+        if marked is not None and (kept := _unmarked_part(raw, value, (key,), scope, marked)) is not _GONE:
             values[key] = kept
     if rtype.startswith("aws_") and default_tags:
         tag_marks = [p for p in marked or () if p[0] == "tags"]
