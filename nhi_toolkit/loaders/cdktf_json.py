@@ -14,14 +14,8 @@ from typing import Any
 
 from nhi_toolkit.addresses import join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.expressions import (
-    Scope,
-    as_bool,
-    declared_targets,
-    declared_values,
-    find_references,
-    is_sensitive,
-)
+from nhi_toolkit.loaders.declared import declared_targets, declared_values
+from nhi_toolkit.loaders.expressions import Scope, as_bool, find_references, is_sensitive
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, provider_ref
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
@@ -84,7 +78,7 @@ def load_json_config(doc: Mapping[str, Any], path: str, wanted: Callable[[str], 
             hidden.add(name)
     locals_raw = _locals(doc)
     scope = Scope("json", variables, locals_raw, sensitive=frozenset(hidden))
-    providers = {k: scope.resolve(v) for k, v in _provider_tags(doc).items()}
+    providers = {k: scope.default_tags(v) for k, v in _provider_tags(doc).items()}
     resources = doc.get("resource")
     if resources is not None and not isinstance(resources, dict):
         raise InputError(path, "'resource' is not an object")

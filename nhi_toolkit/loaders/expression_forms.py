@@ -5,14 +5,14 @@ conditionals, ``for`` expressions, ``try()`` and ``can()``. A mixin of
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nhi_toolkit.loaders.expression_functions import TfSet, primitive, same_type
 from nhi_toolkit.loaders.expression_text import find_top, split_top
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["FOR", "NO_OPERATOR", "Fails", "Forms", "as_bool", "has_unknown"]
+__all__ = ["FOR", "NO_OPERATOR", "Fails", "Forms", "MarkedTags", "as_bool", "has_unknown", "unknown_in"]
 
 FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
@@ -45,6 +45,9 @@ class Forms:
     def _fails(self) -> Any:
         raise NotImplementedError
 
+    def _marks(self, expr: str, depth: int) -> bool:
+        raise NotImplementedError
+
     def _operators(self, expr: str, depth: int) -> Any:
         """``c ? a : b``, ``||``, ``&&``, ``==``, ``!=`` at the top level of an expression."""
         if not _OPERATOR_CHARS.search(expr):
@@ -55,10 +58,14 @@ class Forms:
             if len(branches) != 2:
                 return UNKNOWN
             cond = as_bool(self.expression(expr[:q], depth + 1))
-            if cond is None:
+            if cond is None:  # either branch may be the value: the marks of both count
+                self._marks(branches[0], depth + 1)
+                self._marks(branches[1], depth + 1)
                 return UNKNOWN
             chosen, other = branches if cond else branches[::-1]
             value = self.expression(chosen, depth + 1)
+            if self._marks(other, depth + 1):  # Terraform's result carries both branches' marks
+                return UNKNOWN
             if self.trying and value is not UNKNOWN:
                 return self._unified(value, chosen, other, depth)
             return value
@@ -70,6 +77,8 @@ class Forms:
                 # an error or a value that is no bool on the other side fails the whole (Terraform
                 # 1.11; later versions may not evaluate it): not settled here, so unknown.
                 if left is (op == "||"):
+                    if self._marks(sides[1], depth + 1):  # both sides' marks, as Terraform's
+                        return UNKNOWN
                     return UNKNOWN if self.trying and self._not_bool(sides[1], depth + 1) else left
                 right = as_bool(self.expression(sides[1], depth + 1))
                 if right is (op == "||"):
@@ -217,3 +226,20 @@ def as_bool(value: Any) -> bool | None:
     if value in ("true", "false"):
         return bool(value == "true")
     return None
+
+
+def unknown_in(value: Any) -> bool:
+    """Whether ``value`` is, or holds, UNKNOWN (as a value marked sensitive always does here)."""
+    return value is UNKNOWN or has_unknown(value)
+
+
+class MarkedTags(dict[str, Any]):
+    """Provider default tags some of which Terraform marks sensitive: the entries known and not
+    marked, with the keys of those marked (``marked``), or ``whole``: no entry can be read."""
+
+    def __init__(self, known: Mapping[str, Any], marked: frozenset[str], whole: bool = False):
+        super().__init__(known)
+        self.marked, self.whole = marked, whole
+
+    def __bool__(self) -> bool:
+        return True

@@ -16,8 +16,16 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nhi_toolkit.loaders.expression_forms import FOR, NO_OPERATOR, Fails, Forms, as_bool
-from nhi_toolkit.loaders.expression_functions import TfSet, call_function, unmarked
+from nhi_toolkit.loaders.expression_forms import (
+    FOR,
+    NO_OPERATOR,
+    Fails,
+    Forms,
+    MarkedTags,
+    as_bool,
+    unknown_in,
+)
+from nhi_toolkit.loaders.expression_functions import TfSet, call_function
 from nhi_toolkit.loaders.expression_text import (
     balanced,
     closing_bracket,
@@ -27,17 +35,17 @@ from nhi_toolkit.loaders.expression_text import (
     parse_object,
     split_args,
     split_template,
-    unicode_target,
     unquote,
 )
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["Scope", "as_bool", "declared_targets", "declared_values", "find_references", "is_sensitive", "unquote"]
+__all__ = ["MarkedTags", "Scope", "as_bool", "find_references", "is_sensitive", "unknown_in", "unquote"]
 
 _TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
 _MAX_DEPTH = 20
 _ROOT = re.compile(r"[^\W\d][\w-]*")
+_REFERENCE = re.compile(r"(?<![\w.])(?:var|local|module|each)(?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])+")
 _ATTR = re.compile(r"\.([^\W\d][\w-]*)")
 _CALL = re.compile(r"([a-z]+)\((.*)\)", re.DOTALL)
 
@@ -80,15 +88,20 @@ class Scope(Forms):
         self.module_marks = module_marks
         """A child module call's outputs Terraform marks sensitive, by call name."""
         self._mark = [False]  # shared by this scope's copies (instances, for-expression bindings)
+        self.each_marked = False
+        """``each.value`` is marked (an element of a for_each collection derived from a marked value)."""
         self._local_marks: dict[str, bool] = {}
 
     def iteration(self, *, each: tuple[Any, Any] | None = None, count: int | None = None,
-                  unknown: bool = False) -> Scope:
+                  unknown: bool = False, marked: bool = False) -> Scope:
         """The same module scope inside one instance (``each.key``/``count.index``); locals are shared.
 
         ``unknown``: the instance's key is not known statically (each/count resolve to UNKNOWN).
+        ``marked``: the for_each collection is marked sensitive; its elements holding what is not
+        known are (``each.value``), its keys are not.
         """
         inner = copy.copy(self)
+        inner.each_marked = marked and each is not None and unknown_in(each[1])
         inner.each = (UNKNOWN, UNKNOWN) if unknown else each
         inner.count = -1 if unknown else count
         return inner
@@ -137,7 +150,10 @@ class Scope(Forms):
     def _string(self, raw: str, depth: int) -> Any:
         if self.syntax == "hcl":
             if raw.startswith('"<<'):
-                return heredoc_value(raw)
+                value = heredoc_value(raw)
+                if value is UNKNOWN:  # it interpolates: what it reads may mark it
+                    self._directive_marks(raw, depth)
+                return value
             if len(raw) >= 2 and raw.startswith('"') and raw.endswith('"'):
                 return self._template(raw[1:-1], depth)
             if raw.startswith("${") and raw.endswith("}"):
@@ -151,6 +167,7 @@ class Scope(Forms):
         if "${" not in text and "%{" not in text:
             return text.replace("$${", "${") if json_syntax else unquote(text)
         if "%{" in text.replace("%%{", ""):
+            self._directive_marks(text, depth)
             return UNKNOWN
         parts = split_template(text)
         if not parts:
@@ -158,19 +175,31 @@ class Scope(Forms):
         if len(parts) == 1 and parts[0][0]:
             return self.expression(parts[0][1], depth)
         out = []
+        known = True
         for is_expr, part in parts:
             if not is_expr:
                 out.append(part.replace("$${", "${") if json_syntax else unquote(part))
                 continue
-            v = self.expression(part, depth)
+            v = self.expression(part, depth)  # every part, even past an unknown one: its marks count
             if isinstance(v, bool):
                 v = "true" if v else "false"
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 v = str(v)
             if not isinstance(v, str):
-                return UNKNOWN
+                known = False
+                continue
             out.append(v)
-        return "".join(out)
+        return "".join(out) if known else UNKNOWN
+
+    def _directive_marks(self, text: str, depth: int) -> None:
+        """Mark what a template with directives (``%{ if }``) or a heredoc, never evaluated here,
+        reads: each ``var.``/``local.``/``module.``/``each.`` reference in it, and ``sensitive()``."""
+        if "sensitive(" in text.replace("nonsensitive(", ""):
+            self._mark[0] = True
+        for ref in _REFERENCE.findall(text):
+            if self._mark[0]:
+                return
+            self._marks(ref, depth + 1)
 
     # -- expressions --------------------------------------------------------------------------
     def expression(self, expr: str, depth: int = 0) -> Any:
@@ -237,6 +266,8 @@ class Scope(Forms):
                 if self.each is None or name not in ("key", "value"):
                     return UNKNOWN
                 base = self.each[0] if name == "key" else self.each[1]
+                if name == "value" and self.each_marked:
+                    self._mark[0] = True
             else:
                 if self.count is None or name != "index" or self.count < 0:
                     return UNKNOWN
@@ -300,6 +331,9 @@ class Scope(Forms):
                 end = closing_bracket(expr, i)
                 if end < 0:
                     return NO_OPERATOR
+                if expr[i + 1:i + 1 + end].strip() == "*":  # a splat (not worked out): what it reads marks it
+                    self._splat_marks(m.group(0), steps, expr[i + end + 2:])
+                    return UNKNOWN
                 key = self.expression(expr[i + 1:i + 1 + end], depth + 1)
                 if isinstance(key, str) and '"' not in key and "\\" not in key:
                     steps.append(f'["{key}"]')
@@ -312,12 +346,58 @@ class Scope(Forms):
                 return NO_OPERATOR
         return self._traversal(m.group(0), "".join(steps), depth)
 
+    def _splat_marks(self, root: str, steps: list[str], rest: str) -> None:
+        """``module.x[*].out``: marked when that output of the call is (or ``module.x[*]`` whole, any)."""
+        if root != "module" or len(steps) != 1 or not self.module_marks:
+            return
+        marks = self.module_marks(steps[0][1:])
+        attr = _ATTR.match(rest)
+        if marks and (attr is None or attr.group(1) in marks):
+            self._mark[0] = True
+
+    def _marks(self, expr: str, depth: int) -> bool:
+        """Whether ``expr``, not otherwise evaluated, reads a value Terraform marks sensitive (that
+        mark stays set); its errors are not this expression's."""
+        mark = self._mark
+        outer, mark[0] = mark[0], False
+        trying, self.trying = self.trying, 0
+        try:
+            self.expression(expr, depth)
+        finally:
+            self.trying = trying
+            found, mark[0] = mark[0], outer or mark[0]
+        return found
+
     def _call(self, fn: str, inner: str, depth: int) -> Any:
         if fn in ("try", "can"):
             return self._try(fn, split_args(inner), depth)
-        args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
+        if fn == "sensitive":  # marked, whatever its argument: never read, nor cached
+            value = self._object_or_expr(inner, depth + 1)
+            if value is not UNKNOWN:
+                from nhi_toolkit.loaders.hcl_cache import withhold
+
+                withhold("${" + inner + "}", value)
+            self._mark[0] = True
+            return UNKNOWN
+        if fn == "nonsensitive":  # the mark taken off a value (a collection keeps its elements')
+            mark = self._mark
+            outer, mark[0] = mark[0], False
+            try:
+                value = self._object_or_expr(inner, depth + 1)
+            finally:
+                inner_mark, mark[0] = mark[0], outer
+            mark[0] = outer or (inner_mark and isinstance(value, (dict, list)))
+            return value
+        mark = self._mark
+        outer, mark[0] = mark[0], False
+        try:
+            args = [self._object_or_expr(a, depth + 1) for a in split_args(inner)]
+        finally:
+            marked, mark[0] = mark[0], outer or mark[0]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
+        if marked and fn not in _KEEPS_ELEMENT_MARKS and any(unknown_in(a) for a in args):
+            return UNKNOWN  # Terraform marks the whole result (index() of a list with a marked element)
         return call_function(fn, args)
 
     def _object_or_expr(self, arg: str, depth: int) -> Any:
@@ -330,15 +410,28 @@ class Scope(Forms):
         return self.expression(arg, depth)
 
     def marked(self, raw: Any) -> tuple[Any, bool]:
-        """``raw`` resolved, and whether it derives from a value Terraform marks sensitive (a
-        sensitive variable, or a local computed from one)."""
+        """``raw`` resolved, and whether it holds a value Terraform marks sensitive (a sensitive
+        variable, or what is computed from one). Such a value always reads UNKNOWN here: a known
+        part of a partly marked value (``local.m.owner`` of ``{ owner = "x", key = var.s }``) is
+        one Terraform leaves unmarked."""
         mark = self._mark
         outer, mark[0] = mark[0], False
         try:
             value = self.resolve(raw)
-            return value, mark[0]
+            return value, mark[0] and unknown_in(value)
         finally:
             mark[0] = outer or mark[0]
+
+    def default_tags(self, raw: Any) -> Any:
+        """A provider's ``default_tags`` resolved; where some derive from a marked value, as
+        :class:`MarkedTags`."""
+        value, hidden = self.marked(raw)
+        if not hidden:
+            return value
+        if not isinstance(value, dict):
+            return MarkedTags({}, frozenset(), whole=True)
+        return MarkedTags({k: v for k, v in value.items() if not unknown_in(v)},
+                          frozenset(k for k, v in value.items() if unknown_in(v)))
 
     def _var(self, name: str, depth: int) -> Any:
         if name in self.sensitive:
@@ -379,6 +472,11 @@ class Scope(Forms):
         return value
 
 
+_KEEPS_ELEMENT_MARKS = frozenset({"merge", "lookup", "element", "concat", "tolist", "tomap", "keys", "length"})
+"""Functions whose result keeps the marks of a collection's elements where they are (Terraform's
+``terraform show -json`` leaves a known part unmarked); any other marks its whole result."""
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _steps(steps: str) -> tuple[bool, tuple[Any, ...]]:
     """A traversal's steps (``.a["b"][0]``) as keys, and whether the first is an attribute name."""
@@ -393,72 +491,3 @@ def is_sensitive(raw: Any, syntax: str) -> bool:
         return False
     value = Scope(syntax).resolve(raw)
     return value is not None and as_bool(value) is not False
-
-
-def declared_values(body: Mapping[str, Any], scope: Scope, skip: frozenset[str], rtype: str,
-                    default_tags: Any, marked: list[tuple[str, ...]] | None = None) -> dict[str, Any]:
-    """A resource block's attributes resolved statically, secrets and meta-arguments left out.
-
-    AWS resources get ``tags_all`` as the provider computes it: ``default_tags`` under ``tags``.
-    What derives from a value Terraform marks sensitive is left out as a plan leaves it out, and its
-    path (attribute, or attribute and key of an object written out) added to ``marked``.
-    """
-    from nhi_toolkit.catalog import secret_fields_for
-
-    secrets = secret_fields_for(rtype)
-    values: dict[str, Any] = {}
-    for key, raw in body.items():
-        if key in skip or key in secrets or key.startswith("__"):
-            continue
-        value, hidden = scope.marked(raw)
-        if not hidden:
-            values[key] = unmarked(value)
-            continue
-        if marked is None:
-            continue
-        if not isinstance(raw, dict) or not isinstance(value, dict):
-            marked.append((key,))
-            continue
-        kept: dict[str, Any] = {}
-        for k, v in raw.items():  # an object written out: which of its entries are marked
-            if k.startswith("__") and k.endswith("__"):
-                continue  # the parser's own keys (line numbers), not entries
-            name = scope._key(k, 0)
-            if not isinstance(name, str) or name not in value:
-                marked.append((key,))
-                break
-            item, item_hidden = scope.marked(v)
-            if item_hidden:
-                marked.append((key, name))
-            else:
-                kept[name] = unmarked(item)
-        else:
-            values[key] = kept
-    if rtype.startswith("aws_") and default_tags:
-        tag_marks = [p for p in marked or () if p[0] == "tags"]
-        tags = values.get("tags")
-        if tags is None:  # omitted or null: tags_all is the default tags alone
-            tags = {}
-        if marked is not None and ("tags",) in tag_marks:
-            marked.append(("tags_all",))  # the provider's copy is marked as the tags are
-        elif default_tags is UNKNOWN or tags is UNKNOWN:
-            values["tags_all"] = UNKNOWN
-        elif isinstance(default_tags, dict) and isinstance(tags, dict):
-            gone = {p[1] for p in tag_marks}  # a marked tag overrides the default: never the default's
-            values["tags_all"] = unmarked({k: v for k, v in {**default_tags, **tags}.items() if k not in gone})
-            if marked is not None:
-                marked.extend(("tags_all", k) for k in sorted(gone))
-    return values
-
-
-def declared_targets(refs: set[str], own_address: str, module: str = "") -> tuple[str, ...]:
-    """The resources a block refers to (config addresses), itself excluded, sorted.
-
-    ``module`` is the configuration path of the module the block is in (``module.a.module.b``):
-    references inside a module name resources of that module.
-    """
-    from nhi_toolkit.addresses import reference_target
-
-    own = f"{module}.{own_address}" if module else own_address
-    return tuple(sorted({t for r in refs if (t := reference_target(r, module) or unicode_target(r, module))
-                         and t != own}))

@@ -20,8 +20,9 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
+from nhi_toolkit.loaders.declared import declared_targets, declared_values
 from nhi_toolkit.loaders.expression_functions import convert
-from nhi_toolkit.loaders.expressions import Scope, as_bool, declared_targets, declared_values
+from nhi_toolkit.loaders.expressions import Scope, as_bool
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.loaders.module_config import (
     Block,
@@ -217,6 +218,8 @@ class _Instance:
         # a value given from one Terraform marks sensitive is sensitive here too, declared so or not
         hidden.update(name for name in marked if name in mod.variables)
         for name in hidden:  # a sensitive value never reaches a report, whatever its origin
+            if (default := mod.variables[name][0]) is not UNKNOWN and mod.variables[name][1]:
+                withhold(default, Scope(mod.syntax).resolve(default))  # from an override file: never cached
             raw_vars[name] = UNKNOWN
             given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
@@ -225,7 +228,7 @@ class _Instance:
         for name, plain in mod.plain_types.items():
             if name not in hidden and (raw_vars.get(name, UNKNOWN) is not UNKNOWN or name in given):
                 self.scope.values[name] = convert(self.scope.expression(f"var.{name}"), plain)
-        own = {k: self.scope.resolve(v) for k, v in mod.providers.items()}
+        own = {k: self.scope.default_tags(v) for k, v in mod.providers.items()}
         if providers is None:
             self.providers = own
         else:
@@ -422,10 +425,10 @@ def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Sco
         raise InputError(block.file, f"{block.type} \"{block.name}\" sets both count and for_each",
                          block.line)
     if "for_each" in body:
-        coll = scope.resolve(body["for_each"])
+        coll, marked = scope.marked(body["for_each"])
         if isinstance(coll, dict):
             tree.spend(len(coll), block)
-            return [(k, scope.iteration(each=(k, coll[k]))) for k in sorted(coll)]
+            return [(k, scope.iteration(each=(k, coll[k]), marked=marked)) for k in sorted(coll)]
         if isinstance(coll, list) and all(isinstance(v, str) for v in coll):
             keys = sorted(set(coll))
             tree.spend(len(keys), block)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.expressions import Scope, declared_targets, declared_values, is_sensitive
+from nhi_toolkit.loaders.declared import declared_targets, declared_values
+from nhi_toolkit.loaders.expressions import Scope, is_sensitive
 from nhi_toolkit.model import UNKNOWN
 
 
