@@ -347,14 +347,19 @@ def _location(data: Any, seen: dict[tuple[Any, ...], Location]) -> Location:
     as one record, which the reporters then write once."""
     file, line, column, calls, construct, origin = data
     chain = None if calls is None else tuple(_location(c, seen) for c in calls)
-    # Checked before the look-up: a damaged 1.0 or true is equal to 1 as a key, never as a line.
-    fields = (_s(file), _opt_i(line), _opt_i(column), chain, _opt_s(construct), _opt_s(origin))
-    key = (*fields[:3], None if chain is None else tuple(map(id, chain)), *fields[4:])
+    # The numbers' types are in the key: a damaged 1.0 or true is equal to 1, never of its type. A
+    # key is stored only once its fields are checked, and no text equals a value of another type.
+    key = (file, type(line), line, type(column), column, None if chain is None else tuple(map(id, chain)),
+           construct, origin)
     try:
         return seen[key]
     except KeyError:
-        loc = seen[key] = Location(*fields)
+        loc = seen[key] = Location(_s(file), _opt_i(line), _opt_i(column), chain, _opt_s(construct),
+                                   _opt_s(origin))
         return loc
+
+
+_KINDS = {k.value: k for k in InputKind}
 
 
 def _resource(data: Any, seen: dict[tuple[Any, ...], Location]) -> Resource:
@@ -365,7 +370,7 @@ def _resource(data: Any, seen: dict[tuple[Any, ...], Location]) -> Resource:
     if not isinstance(refs, list):
         raise TypeError("bad references")
     return Resource(address=_s(address), type=_s(rtype), name=_s(name), source=_location(source, seen),
-                    kind=InputKind(kind), module=_s(module), index=index, mode=_s(mode),
+                    kind=_KINDS[kind], module=_s(module), index=index, mode=_s(mode),
                     provider=_s(provider), values=_mapping(values, values_unknown),
                     references=tuple(_s(x) for x in refs), action=_opt_s(action), prevent_destroy=_b(prevent),
                     metadata=_marked(_mapping(metadata, meta_unknown), marked))
