@@ -126,7 +126,10 @@ def tags_marked_sensitive(res: Resource, itype: IdentityType, owner_keys: tuple[
     if itype.tags_path == "tags":
         roots.append(("tags_all",))
     keyed = itype.tags_format not in ("list", "kv-text")
-    for path in paths:
+    for marked in paths:
+        # a nested block is a one-element list in a plan (metadata[0].labels): its index is no step
+        # of a tag path, which reads through it
+        path = tuple(step for step in marked if not step.isdigit())
         for root in roots:
             if root[:len(path)] == path:
                 return True  # the tag map itself, or what holds it
