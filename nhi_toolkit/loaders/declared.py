@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nhi_toolkit.loaders.expression_forms import MarkedTags, unknown_in
+from nhi_toolkit.loaders.expression_forms import MarkedTags, has_unknown
 from nhi_toolkit.loaders.expression_functions import unmarked
 from nhi_toolkit.loaders.expression_text import unicode_target
 from nhi_toolkit.loaders.expressions import Scope
@@ -31,7 +31,7 @@ def _unmarked_part(raw: Any, value: Any, path: tuple[str, ...], scope: Scope, ma
     kept: dict[str, Any] = {}
     if not isinstance(raw, dict):  # a map computed whole: its entries not known are marked
         for name in value:
-            if unknown_in(value[name]):
+            if has_unknown(value[name]):
                 marked.append((*path, name))
             else:
                 kept[name] = unmarked(value[name])

@@ -12,7 +12,7 @@ from nhi_toolkit.loaders.expression_functions import TfSet, primitive, same_type
 from nhi_toolkit.loaders.expression_text import find_top, split_top
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["FOR", "NO_OPERATOR", "Fails", "Forms", "MarkedTags", "as_bool", "has_unknown", "unknown_in"]
+__all__ = ["FOR", "NO_OPERATOR", "Fails", "Forms", "MarkedTags", "as_bool", "has_unknown"]
 
 FOR = re.compile(r"\s*for\s+([^\W\d][\w-]*)\s*(?:,\s*([^\W\d][\w-]*)\s*)?in\s")
 _MAX_ITEMS = 10_000
@@ -88,7 +88,7 @@ class Forms:
             sides = split_top(expr, op)
             if len(sides) == 2:
                 a, b = self.expression(sides[0], depth + 1), self.expression(sides[1], depth + 1)
-                if a is UNKNOWN or b is UNKNOWN or has_unknown(a) or has_unknown(b):
+                if has_unknown(a) or has_unknown(b):
                     return UNKNOWN
                 if op in ("==", "!="):
                     if a is not None and b is not None and (
@@ -148,7 +148,7 @@ class Forms:
                 continue
             finally:
                 self.trying -= 1
-            if value is UNKNOWN or has_unknown(value):
+            if has_unknown(value):
                 return UNKNOWN
             return True if fn == "can" else value
         return self._fails()
@@ -206,7 +206,7 @@ class Forms:
 
 
 def has_unknown(value: Any) -> bool:
-    """Whether UNKNOWN is anywhere in ``value``."""
+    """Whether ``value`` is, or holds, UNKNOWN (as a value marked sensitive always does here)."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -226,11 +226,6 @@ def as_bool(value: Any) -> bool | None:
     if value in ("true", "false"):
         return bool(value == "true")
     return None
-
-
-def unknown_in(value: Any) -> bool:
-    """Whether ``value`` is, or holds, UNKNOWN (as a value marked sensitive always does here)."""
-    return value is UNKNOWN or has_unknown(value)
 
 
 class MarkedTags(dict[str, Any]):

@@ -23,7 +23,7 @@ from nhi_toolkit.loaders.expression_forms import (
     Forms,
     MarkedTags,
     as_bool,
-    unknown_in,
+    has_unknown,
 )
 from nhi_toolkit.loaders.expression_functions import TfSet, call_function
 from nhi_toolkit.loaders.expression_text import (
@@ -39,7 +39,7 @@ from nhi_toolkit.loaders.expression_text import (
 )
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["MarkedTags", "Scope", "as_bool", "find_references", "is_sensitive", "unknown_in", "unquote"]
+__all__ = ["MarkedTags", "Scope", "as_bool", "find_references", "has_unknown", "is_sensitive", "unquote"]
 
 _TRAVERSAL = re.compile(r"([^\W\d][\w-]*)((?:\.[^\W\d][\w-]*|\[\s*(?:\"[^\"]*\"|\d+)\s*\])*)")
 _STEP = re.compile(r"\.([^\W\d][\w-]*)|\[\s*(?:\"([^\"]*)\"|(\d+))\s*\]")
@@ -101,7 +101,7 @@ class Scope(Forms):
         known are (``each.value``), its keys are not.
         """
         inner = copy.copy(self)
-        inner.each_marked = marked and each is not None and unknown_in(each[1])
+        inner.each_marked = marked and each is not None and has_unknown(each[1])
         inner.each = (UNKNOWN, UNKNOWN) if unknown else each
         inner.count = -1 if unknown else count
         return inner
@@ -396,7 +396,7 @@ class Scope(Forms):
             marked, mark[0] = mark[0], outer or mark[0]
         if any(a is UNKNOWN for a in args):
             return UNKNOWN
-        if marked and fn not in _KEEPS_ELEMENT_MARKS and any(unknown_in(a) for a in args):
+        if marked and fn not in _KEEPS_ELEMENT_MARKS and any(has_unknown(a) for a in args):
             return UNKNOWN  # Terraform marks the whole result (index() of a list with a marked element)
         return call_function(fn, args)
 
@@ -418,7 +418,7 @@ class Scope(Forms):
         outer, mark[0] = mark[0], False
         try:
             value = self.resolve(raw)
-            return value, mark[0] and unknown_in(value)
+            return value, mark[0] and has_unknown(value)
         finally:
             mark[0] = outer or mark[0]
 
@@ -430,8 +430,8 @@ class Scope(Forms):
             return value
         if not isinstance(value, dict):
             return MarkedTags({}, frozenset(), whole=True)
-        return MarkedTags({k: v for k, v in value.items() if not unknown_in(v)},
-                          frozenset(k for k, v in value.items() if unknown_in(v)))
+        return MarkedTags({k: v for k, v in value.items() if not has_unknown(v)},
+                          frozenset(k for k, v in value.items() if has_unknown(v)))
 
     def _var(self, name: str, depth: int) -> Any:
         if name in self.sensitive:
