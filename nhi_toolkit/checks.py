@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from nhi_toolkit.expiry import is_expired
+from nhi_toolkit.expiry import InvalidExpiry, expiry_instant, is_expired
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
@@ -216,8 +216,6 @@ def _shown(value: Any) -> str:
 
 def parse_expiry_value(value: Any) -> tuple[datetime | None, str | None]:
     """(instant, error) of an expiry tag's value, as ``nhi check`` reads it (a blank one is invalid)."""
-    from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
-
     if isinstance(value, str) and not value.strip():
         return None, "is blank"
     try:

@@ -14,9 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
-from nhi_toolkit.checks import choose_expiry
+from nhi_toolkit.checks import choose_expiry, parse_expiry_value
 from nhi_toolkit.config import Config
-from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
 from nhi_toolkit.native_expiry import helper_index, settle
 from nhi_toolkit.records import Document
@@ -250,24 +249,14 @@ def _deposed_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[
     return parent, expected
 
 
-def _instant(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
-    """(instant, error) of an expiry value; a large input repeats few values, each parsed once."""
+def _parsed(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
+    """(instant, error) of an expiry tag's value (:func:`nhi_toolkit.checks.parse_expiry_value`); a
+    large input repeats few values, each parsed once."""
     key = (type(expires), expires)
     found = seen.get(key)
     if found is None:
-        try:
-            found = (expiry_instant(expires), None)
-        except InvalidExpiry as exc:
-            found = (None, str(exc))
-        seen[key] = found
+        found = seen[key] = parse_expiry_value(expires)
     return found
-
-
-def _parsed(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -> tuple[datetime | None, str | None]:
-    """(instant, error) of an expiry tag's value, a blank one included."""
-    if isinstance(expires, str) and not expires.strip():
-        return None, "is blank"
-    return _instant(expires, seen)
 
 
 def build_inventory(doc: Document, config: Config) -> list[Identity]:
