@@ -34,6 +34,7 @@ from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, S
 from nhi_toolkit.records import identity_key
 from nhi_toolkit.rules import rule_by_key
 from nhi_toolkit.rules.base import Rule
+from nhi_toolkit.rules.lifecycle import whose_deadline
 
 __all__ = ["DEFAULT_DORMANT_DAYS", "LiveResult", "UnmanagedItem", "ai_likeness", "inspect_live",
            "scan_unmanaged"]
@@ -309,7 +310,7 @@ class _Inspector:
         if status == "Active" and deadline is not None and is_expired(deadline, self.now):
             out.append(_rule("key-active-past-expiry").finding(
                 identity, f"{identity.address} is still Active in AWS but expired at "
-                          f"{format_instant(deadline)}{_whose_deadline(identity)}"))
+                          f"{format_instant(deadline)}{whose_deadline(identity)}"))
         if status == "Inactive":
             out.append(_rule("key-inactive-not-deleted").finding(
                 identity, f"{identity.address} is Inactive in AWS but still exists: revoked, not deleted"))
@@ -393,19 +394,6 @@ def _aws_key(identity: Identity) -> tuple[str, str] | None:
     else:
         ident = _s(v, "name")
     return (identity.type, ident) if ident else None
-
-
-def _whose_deadline(identity: Identity) -> str:
-    """Where the deadline came from, for the message: inherited, or claimed earlier than the
-    credential's own expiry."""
-    whose = f"inherited from {identity.parent}" if identity.inherited and identity.parent else ""
-    if identity.native_expires_at is not None and identity.deadline != identity.expires_at:
-        declared = identity.declaration is not None and identity.declaration.expires_at == identity.claimed_expires
-        claim = "declared in [[tool.nhi.declarations]]" if declared else (
-            f"its expiry tag, {whose}" if whose else "its expiry tag")
-        return (f" ({claim}; the credential's own {identity.native_attr} runs to "
-                f"{format_instant(identity.native_expires_at)})")
-    return f" ({whose})" if whose else ""
 
 
 def inspect_live(session: AwsSession, identities: Sequence[Identity], config: Config, now: datetime, *,

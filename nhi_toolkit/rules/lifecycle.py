@@ -19,6 +19,7 @@ __all__ = [
     "MissingExpiry",
     "MissingOwner",
     "UnknownUntilApply",
+    "whose_deadline",
 ]
 
 
@@ -31,8 +32,9 @@ def _whose(identity: Identity) -> str:
     return f" (inherited from {identity.parent})" if identity.inherited and identity.parent else ""
 
 
-def _whose_deadline(identity: Identity) -> str:
-    """Where the deadline a message names came from: the claimed expiry when it is the earlier."""
+def whose_deadline(identity: Identity) -> str:
+    """Where the deadline a message names came from (`` (inherited from ...)``, the credential's own
+    expiry, a declaration), and the claimed expiry when it is the earlier of the two."""
     if identity.native_expires_at is None or identity.deadline == identity.expires_at:
         return _whose(identity)
     declared = identity.declaration is not None and identity.declaration.expires_at == identity.claimed_expires
@@ -151,7 +153,7 @@ class Expired(Rule):
         at = identity.deadline
         if at is not None and is_expired(at, ctx.now):
             return (self.finding(identity, f"{identity.address} expired at "
-                                           f"{format_instant(at)}{_whose_deadline(identity)}"),)
+                                           f"{format_instant(at)}{whose_deadline(identity)}"),)
         return ()
 
 
@@ -168,7 +170,7 @@ class ExpiringSoon(Rule):
         if at is not None and expiring_soon(at, ctx.now, ctx.config.expiring_soon_days):
             days = (at - ctx.now).total_seconds() / 86400
             return (self.finding(identity, f"{identity.address} expires at {format_instant(at)}, "
-                                           f"in {days:.1f} days{_whose_deadline(identity)}"),)
+                                           f"in {days:.1f} days{whose_deadline(identity)}"),)
         return ()
 
 

@@ -383,6 +383,8 @@ def test_key_active_past_expiry_is_judged_by_the_deadline(
     assert f"expired at {format_instant(at)}" in finding.message
     if expect == "claimed":
         assert f"the credential's own expiration runs to {format_instant(native)}" in finding.message
+    else:  # named as nhi check's expired finding names it
+        assert finding.message.endswith("(the credential's own expiration)"), finding.message
 
 
 # --- several expiry tags: the earliest valid one governs, as in nhi check -------------------------
