@@ -35,6 +35,7 @@ from nhi_toolkit.records import identity_key
 from nhi_toolkit.rules import rule_by_key
 from nhi_toolkit.rules.base import Rule
 from nhi_toolkit.rules.lifecycle import whose_deadline
+from nhi_toolkit.tags import lookup_tag
 
 __all__ = ["DEFAULT_DORMANT_DAYS", "LiveResult", "UnmanagedItem", "ai_likeness", "inspect_live",
            "scan_unmanaged"]
@@ -138,7 +139,7 @@ class _Inspector:
                         identity, f"{identity.address} expiry tag '{key}' {error} (tags in AWS, changed "
                                   "outside Terraform)"))
             else:
-                declared, actual = identity.tag(keys), next((live_tags[k] for k in keys if k in live_tags), None)
+                declared, actual = identity.tag(keys), lookup_tag(live_tags, keys)[1]
                 if declared is UNKNOWN:
                     continue
             declared = None if declared is None else str(declared)

@@ -153,7 +153,7 @@ class Drift(Rule):
                                    address=res.address, source=res.source)
                 continue
             before = res.metadata.get("before") or {}
-            from nhi_toolkit.tags import read_tags
+            from nhi_toolkit.tags import lookup_tag, read_tags
 
             old, _ = read_tags(before, catalog[res.type])
             new, _ = read_tags(res.values, catalog[res.type])
@@ -165,8 +165,7 @@ class Drift(Rule):
                 if label == "expiry":  # the tag that governs, as the checker chooses it among several
                     ov, nv = governing_expiry(old_tags, keys)[1], governing_expiry(new_tags, keys)[1]
                 else:
-                    ov = next((old_tags[k] for k in keys if k in old_tags), None)
-                    nv = next((new_tags[k] for k in keys if k in new_tags), None)
+                    ov, nv = lookup_tag(old_tags, keys)[1], lookup_tag(new_tags, keys)[1]
                 if ov != nv:
                     change = "removed" if nv is None else ("added" if ov is None else "changed")
                     yield self.finding(None, f"{res.address} {label} tag {change} outside Terraform"
