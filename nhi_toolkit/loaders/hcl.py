@@ -422,12 +422,7 @@ def read_module_dir(d: Path, wanted: Callable[[str], bool],
         return written
     from nhi_toolkit.loaders.json_syntax import merge
 
-    native = parse_module(files, str(d), wanted, known)
-    shaping = native.shaping_types or written.shaping_types  # a type in either reshapes values
-    not_null = native.not_null | written.not_null
-    merged = merge(native, written)
-    merged.shaping_types, merged.not_null = shaping, not_null
-    return merged
+    return merge(parse_module(files, str(d), wanted, known), written)
 
 
 def load_json_root(directory: str, wanted: Callable[[str], bool]) -> Document:

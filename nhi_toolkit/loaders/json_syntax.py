@@ -128,4 +128,6 @@ def merge(native: ModuleConfig, written: ModuleConfig) -> ModuleConfig:
     native.providers.update({k: value(v) for k, v in written.providers.items()})
     native.calls.extend(Block(b.file, b.line, b.type, b.name, body(b.body)) for b in written.calls)
     native.resources.extend(Block(b.file, b.line, b.type, b.name, body(b.body)) for b in written.resources)
+    native.shaping_types = native.shaping_types or written.shaping_types  # a type in either reshapes values
+    native.not_null |= written.not_null
     return native
