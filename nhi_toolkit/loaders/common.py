@@ -18,7 +18,7 @@ from nhi_toolkit.model import UNKNOWN
 from nhi_toolkit.records import Document, Note  # re-exported: their former home
 
 __all__ = [
-    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_values",
+    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_record", "clean_values",
     "decode_text", "file_kind", "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin",
     "sensitive_metadata", "stat_input",
 ]
@@ -325,6 +325,28 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype:
         if marked:
             sens = sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
     return _clean_top(values, sens, unknown if isinstance(unknown, dict) else None, secret_fields_for(rtype))
+
+
+def clean_record(values: Any, sensitive: Any, unknown: Any, rtype: str, deposed: Any = None
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed))``
+    with one look at the marks: a plan marks whole attributes (``{"secret": true}``) or nothing
+    (``{"tags": {}}``), and both are read off the list of marked attributes."""
+    if not isinstance(sensitive, dict) or not sensitive:
+        return clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed)
+    marked = [(k, v) for k, v in sensitive.items() if v]
+    meta: dict[str, Any] = {"deposed": str(deposed)} if deposed else {}
+    if not marked:
+        sens = None
+    else:
+        sens = sensitive if _COPY_NAMES.isdisjoint(k for k, _ in marked) else _mirrored(sensitive)
+        if all(v is True for _, v in marked):
+            meta["sensitive_paths"] = tuple(sorted((str(k),) for k, _ in marked))
+        else:
+            meta = sensitive_metadata(sensitive, deposed)
+    if not isinstance(values, dict) or unknown is True:
+        return {}, meta
+    return _clean_top(values, sens, unknown if isinstance(unknown, dict) else None, secret_fields_for(rtype)), meta
 
 
 #: How deep :func:`sensitive_metadata` names marked paths: an attribute, a map key, a nested map's key
