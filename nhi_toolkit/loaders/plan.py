@@ -204,8 +204,12 @@ def _keyless(address: str) -> str:
     return config_address(address)
 
 
+_Kept = tuple[Mapping[str, Any], str, str, str, str, Any, Any, Any, "str | None", bool]
+"""(change, address, type, name, config address, values, sensitive, unknown, action, defaults)."""
+
+
 def _pending(rc: Any, values: Any, sensitive: Any, unknown: Any, action: str | None,
-             defaults: bool) -> tuple[Any, ...] | None:
+             defaults: bool) -> _Kept | None:
     """What :func:`_record` needs to make the record of ``rc`` once the configuration is read, or
     None when ``rc`` names no resource (address, type and name are not all text)."""
     address, rtype, name = rc.get("address"), rc.get("type"), rc.get("name")
@@ -325,7 +329,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
         raise InputError(path, "'resource_drift' is not a list")
 
     # First what to keep, then the configuration of those resources only, then the records.
-    kept: list[tuple[Any, ...]] = []
+    kept: list[_Kept] = []
     if changes:
         for rc in changes:
             if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
@@ -351,7 +355,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                 item = _pending(res, res.get("values"), res.get("sensitive_values"), None, "no-op", False)
                 if item is not None:
                     kept.append(item)
-    drifts: list[tuple[Any, ...]] = []
+    drifts: list[tuple[_Kept, Mapping[str, Any]]] = []
     for rc in drifted or ():
         if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
             continue
@@ -372,8 +376,8 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     where = Location(path)  # one record for every resource read from this plan (it is frozen)
     resources = [_record(*item, refs, where, providers) for item in kept]
     drift: list[Resource] = []
-    for item, change in drifts:
-        before = clean_values(change.get("before"), change.get("before_sensitive"), rtype=item[2])
+    for item, drifted_change in drifts:
+        before = clean_values(drifted_change.get("before"), drifted_change.get("before_sensitive"), rtype=item[2])
         drift.append(_record(*item, refs, where, providers, {"before": before}))
 
     version = doc.get("terraform_version")
