@@ -208,8 +208,10 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
     for link in itype.parents:
         child_vals, unknown_val = link_values(res.values, link)
         by_value = index.by_values(link, child_vals) if child_vals else []
-        refs = set(res.references)
-        matched = [c for c in by_value if c.config_address in refs and c.address != res.address]
+        matched: list[Resource] = []
+        if by_value:
+            refs = set(res.references)
+            matched = [c for c in by_value if c.config_address in refs and c.address != res.address]
         if len(matched) == 1:
             return matched[0], True
         if matched:
@@ -344,6 +346,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
     helpers: dict[str, Resource] | None = None  # time_rotating/time_offset a native expiry may reference
     owner_keys, expiry_keys, declared = config.owner_keys, config.expiry_keys, bool(config.declarations)
+    expiry_set = frozenset(expiry_keys)
 
     def parse(value: Any) -> tuple[datetime | None, str | None]:
         return _parsed(value, instants)
@@ -357,7 +360,11 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                 tags, partial, _ = effective(parent.address)
                 inherited_from = parent.address
         else:
-            tags, partial, inherited_from = effective(res.address)
+            tags, partial = own[res.address]
+            if tags is None or (isinstance(tags, dict) and not tags and not partial):
+                tags, partial, inherited_from = effective(res.address)
+            else:
+                inherited_from = None  # its own tags: what effective() gives
             parent, expected = parents[res.address]
         hidden = None
         if tags is UNKNOWN:
@@ -381,7 +388,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         expires_at, error = None, None
         if expires is not None and expires is not UNKNOWN:
             expires_at, error = _parsed(expires, instants)
-        if expiry_key is not None and len(tag_map) > 1:
+        # choose_expiry() decides nothing for fewer than two expiry tags (most identities).
+        if expiry_key is not None and len(tag_map) > 1 and len(expiry_set.intersection(tag_map)) > 1:
             # Two expiry tags: the earliest governs, and their disagreement is a finding.
             choice = choose_expiry(tag_map, expiry_keys, parse)
             if choice is not None:
