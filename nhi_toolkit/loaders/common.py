@@ -334,14 +334,15 @@ def clean_record(values: Any, sensitive: Any, unknown: Any, rtype: str, deposed:
     (``{"tags": {}}``), and both are read off the list of marked attributes."""
     if not isinstance(sensitive, dict) or not sensitive:
         return clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed)
-    marked = [(k, v) for k, v in sensitive.items() if v]
+    marked = [k for k, v in sensitive.items() if v]
     meta: dict[str, Any] = {"deposed": str(deposed)} if deposed else {}
     if not marked:
         sens = None
     else:
-        sens = sensitive if _COPY_NAMES.isdisjoint(k for k, _ in marked) else _mirrored(sensitive)
-        if all(v is True for _, v in marked):
-            meta["sensitive_paths"] = tuple(sorted((str(k),) for k, _ in marked))
+        sens = sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
+        whole = [(str(k),) for k in marked if sensitive[k] is True]
+        if len(whole) == len(marked):  # attributes marked as a whole: their names are the paths
+            meta["sensitive_paths"] = tuple(sorted(whole))
         else:
             meta = sensitive_metadata(sensitive, deposed)
     if not isinstance(values, dict) or unknown is True:
