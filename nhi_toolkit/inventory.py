@@ -19,7 +19,7 @@ from nhi_toolkit.config import Config
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
 from nhi_toolkit.native_expiry import NATIVE_EXPIRY, helper_index, settle
 from nhi_toolkit.records import Document
-from nhi_toolkit.tags import lookup_tag, read_path, read_tags, tags_marked_sensitive, values_at
+from nhi_toolkit.tags import read_path, read_tags, tags_marked_sensitive, values_at
 
 __all__ = ["build_inventory", "link_values", "read_path", "read_tags", "values_at"]
 
@@ -137,7 +137,8 @@ class _Index:
         out: list[Resource] = []
         seen: set[str] = set()
         for w in wanted:
-            for key in dict.fromkeys((w, _short(w))):
+            short = _short(w) if isinstance(w, str) and ("/" in w or ":" in w) else w
+            for key in (w,) if short == w else (w, short):
                 for ptype in link.parent_types:
                     for attr in link.parent_attrs:
                         for cand in self.by_value.get((ptype, attr, key), ()):
@@ -149,9 +150,10 @@ class _Index:
 
 def link_values(values: Mapping[str, Any], link: ParentLink) -> tuple[list[Any], bool]:
     """The child's values naming its parent under ``link`` (prefix removed), and whether unknown."""
-    if not link.steps:
+    steps = link.steps
+    if not steps:
         return [], False
-    found, unknown = values_at(values, link.steps)
+    found, unknown = values_at(values, steps)
     out = []
     for v in found:
         if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
@@ -373,8 +375,16 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             expiry_key, expires = None, UNKNOWN
         else:
             tag_map = tags if isinstance(tags, dict) else {}
-            owner_key, owner = lookup_tag(tag_map, owner_keys)
-            expiry_key, expires = lookup_tag(tag_map, expiry_keys)
+            owner_key = owner = expiry_key = expires = None
+            if tag_map:  # the first of the keys present, as lookup_tag() gives it, without the calls
+                for key in owner_keys:
+                    if key in tag_map:
+                        owner_key, owner = key, tag_map[key]
+                        break
+                for key in expiry_keys:
+                    if key in tag_map:
+                        expiry_key, expires = key, tag_map[key]
+                        break
             hidden = unreadable_owner(res, itype, inherited_from) if owner_key is None else None
             if owner_key is None and partial and hidden is None:  # a marked owner tag wins over defaults
                 owner = UNKNOWN
@@ -395,18 +405,20 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             if choice is not None:
                 expiry_key, expires, expires_at, error = choice.key, choice.value, choice.instant, choice.error
         own_source = "inherited" if inherited_from is not None else "tag"
-        # Positional, in the fields' order (resource, category, owner, expires, expires_at, parent,
-        # inherited, tags, owner_key, expiry_key, expiry_error, tags_unknown, parent_missing,
-        # owner_source, expiry_source): one record per identity, and keywords cost more.
+        # Every field by position, in their order (a call with keywords costs more, and there is one
+        # per identity): resource, category, owner, expires, expires_at, parent, inherited, tags,
+        # owner_key, expiry_key, expiry_error, tags_unknown, parent_missing, owner_source and
+        # expiry_source (as settle() sets them, so that an identity it leaves as it is need not be
+        # copied), then claimed_expires, claimed_expires_at, native_attr, native_expires_at,
+        # native_lifetime and declaration (settle()'s to set), platform_managed, owner_sensitive.
         identity = Identity(
             res, itype.category, owner,
             expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires), expires_at,
-            parent.address if parent is not None else None, inherited_from is not None, tag_map, owner_key, expiry_key, error, partial or tags is UNKNOWN,
-            expected and parent is None,
-            # As settle() sets them, so that an identity it leaves as it is need not be copied.
+            parent.address if parent is not None else None, inherited_from is not None, tag_map, owner_key,
+            expiry_key, error, partial or tags is UNKNOWN, expected and parent is None,
             own_source if owner is not None else None, own_source if expires is not None else None,
-            platform_managed=itype.platform_managed,
-            owner_sensitive=hidden if owner is None else None,
+            None, None, None, None, None, None,
+            itype.platform_managed, hidden if owner is None else None,
         )
         # settle() leaves an identity as it is when no declaration applies (owner and expiry are
         # both set, or there are none) and its type has no native expiry.
