@@ -266,7 +266,7 @@ def relocated(res: Resource, source: Location) -> Resource:
 
 
 @partial(_one_step_init, derived=(
-    ("address", "resource.address"), ("type", "resource.type"),
+    ("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source"),
     ("deadline", ("claimed_expires_at if claimed_expires_at is not None and"
                   " (expires_at is None or claimed_expires_at < expires_at) else expires_at")),
 ))
@@ -351,11 +351,7 @@ class Identity:
     # this order (instances then keep sharing their dict's keys); read many times per identity.
     address = _FromResource[str]("address", "The resource's Terraform address.")
     type = _FromResource[str]("type", "The resource type.")
-
-    @property
-    def source(self) -> Location:
-        """Where the resource was declared or read."""
-        return self.resource.source
+    source = _FromResource[Location]("source", "Where the resource was declared or read.")
 
 
 @_one_step_init
