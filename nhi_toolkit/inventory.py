@@ -17,9 +17,9 @@ from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
 from nhi_toolkit.checks import choose_expiry, parse_expiry_value
 from nhi_toolkit.config import Config
 from nhi_toolkit.model import UNKNOWN, Identity, Resource, Unknown
-from nhi_toolkit.native_expiry import helper_index, settle
+from nhi_toolkit.native_expiry import NATIVE_EXPIRY, helper_index, settle
 from nhi_toolkit.records import Document
-from nhi_toolkit.tags import lookup_tag, read_path, read_tags, tags_marked_sensitive, values_at
+from nhi_toolkit.tags import read_path, read_tags, tags_marked_sensitive, values_at
 
 __all__ = ["build_inventory", "link_values", "read_path", "read_tags", "values_at"]
 
@@ -54,35 +54,51 @@ def _short(value: Any) -> Any:
 class _Index:
     """Lookups that keep parent resolution linear in the number of identities."""
 
-    def __init__(self, resources: list[tuple[Resource, IdentityType]]):
+    def __init__(self, resources: list[tuple[Resource, IdentityType]], kinds: Mapping[str, IdentityType]):
+        """``kinds``: the identity types of ``resources``, by name."""
         self.own_tags: Mapping[str, Any] = {}
         """address -> the identity's own (tags, partial), filled in before parents are resolved."""
         self.by_config: dict[str, list[Resource]] = defaultdict(list)
         self.by_key: dict[tuple[str, str, Any], Resource] = {}
         self.by_value: dict[tuple[str, str, Any], list[Resource]] = defaultdict(list)
-        self.referrers_of: dict[str, list[Resource]] = defaultdict(list)
-        """config address -> resources whose configuration references it."""
+        self._members = resources
+        self._referrers: dict[str, list[Resource]] | None = None
         self._refs_of: dict[str, frozenset[str]] = {}
         """config address -> what its instances reference, worked out when first asked."""
         match_attrs: dict[str, set[str]] = defaultdict(set)
-        for _, itype in resources:
+        for itype in kinds.values():
             for link in itype.parents:
                 for ptype in link.parent_types:
                     match_attrs[ptype].update(link.parent_attrs)
+        by_config, by_key, by_value = self.by_config, self.by_key, self.by_value
         for res, _ in resources:
-            self.by_config[res.config_address].append(res)
-            self.by_key.setdefault((res.config_address, res.module, res.index), res)
-            for attr in match_attrs.get(res.type, ()):
-                found = values_at(res.values, tuple(attr.split(".")))[0] if "." in attr else \
-                    [res.values.get(attr)]
+            cfg = res.config_address
+            by_config[cfg].append(res)
+            by_key.setdefault((cfg, res.module, res.index), res)
+            attrs = match_attrs.get(res.type)
+            if not attrs:  # no link matches this type by value
+                continue
+            values = res.values
+            for attr in attrs:
+                found = values_at(values, tuple(attr.split(".")))[0] if "." in attr else [values.get(attr)]
                 for v in found:
-                    if isinstance(v, (str, int)) and not isinstance(v, bool):
-                        self.by_value[(res.type, attr, v)].append(res)
-                        if isinstance(v, str) and _short(v) != v:
-                            self.by_value[(res.type, attr, _short(v))].append(res)
-        for res, _ in resources:
-            for ref in res.references:
-                self.referrers_of[ref].append(res)
+                    if isinstance(v, str):
+                        by_value[(res.type, attr, v)].append(res)
+                        if ("/" in v or ":" in v) and (short := _short(v)) != v:
+                            by_value[(res.type, attr, short)].append(res)
+                    elif isinstance(v, int) and not isinstance(v, bool):
+                        by_value[(res.type, attr, v)].append(res)
+
+    @property
+    def referrers_of(self) -> dict[str, list[Resource]]:
+        """config address -> resources whose configuration references it (made when first asked:
+        only an untaggable type with no parent link asks)."""
+        if self._referrers is None:
+            self._referrers = defaultdict(list)
+            for res, _ in self._members:
+                for ref in res.references:
+                    self._referrers[ref].append(res)
+        return self._referrers
 
     def holding(self, res: Resource, types: tuple[str, ...]) -> list[str]:
         """What ``res`` references that holds a resource of one of ``types`` other than itself."""
@@ -121,7 +137,8 @@ class _Index:
         out: list[Resource] = []
         seen: set[str] = set()
         for w in wanted:
-            for key in dict.fromkeys((w, _short(w))):
+            short = _short(w) if isinstance(w, str) and ("/" in w or ":" in w) else w
+            for key in (w,) if short == w else (w, short):
                 for ptype in link.parent_types:
                     for attr in link.parent_attrs:
                         for cand in self.by_value.get((ptype, attr, key), ()):
@@ -133,9 +150,10 @@ class _Index:
 
 def link_values(values: Mapping[str, Any], link: ParentLink) -> tuple[list[Any], bool]:
     """The child's values naming its parent under ``link`` (prefix removed), and whether unknown."""
-    if not link.steps:
+    steps = link.steps
+    if not steps:
         return [], False
-    found, unknown = values_at(values, link.steps)
+    found, unknown = values_at(values, steps)
     out = []
     for v in found:
         if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
@@ -192,8 +210,10 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
     for link in itype.parents:
         child_vals, unknown_val = link_values(res.values, link)
         by_value = index.by_values(link, child_vals) if child_vals else []
-        refs = set(res.references)
-        matched = [c for c in by_value if c.config_address in refs and c.address != res.address]
+        matched: list[Resource] = []
+        if by_value:
+            refs = set(res.references)
+            matched = [c for c in by_value if c.config_address in refs and c.address != res.address]
         if len(matched) == 1:
             return matched[0], True
         if matched:
@@ -259,42 +279,59 @@ def _parsed(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -
     return found
 
 
+def _needs_parent(itype: IdentityType) -> bool:
+    """Whether :func:`_find_parent` can find a parent for this type (else it is (None, False))."""
+    return bool(itype.parents) or (not itype.taggable and itype.inherit_by_reference)
+
+
 def build_inventory(doc: Document, config: Config) -> list[Identity]:
     """Every identity in one document, with owner and expiry resolved (own or inherited)."""
     catalog = config.catalog
-    members = [
-        (res, catalog[res.type])
-        for res in doc.resources
-        if res.type in catalog and res.mode == "managed" and _applies(res, catalog[res.type])
-    ]
+    members: list[tuple[Resource, IdentityType]] = []
     # A deposed object shares its address with the current one: it neither lends its tags nor is
     # anyone's parent, and it is judged on its own tags (or its own parent's, see _deposed_parent).
-    current = [m for m in members if not m[0].metadata.get("deposed")] if any(
-        r.metadata.get("deposed") for r, _ in members) else members
-    index = _Index(current)
+    current: list[tuple[Resource, IdentityType]] = []
+    kinds: dict[str, IdentityType] = {}  # the types of ``current``, by name
+    deposed = False
+    for res in doc.resources:
+        itype = catalog.get(res.type)
+        if itype is None or res.mode != "managed" or (itype.condition and not _applies(res, itype)):
+            continue
+        members.append((res, itype))
+        if res.metadata and res.metadata.get("deposed"):
+            deposed = True
+        else:
+            current.append((res, itype))
+            if res.type not in kinds:
+                kinds[res.type] = itype
+    index = _Index(current, kinds)
     own: dict[str, tuple[dict[str, Any] | Unknown | None, bool]] = {
         res.address: read_tags(res.values, itype) for res, itype in current
     }
     index.own_tags = own
+    seeking = {name for name, itype in kinds.items() if _needs_parent(itype)}
+    none: tuple[Resource | None, bool] = (None, False)
     parents: dict[str, tuple[Resource | None, bool]] = {
-        res.address: _find_parent(res, itype, index) for res, itype in current
+        res.address: _find_parent(res, itype, index) if res.type in seeking else none for res, itype in current
     }
 
     def effective(address: str, depth: int = 0) -> tuple[Any, bool, str | None]:
         """(tags, partial, inherited_from) following the parent chain for untagged identities."""
         tags, partial = own[address]
         if tags is None or (isinstance(tags, dict) and not tags and not partial):
-            parent, _ = parents.get(address, (None, False))
+            parent, _ = parents.get(address, none)
             if parent is not None and parent.address in own and depth < 5:
                 ptags, ppartial, _ = effective(parent.address, depth + 1)
                 return ptags, ppartial, parent.address
         return tags, partial, None
 
-    by_address = {res.address: (res, itype) for res, itype in current}
+    by_address: dict[str, tuple[Resource, IdentityType]] = {}  # made when first needed
 
     def unreadable_owner(res: Resource, itype: IdentityType, inherited_from: str | None) -> str | None:
         """The address whose owner tag is marked sensitive, when that is why no owner was read: the
         identity itself, else the one whose tags it inherited (the chain effective() follows)."""
+        if not by_address:
+            by_address.update((r.address, (r, t)) for r, t in current)
         for _ in range(7):
             if tags_marked_sensitive(res, itype, config.owner_keys):
                 return res.address
@@ -309,21 +346,27 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
 
     identities: list[Identity] = []
     instants: dict[Any, tuple[datetime | None, str | None]] = {}
-    helpers = helper_index(doc.resources)  # time_rotating/time_offset a native expiry may reference
+    helpers: dict[str, Resource] | None = None  # time_rotating/time_offset a native expiry may reference
+    owner_keys, expiry_keys, declared = config.owner_keys, config.expiry_keys, bool(config.declarations)
+    expiry_set = frozenset(expiry_keys)
 
     def parse(value: Any) -> tuple[datetime | None, str | None]:
         return _parsed(value, instants)
 
     for res, itype in members:
         tags: Any
-        if res.metadata.get("deposed"):
+        if deposed and res.metadata.get("deposed"):
             (tags, partial), inherited_from = read_tags(res.values, itype), None
             parent, expected = _deposed_parent(res, itype, index)
             if parent is not None and (tags is None or (isinstance(tags, dict) and not tags and not partial)):
                 tags, partial, _ = effective(parent.address)
                 inherited_from = parent.address
         else:
-            tags, partial, inherited_from = effective(res.address)
+            tags, partial = own[res.address]
+            if tags is None or (isinstance(tags, dict) and not tags and not partial):
+                tags, partial, inherited_from = effective(res.address)
+            else:
+                inherited_from = None  # its own tags: what effective() gives
             parent, expected = parents[res.address]
         hidden = None
         if tags is UNKNOWN:
@@ -332,48 +375,58 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             expiry_key, expires = None, UNKNOWN
         else:
             tag_map = tags if isinstance(tags, dict) else {}
-            owner_key, owner = lookup_tag(tag_map, config.owner_keys)
-            expiry_key, expires = lookup_tag(tag_map, config.expiry_keys)
+            owner_key = owner = expiry_key = expires = None
+            if tag_map:  # the first of the keys present, as lookup_tag() gives it, without the calls
+                for key in owner_keys:
+                    if key in tag_map:
+                        owner_key, owner = key, tag_map[key]
+                        break
+                for key in expiry_keys:
+                    if key in tag_map:
+                        expiry_key, expires = key, tag_map[key]
+                        break
             hidden = unreadable_owner(res, itype, inherited_from) if owner_key is None else None
             if owner_key is None and partial and hidden is None:  # a marked owner tag wins over defaults
                 owner = UNKNOWN
             if expiry_key is None and partial:
                 expires = UNKNOWN
-        if isinstance(owner, str) and not owner.strip():
-            owner = None
-        elif owner is not None and owner is not UNKNOWN and not isinstance(owner, str):
+        if isinstance(owner, str):
+            if not owner.strip():
+                owner = None
+        elif owner is not None and owner is not UNKNOWN:
             owner = str(owner)
         expires_at, error = None, None
         if expires is not None and expires is not UNKNOWN:
             expires_at, error = _parsed(expires, instants)
-        if expiry_key is not None and len(tag_map) > 1:
+        # choose_expiry() decides nothing for fewer than two expiry tags (most identities).
+        if expiry_key is not None and len(tag_map) > 1 and len(expiry_set.intersection(tag_map)) > 1:
             # Two expiry tags: the earliest governs, and their disagreement is a finding.
-            choice = choose_expiry(tag_map, config.expiry_keys, parse)
+            choice = choose_expiry(tag_map, expiry_keys, parse)
             if choice is not None:
                 expiry_key, expires, expires_at, error = choice.key, choice.value, choice.instant, choice.error
         own_source = "inherited" if inherited_from is not None else "tag"
-        identities.append(settle(
-            Identity(
-                resource=res,
-                category=itype.category,
-                owner=owner,
-                expires=expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires),
-                expires_at=expires_at,
-                parent=parent.address if parent is not None else None,
-                inherited=inherited_from is not None,
-                tags=tag_map,
-                owner_key=owner_key,
-                expiry_key=expiry_key,
-                expiry_error=error,
-                tags_unknown=partial or tags is UNKNOWN,
-                parent_missing=expected and parent is None,
-                platform_managed=itype.platform_managed,
-                owner_sensitive=hidden if owner is None else None,
-                # As settle() sets them, so that an identity it leaves as it is need not be copied.
-                owner_source=own_source if owner is not None else None,
-                expiry_source=own_source if expires is not None else None,
-            ), config, helpers,
-        ))
+        # Every field by position, in their order (a call with keywords costs more, and there is one
+        # per identity): resource, category, owner, expires, expires_at, parent, inherited, tags,
+        # owner_key, expiry_key, expiry_error, tags_unknown, parent_missing, owner_source and
+        # expiry_source (as settle() sets them, so that an identity it leaves as it is need not be
+        # copied), then claimed_expires, claimed_expires_at, native_attr, native_expires_at,
+        # native_lifetime and declaration (settle()'s to set), platform_managed, owner_sensitive.
+        identity = Identity(
+            res, itype.category, owner,
+            expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires), expires_at,
+            parent.address if parent is not None else None, inherited_from is not None, tag_map, owner_key,
+            expiry_key, error, partial or tags is UNKNOWN, expected and parent is None,
+            own_source if owner is not None else None, own_source if expires is not None else None,
+            None, None, None, None, None, None,
+            itype.platform_managed, hidden if owner is None else None,
+        )
+        # settle() leaves an identity as it is when no declaration applies (owner and expiry are
+        # both set, or there are none) and its type has no native expiry.
+        if (declared and (owner is None or expires is None)) or res.type in NATIVE_EXPIRY:
+            if helpers is None:
+                helpers = helper_index(doc.resources)
+            identity = settle(identity, config, helpers)
+        identities.append(identity)
     addresses = [i.resource.address for i in identities]
     if len(set(addresses)) == len(addresses):  # no ties to break: the address alone orders them
         order = sorted(range(len(identities)), key=addresses.__getitem__)

@@ -7,7 +7,7 @@ fields, never reach these records: the loaders drop them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
 from functools import partial
@@ -107,6 +107,44 @@ class _FromResource(Generic[_T]):
         return value
 
 
+class _Derived(Generic[_T]):
+    """An attribute of a frozen record worked out from its fields, read as a plain attribute: the
+    value sits in the instance's ``__dict__`` (put there by ``__init__``, see :func:`_one_step_init`,
+    or on first read when ``cache``), and this descriptor, having no ``__set__``, is only asked for
+    it when the instance does not hold it (then it works it out)."""
+
+    def __init__(self, compute: Callable[[Any], _T], cache: bool):
+        self.compute = compute
+        self.cache = cache
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> _Derived[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, objtype: type | None = None) -> _T | _Derived[_T]:
+        if obj is None:
+            return self
+        value = self.compute(obj)
+        if self.cache:
+            obj.__dict__[self.name] = value
+        return value
+
+
+def _cached(compute: Callable[[Any], _T]) -> _Derived[_T]:
+    """A derived attribute kept in the instance once first read (its fields are frozen)."""
+    return _Derived(compute, cache=True)
+
+
+def _stored(compute: Callable[[Any], _T]) -> _Derived[_T]:
+    """A derived attribute ``__init__`` stores (``derived`` of :func:`_one_step_init`, the same
+    expression); worked out again for an instance made otherwise."""
+    return _Derived(compute, cache=False)
+
+
 class Severity(enum.IntEnum):
     """Finding severity; ordering drives ``--fail-on``."""
 
@@ -172,7 +210,7 @@ class Location:
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
-@_one_step_init
+@partial(_one_step_init, derived=(("deleted", "action in ('delete', 'forget')"),))
 @dataclass(frozen=True)
 class Resource:
     """One Terraform resource instance (or, for HCL and CDKTF, one resource block), secrets removed.
@@ -201,19 +239,16 @@ class Resource:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Extra declarations carried with the resource (CDKTF ``//`` metadata: suppressions, revocation)."""
 
-    @property
+    # Not fields (no annotation), read as plain attributes: see _Derived.
+    @_cached
     def config_address(self) -> str:
-        """Address without instance keys: what configuration references name (cached in the
-        instance, as functools.cached_property does, without its lock: the address is frozen)."""
-        cache = self.__dict__
-        found: str | None = cache.get("config_address")
-        if found is None:
-            from nhi_toolkit.addresses import config_address
+        """Address without instance keys: what configuration references name (worked out when
+        first read and kept in the instance; a loader that knows it stores it there at once)."""
+        from nhi_toolkit.addresses import config_address
 
-            found = cache["config_address"] = config_address(self.address)
-        return found
+        return config_address(self.address)
 
-    @property
+    @_stored
     def deleted(self) -> bool:
         """True when a plan removes this resource (or Terraform forgets it)."""
         return self.action in ("delete", "forget")
@@ -230,7 +265,11 @@ def relocated(res: Resource, source: Location) -> Resource:
     return moved
 
 
-@partial(_one_step_init, derived=(("address", "resource.address"), ("type", "resource.type")))
+@partial(_one_step_init, derived=(
+    ("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source"),
+    ("deadline", ("claimed_expires_at if claimed_expires_at is not None and"
+                  " (expires_at is None or claimed_expires_at < expires_at) else expires_at")),
+))
 @dataclass(frozen=True)
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
@@ -277,7 +316,7 @@ class Identity:
     """When no owner could be read because Terraform marks the owner tag's value (or the whole tag
     map) sensitive: the address carrying that tag (this identity, or the parent it inherits from)."""
 
-    @property
+    @_stored
     def deadline(self) -> datetime | None:
         """When the identity is due for retirement: its effective expiry, or the expiry its tag or
         declaration claims when that is earlier. A credential that runs longer than the approval is
@@ -294,34 +333,25 @@ class Identity:
                 return self.tags[key]
         return None
 
-    @property
+    @_cached
     def row_key(self) -> str:
         """What tells this identity's row of a report apart: address, declaring file and line, and
-        the input when the location was mapped. Cached in the instance (as functools.cached_property
-        does, without its lock): a report looks it up several times per identity, and every part
-        of it is frozen."""
-        cache = self.__dict__
-        key: str | None = cache.get("_row_key")
-        if key is None:
-            res = self.resource
-            key = f"{res.address}\0{res.source.file}\0{res.source.line}"
-            if res.metadata.get("deposed"):  # the current object's row is another
-                key = f"{key}\0deposed {res.metadata['deposed']}"
-            # Two plans mapped to one .tf block are still two rows: the input tells them apart.
-            if res.source.input is not None:
-                key = f"{key}\0{res.source.input}"
-            cache["_row_key"] = key
+        the input when the location was mapped. Kept in the instance once worked out: a report
+        looks it up several times per identity, and every part of it is frozen."""
+        res = self.resource
+        key = f"{res.address}\0{res.source.file}\0{res.source.line}"
+        if res.metadata.get("deposed"):  # the current object's row is another
+            key = f"{key}\0deposed {res.metadata['deposed']}"
+        # Two plans mapped to one .tf block are still two rows: the input tells them apart.
+        if res.source.input is not None:
+            key = f"{key}\0{res.source.input}"
         return key
 
     # Not fields (no annotation): the resource's, stored by __init__ after the fields, always in
     # this order (instances then keep sharing their dict's keys); read many times per identity.
     address = _FromResource[str]("address", "The resource's Terraform address.")
     type = _FromResource[str]("type", "The resource type.")
-
-    @property
-    def source(self) -> Location:
-        """Where the resource was declared or read."""
-        return self.resource.source
+    source = _FromResource[Location]("source", "Where the resource was declared or read.")
 
 
 @_one_step_init

@@ -12,6 +12,8 @@ from nhi_toolkit.model import UNKNOWN, Resource, Unknown
 
 __all__ = ["lookup_tag", "read_path", "read_tags", "tags_marked_sensitive", "values_at"]
 
+_ABSENT = object()
+
 
 def read_path(values: Mapping[str, Any], path: str) -> Any:
     """Follow a dotted path through decoded values; None when absent, UNKNOWN when unknown."""
@@ -50,20 +52,23 @@ def _parse_pairs(items: Iterable[Any]) -> dict[str, Any]:
 
 def read_tags(values: Mapping[str, Any], itype: IdentityType) -> tuple[dict[str, Any] | Unknown | None, bool]:
     """The identity's own tags: (tags or UNKNOWN or None when it has none, some-keys-unknown)."""
-    if itype.tags_path is None:
+    path = itype.tags_path
+    if path is None:
         return None, False
-    raw = read_path(values, itype.tags_path)
+    # One step into a dict is a look-up (what read_path does, without splitting the path).
+    raw = values.get(path) if "." not in path and isinstance(values, dict) else read_path(values, path)
+    fresh = False  # raw is a dict made here (not the values' own): it need not be copied
     for extra in itype.extra_tags_paths:  # e.g. Kubernetes annotations over labels
         more = read_path(values, extra)
         if more is UNKNOWN:
             raw = UNKNOWN
         elif isinstance(more, dict) and raw is not UNKNOWN:
-            raw = {**raw, **more} if isinstance(raw, dict) else more
+            raw, fresh = ({**raw, **more}, True) if isinstance(raw, dict) else (more, False)
     partial = False
-    if itype.tags_path == "tags" and "tags_all" in values:
+    if path == "tags" and "tags_all" in values:
         tags_all = values["tags_all"]
         if isinstance(tags_all, dict):
-            raw = {**tags_all, **raw} if isinstance(raw, dict) else tags_all
+            raw, fresh = ({**tags_all, **raw}, True) if isinstance(raw, dict) else (tags_all, False)
         elif tags_all is UNKNOWN:
             partial = True
     if raw is UNKNOWN:
@@ -75,7 +80,7 @@ def read_tags(values: Mapping[str, Any], itype: IdentityType) -> tuple[dict[str,
     elif itype.tags_format == "kv-text" and isinstance(raw, str):
         tags = _parse_pairs(raw.replace(",", " ").replace(";", " ").split())
     elif isinstance(raw, dict):
-        tags = dict(raw)
+        tags = raw if fresh else dict(raw)
     else:
         return None, False
     if tags.pop("\0unknown", None) is UNKNOWN:
@@ -99,6 +104,12 @@ def lookup_tag(tags: Mapping[str, Any] | None, keys: tuple[str, ...]) -> tuple[s
 def values_at(node: Any, steps: tuple[str, ...]) -> tuple[list[Any], bool]:
     """Every scalar at ``steps`` (each element of a list is searched), and whether any step was
     unknown. Map keys may contain dots (``kubernetes.io/service-account.name``)."""
+    if len(steps) == 1 and isinstance(node, dict):  # one attribute: the common case, no stack
+        cur = node.get(steps[0], _ABSENT)
+        if cur is UNKNOWN:
+            return [], True
+        if not isinstance(cur, list):
+            return ([cur] if isinstance(cur, (str, int, bool)) else []), False
     found: list[Any] = []
     unknown = False
     stack: list[tuple[Any, int]] = [(node, 0)]

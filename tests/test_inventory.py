@@ -582,3 +582,14 @@ def test_a_deposed_object_keeps_its_own_tags_over_its_parent_s(tmp_path: Path) -
     dep = rows["00000001"]
     assert (dep.owner, dep.expires, dep.inherited) == ("mallory", None, False)
     assert "missing-expiry" in {f.rule for f in report.findings_of(dep)}
+
+
+def test_identities_are_made_by_position_in_the_fields_order() -> None:
+    # build_inventory makes each Identity by position: a field added or moved must be added there too.
+    from dataclasses import fields
+
+    assert [f.name for f in fields(Identity)] == [
+        "resource", "category", "owner", "expires", "expires_at", "parent", "inherited", "tags",
+        "owner_key", "expiry_key", "expiry_error", "tags_unknown", "parent_missing", "owner_source",
+        "expiry_source", "claimed_expires", "claimed_expires_at", "native_attr", "native_expires_at",
+        "native_lifetime", "declaration", "platform_managed", "owner_sensitive"]

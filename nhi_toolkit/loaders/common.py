@@ -18,7 +18,7 @@ from nhi_toolkit.model import UNKNOWN
 from nhi_toolkit.records import Document, Note  # re-exported: their former home
 
 __all__ = [
-    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_values",
+    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_record", "clean_values",
     "decode_text", "file_kind", "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin",
     "sensitive_metadata", "stat_input",
 ]
@@ -250,6 +250,7 @@ def _clean(value: Any, sensitive: Any, unknown: Any, top: bool,
 _COPIES = (("tags", "tags_all"), ("labels", "effective_labels", "terraform_labels"))
 """Attributes a provider copies into others: Terraform marks a value sensitive where the configuration
 gives it (``tags``), not in the computed copy (``tags_all``), which holds the same value."""
+_COPY_NAMES = frozenset(name for group in _COPIES for name in group)
 
 
 def _mirrored(sensitive: dict[str, Any]) -> dict[str, Any]:
@@ -273,6 +274,42 @@ def _mirrored(sensitive: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _clean_top(values: dict[str, Any], sens: dict[str, Any] | None, unk: dict[str, Any] | None,
+               secrets: frozenset[str]) -> dict[str, Any]:
+    """What ``_clean(values, sens, unk, True, secrets)`` returns for a dict, worked out from the
+    marks rather than key by key: a plan marks few attributes (``{"id": true, "arn": true}``), and
+    the values of all others are kept as they are. Keys stay in the order ``_clean`` gives them:
+    the values' own (those replaced keep their place), then attributes unknown until apply that
+    the values lack, in the marks' order."""
+    out = values
+    if not secrets.isdisjoint(values):
+        out = {k: v for k, v in values.items() if k not in secrets}
+    if sens:
+        for k, s in sens.items():
+            if s and k in out:
+                if out is values:
+                    out = dict(values)
+                if s is True:
+                    del out[k]
+                else:  # never dropped: only a mark of True drops a value
+                    out[k] = _clean(out[k], s, unk.get(k) if unk else None, False)
+    if unk:
+        for k, u in unk.items():
+            if not u:
+                continue
+            if u is True:
+                if k in secrets or (sens and sens.get(k) is True):
+                    continue
+                if out is values:
+                    out = dict(values)
+                out[k] = UNKNOWN  # in its place when the values have it, else after them
+            elif k in out and not (sens and sens.get(k)):  # a marked one was cleaned above
+                if out is values:
+                    out = dict(values)
+                out[k] = _clean(out[k], None, u, False)
+    return out
+
+
 def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype: str = "") -> dict[str, Any]:
     """Attributes with sensitive values and known secret fields removed, unknowns as UNKNOWN.
 
@@ -280,14 +317,37 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype:
     ``after_sensitive``/``after_unknown``/``sensitive_values``. Unmarked sub-trees are shared, not
     copied, to keep memory close to the parsed document's.
     """
-    if not isinstance(values, dict):
+    if not isinstance(values, dict) or sensitive is True or unknown is True:
         return {}
-    if sensitive is True:
-        return {}
+    sens: dict[str, Any] | None = None
     if isinstance(sensitive, dict) and sensitive:
-        sensitive = _mirrored(sensitive)
-    out = _clean(values, sensitive, unknown, True, secret_fields_for(rtype))
-    return out if isinstance(out, dict) else {}
+        marked = [k for k, v in sensitive.items() if v]  # a plan writes {"tags": {}} for none
+        if marked:
+            sens = sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
+    return _clean_top(values, sens, unknown if isinstance(unknown, dict) else None, secret_fields_for(rtype))
+
+
+def clean_record(values: Any, sensitive: Any, unknown: Any, rtype: str, deposed: Any = None
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed))``
+    with one look at the marks: a plan marks whole attributes (``{"secret": true}``) or nothing
+    (``{"tags": {}}``), and both are read off the list of marked attributes."""
+    if not isinstance(sensitive, dict) or not sensitive:
+        return clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed)
+    marked = [k for k, v in sensitive.items() if v]
+    meta: dict[str, Any] = {"deposed": str(deposed)} if deposed else {}
+    if not marked:
+        sens = None
+    else:
+        sens = sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
+        whole = [(str(k),) for k in marked if sensitive[k] is True]
+        if len(whole) == len(marked):  # attributes marked as a whole: their names are the paths
+            meta["sensitive_paths"] = tuple(sorted(whole))
+        else:
+            meta = sensitive_metadata(sensitive, deposed)
+    if not isinstance(values, dict) or unknown is True:
+        return {}, meta
+    return _clean_top(values, sens, unknown if isinstance(unknown, dict) else None, secret_fields_for(rtype)), meta
 
 
 #: How deep :func:`sensitive_metadata` names marked paths: an attribute, a map key, a nested map's key
@@ -306,6 +366,12 @@ def sensitive_metadata(sensitive: Any, deposed: Any = None) -> dict[str, Any]:
         meta["sensitive_paths"] = ((),)
     if not sensitive or not isinstance(sensitive, (dict, list)):
         return meta
+    if isinstance(sensitive, dict):  # the common case: attributes marked as a whole, or none
+        flat = [(str(k),) for k, v in sensitive.items() if v is True]
+        if len(flat) == len(sensitive) or all(v is True or not v for v in sensitive.values()):
+            if flat:
+                meta["sensitive_paths"] = tuple(sorted(flat))
+            return meta
     found: list[tuple[str, ...]] = []
     stack: list[tuple[Any, tuple[str, ...]]] = [(sensitive, ())]
     while stack:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import as_list, clean_values, collect_references, sensitive_metadata
+from nhi_toolkit.loaders.common import as_list, clean_record, clean_values, collect_references
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
 from nhi_toolkit.records import Document
 
@@ -131,8 +131,7 @@ class _ProviderDefaults:
     an enclosing one is a candidate, and the default tags count only when all candidates agree.
     """
 
-    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str],
-                 config_addresses: Mapping[str, str] | None = None):
+    def __init__(self, doc: Mapping[str, Any], keys: Mapping[str, str]):
         config = doc.get("configuration")
         self.known = isinstance(config, dict) and isinstance(config.get("root_module"), dict)
         pcs = config.get("provider_config") if isinstance(config, dict) else None
@@ -141,13 +140,6 @@ class _ProviderDefaults:
         }
         self.keys = keys
         self._cache: dict[tuple[str, str, str], dict[str, Any] | Unknown] = {}
-        self._config_addresses = config_addresses or {}
-
-    def config_address(self, address: str) -> str:
-        """The config address of a record's address (worked out once, when the reader chose what to
-        read from the configuration)."""
-        found = self._config_addresses.get(address)
-        return found if found is not None else config_address(address)
 
     def for_resource(self, config_addr: str, rtype: str, name: str,
                      provider_name: str) -> dict[str, Any] | Unknown:
@@ -197,55 +189,65 @@ def _walk_planned(module: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     return (res for _, res in _walk_modules(module))
 
 
-def _record(
-    rc: Mapping[str, Any], values: Any, sensitive: Any, unknown: Any, action: str | None,
-    refs: Mapping[str, tuple[str, ...]], where: Location, providers: _ProviderDefaults | None = None,
-) -> Resource | None:
+def _keyless(address: str) -> str:
+    """:func:`config_address` of ``address``, without a regular expression for the shapes a plan
+    writes most: no instance key, or one number or quoted key (no quote or backslash inside) at the
+    end. Anything else goes to :func:`config_address`."""
+    i = address.find("[")
+    if i < 0:
+        return address
+    if address.endswith("]") and address.find("[", i + 1) < 0:
+        key = address[i + 1:-1]
+        if key.isdecimal() or (len(key) > 1 and key[0] == '"' and key[-1] == '"'
+                               and '"' not in key[1:-1] and "\\" not in key):
+            return address[:i]
+    return config_address(address)
+
+
+_Kept = tuple[Mapping[str, Any], str, str, str, str, Any, Any, Any, "str | None", bool]
+"""(change, address, type, name, config address, values, sensitive, unknown, action, defaults)."""
+
+
+def _pending(rc: Any, values: Any, sensitive: Any, unknown: Any, action: str | None,
+             defaults: bool) -> _Kept | None:
+    """What :func:`_record` needs to make the record of ``rc`` once the configuration is read, or
+    None when ``rc`` names no resource (address, type and name are not all text)."""
     address, rtype, name = rc.get("address"), rc.get("type"), rc.get("name")
     if not (isinstance(address, str) and isinstance(rtype, str) and isinstance(name, str)):
         return None
-    cleaned = clean_values(values, sensitive, unknown, rtype)
-    cfg = providers.config_address(address) if providers is not None else config_address(address)
-    if providers is not None and cleaned.get("tags_all") is UNKNOWN:
-        cleaned = _with_default_tags(
-            cleaned, providers.for_resource(cfg, rtype, name, _str(rc.get("provider_name"))))
+    return rc, address, rtype, name, _keyless(address), values, sensitive, unknown, action, defaults
+
+
+def _record(
+    rc: Mapping[str, Any], address: str, rtype: str, name: str, cfg: str, values: Any, sensitive: Any,
+    unknown: Any, action: str | None, defaults: bool, refs: Mapping[str, tuple[str, ...]], where: Location,
+    providers: _ProviderDefaults, metadata: dict[str, Any] | None = None,
+) -> Resource:
+    """The record of one resource: ``defaults`` when a ``tags_all`` unknown until apply is what the
+    provider's default tags make it; ``metadata`` in place of what ``sensitive`` marks (drift)."""
+    if metadata is None:
+        # A deposed object (a create_before_destroy replacement that failed) shares its address with
+        # the current object: told apart, each is judged on its own tags.
+        cleaned, metadata = clean_record(values, sensitive, unknown, rtype, rc.get("deposed"))
+    else:
+        cleaned = clean_values(values, sensitive, unknown, rtype)
+    provider = rc.get("provider_name")
+    if not isinstance(provider, str):
+        provider = ""
+    if defaults and cleaned.get("tags_all") is UNKNOWN:
+        cleaned = _with_default_tags(cleaned, providers.for_resource(cfg, rtype, name, provider))
     index = rc.get("index")
     if not isinstance(index, (int, str)) or isinstance(index, bool):
         index = None
     module = rc.get("module_address")
-    rec = Resource(
-        address=address,
-        type=rtype,
-        name=name,
-        source=where,
-        kind=InputKind.PLAN,
-        module=module if isinstance(module, str) else "",
-        index=index,
-        mode="data" if rc.get("mode") == "data" else "managed",
-        provider=_str(rc.get("provider_name")),
-        values=cleaned,
-        references=refs.get(cfg, ()),
-        action=action,
-        # A deposed object (a create_before_destroy replacement that failed) shares its address with
-        # the current object: told apart, each is judged on its own tags.
-        metadata=sensitive_metadata(sensitive, rc.get("deposed")),
-    )
+    # The fields in Resource's order (address, type, name, source, kind, module, index, mode,
+    # provider, values, references, action, prevent_destroy, metadata): a call by position costs
+    # less than by keyword, and a plan makes one per resource.
+    rec = Resource(address, rtype, name, where, InputKind.PLAN, module if isinstance(module, str) else "",
+                   index, "data" if rc.get("mode") == "data" else "managed", provider, cleaned,
+                   refs.get(cfg, ()), action, False, metadata)
     rec.__dict__["config_address"] = cfg  # worked out above: Resource.config_address's cache
     return rec
-
-
-def _needed(changes: Any, drifted: Any, planned: Any, wanted: Callable[[str], bool]) -> dict[str, str]:
-    """Address -> config address of every record :func:`load_plan` may keep (a superset: it reads
-    the configuration of these resources only). The same selection as the reading below."""
-    entries: list[Any] = [*(changes if isinstance(changes, list) else ()),
-                          *(drifted if isinstance(drifted, list) else ())]
-    if not changes:
-        root = planned.get("root_module") if isinstance(planned, dict) else None
-        if isinstance(root, dict):
-            entries.extend(_walk_planned(root))
-    return {address: config_address(address) for rc in entries
-            if isinstance(rc, dict) and rc.get("mode") != "data" and wanted(str(rc.get("type")))
-            and isinstance(address := rc.get("address"), str)}
 
 
 def _with_deferred(doc: Mapping[str, Any], path: str) -> Any:
@@ -321,19 +323,13 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
                                "is incomplete; fix the plan's errors and check the new plan")
     changes = _with_deferred(doc, path)
     drifted = doc.get("resource_drift")
-    refs: dict[str, tuple[str, ...]] = {}
-    provider_keys: dict[str, str] = {}
-    config = doc.get("configuration")
-    cfgs: dict[str, str] = {}
-    if isinstance(config, dict) and isinstance(config.get("root_module"), dict):
-        cfgs = _needed(changes, drifted, doc.get("planned_values"), wanted)
-        _module_refs(config["root_module"], "", refs, provider_keys, set(cfgs.values()))
-    providers = _ProviderDefaults(doc, provider_keys, cfgs)
-
-    resources: list[Resource] = []
-    where = Location(path)  # one record for every resource read from this plan (it is frozen)
     if changes is not None and not isinstance(changes, list):
         raise InputError(path, "'resource_changes' is not a list")
+    if drifted is not None and not isinstance(drifted, list):
+        raise InputError(path, "'resource_drift' is not a list")
+
+    # First what to keep, then the configuration of those resources only, then the records.
+    kept: list[_Kept] = []
     if changes:
         for rc in changes:
             if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
@@ -343,13 +339,12 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
             if action == "read":
                 continue
             if action in ("delete", "forget"):
-                rec = _record(rc, change.get("before"), change.get("before_sensitive"), None, action,
-                              refs, where)
+                item = _pending(rc, change.get("before"), change.get("before_sensitive"), None, action, False)
             else:
-                rec = _record(rc, change.get("after"), change.get("after_sensitive"),
-                              change.get("after_unknown"), action, refs, where, providers)
-            if rec:
-                resources.append(rec)
+                item = _pending(rc, change.get("after"), change.get("after_sensitive"),
+                                change.get("after_unknown"), action, True)
+            if item is not None:
+                kept.append(item)
     else:
         planned = doc.get("planned_values")
         root = planned.get("root_module") if isinstance(planned, dict) else None
@@ -357,24 +352,33 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
             for res in _walk_planned(root):
                 if res.get("mode") == "data" or not wanted(str(res.get("type"))):
                     continue
-                rec = _record(res, res.get("values"), res.get("sensitive_values"), None, "no-op",
-                              refs, where)
-                if rec:
-                    resources.append(rec)
-
-    drift: list[Resource] = []
-    if drifted is not None and not isinstance(drifted, list):
-        raise InputError(path, "'resource_drift' is not a list")
+                item = _pending(res, res.get("values"), res.get("sensitive_values"), None, "no-op", False)
+                if item is not None:
+                    kept.append(item)
+    drifts: list[tuple[_Kept, Mapping[str, Any]]] = []
     for rc in drifted or ():
         if not isinstance(rc, dict) or rc.get("mode") == "data" or not wanted(str(rc.get("type"))):
             continue
         change = _obj(rc.get("change"))
-        action = _action(change.get("actions"))
-        rec = _record(rc, change.get("after"), change.get("after_sensitive"), None, action, refs, where)
-        if rec is None:
-            continue
-        before = clean_values(change.get("before"), change.get("before_sensitive"), rtype=rec.type)
-        drift.append(_with_before(rec, before))
+        item = _pending(rc, change.get("after"), change.get("after_sensitive"), None,
+                        _action(change.get("actions")), False)
+        if item is not None:
+            drifts.append((item, change))
+
+    refs: dict[str, tuple[str, ...]] = {}
+    provider_keys: dict[str, str] = {}
+    config = doc.get("configuration")
+    if isinstance(config, dict) and isinstance(config.get("root_module"), dict) and (kept or drifts):
+        needed = {item[4] for item in kept}
+        needed.update(item[4] for item, _ in drifts)
+        _module_refs(config["root_module"], "", refs, provider_keys, needed)
+    providers = _ProviderDefaults(doc, provider_keys)
+    where = Location(path)  # one record for every resource read from this plan (it is frozen)
+    resources = [_record(*item, refs, where, providers) for item in kept]
+    drift: list[Resource] = []
+    for item, drifted_change in drifts:
+        before = clean_values(drifted_change.get("before"), drifted_change.get("before_sensitive"), rtype=item[2])
+        drift.append(_record(*item, refs, where, providers, {"before": before}))
 
     version = doc.get("terraform_version")
     return Document(
@@ -385,9 +389,3 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
         refresh_only=bool(drift) and all(r.action in (None, "no-op") for r in resources),
         terraform_version=version if isinstance(version, str) else None,
     )
-
-
-def _with_before(rec: Resource, before: Mapping[str, Any]) -> Resource:
-    from dataclasses import replace
-
-    return replace(rec, metadata={"before": before})

@@ -117,3 +117,25 @@ def test_planned_values_still_count_beside_deferred_changes(tmp_path: Path) -> N
                                  "deferred_changes": [{"reason": "deferred_prereq", "resource_change": owned}]})
     assert code == 1, out
     assert sorted(i["address"] for i in json.loads(out)["identities"]) == ["aws_iam_user.ok", "aws_iam_user.pv"]
+
+
+def test_plan_records_are_made_by_position_in_the_fields_order() -> None:
+    # load_plan makes each Resource by position: a field added or moved must be added there too.
+    from dataclasses import fields
+
+    from nhi_toolkit.model import Resource
+
+    assert [f.name for f in fields(Resource)] == [
+        "address", "type", "name", "source", "kind", "module", "index", "mode", "provider", "values",
+        "references", "action", "prevent_destroy", "metadata"]
+
+
+def test_config_address_without_the_expression_is_the_same() -> None:
+    from nhi_toolkit.addresses import config_address
+    from nhi_toolkit.loaders.plan import _keyless
+
+    for address in ('aws_iam_user.u', 'aws_iam_user.u[0]', 'aws_iam_user.u["a"]', 'aws_iam_user.u["a]"]',
+                    'aws_iam_user.u["a\\"b"]', 'aws_iam_user.u[""]', 'aws_iam_user.u["]', 'aws_iam_user.u[]',
+                    'aws_iam_user.u[x]', 'aws_iam_user.u[\u0663]', 'aws_iam_user.u[\u00b2]',
+                    'module.m["k"].aws_iam_user.u[1]', 'module.m[0].aws_iam_user.u', 'a.b["x"]c]'):
+        assert _keyless(address) == config_address(address), address
