@@ -10,8 +10,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, dataclass_transform, overload
 
 __all__ = [
     "UNKNOWN",
@@ -55,12 +54,13 @@ _T = TypeVar("_T")
 
 
 def _one_step_init(cls: type[_T], derived: tuple[tuple[str, str], ...] = ()) -> type[_T]:
-    """Replace a frozen dataclass's generated ``__init__`` by one with the same signature that
-    stores each field in the instance's ``__dict__`` directly, not through one ``object.__setattr__``
-    call per field: a large check builds tens of thousands of records. The dict keeps sharing its
-    keys between instances (as after attribute assignment), so memory stays as it was. ``derived``
-    (name, expression) pairs are stored after the fields, computed from them. No record has a
-    ``__post_init__``."""
+    """Give a frozen dataclass (declared ``init=False``: the one dataclasses would write is not made)
+    the ``__init__`` it would have, with the same signature, storing each field in the instance's
+    ``__dict__`` directly, not through one ``object.__setattr__`` call per field: a large check
+    builds tens of thousands of records. The dict keeps sharing its keys between instances (as after
+    attribute assignment), so memory stays as it was. After the fields it stores the ``derived``
+    (name, expression) pairs, then each :func:`_stored` attribute, by that attribute's own function.
+    No record has a ``__post_init__``."""
     params, items = [], []
     env: dict[str, Any] = {"_MISSING": MISSING}
     for f in fields(cls):  # type: ignore[arg-type]
@@ -76,13 +76,27 @@ def _one_step_init(cls: type[_T], derived: tuple[tuple[str, str], ...] = ()) -> 
             params.append(f.name)
             items.append(f"    d[{f.name!r}] = {f.name}\n")
     items += [f"    d[{name!r}] = {expr}\n" for name, expr in derived]
+    for name, attr in vars(cls).items():  # the values _stored works out, by its own function
+        if isinstance(attr, _Derived) and not attr.cache:
+            env[f"_c_{name}"] = attr.compute
+            items.append(f"    d[{name!r}] = _c_{name}(self)\n")
     code = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{''.join(items)}"
     exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
     setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
     return cls
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def _record(*, order: bool = False,
+            derived: tuple[tuple[str, str], ...] = ()) -> Callable[[type[_T]], type[_T]]:
+    """``@dataclass(frozen=True, order=order)`` with the ``__init__`` of :func:`_one_step_init`."""
+
+    def make(cls: type[_T]) -> type[_T]:
+        return _one_step_init(dataclass(frozen=True, order=order, init=False)(cls), derived)
+
+    return make
 
 
 class _FromResource(Generic[_T]):
@@ -140,8 +154,8 @@ def _cached(compute: Callable[[Any], _T]) -> _Derived[_T]:
 
 
 def _stored(compute: Callable[[Any], _T]) -> _Derived[_T]:
-    """A derived attribute ``__init__`` stores (``derived`` of :func:`_one_step_init`, the same
-    expression); worked out again for an instance made otherwise."""
+    """A derived attribute ``__init__`` stores once the fields are set (:func:`_one_step_init` calls
+    this same function); worked out again for an instance made otherwise."""
     return _Derived(compute, cache=False)
 
 
@@ -210,8 +224,7 @@ class Location:
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
-@partial(_one_step_init, derived=(("deleted", "action in ('delete', 'forget')"),))
-@dataclass(frozen=True)
+@_record()
 class Resource:
     """One Terraform resource instance (or, for HCL and CDKTF, one resource block), secrets removed.
 
@@ -265,12 +278,7 @@ def relocated(res: Resource, source: Location) -> Resource:
     return moved
 
 
-@partial(_one_step_init, derived=(
-    ("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source"),
-    ("deadline", ("claimed_expires_at if claimed_expires_at is not None and"
-                  " (expires_at is None or claimed_expires_at < expires_at) else expires_at")),
-))
-@dataclass(frozen=True)
+@_record(derived=(("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source")))
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
 
@@ -354,8 +362,7 @@ class Identity:
     source = _FromResource[Location]("source", "Where the resource was declared or read.")
 
 
-@_one_step_init
-@dataclass(frozen=True, order=True)
+@_record(order=True)
 class Finding:
     """One rule's verdict on one identity. ``suppressed`` carries the waiver's reason when waived."""
 
