@@ -16,6 +16,7 @@ from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, S
 from nhi_toolkit.native_expiry import HELPER_TYPES
 from nhi_toolkit.records import Document, Report, identity_key
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
+from nhi_toolkit.rules.screen import screen
 from nhi_toolkit.suppress import Suppressor
 
 if TYPE_CHECKING:
@@ -94,7 +95,9 @@ def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
     """Every rule's findings on one document, in rule order.
 
     Per-identity rules are judged in one pass over the identities, each identity against all of
-    them; a rule needing the whole set runs its own ``check_all``. As for a whole-set rule, a
+    them, except that a settled identity skips the checks the screen stands for
+    (:mod:`nhi_toolkit.rules.screen`: they find nothing on it); a rule needing the whole set runs
+    its own ``check_all``. As for a whole-set rule, a
     per-identity rule that raises on any identity contributes one rule-error finding and nothing
     else for this document (it is not run on the identities after).
     """
@@ -103,17 +106,25 @@ def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
     for n, rule in enumerate(rules):
         if not rule.per_identity:
             out[n] = _run_rule(rule, ctx)
+    settled, quiet = screen(ctx)
     live = [(rule.check, out[n], n) for n, rule in each]
     gone = [(rule.check, out[n], n) for n, rule in each if rule.includes_deleted]
+    # A settled identity (most of them) is judged only by the rules the screen does not stand for.
+    rest = [c for c in live if type(rules[c[2]]).check not in quiet]
     for identity in ctx.identities:
         action = identity.resource.action
-        for check, found, n in gone if action == "delete" or action == "forget" else live:
+        if action == "delete" or action == "forget":
+            checks = gone
+        else:
+            checks = rest if settled(identity) else live
+        for check, found, n in checks:
             try:
                 found.extend(check(identity, ctx))
             except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
                 out[n] = _rule_error(rules[n], ctx, exc)
                 live = [c for c in live if c[2] != n]
                 gone = [c for c in gone if c[2] != n]
+                rest = [c for c in rest if c[2] != n]
     return [f for found in out for f in found]
 
 
