@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from nhi_toolkit.checks import (
     declared_revocation_path,
@@ -38,7 +39,15 @@ class MissingRevocationPath(Rule):
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         rotated = _rotated_secrets(ctx)
+        declares = _keyset(ctx.config.revocation_keys)
         for identity in ctx.identities:
+            res = identity.resource
+            # What _check looks at, tested up front: an identity none of it applies to (most of
+            # them) has nothing to find, and costs no generator.
+            if res.action != "forget" and not res.prevent_destroy and not identity.parent_missing \
+                    and (identity.category != "secret-copy" or _own_expiry(identity) is None) \
+                    and identity.type != "aws_secretsmanager_secret" and declares.isdisjoint(identity.tags):
+                continue
             yield from self._check(identity, ctx, rotated)
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
@@ -232,13 +241,18 @@ class SharedIdentity(Rule):
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         keys = ctx.config.integration_keys
+        named = _keyset(keys)
         index: _Instances | None = None  # built on the first reference followed
         users: dict[str, set[str]] = {}
+        live: list[tuple[Identity, object]] = []  # each identity not deleted, with its integration tag
         for ident in ctx.identities:
             res = ident.resource
-            if res.deleted or ident.inherited or not (ident.parent or res.references):
+            if res.action in _GONE:
+                continue
+            integ = None if named.isdisjoint(ident.tags) else ident.tag(keys)
+            live.append((ident, integ))
+            if ident.inherited or not (ident.parent or res.references):
                 continue  # nothing it uses, or not its own integration tag
-            integ = ident.tag(keys)
             if not (isinstance(integ, str) and integ.strip()):
                 continue
             # Per instance: a for_each'd key uses its own user, not every user of that resource.
@@ -253,11 +267,8 @@ class SharedIdentity(Rule):
                         targets.update(c.address for c in index.by_instance.get((ref, res.index, res.module), ()))
             for target in targets - {ident.address, None}:
                 users.setdefault(target, set()).add(integ.strip())
-        for ident in ctx.identities:
-            if ident.resource.deleted:
-                continue
+        for ident, own in live:
             used = users.get(ident.address)
-            own = ident.tag(keys)
             if used is None and not (isinstance(own, str) and ("," in own or ";" in own)):
                 continue  # one integration at most: its own tag, a single name
             found = set(used or ())
@@ -266,6 +277,16 @@ class SharedIdentity(Rule):
             if len(found) > 1:
                 yield self.finding(ident, f"{ident.address} is used by {len(found)} integrations "
                                           f"({', '.join(sorted(found))}); revoking it breaks all of them")
+
+
+#: Plan actions after which the resource is gone (Resource.deleted).
+_GONE = ("delete", "forget")
+
+
+@lru_cache(maxsize=8)
+def _keyset(keys: tuple[str, ...]) -> frozenset[str]:
+    """Tag keys as a set: whether an identity carries any of them is one test at C speed."""
+    return frozenset(keys)
 
 
 class _Instances:
