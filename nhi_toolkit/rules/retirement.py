@@ -245,12 +245,15 @@ class SharedIdentity(Rule):
         index: _Instances | None = None  # built on the first reference followed
         users: dict[str, set[str]] = {}
         live: list[tuple[Identity, object]] = []  # each identity not deleted, with its integration tag
+        several = False  # some integration tag lists more than one name
         for ident in ctx.identities:
             res = ident.resource
             if res.action in _GONE:
                 continue
             integ = None if named.isdisjoint(ident.tags) else ident.tag(keys)
             live.append((ident, integ))
+            if isinstance(integ, str) and ("," in integ or ";" in integ):
+                several = True
             if ident.inherited or not (ident.parent or res.references):
                 continue  # nothing it uses, or not its own integration tag
             if not (isinstance(integ, str) and integ.strip()):
@@ -267,6 +270,8 @@ class SharedIdentity(Rule):
                         targets.update(c.address for c in index.by_instance.get((ref, res.index, res.module), ()))
             for target in targets - {ident.address, None}:
                 users.setdefault(target, set()).add(integ.strip())
+        if not users and not several:
+            return  # no identity is used by another, nor names several integrations itself
         for ident, own in live:
             used = users.get(ident.address)
             if used is None and not (isinstance(own, str) and ("," in own or ";" in own)):
