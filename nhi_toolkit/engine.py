@@ -91,15 +91,15 @@ def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
         return _rule_error(rule, ctx, exc)
 
 
-def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
+def _run_rules(rules: Sequence[Rule], ctx: Context, calm: set[int] | None = None) -> list[Finding]:
     """Every rule's findings on one document, in rule order.
 
     Per-identity rules are judged in one pass over the identities, each identity against all of
     them, except that a settled identity skips the checks the screen stands for
     (:mod:`nhi_toolkit.rules.screen`: they find nothing on it); a rule needing the whole set runs
-    its own ``check_all``. As for a whole-set rule, a
-    per-identity rule that raises on any identity contributes one rule-error finding and nothing
-    else for this document (it is not run on the identities after).
+    its own ``check_all``. As for a whole-set rule, a per-identity rule that raises on any identity
+    contributes one rule-error finding and nothing else for this document (it is not run on the
+    identities after). ``calm`` collects the ``id`` of each settled identity that is not deleted.
     """
     out: list[list[Finding]] = [[] for _ in rules]
     each = [(n, r) for n, r in enumerate(rules) if r.per_identity and r.judges_identities]
@@ -115,8 +115,12 @@ def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
         action = identity.resource.action
         if action == "delete" or action == "forget":
             checks = gone
+        elif settled(identity):
+            checks = rest
+            if calm is not None:
+                calm.add(id(identity))
         else:
-            checks = rest if settled(identity) else live
+            checks = live
         for check, found, n in checks:
             try:
                 found.extend(check(identity, ctx))
@@ -267,10 +271,11 @@ def check_documents(
                 members.setdefault(ident.address, []).append(ident)
     identities: list[Identity] = []
     findings: list[Finding] = []
+    calm: set[int] = set()  # settled identities (rules.screen), kept alive by the report's rows
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv] if joined else inv
         ctx = Context.make(config, now, doc, view, leavers, docs)
-        doc_findings = _run_rules(rules, ctx)
+        doc_findings = _run_rules(rules, ctx, calm)
         if winner:
             doc_findings = [f for f in doc_findings if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
         if config.severity:
@@ -301,7 +306,10 @@ def check_documents(
     statuses: dict[str, str] = {}
     for ident in identities:  # each row key is worked out here, and kept (Identity.row_key)
         key = ident.row_key
-        statuses[key] = identity_status(ident, now, soon_days, about.get(key, ()))
+        found = about.get(key, ())
+        # A settled identity that is not deleted has an owner, a valid expiry beyond the warning
+        # window and nothing unknown: with no finding about it, identity_status says "ok".
+        statuses[key] = "ok" if not found and id(ident) in calm else identity_status(ident, now, soon_days, found)
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
                   findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
                   sources=sources, identity_findings=about)
