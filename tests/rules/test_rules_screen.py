@@ -4,7 +4,7 @@ anything about, and skipping those checks changes no report."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ import pytest
 from conftest import CORPUS, FIXTURES, NOW
 from rule_runs import GOOD, OWNER, resource, run, tagged
 
-import nhi_toolkit.engine as engine
+from nhi_toolkit import engine
 from nhi_toolkit.config import Config, config_from_mapping, load_config
 from nhi_toolkit.engine import check_paths
 from nhi_toolkit.model import UNKNOWN, Identity, Resource
@@ -22,7 +22,8 @@ from nhi_toolkit.rules.screen import screen
 
 
 def _iso(days: float) -> str:
-    return (NOW + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    instant: datetime = NOW + timedelta(days=days)
+    return instant.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _resources() -> Iterator[Resource]:
@@ -131,7 +132,7 @@ def test_corpus_reports_are_the_same_without_the_screen(monkeypatch: pytest.Monk
     files = sorted(p for kind in ("plan", "state") for p in (CORPUS / kind).glob("*.json"))
     if not files:
         pytest.skip("no corpus")
-    screened = []
+    screened: list[Report | None] = []
     for path in files:
         try:
             screened.append(check_paths([str(path)], Config(), NOW))
