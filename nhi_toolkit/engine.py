@@ -16,7 +16,7 @@ from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, S
 from nhi_toolkit.native_expiry import HELPER_TYPES
 from nhi_toolkit.records import Document, Report, identity_key
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
-from nhi_toolkit.rules.screen import screen
+from nhi_toolkit.rules.screen import SETTLED, screen
 from nhi_toolkit.suppress import Suppressor
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def _run_rules(rules: Sequence[Rule], ctx: Context, calm: set[int] | None = None
     """Every rule's findings on one document, in rule order.
 
     Per-identity rules are judged in one pass over the identities, each identity against all of
-    them, except that a settled identity skips the checks the screen stands for
+    them, except that a plain or settled identity skips the checks the screen stands for
     (:mod:`nhi_toolkit.rules.screen`: they find nothing on it); a rule needing the whole set runs
     its own ``check_all``. As for a whole-set rule, a per-identity rule that raises on any identity
     contributes one rule-error finding and nothing else for this document (it is not run on the
@@ -106,29 +106,29 @@ def _run_rules(rules: Sequence[Rule], ctx: Context, calm: set[int] | None = None
     for n, rule in enumerate(rules):
         if not rule.per_identity:
             out[n] = _run_rule(rule, ctx)
-    settled, quiet = screen(ctx)
+    judge, quiet_plain, quiet_settled = screen(ctx)
     live = [(rule.check, out[n], n) for n, rule in each]
     gone = [(rule.check, out[n], n) for n, rule in each if rule.includes_deleted]
-    # A settled identity (most of them) is judged only by the rules the screen does not stand for.
-    rest = [c for c in live if type(rules[c[2]]).check not in quiet]
+    # A plain or settled identity (most of them) is judged only by the rules the screen does not
+    # stand for: by screen level (OTHER, PLAIN, SETTLED), the checks to call.
+    by_level = [live, [c for c in live if type(rules[c[2]]).check not in quiet_plain],
+                [c for c in live if type(rules[c[2]]).check not in quiet_settled]]
     for identity in ctx.identities:
         action = identity.resource.action
         if action == "delete" or action == "forget":
             checks = gone
-        elif settled(identity):
-            checks = rest
-            if calm is not None:
-                calm.add(id(identity))
         else:
-            checks = live
+            level = judge(identity)
+            checks = by_level[level]
+            if level == SETTLED and calm is not None:
+                calm.add(id(identity))
         for check, found, n in checks:
             try:
                 found.extend(check(identity, ctx))
             except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
                 out[n] = _rule_error(rules[n], ctx, exc)
-                live = [c for c in live if c[2] != n]
                 gone = [c for c in gone if c[2] != n]
-                rest = [c for c in rest if c[2] != n]
+                by_level = [[c for c in level_checks if c[2] != n] for level_checks in by_level]
     return [f for found in out for f in found]
 
 

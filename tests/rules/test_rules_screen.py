@@ -1,5 +1,5 @@
-"""The screen (nhi_toolkit.rules.screen): a settled identity is one no check it stands for finds
-anything about, and skipping those checks changes no report."""
+"""The screen (nhi_toolkit.rules.screen): no check it stands for finds anything about a plain or a
+settled identity, and skipping those checks changes no report."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from nhi_toolkit.engine import check_paths
 from nhi_toolkit.model import UNKNOWN, Identity, Resource
 from nhi_toolkit.records import Report
 from nhi_toolkit.rules import ALL_RULES, Context, rule_by_key
-from nhi_toolkit.rules.screen import screen
+from nhi_toolkit.rules.screen import OTHER, PLAIN, SETTLED, screen
 
 
 def _iso(days: float) -> str:
@@ -77,16 +77,20 @@ def test_no_check_the_screen_stands_for_finds_anything_on_a_settled_identity(lea
     report = run(*_resources(), config=config, leavers=leavers)
     idents = _identities(report)
     ctx = Context.make(config, NOW, report_document(), idents, leavers)
-    settled, quiet = screen(ctx)
-    checks = [r for r in ALL_RULES if type(r).check in quiet]
-    assert {r.name for r in checks} >= {"missing-owner", "expired", "expiring-soon", "expiry-too-far"}
-    assert (rule_by_key("owner-offboarded") in checks) is (leavers is None)
-    calm = [i for i in idents if settled(i)]
-    assert calm and len(calm) < len(idents)
+    judge, quiet_plain, quiet_settled = screen(ctx)
+    assert quiet_plain < quiet_settled
+    checks = {level: [r for r in ALL_RULES if type(r).check in quiet]
+              for level, quiet in ((PLAIN, quiet_plain), (SETTLED, quiet_settled))}
+    assert {r.name for r in checks[SETTLED]} >= {"missing-owner", "expired", "expiring-soon", "expiry-too-far"}
+    assert {r.name for r in checks[PLAIN]} >= {"missing-owner", "missing-expiry", "expiry-mismatch"}
+    assert {"expired", "expiring-soon", "expiry-too-far"}.isdisjoint(r.name for r in checks[PLAIN])
+    assert (rule_by_key("owner-offboarded") in checks[PLAIN]) is (leavers is None)
+    levels = [judge(i) for i in idents]
+    assert {OTHER, PLAIN, SETTLED} <= set(levels)
     assert any(i.native_lifetime is not None and i.owner == OWNER for i in idents)
-    for ident in calm:
-        for rule in checks:
-            assert list(rule.check(ident, ctx)) == [], (rule.name, ident.address)
+    for ident, level in zip(idents, levels, strict=True):
+        for rule in checks.get(level, []) + (checks[PLAIN] if level == SETTLED else []):
+            assert list(rule.check(ident, ctx)) == [], (rule.name, ident.address, level)
 
 
 def report_document() -> Any:
@@ -96,8 +100,8 @@ def report_document() -> Any:
     return Document("t.json", InputKind.PLAN, ())
 
 
-def _unscreened(ctx: Context) -> tuple[Any, frozenset[Any]]:
-    return (lambda identity: False), frozenset()
+def _unscreened(ctx: Context) -> tuple[Any, frozenset[Any], frozenset[Any]]:
+    return (lambda identity: OTHER), frozenset(), frozenset()
 
 
 def _same(a: Report, b: Report) -> None:
