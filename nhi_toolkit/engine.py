@@ -58,10 +58,16 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
         return "no-owner"
     if identity.expires is None:
         return "no-expiry"
+    return _word(findings, soon, identity.owner is UNKNOWN or identity.expires is UNKNOWN)
+
+
+def _word(findings: Iterable[Finding], soon: bool, unknown: bool) -> str:
+    """The status word once the facts before ``error`` have not applied: ``error``, then
+    ``expiring-soon`` (``soon``), ``warning``, ``unknown`` (``unknown``), ``ok``."""
     if isinstance(findings, tuple) and not findings:  # most rows: nothing about them but facts
         if soon:
             return "expiring-soon"
-        return "unknown" if identity.owner is UNKNOWN or identity.expires is UNKNOWN else "ok"
+        return "unknown" if unknown else "ok"
     active = [f for f in findings if f.suppressed is None]
     if any(f.severity >= Severity.ERROR and f.rule_id != _EXPIRING_SOON_ID for f in active):
         return "error"
@@ -69,9 +75,7 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
         return "expiring-soon"
     if any(f.severity >= Severity.WARNING for f in active):
         return "warning"
-    if identity.owner is UNKNOWN or identity.expires is UNKNOWN:
-        return "unknown"
-    return "ok"
+    return "unknown" if unknown else "ok"
 
 
 _EXPIRING_SOON_ID = "NHI005"
@@ -308,8 +312,8 @@ def check_documents(
         key = ident.row_key
         found = about.get(key, ())
         # A settled identity that is not deleted has an owner, a valid expiry beyond the warning
-        # window and nothing unknown: with no finding about it, identity_status says "ok".
-        statuses[key] = "ok" if not found and id(ident) in calm else identity_status(ident, now, soon_days, found)
+        # window and nothing unknown: none of identity_status's facts applies, its findings decide.
+        statuses[key] = _word(found, False, False) if id(ident) in calm else identity_status(ident, now, soon_days, found)
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
                   findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
                   sources=sources, identity_findings=about)
