@@ -167,15 +167,19 @@ class _Lines:
         backs: dict[tuple[Any, ...], tuple[str, str]] = {}
         names, name_of = self._names, self._names.get
         out: list[str] = []
-        last_src, where = None, ""
+        last_src, where, places = None, "", ""
         for ident, key in zip(idents, report.row_keys(), strict=True):
             res = ident.resource
             src = res.source
             if src is not last_src:  # rows read from one input share its location
                 hit = where_of(id(src))
                 where = hit[1] if hit is not None else location(src)
+                places = f', "source": {where}, "sources": [{where}], '  # read from that input alone
                 last_src = src
             joined = sources.get(key) if sources else None
+            if joined:
+                places = f', "source": {where}, "sources": [{", ".join(map(location, joined))}], '
+                last_src = None
             parent = ident.parent
             if parent is None:
                 parent_text = "null"
@@ -204,11 +208,8 @@ class _Lines:
                 back = self._back(ident, back_key[2])
                 if shared:
                     backs[back_key] = back
-            out.append(
-                f'{front[0]}{address_text}{front[1]}{parent_text if ident.inherited else "null"}'
-                f'{back[0]}{parent_text}, "source": {where}, '
-                f'"sources": [{", ".join(map(location, joined)) if joined else where}], {back[1]}'
-            )
+            out.append(f'{front[0]}{address_text}{front[1]}{parent_text if ident.inherited else "null"}'
+                       f'{back[0]}{parent_text}{places}{back[1]}')
         return out
 
     def _back(self, ident: Identity, status: str) -> tuple[str, str]:
