@@ -241,17 +241,19 @@ class SharedIdentity(Rule):
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         keys = ctx.config.integration_keys
-        named = _keyset(keys)
         index: _Instances | None = None  # built on the first reference followed
         users: dict[str, set[str]] = {}
-        live: list[tuple[Identity, object]] = []  # each identity not deleted, with its integration tag
         several = False  # some integration tag lists more than one name
         for ident in ctx.identities:
             res = ident.resource
             if res.action in _GONE:
                 continue
-            integ = None if named.isdisjoint(ident.tags) else ident.tag(keys)
-            live.append((ident, integ))
+            tags = ident.tags
+            integ = None  # Identity.tag(keys), without its call
+            for key in keys:
+                if key in tags:
+                    integ = tags[key]
+                    break
             if isinstance(integ, str) and ("," in integ or ";" in integ):
                 several = True
             if ident.inherited or not (ident.parent or res.references):
@@ -272,7 +274,10 @@ class SharedIdentity(Rule):
                 users.setdefault(target, set()).add(integ.strip())
         if not users and not several:
             return  # no identity is used by another, nor names several integrations itself
-        for ident, own in live:
+        for ident in ctx.identities:
+            if ident.resource.action in _GONE:
+                continue
+            own = ident.tag(keys)
             used = users.get(ident.address)
             if used is None and not (isinstance(own, str) and ("," in own or ";" in own)):
                 continue  # one integration at most: its own tag, a single name
