@@ -313,7 +313,10 @@ def check_documents(
         found = about.get(key, ())
         # A settled identity that is not deleted has an owner, a valid expiry beyond the warning
         # window and nothing unknown: none of identity_status's facts applies, its findings decide.
-        statuses[key] = _word(found, False, False) if id(ident) in calm else identity_status(ident, now, soon_days, found)
+        if id(ident) in calm:
+            statuses[key] = _word(found, False, False) if found else "ok"
+        else:
+            statuses[key] = identity_status(ident, now, soon_days, found)
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
                   findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
                   sources=sources, identity_findings=about)
