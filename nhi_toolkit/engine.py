@@ -16,6 +16,7 @@ from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Location, S
 from nhi_toolkit.native_expiry import HELPER_TYPES
 from nhi_toolkit.records import Document, Report, identity_key
 from nhi_toolkit.rules import ALL_RULES, RULE_ERROR_ID, Context, Rule
+from nhi_toolkit.rules.screen import SETTLED, screen
 from nhi_toolkit.suppress import Suppressor
 
 if TYPE_CHECKING:
@@ -57,10 +58,16 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
         return "no-owner"
     if identity.expires is None:
         return "no-expiry"
+    return _word(findings, soon, identity.owner is UNKNOWN or identity.expires is UNKNOWN)
+
+
+def _word(findings: Iterable[Finding], soon: bool, unknown: bool) -> str:
+    """The status word once the facts before ``error`` have not applied: ``error``, then
+    ``expiring-soon`` (``soon``), ``warning``, ``unknown`` (``unknown``), ``ok``."""
     if isinstance(findings, tuple) and not findings:  # most rows: nothing about them but facts
         if soon:
             return "expiring-soon"
-        return "unknown" if identity.owner is UNKNOWN or identity.expires is UNKNOWN else "ok"
+        return "unknown" if unknown else "ok"
     active = [f for f in findings if f.suppressed is None]
     if any(f.severity >= Severity.ERROR and f.rule_id != _EXPIRING_SOON_ID for f in active):
         return "error"
@@ -68,9 +75,7 @@ def identity_status(identity: Identity, now: datetime, soon_days: int,
         return "expiring-soon"
     if any(f.severity >= Severity.WARNING for f in active):
         return "warning"
-    if identity.owner is UNKNOWN or identity.expires is UNKNOWN:
-        return "unknown"
-    return "ok"
+    return "unknown" if unknown else "ok"
 
 
 _EXPIRING_SOON_ID = "NHI005"
@@ -90,30 +95,44 @@ def _run_rule(rule: Rule, ctx: Context) -> list[Finding]:
         return _rule_error(rule, ctx, exc)
 
 
-def _run_rules(rules: Sequence[Rule], ctx: Context) -> list[Finding]:
+def _run_rules(rules: Sequence[Rule], ctx: Context, calm: set[int] | None = None) -> list[Finding]:
     """Every rule's findings on one document, in rule order.
 
     Per-identity rules are judged in one pass over the identities, each identity against all of
-    them; a rule needing the whole set runs its own ``check_all``. As for a whole-set rule, a
-    per-identity rule that raises on any identity contributes one rule-error finding and nothing
-    else for this document (it is not run on the identities after).
+    them, except that a plain or settled identity skips the checks the screen stands for
+    (:mod:`nhi_toolkit.rules.screen`: they find nothing on it); a rule needing the whole set runs
+    its own ``check_all``. As for a whole-set rule, a per-identity rule that raises on any identity
+    contributes one rule-error finding and nothing else for this document (it is not run on the
+    identities after). ``calm`` collects the ``id`` of each settled identity that is not deleted.
     """
     out: list[list[Finding]] = [[] for _ in rules]
     each = [(n, r) for n, r in enumerate(rules) if r.per_identity and r.judges_identities]
     for n, rule in enumerate(rules):
         if not rule.per_identity:
             out[n] = _run_rule(rule, ctx)
+    judge, quiet_plain, quiet_settled = screen(ctx)
     live = [(rule.check, out[n], n) for n, rule in each]
     gone = [(rule.check, out[n], n) for n, rule in each if rule.includes_deleted]
+    # A plain or settled identity (most of them) is judged only by the rules the screen does not
+    # stand for: by screen level (OTHER, PLAIN, SETTLED), the checks to call.
+    by_level = [live, [c for c in live if type(rules[c[2]]).check not in quiet_plain],
+                [c for c in live if type(rules[c[2]]).check not in quiet_settled]]
     for identity in ctx.identities:
         action = identity.resource.action
-        for check, found, n in gone if action == "delete" or action == "forget" else live:
+        if action == "delete" or action == "forget":
+            checks = gone
+        else:
+            level = judge(identity)
+            checks = by_level[level]
+            if level == SETTLED and calm is not None:
+                calm.add(id(identity))
+        for check, found, n in checks:
             try:
                 found.extend(check(identity, ctx))
             except Exception as exc:  # noqa: BLE001 - a crashing rule becomes a finding, never a pass
                 out[n] = _rule_error(rules[n], ctx, exc)
-                live = [c for c in live if c[2] != n]
                 gone = [c for c in gone if c[2] != n]
+                by_level = [[c for c in level_checks if c[2] != n] for level_checks in by_level]
     return [f for found in out for f in found]
 
 
@@ -256,10 +275,11 @@ def check_documents(
                 members.setdefault(ident.address, []).append(ident)
     identities: list[Identity] = []
     findings: list[Finding] = []
+    calm: set[int] = set()  # settled identities (rules.screen), kept alive by the report's rows
     for n, (doc, inv) in enumerate(zip(docs, inventories, strict=True)):
         view = [joined.get(i.address, i) for i in inv] if joined else inv
         ctx = Context.make(config, now, doc, view, leavers, docs)
-        doc_findings = _run_rules(rules, ctx)
+        doc_findings = _run_rules(rules, ctx, calm)
         if winner:
             doc_findings = [f for f in doc_findings if winner.get(f.address, n) == n or f.rule_id == _DRIFT_ID]
         if config.severity:
@@ -290,7 +310,13 @@ def check_documents(
     statuses: dict[str, str] = {}
     for ident in identities:  # each row key is worked out here, and kept (Identity.row_key)
         key = ident.row_key
-        statuses[key] = identity_status(ident, now, soon_days, about.get(key, ()))
+        found = about.get(key, ())
+        # A settled identity that is not deleted has an owner, a valid expiry beyond the warning
+        # window and nothing unknown: none of identity_status's facts applies, its findings decide.
+        if id(ident) in calm:
+            statuses[key] = _word(found, False, False) if found else "ok"
+        else:
+            statuses[key] = identity_status(ident, now, soon_days, found)
     return Report(now=now, inputs=tuple(inputs or (d.path for d in docs)), identities=tuple(identities),
                   findings=tuple(findings), statuses=statuses, fail_on=config.fail_on,
                   sources=sources, identity_findings=about)

@@ -4,9 +4,11 @@ has to import another stage to name what it passes on."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from nhi_toolkit.model import Finding, Identity, InputKind, Location, Resource, Severity
@@ -87,25 +89,44 @@ class Report:
         threshold = Severity.parse(self.fail_on)
         return any(f.severity >= threshold for f in self.active)
 
+    def row_keys(self) -> tuple[str, ...]:
+        """Each identity's row key (:attr:`Identity.row_key`), in order; worked out once per report
+        (the summary and the renders all walk the rows)."""
+        cache = self.__dict__
+        keys: tuple[str, ...] | None = cache.get("_row_keys")
+        if keys is None:
+            keys = cache["_row_keys"] = tuple(ident.row_key for ident in self.identities)
+        return keys
+
     def summary(self) -> dict[str, Any]:
         """Counts for the JSON ``summary`` object."""
         by_sev = {s.label: 0 for s in sorted(Severity, reverse=True)}
         by_rule: dict[str, int] = {}
-        active = self.active
-        for f in active:
-            by_sev[f.severity.label] += 1
-            by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
-        statuses: dict[str, int] = {}
+        per_severity: dict[Severity, int] = {}
+        active = 0
+        for f in self.findings:  # one pass: the active ones counted by severity and by rule
+            if f.suppressed is None:
+                active += 1
+                per_severity[f.severity] = per_severity.get(f.severity, 0) + 1
+                by_rule[f.rule] = by_rule.get(f.rule, 0) + 1
+        for sev, count in per_severity.items():
+            by_sev[sev.label] += count
         words = self.statuses  # status_of without a call per row
-        for s in (words.get(ident.row_key, "ok") for ident in self.identities):
-            statuses[s] = statuses.get(s, 0) + 1
+        statuses = Counter(map(words.get, self.row_keys(), repeat("ok")))
+        if type(self).failed is Report.failed:  # failed() from the counts, without another pass
+            failed = False
+            if self.fail_on != "never":
+                threshold = Severity.parse(self.fail_on)
+                failed = any(sev >= threshold for sev in per_severity)
+        else:
+            failed = self.failed()
         return {
             "identities": len(self.identities),
-            "findings": len(active),
-            "suppressed": len(self.findings) - len(active),
+            "findings": active,
+            "suppressed": len(self.findings) - active,
             "by_severity": by_sev,
             "by_rule": dict(sorted(by_rule.items())),
             "by_status": dict(sorted(statuses.items())),
             "fail_on": self.fail_on,
-            "failed": self.failed(),
+            "failed": failed,
         }

@@ -262,12 +262,23 @@ class Suppressor:
         from nhi_toolkit.rules import rule_by_key
 
         own: dict[str, list[Suppression]] = {}
+        members = joined or {}
         for ident in identities:
-            if ident.address not in own:
-                own[ident.address] = list(self._own_of(ident))
-                for member in (joined or {}).get(ident.address, ()):
-                    own[ident.address] += [s for s in self._own_of(member) if s not in own[ident.address]]
+            address = ident.address
+            if address in own:
+                continue
+            res = ident.resource
+            src, meta = res.source, res.metadata
+            if "nhi" not in meta and "source_lines" not in meta and (src.line is None or not src.file.endswith(".tf")) \
+                    and address not in members:
+                own[address] = []  # _own_of's first test, without its call: nothing of its own
+                continue
+            own[address] = list(self._own_of(ident))
+            for member in members.get(address, ()):
+                own[address] += [s for s in self._own_of(member) if s not in own[address]]
         configured = list(self.config.suppressions)
+        if not configured and not any(own.values()):  # nothing could waive any of them
+            return list(findings)
         out = []
         for f in findings:
             mine = own.get(f.address)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -130,8 +130,7 @@ class _Lines:
         self.report = report
         self._where: dict[int, tuple[Location, str]] = {}
         self._instants: dict[datetime, str] = {}
-        self._middles: dict[tuple[str, Any, datetime | None, str | None], str] = {}
-        self._tails: dict[tuple[str, str, bool, bool], str] = {}
+        self._names: dict[str, str] = {}  # address -> as JSON (a row's, its children's, its findings')
 
     def instant(self, at: datetime | None) -> str:
         """An instant as JSON; equal instants (whatever their zone) are written alike, so once each."""
@@ -156,39 +155,71 @@ class _Lines:
         self._where[id(loc)] = (loc, text)  # the record is kept: its id is not reused meanwhile
         return text
 
-    def identity(self, ident: Identity) -> str:
+    def identities(self, idents: Sequence[Identity]) -> list[str]:
+        """Each row as ``_compact(identity_json(...))`` writes it. Only the address, the parent and
+        the locations differ from row to row in a large check; the rest of a row is written once per
+        distinct combination of the few values it is made of: the fields before inherited_from
+        (action to expiry source), and those after (owner, status, type)."""
         report = self.report
-        owner, expires, at = ident.owner, ident.expires, ident.expires_at
-        parent = ident.parent
-        res = ident.resource
-        src = res.source
-        key = ident.row_key  # Report.sources_of and status_of, without their calls
-        sources = report.sources.get(key)
-        where = self.location(src)
-        # The fields most rows share few values of (category to expiry source, status and type)
-        # are written once per distinct combination.
-        middle = (ident.category, expires, at, ident.expiry_source)
-        plain = ident.declaration is None and not res.metadata.get("deposed")
-        middle_text = self._middles.get(middle) if plain else None
-        if middle_text is None:
-            middle_text = self._middle(ident)
-            if plain:
-                self._middles[middle] = middle_text
-        tail = (report.statuses.get(key, "ok"), res.type, owner is UNKNOWN, expires is UNKNOWN)
-        tail_text = self._tails.get(tail)
-        if tail_text is None:
-            tail_text = self._tails[tail] = (f'"status": {_v(tail[0])}, "type": {_v(tail[1])}, '
-                                             f'"unknown": {_UNKNOWN_LISTS[tail[2], tail[3]]}}}')
-        return (
-            f'    {{"action": {_v(res.action)}, "address": {_v(res.address)}, {middle_text}'
-            f'"inherited_from": {_v(parent) if ident.inherited else "null"}, '
-            f'"native_expiry": {"null" if ident.native_attr is None else _ENCODE(_native(ident))}, '
-            f'"owner": {"null" if owner is UNKNOWN else _v(owner)}, '
-            f'"owner_source": {_v(ident.owner_source)}, "parent": {_v(parent)}, '
-            f'"source": {where}, '
-            f'"sources": [{", ".join(map(self.location, sources)) if sources else where}], '
-            f'{tail_text}'
-        )
+        sources, statuses = report.sources, report.statuses
+        where_of, location = self._where.get, self.location
+        fronts: dict[tuple[Any, ...], tuple[str, str]] = {}
+        backs: dict[tuple[Any, ...], tuple[str, str]] = {}
+        names, name_of = self._names, self._names.get
+        out: list[str] = []
+        last_src, where, places = None, "", ""
+        for ident, key in zip(idents, report.row_keys(), strict=True):
+            res = ident.resource
+            src = res.source
+            if src is not last_src:  # rows read from one input share its location
+                hit = where_of(id(src))
+                where = hit[1] if hit is not None else location(src)
+                places = f', "source": {where}, "sources": [{where}], '  # read from that input alone
+                last_src = src
+            joined = sources.get(key) if sources else None
+            if joined:
+                places = f', "source": {where}, "sources": [{", ".join(map(location, joined))}], '
+                last_src = None
+            parent = ident.parent
+            if parent is None:
+                parent_text = "null"
+            elif type(parent) is str:
+                parent_text = name_of(parent) or names.setdefault(parent, _STRING(parent))
+            else:
+                parent_text = _v(parent)
+            address = res.address
+            address_text = name_of(address) or names.setdefault(address, _STRING(address))
+            owner, expires = ident.owner, ident.expires
+            # Cached only where equal keys mean equal text (1 == 1.0 == True: never an owner or
+            # expiry value of another kind than a string).
+            front_key = (res.action, ident.category, expires, ident.expires_at, ident.expiry_source)
+            meta = res.metadata
+            shared = ident.declaration is None and type(expires) in _SHAPED \
+                and ("deposed" not in meta or not meta["deposed"])
+            front = fronts.get(front_key) if shared else None
+            if front is None:
+                front = (f'    {{"action": {_v(res.action)}, "address": ', f', {self._middle(ident)}"inherited_from": ')
+                if shared:
+                    fronts[front_key] = front
+            back_key = (owner, ident.owner_source, statuses.get(key, "ok"), res.type, expires is UNKNOWN)
+            shared = ident.native_attr is None and type(owner) in _SHAPED
+            back = backs.get(back_key) if shared else None
+            if back is None:
+                back = self._back(ident, back_key[2])
+                if shared:
+                    backs[back_key] = back
+            out.append(f'{front[0]}{address_text}{front[1]}{parent_text if ident.inherited else "null"}'
+                       f'{back[0]}{parent_text}{places}{back[1]}')
+        return out
+
+    def _back(self, ident: Identity, status: str) -> tuple[str, str]:
+        """A row's fields after inherited_from, cut around the parent's value and the locations."""
+        owner, expires = ident.owner, ident.expires
+        native = "null" if ident.native_attr is None else _ENCODE(_native(ident))
+        owner_text = "null" if owner is UNKNOWN else _v(owner)
+        before = f', "native_expiry": {native}, "owner": {owner_text}, "owner_source": {_v(ident.owner_source)}, '
+        unknown = _UNKNOWN_LISTS[owner is UNKNOWN, expires is UNKNOWN]
+        return f'{before}"parent": ', f'"status": {_v(status)}, "type": {_v(ident.type)}, "unknown": {unknown}}}'
 
     def _middle(self, ident: Identity) -> str:
         declaration = _declaration(ident)
@@ -201,18 +232,39 @@ class _Lines:
                 f'"expires_instant": {self.instant(ident.expires_at)}, '
                 f'"expiry_source": {_v(ident.expiry_source)}, ')
 
-    def finding(self, f: Finding) -> str:
-        reason = f.suppressed
-        return (
-            f'    {{"address": {_v(f.address)}, "message": {_v(f.message)}, "rule": {_v(f.rule)}, '
-            f'"rule_id": {_v(f.rule_id)}, "severity": {_SEVERITY.get(f.severity) or _v(f.severity.label)}, '
-            f'"source": {self.location(f.source)}, "suppressed": {"false" if reason is None else "true"}, '
-            f'"suppression": '
-            + ("null" if reason is None else
-               f'{{"reason": {_v(reason)}, "until": {_v(f.suppressed_until)}}}')
-            + "}"
-        )
+    def findings(self, found: Iterable[Finding]) -> list[str]:
+        """Each finding as ``_compact(finding_json(...))`` writes it; the rule fields written once
+        per rule and severity."""
+        where_of, location = self._where.get, self.location
+        rules: dict[tuple[str, str, Severity], str] = {}
+        names, name_of = self._names, self._names.get
+        enc = _STRING
+        out: list[str] = []
+        last_src, where = None, ""
+        for f in found:
+            address, message, reason = f.address, f.message, f.suppressed
+            src = f.source
+            if src is not last_src:
+                hit = where_of(id(src))
+                where = hit[1] if hit is not None else location(src)
+                last_src = src
+            rule_key = (f.rule, f.rule_id, f.severity)
+            rule = rules.get(rule_key)
+            if rule is None:
+                rule = rules[rule_key] = (f'"rule": {_v(f.rule)}, "rule_id": {_v(f.rule_id)}, '
+                                          f'"severity": {_SEVERITY.get(f.severity) or _v(f.severity.label)}, ')
+            out.append(
+                f'    {{"address": {(name_of(address) or names.setdefault(address, enc(address))) if type(address) is str else _v(address)}, '
+                f'"message": {enc(message) if type(message) is str else _v(message)}, {rule}'
+                f'"source": {where}, '
+                + ('"suppressed": false, "suppression": null}' if reason is None else
+                   f'"suppressed": true, "suppression": {{"reason": {_v(reason)}, "until": {_v(f.suppressed_until)}}}}}')
+            )
+        return out
 
+
+#: Kinds of owner and expiry value whose equal values are written alike (see _Lines.identities).
+_SHAPED = frozenset({str, type(None), type(UNKNOWN)})
 
 #: Each severity's label as JSON, written once.
 _SEVERITY = {s: _STRING(s.label) for s in Severity}
@@ -232,12 +284,12 @@ def render(report: Report) -> str:
     """
     lines = _Lines(report)
     if getattr(report, "live_of", None) is None:
-        identities: Callable[[], Iterable[str]] = lambda: map(lines.identity, report.identities)
+        identities: Callable[[], Iterable[str]] = lambda: lines.identities(report.identities)
     else:  # nhi verify adds what the cloud says: the general path
         identities = lambda: (f"    {_compact(identity_json(i, report))}" for i in report.identities)
     records: dict[str, Callable[[], Iterable[str]]] = {
         "identities": identities,
-        "findings": lambda: map(lines.finding, report.findings),
+        "findings": lambda: lines.findings(report.findings),
         "inputs": lambda: (f"    {_compact(i)}" for i in report.inputs),
     }
     plain = {"version": SCHEMA_VERSION, "now": format_instant(report.now), "summary": report.summary()}
@@ -249,10 +301,7 @@ def render(report: Report) -> str:
         comma = "," if n < len(keys) - 1 else ""
         if key in records and sizes[key]:
             parts.append(f"  {json.dumps(key)}: [\n")
-            for m, record in enumerate(records[key]()):
-                if m:
-                    parts.append(",\n")
-                parts.append(record)
+            parts.append(",\n".join(records[key]()))
             parts.append(f"\n  ]{comma}\n")
         else:
             value = plain.get(key, [])

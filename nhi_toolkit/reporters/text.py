@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import starmap
+
 from nhi_toolkit.errors import printable
-from nhi_toolkit.model import UNKNOWN, Severity
+from nhi_toolkit.model import UNKNOWN, Finding, Location, Severity
 from nhi_toolkit.records import Report
 from nhi_toolkit.reporters import RenderOptions
 from nhi_toolkit.suppress import suppression_label
@@ -14,6 +16,11 @@ TAKES_OPTIONS = True
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 
 _COLUMNS = ("IDENTITY", "OWNER", "EXPIRES", "STATUS", "FINDING")
+
+
+def _worst_first(f: Finding) -> tuple[int, str, str]:
+    """The order of :meth:`Report.findings_of`."""
+    return (-f.severity, f.rule_id, f.message)
 
 
 # Every string from an input (addresses, tag values, messages quoting them, file names) goes through
@@ -71,32 +78,44 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
     # Report.findings_of and status_of without their calls per row; an owner or expiry cell is
     # worked out once per distinct (value, source): a large check repeats few of them.
     about, words = report.identity_findings, report.statuses
-    cells: dict[tuple[object, str | None, int], str] = {}
-    for ident in report.identities:
-        key = ident.row_key
-        labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in report.findings_of(ident))) \
-            if about.get(key) else []
-        owner = (ident.owner, ident.owner_source, 32)
-        expires = (ident.expires, ident.expiry_source, 26)
-        rows.append((
-            _clip(_visible(ident.address), 96),
-            cells.get(owner) or cells.setdefault(owner, _value_cell(*owner)),
-            cells.get(expires) or cells.setdefault(expires, _value_cell(*expires)),
-            words.get(key, "ok"),
-            labels[0] if labels else "",
-        ))
-        if len(labels) > 1:
-            rows.extend(("", "", "", "", label) for label in labels[1:])
+    owners: dict[tuple[object, str | None], str] = {}
+    expiries: dict[tuple[object, str | None], str] = {}
+    for ident, key in zip(report.identities, report.row_keys(), strict=True):
+        address = ident.address
+        if not address.isprintable():
+            address = _visible(address)
+        if len(address) > 96:
+            address = _clip(address, 96)
+        owner = (ident.owner, ident.owner_source)
+        owner_cell = owners.get(owner)
+        if owner_cell is None:
+            owner_cell = owners[owner] = _value_cell(*owner, 32)
+        expires = (ident.expires, ident.expiry_source)
+        expires_cell = expiries.get(expires)
+        if expires_cell is None:
+            expires_cell = expiries[expires] = _value_cell(*expires, 26)
+        found = about.get(key)
+        if found:
+            # Report.findings_of: the active ones, worst first; one label per rule and severity.
+            active = [f for f in found if f.suppressed is None]
+            if len(active) > 1:
+                active.sort(key=_worst_first)
+            labels = list(dict.fromkeys(f"{f.severity.label}: {f.rule}" for f in active))
+            rows.append((address, owner_cell, expires_cell, words.get(key, "ok"), labels[0] if labels else ""))
+            if len(labels) > 1:
+                rows.extend(("", "", "", "", label) for label in labels[1:])
+        else:
+            rows.append((address, owner_cell, expires_cell, words.get(key, "ok"), ""))
     lines: list[str] = []
     if options.quiet:
         pass
     elif rows:
-        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(_COLUMNS)]
+        widths = [max(len(c), max(map(len, column))) for c, column in zip(_COLUMNS, zip(*rows, strict=True), strict=True)]
         if options.width:
             rows, widths = _fit(rows, widths, options.width)
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines.append(fmt.format(*_COLUMNS).rstrip())
-        lines.extend(fmt.format(*r).rstrip() for r in rows)
+        lines.extend(map(str.rstrip, starmap(fmt.format, rows)))
     else:
         lines.append("No non-human identities found.")
     shown = report.active if options.quiet else report.findings
@@ -104,14 +123,21 @@ def render(report: Report, options: RenderOptions | None = None) -> str:
         if lines:
             lines.append("")
         lines.append("Findings:")
+        heads: dict[tuple[Severity, str, str], str] = {}
+        places: dict[int, tuple[Location, str]] = {}
         for f in shown:
-            mark = suppression_label(f)
-            label = f"{f.severity.label.upper():7}"
-            if options.color:
-                label = f"{_COLORS[f.severity]}{label}\033[0m"
-            lines.append(f"  {label} {f.rule_id} {f.rule}: {_visible(f.message)}"
-                         f"{_visible(mark)}")
-            lines.append(f"          at {_visible(str(f.source))}")
+            head = heads.get((f.severity, f.rule_id, f.rule))
+            if head is None:
+                label = f"{f.severity.label.upper():7}"
+                if options.color:
+                    label = f"{_COLORS[f.severity]}{label}\033[0m"
+                head = heads[(f.severity, f.rule_id, f.rule)] = f"  {label} {f.rule_id} {f.rule}: "
+            mark = "" if f.suppressed is None else _visible(suppression_label(f))
+            place = places.get(id(f.source))
+            if place is None:  # the record is kept with its text: its id is not reused meanwhile
+                place = places[id(f.source)] = (f.source, f"          at {_visible(str(f.source))}")
+            lines.append(f"{head}{_visible(f.message)}{mark}")
+            lines.append(place[1])
     s = report.summary()
     sev = s["by_severity"]
     if lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from nhi_toolkit.checks import (
     declared_revocation_path,
@@ -38,7 +39,15 @@ class MissingRevocationPath(Rule):
 
     def check_all(self, ctx: Context) -> Iterator[Finding]:
         rotated = _rotated_secrets(ctx)
+        declares = _keyset(ctx.config.revocation_keys)
         for identity in ctx.identities:
+            res = identity.resource
+            # What _check looks at, tested up front: an identity none of it applies to (most of
+            # them) has nothing to find, and costs no generator.
+            if res.action != "forget" and not res.prevent_destroy and not identity.parent_missing \
+                    and (identity.category != "secret-copy" or _own_expiry(identity) is None) \
+                    and identity.type != "aws_secretsmanager_secret" and declares.isdisjoint(identity.tags):
+                continue
             yield from self._check(identity, ctx, rotated)
 
     def check(self, identity: Identity, ctx: Context) -> Iterator[Finding]:
@@ -234,11 +243,21 @@ class SharedIdentity(Rule):
         keys = ctx.config.integration_keys
         index: _Instances | None = None  # built on the first reference followed
         users: dict[str, set[str]] = {}
+        several = False  # some integration tag lists more than one name
         for ident in ctx.identities:
             res = ident.resource
-            if res.deleted or ident.inherited or not (ident.parent or res.references):
+            if res.action in _GONE:
+                continue
+            tags = ident.tags
+            integ = None  # Identity.tag(keys), without its call
+            for key in keys:
+                if key in tags:
+                    integ = tags[key]
+                    break
+            if isinstance(integ, str) and ("," in integ or ";" in integ):
+                several = True
+            if ident.inherited or not (ident.parent or res.references):
                 continue  # nothing it uses, or not its own integration tag
-            integ = ident.tag(keys)
             if not (isinstance(integ, str) and integ.strip()):
                 continue
             # Per instance: a for_each'd key uses its own user, not every user of that resource.
@@ -253,11 +272,13 @@ class SharedIdentity(Rule):
                         targets.update(c.address for c in index.by_instance.get((ref, res.index, res.module), ()))
             for target in targets - {ident.address, None}:
                 users.setdefault(target, set()).add(integ.strip())
+        if not users and not several:
+            return  # no identity is used by another, nor names several integrations itself
         for ident in ctx.identities:
-            if ident.resource.deleted:
+            if ident.resource.action in _GONE:
                 continue
-            used = users.get(ident.address)
             own = ident.tag(keys)
+            used = users.get(ident.address)
             if used is None and not (isinstance(own, str) and ("," in own or ";" in own)):
                 continue  # one integration at most: its own tag, a single name
             found = set(used or ())
@@ -266,6 +287,16 @@ class SharedIdentity(Rule):
             if len(found) > 1:
                 yield self.finding(ident, f"{ident.address} is used by {len(found)} integrations "
                                           f"({', '.join(sorted(found))}); revoking it breaks all of them")
+
+
+#: Plan actions after which the resource is gone (Resource.deleted).
+_GONE = ("delete", "forget")
+
+
+@lru_cache(maxsize=8)
+def _keyset(keys: tuple[str, ...]) -> frozenset[str]:
+    """Tag keys as a set: whether an identity carries any of them is one test at C speed."""
+    return frozenset(keys)
 
 
 class _Instances:
