@@ -301,7 +301,12 @@ def render(report: Report) -> str:
         comma = "," if n < len(keys) - 1 else ""
         if key in records and sizes[key]:
             parts.append(f"  {json.dumps(key)}: [\n")
-            parts.append(",\n".join(records[key]()))
+            # Each row a part of its own: one more string of them all would raise the peak by the
+            # rows' size (the output is joined once, below).
+            for m, record in enumerate(records[key]()):
+                if m:
+                    parts.append(",\n")
+                parts.append(record)
             parts.append(f"\n  ]{comma}\n")
         else:
             value = plain.get(key, [])
