@@ -246,6 +246,9 @@ class Suppressor:
     _problems: dict[tuple[str, Location, str], None] = field(default_factory=dict)
     _own: dict[tuple[str, str, int | None], list[Suppression]] = field(default_factory=dict)
     _lines: dict[str, Sequence[str] | None] = field(default_factory=dict)
+    _unmarked: set[tuple[str, int]] = field(default_factory=set)
+    """(.tf file, line) of blocks with no ``nhi:ignore`` comment: every instance of a module's block
+    shares one, read once."""
 
     def __post_init__(self) -> None:
         for s in self.config.suppressions:
@@ -310,6 +313,9 @@ class Suppressor:
         key = (ident.address, src.file, src.line)
         if key in self._own:
             return self._own[key]
+        plain = "nhi" not in meta and "source_lines" not in meta and src.line is not None
+        if plain and (src.file, src.line) in self._unmarked:
+            return []  # what a comment says depends on the file and line alone, and there is none
         own: list[Suppression] = []
         nhi = ident.resource.metadata.get("nhi")
         raw = nhi.get("suppress") if isinstance(nhi, Mapping) else None
@@ -335,6 +341,8 @@ class Suppressor:
                 own += found
                 for where, why in problems:
                     self._problems[(ident.address, where, f"nhi:ignore comment: {why}")] = None
+                if plain and not found and not problems:
+                    self._unmarked.add((src.file, src.line))
         for s in own:
             self._seen[s] = None
         self._own[key] = own

@@ -441,3 +441,18 @@ def test_cdktf_metadata_waiver_covers_a_deposed_object_only_when_it_names_it(
     assert len(report.identities) == 1
     assert _owner_verdicts(report) == expected
     assert ("suppression-stale" in _rules_active(report)) is not extra
+
+
+def test_every_instance_of_a_block_takes_its_comment_and_an_uncommented_block_none(tmp_path: Path) -> None:
+    # Instances share their block's file and line: what the comment says is read once for them all,
+    # and a block with no comment beside one with a comment stays unwaived.
+    tf = (f'# nhi:ignore[missing-owner] until=2027-01-31 reason="{REASON}"\n'
+          'resource "aws_iam_user" "waived" {\n  for_each = toset(["a", "b", "c"])\n  name = each.key\n'
+          '  tags = { expires_at = "2027-01-31" }\n}\n\n'
+          'resource "aws_iam_user" "plain" {\n  for_each = toset(["a", "b"])\n  name = each.key\n'
+          '  tags = { expires_at = "2027-01-31" }\n}\n')
+    report = _check(tmp_path, tf)
+    got = sorted((f.address, bool(f.suppressed)) for f in _by_rule(report)["missing-owner"])
+    assert got == [('aws_iam_user.plain["a"]', False), ('aws_iam_user.plain["b"]', False),
+                   ('aws_iam_user.waived["a"]', True), ('aws_iam_user.waived["b"]', True),
+                   ('aws_iam_user.waived["c"]', True)]
