@@ -210,6 +210,7 @@ def _merge(members: Sequence[tuple[int, Identity]]) -> Identity:
         owner_sensitive=owner_src.owner_sensitive,
         expires=exp_src.expires, expires_at=exp_src.expires_at, expiry_key=exp_src.expiry_key,
         expiry_error=exp_src.expiry_error, expiry_source=exp_src.expiry_source,
+        expiry_sensitive=exp_src.expiry_sensitive,
         # The expiry's provenance travels with it: what the credential itself says, and the tag or
         # declaration value it replaced, are those of the input the expiry was taken from.
         claimed_expires=exp_src.claimed_expires, claimed_expires_at=exp_src.claimed_expires_at,

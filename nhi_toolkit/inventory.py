@@ -327,13 +327,15 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
 
     by_address: dict[str, tuple[Resource, IdentityType]] = {}  # made when first needed
 
-    def unreadable_owner(res: Resource, itype: IdentityType, inherited_from: str | None) -> str | None:
-        """The address whose owner tag is marked sensitive, when that is why no owner was read: the
-        identity itself, else the one whose tags it inherited (the chain effective() follows)."""
+    def unreadable(res: Resource, itype: IdentityType, inherited_from: str | None,
+                   keys: tuple[str, ...]) -> str | None:
+        """The address whose tag under one of ``keys`` (the owner's, the expiry's) is marked
+        sensitive, when that is why it was not read: the identity itself, else the one whose tags it
+        inherited (the chain effective() follows)."""
         if not by_address:
             by_address.update((r.address, (r, t)) for r, t in current)
         for _ in range(7):
-            if tags_marked_sensitive(res, itype, config.owner_keys):
+            if tags_marked_sensitive(res, itype, keys):
                 return res.address
             if inherited_from is None or inherited_from not in by_address:
                 return None
@@ -368,7 +370,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             else:
                 inherited_from = None  # its own tags: what effective() gives
             parent, expected = parents[res.address]
-        hidden = None
+        hidden = hidden_expiry = None
         if tags is UNKNOWN:
             tag_map: dict[str, Any] = {}
             owner_key, owner = None, UNKNOWN
@@ -385,10 +387,11 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
                     if key in tag_map:
                         expiry_key, expires = key, tag_map[key]
                         break
-            hidden = unreadable_owner(res, itype, inherited_from) if owner_key is None else None
+            hidden = unreadable(res, itype, inherited_from, owner_keys) if owner_key is None else None
             if owner_key is None and partial and hidden is None:  # a marked owner tag wins over defaults
                 owner = UNKNOWN
-            if expiry_key is None and partial:
+            hidden_expiry = unreadable(res, itype, inherited_from, expiry_keys) if expiry_key is None else None
+            if expiry_key is None and partial and hidden_expiry is None:  # and so does a marked expiry tag
                 expires = UNKNOWN
         if isinstance(owner, str):
             if not owner.strip():
@@ -410,7 +413,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         # owner_key, expiry_key, expiry_error, tags_unknown, parent_missing, owner_source and
         # expiry_source (as settle() sets them, so that an identity it leaves as it is need not be
         # copied), then claimed_expires, claimed_expires_at, native_attr, native_expires_at,
-        # native_lifetime and declaration (settle()'s to set), platform_managed, owner_sensitive.
+        # native_lifetime and declaration (settle()'s to set), platform_managed, owner_sensitive,
+        # expiry_sensitive.
         identity = Identity(
             res, itype.category, owner,
             expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires), expires_at,
@@ -419,6 +423,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             own_source if owner is not None else None, own_source if expires is not None else None,
             None, None, None, None, None, None,
             itype.platform_managed, hidden if owner is None else None,
+            hidden_expiry if expires is None else None,
         )
         # settle() leaves an identity as it is when no declaration applies (owner and expiry are
         # both set, or there are none) and its type has no native expiry.

@@ -323,6 +323,9 @@ class Identity:
     owner_sensitive: str | None = None
     """When no owner could be read because Terraform marks the owner tag's value (or the whole tag
     map) sensitive: the address carrying that tag (this identity, or the parent it inherits from)."""
+    expiry_sensitive: str | None = None
+    """As ``owner_sensitive``, for the expiry tag: the address whose expiry tag Terraform marks
+    sensitive, when that is why no expiry was read."""
 
     @_stored
     def deadline(self) -> datetime | None:

@@ -88,6 +88,16 @@ def _unreadable_owner(identity: Identity) -> str:
             f"list: take the sensitive mark off the owner value of {where}")
 
 
+def _unreadable_expiry(identity: Identity) -> str:
+    """The message for an expiry tag Terraform marks sensitive: it is there, but cannot be read, so
+    the identity's retirement date cannot be judged."""
+    where = identity.expiry_sensitive
+    whose = "its expiry tag" if where == identity.address else f"the expiry tag of its parent {where}"
+    return (f"{identity.address} has no readable expiry: {whose} is marked sensitive (the value, or the "
+            "tags holding it) and cannot be read, so when it must be retired cannot be judged: take the "
+            f"sensitive mark off the expiry value of {where}")
+
+
 class MissingOwner(Rule):
     id = "NHI001"
     name = "missing-owner"
@@ -121,6 +131,8 @@ class MissingExpiry(Rule):
 
     def check(self, identity: Identity, ctx: Context) -> Iterable[Finding]:
         if identity.expires is None and not identity.platform_managed:
+            if identity.expiry_sensitive is not None:
+                return (self.finding(identity, _unreadable_expiry(identity)),)
             return (self.finding(identity, _missing(identity, ctx, "expiry", ctx.config.expiry_keys)),)
         return ()
 

@@ -244,3 +244,68 @@ def test_a_sensitive_owner_tag_beside_tags_all_unknown_until_apply_is_not_passed
     report = check_paths([str(path)], Config(), _NOW_SENS)
     (found,) = [f for f in report.findings if f.rule == "missing-owner"]
     assert "marked sensitive" in found.message and report.failed()
+
+
+# -- an expiry tag whose value Terraform marks sensitive -----------------------------------------------
+
+_HIDDEN_EXPIRY = "2031-07-09"  # never in any output
+
+
+def _sensitive_expiry_plan(tmp_path: Any, key: bool = False, tags_all_unknown: bool = False) -> Any:
+    """A plan whose aws_iam_user.u has its expires_at tag marked sensitive; ``key`` adds an access key
+    of that user (it inherits the user's tags); ``tags_all_unknown``: the provider's copy is known
+    only after apply."""
+    import json
+
+    tags = {"owner": "alice@example.com", "expires_at": _HIDDEN_EXPIRY}
+    after: dict[str, Any] = {"name": "u", "tags": tags}
+    unknown: dict[str, Any] = {}
+    if tags_all_unknown:
+        unknown["tags_all"] = True
+    else:
+        after["tags_all"] = tags
+    changes = [{"address": "aws_iam_user.u", "mode": "managed", "type": "aws_iam_user", "name": "u",
+                "provider_name": "registry.terraform.io/hashicorp/aws",
+                "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": unknown,
+                           "before_sensitive": False, "after_sensitive": {"tags": {"expires_at": True}}}}]
+    config: dict[str, Any] = {"root_module": {"resources": []}}
+    if key:
+        changes.append({"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key",
+                        "name": "k", "provider_name": "registry.terraform.io/hashicorp/aws",
+                        "change": {"actions": ["create"], "before": None, "after": {"user": "u"},
+                                   "after_unknown": {"id": True}, "before_sensitive": False,
+                                   "after_sensitive": {}}})
+        config["root_module"]["resources"].append(
+            {"address": "aws_iam_access_key.k", "mode": "managed", "type": "aws_iam_access_key", "name": "k",
+             "expressions": {"user": {"references": ["aws_iam_user.u.name", "aws_iam_user.u"]}}})
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "terraform_version": "1.9.0", "resource_changes": changes,
+                                "configuration": config}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("tags_all_unknown", [False, True])
+def test_a_sensitive_expiry_tag_is_a_missing_expiry_that_says_so(tmp_path: Any, tags_all_unknown: bool) -> None:
+    # Beside a tags_all known only after apply, the marked tag is still the expiry: unreadable, an
+    # error, never "known after apply" (an info finding would let the check pass).
+    from nhi_toolkit.engine import check_paths
+    from nhi_toolkit.reporters import render
+
+    report = check_paths([str(_sensitive_expiry_plan(tmp_path, tags_all_unknown=tags_all_unknown))], Config(),
+                         _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-expiry"]
+    assert (found.rule_id, found.severity, found.address) == ("NHI002", Severity.ERROR, "aws_iam_user.u")
+    assert "no readable expiry" in found.message and "its expiry tag is marked sensitive" in found.message
+    assert "has no expiry tag" not in found.message
+    assert report.failed()
+    for fmt in ("text", "json", "sarif", "markdown", "junit", "github"):
+        assert _HIDDEN_EXPIRY not in render(fmt, report)
+
+
+def test_a_key_of_a_user_with_a_sensitive_expiry_tag_says_so(tmp_path: Any) -> None:
+    from nhi_toolkit.engine import check_paths
+
+    report = check_paths([str(_sensitive_expiry_plan(tmp_path, key=True))], Config(), _NOW_SENS)
+    (found,) = [f for f in report.findings if f.rule == "missing-expiry" and f.address == "aws_iam_access_key.k"]
+    assert "the expiry tag of its parent aws_iam_user.u is marked sensitive" in found.message
+    assert _HIDDEN_EXPIRY not in found.message
