@@ -369,11 +369,10 @@ def _resource(data: Any, seen: dict[tuple[Any, ...], Location]) -> Resource:
         raise TypeError("bad index")
     if not isinstance(refs, list):
         raise TypeError("bad references")
-    return Resource(address=_s(address), type=_s(rtype), name=_s(name), source=_location(source, seen),
-                    kind=_KINDS[kind], module=_s(module), index=index, mode=_s(mode),
-                    provider=_s(provider), values=_mapping(values, values_unknown),
-                    references=tuple(_s(x) for x in refs), action=_opt_s(action), prevent_destroy=_b(prevent),
-                    metadata=_marked(_mapping(metadata, meta_unknown), marked))
+    # Every field by position, in Resource's order (tests pin it): one record per resource read.
+    return Resource(_s(address), _s(rtype), _s(name), _location(source, seen), _KINDS[kind], _s(module), index,
+                    _s(mode), _s(provider), _mapping(values, values_unknown), tuple(map(_s, refs)),
+                    _opt_s(action), _b(prevent), _marked(_mapping(metadata, meta_unknown), marked))
 
 
 def _marked(metadata: dict[str, Any], marked: Any) -> dict[str, Any]:
