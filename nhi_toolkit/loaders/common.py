@@ -18,7 +18,7 @@ from nhi_toolkit.model import UNKNOWN
 from nhi_toolkit.records import Document, Note  # re-exported: their former home
 
 __all__ = [
-    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_record", "clean_values",
+    "DEFAULT_MAX_INPUT_MB", "MAX_DEPTH", "STDIN", "Document", "Note", "check_depth", "clean_values",
     "decode_text", "file_kind", "input_limit", "input_limit_set", "parse_json", "read_bytes", "read_stdin",
     "sensitive_metadata", "stat_input",
 ]
@@ -319,35 +319,19 @@ def clean_values(values: Any, sensitive: Any = None, unknown: Any = None, rtype:
     """
     if not isinstance(values, dict) or sensitive is True or unknown is True:
         return {}
-    sens: dict[str, Any] | None = None
-    if isinstance(sensitive, dict) and sensitive:
-        marked = [k for k, v in sensitive.items() if v]  # a plan writes {"tags": {}} for none
-        if marked:
-            sens = sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
-    return _clean_top(values, sens, unknown if isinstance(unknown, dict) else None, secret_fields_for(rtype))
+    return _clean_top(values, _marks(sensitive), unknown if isinstance(unknown, dict) else None,
+                      secret_fields_for(rtype))
 
 
-def clean_record(values: Any, sensitive: Any, unknown: Any, rtype: str, deposed: Any = None
-                 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed))``
-    with one look at the marks: a plan marks whole attributes (``{"secret": true}``) or nothing
-    (``{"tags": {}}``), and both are read off the list of marked attributes."""
-    if not isinstance(sensitive, dict) or not sensitive:
-        return clean_values(values, sensitive, unknown, rtype), sensitive_metadata(sensitive, deposed)
+def _marks(sensitive: Any) -> dict[str, Any] | None:
+    """The sensitivity marks ``_clean_top`` works from: None when nothing is marked (a plan writes
+    ``{"tags": {}}`` for none), each group of copies' marks on all of them when one is marked."""
+    if not isinstance(sensitive, dict):
+        return None
     marked = [k for k, v in sensitive.items() if v]
-    meta: dict[str, Any] = {"deposed": str(deposed)} if deposed else {}
     if not marked:
-        sens = None
-    else:
-        sens = sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
-        whole = [(str(k),) for k in marked if sensitive[k] is True]
-        if len(whole) == len(marked):  # attributes marked as a whole: their names are the paths
-            meta["sensitive_paths"] = tuple(sorted(whole))
-        else:
-            meta = sensitive_metadata(sensitive, deposed)
-    if not isinstance(values, dict) or unknown is True:
-        return {}, meta
-    return _clean_top(values, sens, unknown if isinstance(unknown, dict) else None, secret_fields_for(rtype)), meta
+        return None
+    return sensitive if _COPY_NAMES.isdisjoint(marked) else _mirrored(sensitive)
 
 
 #: How deep :func:`sensitive_metadata` names marked paths: an attribute, a map key, a nested map's key
@@ -366,12 +350,12 @@ def sensitive_metadata(sensitive: Any, deposed: Any = None) -> dict[str, Any]:
         meta["sensitive_paths"] = ((),)
     if not sensitive or not isinstance(sensitive, (dict, list)):
         return meta
-    if isinstance(sensitive, dict):  # the common case: attributes marked as a whole, or none
+    # The common case: attributes marked as a whole, or none.
+    if isinstance(sensitive, dict) and all(v is True or not v for v in sensitive.values()):
         flat = [(str(k),) for k, v in sensitive.items() if v is True]
-        if len(flat) == len(sensitive) or all(v is True or not v for v in sensitive.values()):
-            if flat:
-                meta["sensitive_paths"] = tuple(sorted(flat))
-            return meta
+        if flat:
+            meta["sensitive_paths"] = tuple(sorted(flat))
+        return meta
     found: list[tuple[str, ...]] = []
     stack: list[tuple[Any, tuple[str, ...]]] = [(sensitive, ())]
     while stack:

@@ -15,7 +15,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.common import as_list, clean_record, clean_values, collect_references
+from nhi_toolkit.loaders.common import as_list, clean_values, collect_references, sensitive_metadata
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
 from nhi_toolkit.records import Document
 
@@ -225,12 +225,11 @@ def _record(
 ) -> Resource:
     """The record of one resource: ``defaults`` when a ``tags_all`` unknown until apply is what the
     provider's default tags make it; ``metadata`` in place of what ``sensitive`` marks (drift)."""
+    cleaned = clean_values(values, sensitive, unknown, rtype)
     if metadata is None:
         # A deposed object (a create_before_destroy replacement that failed) shares its address with
         # the current object: told apart, each is judged on its own tags.
-        cleaned, metadata = clean_record(values, sensitive, unknown, rtype, rc.get("deposed"))
-    else:
-        cleaned = clean_values(values, sensitive, unknown, rtype)
+        metadata = sensitive_metadata(sensitive, rc.get("deposed"))
     provider = rc.get("provider_name")
     if not isinstance(provider, str):
         provider = ""
