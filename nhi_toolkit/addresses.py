@@ -9,7 +9,8 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+
+from nhi_toolkit.recordtype import record
 
 __all__ = [
     "AddressError",
@@ -111,7 +112,7 @@ def join_address(module: str, mode: str, rtype: str, name: str, key: int | str |
     return f"{module}.{local}" if module else local
 
 
-@dataclass(frozen=True)
+@record()
 class ParsedAddress:
     """An address taken apart: ``module`` keeps its instance keys; ``key`` is the resource's own."""
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant, is_expired
+from nhi_toolkit.recordtype import record
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
@@ -78,7 +78,7 @@ def leaver_match(owner: str, leavers: Iterable[str]) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record()
 class Departure:
     """An owner found on the leavers list who has left: the matching entry and the leaving date."""
 
@@ -152,7 +152,7 @@ def exceeds_lifetime(span: timedelta, limit_days: int | None) -> bool:
 # --- expiry choice --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record()
 class ExpiryChoice:
     """The expiry tag that governs when several are present, and why they are a finding."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from nhi_toolkit.catalog import CATEGORIES, PHASE_PRINCIPAL, IdentityType, Paren
 from nhi_toolkit.errors import ConfigError
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant
 from nhi_toolkit.model import Location
+from nhi_toolkit.recordtype import record
 from nhi_toolkit.suppress import (
     DEFAULT_UNWAIVABLE,
     ENTRY_KEYS,
@@ -58,7 +59,7 @@ DEFAULT_INTEGRATION_KEYS = ("integration", "Integration", "nhi:integration")
 DEFAULT_REVOCATION_KEYS = ("revocation_path", "RevocationPath", "nhi:revocation_path")
 
 
-@dataclass(frozen=True)
+@record()
 class Declaration:
     """Owner and expiry given in config to identities that carry no tags of their own.
 
@@ -84,7 +85,7 @@ class Declaration:
         return self.file is None or file_matches(self.file, file)
 
 
-@dataclass(frozen=True)
+@record()
 class Config:
     """Every setting the checker uses. Construct with :func:`load_config`."""
 

@@ -1,16 +1,21 @@
 """Records passed between the pipeline's stages: loaders -> inventory -> rules -> reporters.
 
-Every record is a frozen dataclass. Attribute values that Terraform marks sensitive, and known secret
-fields, never reach these records: the loaders drop them.
+Every record is a frozen dataclass (made by :func:`~nhi_toolkit.recordtype.record`). Attribute
+values that Terraform marks sensitive, and known secret fields, never reach these records: the
+loaders drop them.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import field
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar, dataclass_transform, overload
+from typing import Any, Generic, TypeVar, overload
+
+from nhi_toolkit.recordtype import cached as _cached
+from nhi_toolkit.recordtype import record
+from nhi_toolkit.recordtype import stored as _stored
 
 __all__ = [
     "UNKNOWN",
@@ -53,56 +58,11 @@ UNKNOWN = Unknown()
 _T = TypeVar("_T")
 
 
-def _one_step_init(cls: type[_T], derived: tuple[tuple[str, str], ...] = ()) -> type[_T]:
-    """Give a frozen dataclass (declared ``init=False``: the one dataclasses would write is not made)
-    the ``__init__`` it would have, with the same signature, storing each field in the instance's
-    ``__dict__`` directly, not through one ``object.__setattr__`` call per field: a large check
-    builds tens of thousands of records. The dict keeps sharing its keys between instances (as after
-    attribute assignment), so memory stays as it was. After the fields it stores the ``derived``
-    (name, expression) pairs, then each :func:`_stored` attribute, by that attribute's own function.
-    No record has a ``__post_init__``."""
-    params, items = [], []
-    env: dict[str, Any] = {"_MISSING": MISSING}
-    for f in fields(cls):  # type: ignore[arg-type]
-        if f.default is not MISSING:
-            env[f"_d_{f.name}"] = f.default
-            params.append(f"{f.name}=_d_{f.name}")
-            items.append(f"    d[{f.name!r}] = {f.name}\n")
-        elif f.default_factory is not MISSING:
-            env[f"_f_{f.name}"] = f.default_factory
-            params.append(f"{f.name}=_MISSING")
-            items.append(f"    d[{f.name!r}] = _f_{f.name}() if {f.name} is _MISSING else {f.name}\n")
-        else:
-            params.append(f.name)
-            items.append(f"    d[{f.name!r}] = {f.name}\n")
-    items += [f"    d[{name!r}] = {expr}\n" for name, expr in derived]
-    for name, attr in vars(cls).items():  # the values _stored works out, by its own function
-        if isinstance(attr, _Derived) and not attr.cache:
-            env[f"_c_{name}"] = attr.compute
-            items.append(f"    d[{name!r}] = _c_{name}(self)\n")
-    code = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{''.join(items)}"
-    exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
-    init = env["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    setattr(cls, "__init__", init)  # noqa: B010 - mypy refuses assigning a method
-    return cls
-
-
-@dataclass_transform(frozen_default=True, field_specifiers=(field,))
-def _record(*, order: bool = False,
-            derived: tuple[tuple[str, str], ...] = ()) -> Callable[[type[_T]], type[_T]]:
-    """``@dataclass(frozen=True, order=order)`` with the ``__init__`` of :func:`_one_step_init`."""
-
-    def make(cls: type[_T]) -> type[_T]:
-        return _one_step_init(dataclass(frozen=True, order=order, init=False)(cls), derived)
-
-    return make
-
-
 class _FromResource(Generic[_T]):
     """An attribute of an identity that is its resource's (address, type): stored in the instance
-    by ``__init__`` (see :func:`_one_step_init`), so reading it is a plain attribute look-up; this
-    descriptor only names and types it, and reads the resource for an instance made otherwise."""
+    by ``__init__`` (the ``derived`` of :func:`~nhi_toolkit.recordtype.record`), so reading it is a
+    plain attribute look-up; this descriptor only names and types it, and reads the resource for an
+    instance made otherwise."""
 
     def __init__(self, attr: str, doc: str):
         self.attr = attr
@@ -119,44 +79,6 @@ class _FromResource(Generic[_T]):
             return self
         value: _T = getattr(obj.resource, self.attr)  # type: ignore[attr-defined]
         return value
-
-
-class _Derived(Generic[_T]):
-    """An attribute of a frozen record worked out from its fields, read as a plain attribute: the
-    value sits in the instance's ``__dict__`` (put there by ``__init__``, see :func:`_one_step_init`,
-    or on first read when ``cache``), and this descriptor, having no ``__set__``, is only asked for
-    it when the instance does not hold it (then it works it out)."""
-
-    def __init__(self, compute: Callable[[Any], _T], cache: bool):
-        self.compute = compute
-        self.cache = cache
-        self.name = compute.__name__
-        self.__doc__ = compute.__doc__
-
-    @overload
-    def __get__(self, obj: None, objtype: type | None = None) -> _Derived[_T]: ...
-
-    @overload
-    def __get__(self, obj: object, objtype: type | None = None) -> _T: ...
-
-    def __get__(self, obj: object | None, objtype: type | None = None) -> _T | _Derived[_T]:
-        if obj is None:
-            return self
-        value = self.compute(obj)
-        if self.cache:
-            obj.__dict__[self.name] = value
-        return value
-
-
-def _cached(compute: Callable[[Any], _T]) -> _Derived[_T]:
-    """A derived attribute kept in the instance once first read (its fields are frozen)."""
-    return _Derived(compute, cache=True)
-
-
-def _stored(compute: Callable[[Any], _T]) -> _Derived[_T]:
-    """A derived attribute ``__init__`` stores once the fields are set (:func:`_one_step_init` calls
-    this same function); worked out again for an instance made otherwise."""
-    return _Derived(compute, cache=False)
 
 
 class Severity(enum.IntEnum):
@@ -191,7 +113,7 @@ class InputKind(str, enum.Enum):
     HCL = "hcl"
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Location:
     """Where a resource was read from; ``line`` is None when the input has no line numbers.
 
@@ -224,7 +146,7 @@ class Location:
         return f"{self.file}:{self.line}" if self.line is not None else self.file
 
 
-@_record()
+@record()
 class Resource:
     """One Terraform resource instance (or, for HCL and CDKTF, one resource block), secrets removed.
 
@@ -252,7 +174,7 @@ class Resource:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
     """Extra declarations carried with the resource (CDKTF ``//`` metadata: suppressions, revocation)."""
 
-    # Not fields (no annotation), read as plain attributes: see _Derived.
+    # Not fields (no annotation), read as plain attributes: see nhi_toolkit.recordtype.cached.
     @_cached
     def config_address(self) -> str:
         """Address without instance keys: what configuration references name (worked out when
@@ -278,7 +200,7 @@ def relocated(res: Resource, source: Location) -> Resource:
     return moved
 
 
-@_record(derived=(("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source")))
+@record(derived=(("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source")))
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
 
@@ -365,7 +287,7 @@ class Identity:
     source = _FromResource[Location]("source", "Where the resource was declared or read.")
 
 
-@_record(order=True)
+@record(order=True)
 class Finding:
     """One rule's verdict on one identity. ``suppressed`` carries the waiver's reason when waived."""
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant, format_instant, parse_now
 from nhi_toolkit.model import UNKNOWN, Identity, InputKind, Resource, Unknown
+from nhi_toolkit.recordtype import record
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@record()
 class NativeField:
     """One attribute that bounds a credential's life."""
 
@@ -55,7 +56,7 @@ class NativeField:
     """(attribute, required value, default when absent): the field counts only then."""
 
 
-@dataclass(frozen=True)
+@record()
 class NativeSpec:
     """How one resource type carries its own expiry."""
 

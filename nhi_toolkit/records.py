@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from itertools import repeat
 from typing import Any
 
 from nhi_toolkit.model import Finding, Identity, InputKind, Location, Resource, Severity
+from nhi_toolkit.recordtype import record
 
 __all__ = ["Document", "Note", "Report", "identity_key"]
 
 
-@dataclass(frozen=True)
+@record()
 class Note:
     """Something a loader could not evaluate and a rule must report (e.g. a module not followed)."""
 
@@ -26,7 +27,7 @@ class Note:
     source: Location
 
 
-@dataclass(frozen=True)
+@record()
 class Document:
     """One loaded input unit: a plan, a state, one synthesized stack, or one HCL directory."""
 
@@ -48,7 +49,7 @@ def identity_key(identity: Identity) -> str:
     return identity.row_key
 
 
-@dataclass(frozen=True)
+@record()
 class Report:
     """Everything a reporter renders. Identities and findings are sorted; output is deterministic."""
 

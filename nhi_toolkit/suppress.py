@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.expiry import InvalidExpiry, expiry_instant, is_expired
 from nhi_toolkit.model import Finding, Identity, Location
+from nhi_toolkit.recordtype import record
 
 if TYPE_CHECKING:
     from nhi_toolkit.config import Config
@@ -77,7 +78,7 @@ def file_matches(pattern: str, file: str) -> bool:
     return norm == want or fnmatchcase(norm, want) or norm.endswith("/" + want.lstrip("/"))
 
 
-@dataclass(frozen=True)
+@record()
 class Suppression:
     """A waiver: one rule (or ``*``) on addresses matching a glob, with a reason and an end date.
 
@@ -232,7 +233,7 @@ def inline_suppressions(lines: Sequence[str], line: int, address: str, file: str
 # -- applying them ------------------------------------------------------------------------------
 
 
-@dataclass
+@record(frozen=False)
 class Suppressor:
     """Applies every suppression of one check and then reports the suppressions themselves.
 

@@ -4,7 +4,9 @@ revocation phases and the attribute names that always hold secrets."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from nhi_toolkit.recordtype import record
 
 __all__ = [
     "CATEGORIES",
@@ -78,14 +80,14 @@ SECRET_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True)
+@record()
 class Prefix:
     """A condition: the attribute's text starts with ``text`` (``serviceAccount:``)."""
 
     text: str
 
 
-@dataclass(frozen=True)
+@record()
 class NoneOf:
     """A condition: the attribute is absent or none of ``values`` (``principal_type``)."""
 
@@ -96,7 +98,7 @@ Condition = str | bool | Prefix | NoneOf
 """Plain values must be equal (a list attribute: any element equal); unknown values always pass."""
 
 
-@dataclass(frozen=True)
+@record()
 class ParentLink:
     """How a child finds its parent: its ``attr`` equals one of the parent's ``parent_attrs``."""
 
@@ -116,7 +118,7 @@ class ParentLink:
         return self.path or ((self.attr,) if self.attr else ())
 
 
-@dataclass(frozen=True)
+@record()
 class IdentityType:
     """One catalogued identity resource type."""
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from nhi_toolkit.records import Report
+from nhi_toolkit.recordtype import record
 
 __all__ = ["REPORTERS", "RenderOptions", "render"]
 
@@ -23,7 +23,7 @@ REPORTERS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
+@record()
 class RenderOptions:
     """Settings a render may need beyond the report; all optional, all inputs (no clock, no cwd)."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime
 from typing import ClassVar
 
 from nhi_toolkit.config import Config
 from nhi_toolkit.model import Finding, Identity, Location, Severity
 from nhi_toolkit.records import Document
+from nhi_toolkit.recordtype import record
 
 __all__ = ["DOCS_BASE_ENV", "DOCS_BASE_URL", "Context", "Rule", "docs_base_url", "help_anchor", "help_uri"]
 
@@ -54,7 +55,7 @@ def help_uri(rule_id: str, name: str, base: str | None = None) -> str:
     return f"{docs_base_url() if base is None else base}#{help_anchor(rule_id, name)}"
 
 
-@dataclass(frozen=True)
+@record()
 class Context:
     """What a rule may look at besides the identity: settings, the clock, the whole document."""
 
