@@ -254,6 +254,8 @@ def map_documents(docs: Sequence[Document], wanted: Callable[[str], bool],
         if doc.kind in MAPPED_KINDS:
             directory = source_dir if source_dir is not None else default_source_dir(doc.path)
             table: Mapping[str, Location] = {}
+            if source_dir is None and not doc.resources and not doc.drift:
+                directory = None  # nothing to locate: the folder's .tf files are not parsed for it
             if directory is not None:
                 key = os.path.realpath(directory)
                 if key not in tables:

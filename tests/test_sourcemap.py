@@ -371,6 +371,19 @@ def test_broken_source_dir_is_an_error_only_when_named(small: Path) -> None:
     assert (ident["source"]["file"], ident["source"]["input"]) == ("infra/plan.json", None)
 
 
+def test_an_input_with_nothing_to_locate_leaves_the_folder_unparsed(small: Path) -> None:
+    """A plan or state with no resource beside configuration: the .tf files are not read for it,
+    by default; a named --source-dir is still read (and a broken one still an error)."""
+    from nhi_toolkit.loaders import hcl_cache
+
+    write_json(small / "infra" / "plan.json", plan_doc())
+    before = hcl_cache.parse_count()
+    code, doc = _json(small, "infra/plan.json", "--no-cache")
+    assert code == 0 and doc["identities"] == [] and hcl_cache.parse_count() == before
+    _json(small, "infra/plan.json", "--no-cache", "--source-dir", "infra")
+    assert hcl_cache.parse_count() > before
+
+
 def test_source_dir_must_be_a_directory(small: Path) -> None:
     write_json(small / "plan.json", plan_doc())
     code, _ = _check(small, "plan.json", "--source-dir", "nowhere")
