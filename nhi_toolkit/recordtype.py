@@ -192,7 +192,8 @@ def record(*, order: bool = False, frozen: bool = True,
     fields)."""
 
     def make(cls: type[_T]) -> type[_T]:
-        for name in ("__init__", "__repr__", "__eq__", "__hash__", "__lt__", "__setattr__", "__delattr__"):
+        for name in ("__init__", "__repr__", "__eq__", "__hash__", "__lt__", "__le__", "__gt__", "__ge__",
+                     "__setattr__", "__delattr__"):
             if name in vars(cls):
                 raise TypeError(f"{cls.__qualname__} defines {name}: a record makes its own")
         cls = dataclass(init=False, repr=False, eq=False)(cls)

@@ -253,3 +253,14 @@ def test_every_record_nhi_check_imports_is_made_by_record() -> None:
     for cls in checked:
         assert cls.__repr__.__module__ == "nhi_toolkit.recordtype", cls
         assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+
+
+@pytest.mark.parametrize("name", ["__le__", "__gt__", "__ge__"])
+def test_a_record_with_order_refuses_a_comparison_of_its_own(name: str) -> None:
+    """``@dataclass(order=True)`` refuses a class defining any of the four comparisons; a record
+    would otherwise replace the class's own one without a word."""
+    body = {"__annotations__": {"a": "int"}, "__doc__": "Defines one comparison.", name: lambda s, o: True}
+    with pytest.raises(TypeError):
+        dataclasses.dataclass(frozen=True, order=True)(type("Own", (), dict(body)))
+    with pytest.raises(TypeError, match=f"defines {name}"):
+        record(order=True)(type("Own", (), dict(body)))
