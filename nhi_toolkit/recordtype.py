@@ -196,7 +196,10 @@ def record(*, order: bool = False, frozen: bool = True,
                      "__setattr__", "__delattr__"):
             if name in vars(cls):
                 raise TypeError(f"{cls.__qualname__} defines {name}: a record makes its own")
-        cls = dataclass(init=False, repr=False, eq=False)(cls)
+        # dataclasses checks frozen against a dataclass base's (so a record extends a frozen
+        # record); with none, frozen is not passed: it would compile the two methods made below.
+        inherits = any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:])
+        cls = dataclass(init=False, repr=False, eq=False, frozen=frozen and inherits)(cls)
         flds = fields(cls)  # type: ignore[arg-type]
         every = getattr(cls, "__dataclass_fields__")  # noqa: B009 - mypy does not know it
         if any(f.kw_only for f in flds) or any("InitVar" in str(f.type) for f in every.values()):

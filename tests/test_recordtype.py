@@ -264,3 +264,32 @@ def test_a_record_with_order_refuses_a_comparison_of_its_own(name: str) -> None:
         dataclasses.dataclass(frozen=True, order=True)(type("Own", (), dict(body)))
     with pytest.raises(TypeError, match=f"defines {name}"):
         record(order=True)(type("Own", (), dict(body)))
+
+
+def test_a_record_may_inherit_from_a_record_and_not_across_frozenness() -> None:
+    """As between frozen dataclasses: a frozen record extends a frozen record; a frozen record over
+    a mutable dataclass, or a mutable one over a frozen record, is refused."""
+    _dc, rec = _both("plain", order=False)
+
+    @record()
+    class Wider(rec):  # type: ignore[misc, valid-type]
+        """One more field."""
+
+        extra: int = 0
+
+    wider = Wider(1, extra=2)
+    assert (wider.a, wider.b, wider.extra) == (1, "x", 2) and wider == Wider(1, "x", (), 2)
+    assert repr(wider).endswith("Wider(a=1, b='x', c=(), extra=2)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        wider.extra = 3
+
+    @dataclasses.dataclass
+    class Mutable:
+        """A mutable dataclass."""
+
+        a: int
+
+    with pytest.raises(TypeError, match="cannot inherit frozen dataclass from a non-frozen one"):
+        record()(type("Frozen", (Mutable,), {"__doc__": "Frozen over mutable."}))
+    with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+        record(frozen=False)(type("Loose", (rec,), {"__doc__": "Mutable over frozen."}))
