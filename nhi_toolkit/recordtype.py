@@ -84,7 +84,9 @@ def _init(cls: type, flds: tuple[Field[Any], ...], derived: tuple[tuple[str, str
     instances, as after attribute assignment. After the fields come the ``derived`` (name,
     expression) pairs, then each :func:`stored` attribute, then ``__post_init__`` if the class has
     one. Every name of its own starts with two underscores, which no field's can (a class body
-    mangles it): a field named ``d`` or ``_d_x`` is still its parameter."""
+    mangles it): a field named ``d`` or ``_d_x`` is still its parameter; ``self`` is renamed as
+    dataclasses does when a field takes that name."""
+    me = "__dataclass_self__" if any(f.name == "self" for f in flds) else "self"
     params, items = [], []
     env: dict[str, Any] = {"__MISSING": _FACTORY}
     for f in flds:
@@ -110,10 +112,10 @@ def _init(cls: type, flds: tuple[Field[Any], ...], derived: tuple[tuple[str, str
     for name, attr in vars(cls).items():
         if isinstance(attr, _Derived) and not attr.cache:
             env[f"__c_{name}"] = attr.compute
-            items.append(f"    __d[{name!r}] = __c_{name}(self)\n")
+            items.append(f"    __d[{name!r}] = __c_{name}({me})\n")
     if hasattr(cls, "__post_init__"):
-        items.append("    self.__post_init__()\n")
-    code = f"def __init__(self, {', '.join(params)}):\n    __d = self.__dict__\n{''.join(items)}"
+        items.append(f"    {me}.__post_init__()\n")
+    code = f"def __init__({', '.join([me, *params])}):\n    __d = {me}.__dict__\n{''.join(items)}"
     exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
     init: Callable[..., None] = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"

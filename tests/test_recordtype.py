@@ -293,3 +293,21 @@ def test_a_record_may_inherit_from_a_record_and_not_across_frozenness() -> None:
         record()(type("Frozen", (Mutable,), {"__doc__": "Frozen over mutable."}))
     with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
         record(frozen=False)(type("Loose", (rec,), {"__doc__": "Mutable over frozen."}))
+
+
+def test_a_field_may_be_named_self() -> None:
+    """dataclasses names ``__init__``'s first parameter otherwise when a field is called ``self``."""
+
+    def body() -> type:
+        class Named:
+            """A field named self, with a stored value read through the instance."""
+
+            self: int
+            other: int = 2
+
+        return Named
+
+    dc, rec = dataclasses.dataclass(frozen=True)(body()), record()(body())
+    assert str(inspect.signature(rec)) == str(inspect.signature(dc))
+    assert (rec(1).self, rec(1).other, rec(self=3).self) == (1, 2, 3)
+    assert repr(rec(1)).endswith("Named(self=1, other=2)")
