@@ -18,6 +18,7 @@ plain attributes.
 
 from __future__ import annotations
 
+import inspect
 import reprlib
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, field, fields
@@ -200,6 +201,7 @@ def record(*, order: bool = False, frozen: bool = True,
                 raise TypeError(f"{cls.__qualname__} defines {name}: a record makes its own")
         # dataclasses checks frozen against a dataclass base's (so a record extends a frozen
         # record); with none, frozen is not passed: it would compile the two methods made below.
+        bare = not cls.__doc__  # dataclasses gives it its signature, once __init__ is made
         inherits = any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:])
         cls = dataclass(init=False, repr=False, eq=False, frozen=frozen and inherits)(cls)
         flds = fields(cls)  # type: ignore[arg-type]
@@ -211,6 +213,8 @@ def record(*, order: bool = False, frozen: bool = True,
         params.init = params.repr = params.eq = True
         params.order, params.frozen = order, frozen
         setattr(cls, "__init__", _init(cls, flds, derived))  # noqa: B010 - mypy refuses assigning a method
+        if bare:
+            cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
         for name, method in _methods(cls, flds, order, frozen).items():
             setattr(cls, name, method)
         return cls

@@ -311,3 +311,15 @@ def test_a_field_may_be_named_self() -> None:
     assert str(inspect.signature(rec)) == str(inspect.signature(dc))
     assert (rec(1).self, rec(1).other, rec(self=3).self) == (1, 2, 3)
     assert repr(rec(1)).endswith("Named(self=1, other=2)")
+
+
+def test_a_record_without_a_docstring_is_given_its_signature_as_one() -> None:
+    def body() -> type:
+        class Bare:
+            a: int
+            b: str = "x"
+
+        return Bare
+
+    dc, rec = dataclasses.dataclass(frozen=True)(body()), record()(body())
+    assert rec.__doc__ == dc.__doc__ == "Bare(a: 'int', b: 'str' = 'x')"
