@@ -281,7 +281,7 @@ def test_a_record_may_inherit_from_a_record_and_not_across_frozenness() -> None:
     assert (wider.a, wider.b, wider.extra) == (1, "x", 2) and wider == Wider(1, "x", (), 2)
     assert repr(wider).endswith("Wider(a=1, b='x', c=(), extra=2)")
     with pytest.raises(dataclasses.FrozenInstanceError):
-        wider.extra = 3
+        wider.extra = 3  # type: ignore[misc]
 
     @dataclasses.dataclass
     class Mutable:
@@ -307,7 +307,8 @@ def test_a_field_may_be_named_self() -> None:
 
         return Named
 
-    dc, rec = dataclasses.dataclass(frozen=True)(body()), record()(body())
+    dc: Any = dataclasses.dataclass(frozen=True)(body())
+    rec: Any = record()(body())
     assert str(inspect.signature(rec)) == str(inspect.signature(dc))
     assert (rec(1).self, rec(1).other, rec(self=3).self) == (1, 2, 3)
     assert repr(rec(1)).endswith("Named(self=1, other=2)")
@@ -321,5 +322,6 @@ def test_a_record_without_a_docstring_is_given_its_signature_as_one() -> None:
 
         return Bare
 
-    dc, rec = dataclasses.dataclass(frozen=True)(body()), record()(body())
+    dc: Any = dataclasses.dataclass(frozen=True)(body())
+    rec: Any = record()(body())
     assert rec.__doc__ == dc.__doc__ == "Bare(a: 'int', b: 'str' = 'x')"
