@@ -18,6 +18,7 @@ plain attributes.
 
 from __future__ import annotations
 
+import inspect
 import reprlib
 from collections.abc import Callable
 from dataclasses import MISSING, Field, FrozenInstanceError, dataclass, field, fields
@@ -84,7 +85,9 @@ def _init(cls: type, flds: tuple[Field[Any], ...], derived: tuple[tuple[str, str
     instances, as after attribute assignment. After the fields come the ``derived`` (name,
     expression) pairs, then each :func:`stored` attribute, then ``__post_init__`` if the class has
     one. Every name of its own starts with two underscores, which no field's can (a class body
-    mangles it): a field named ``d`` or ``_d_x`` is still its parameter."""
+    mangles it): a field named ``d`` or ``_d_x`` is still its parameter; ``self`` is renamed as
+    dataclasses does when a field takes that name."""
+    me = "__dataclass_self__" if any(f.name == "self" for f in flds) else "self"
     params, items = [], []
     env: dict[str, Any] = {"__MISSING": _FACTORY}
     for f in flds:
@@ -110,10 +113,10 @@ def _init(cls: type, flds: tuple[Field[Any], ...], derived: tuple[tuple[str, str
     for name, attr in vars(cls).items():
         if isinstance(attr, _Derived) and not attr.cache:
             env[f"__c_{name}"] = attr.compute
-            items.append(f"    __d[{name!r}] = __c_{name}(self)\n")
+            items.append(f"    __d[{name!r}] = __c_{name}({me})\n")
     if hasattr(cls, "__post_init__"):
-        items.append("    self.__post_init__()\n")
-    code = f"def __init__(self, {', '.join(params)}):\n    __d = self.__dict__\n{''.join(items)}"
+        items.append(f"    {me}.__post_init__()\n")
+    code = f"def __init__({', '.join([me, *params])}):\n    __d = {me}.__dict__\n{''.join(items)}"
     exec(code, env)  # noqa: S102 - generated from the class's own field list, as dataclasses does
     init: Callable[..., None] = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
@@ -192,10 +195,15 @@ def record(*, order: bool = False, frozen: bool = True,
     fields)."""
 
     def make(cls: type[_T]) -> type[_T]:
-        for name in ("__init__", "__repr__", "__eq__", "__hash__", "__lt__", "__setattr__", "__delattr__"):
+        for name in ("__init__", "__repr__", "__eq__", "__hash__", "__lt__", "__le__", "__gt__", "__ge__",
+                     "__setattr__", "__delattr__"):
             if name in vars(cls):
                 raise TypeError(f"{cls.__qualname__} defines {name}: a record makes its own")
-        cls = dataclass(init=False, repr=False, eq=False)(cls)
+        # dataclasses checks frozen against a dataclass base's (so a record extends a frozen
+        # record); with none, frozen is not passed: it would compile the two methods made below.
+        bare = not cls.__doc__  # dataclasses gives it its signature, once __init__ is made
+        inherits = any(hasattr(base, "__dataclass_fields__") for base in cls.__mro__[1:])
+        cls = dataclass(init=False, repr=False, eq=False, frozen=frozen and inherits)(cls)
         flds = fields(cls)  # type: ignore[arg-type]
         every = getattr(cls, "__dataclass_fields__")  # noqa: B009 - mypy does not know it
         if any(f.kw_only for f in flds) or any("InitVar" in str(f.type) for f in every.values()):
@@ -205,6 +213,8 @@ def record(*, order: bool = False, frozen: bool = True,
         params.init = params.repr = params.eq = True
         params.order, params.frozen = order, frozen
         setattr(cls, "__init__", _init(cls, flds, derived))  # noqa: B010 - mypy refuses assigning a method
+        if bare:
+            cls.__doc__ = cls.__name__ + str(inspect.signature(cls)).replace(" -> None", "")
         for name, method in _methods(cls, flds, order, frozen).items():
             setattr(cls, name, method)
         return cls

@@ -253,3 +253,75 @@ def test_every_record_nhi_check_imports_is_made_by_record() -> None:
     for cls in checked:
         assert cls.__repr__.__module__ == "nhi_toolkit.recordtype", cls
         assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+
+
+@pytest.mark.parametrize("name", ["__le__", "__gt__", "__ge__"])
+def test_a_record_with_order_refuses_a_comparison_of_its_own(name: str) -> None:
+    """``@dataclass(order=True)`` refuses a class defining any of the four comparisons; a record
+    would otherwise replace the class's own one without a word."""
+    body = {"__annotations__": {"a": "int"}, "__doc__": "Defines one comparison.", name: lambda s, o: True}
+    with pytest.raises(TypeError):
+        dataclasses.dataclass(frozen=True, order=True)(type("Own", (), dict(body)))
+    with pytest.raises(TypeError, match=f"defines {name}"):
+        record(order=True)(type("Own", (), dict(body)))
+
+
+def test_a_record_may_inherit_from_a_record_and_not_across_frozenness() -> None:
+    """As between frozen dataclasses: a frozen record extends a frozen record; a frozen record over
+    a mutable dataclass, or a mutable one over a frozen record, is refused."""
+    _dc, rec = _both("plain", order=False)
+
+    @record()
+    class Wider(rec):  # type: ignore[misc, valid-type]
+        """One more field."""
+
+        extra: int = 0
+
+    wider = Wider(1, extra=2)
+    assert (wider.a, wider.b, wider.extra) == (1, "x", 2) and wider == Wider(1, "x", (), 2)
+    assert repr(wider).endswith("Wider(a=1, b='x', c=(), extra=2)")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        wider.extra = 3  # type: ignore[misc]
+
+    @dataclasses.dataclass
+    class Mutable:
+        """A mutable dataclass."""
+
+        a: int
+
+    with pytest.raises(TypeError, match="cannot inherit frozen dataclass from a non-frozen one"):
+        record()(type("Frozen", (Mutable,), {"__doc__": "Frozen over mutable."}))
+    with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+        record(frozen=False)(type("Loose", (rec,), {"__doc__": "Mutable over frozen."}))
+
+
+def test_a_field_may_be_named_self() -> None:
+    """dataclasses names ``__init__``'s first parameter otherwise when a field is called ``self``."""
+
+    def body() -> type:
+        class Named:
+            """A field named self, with a stored value read through the instance."""
+
+            self: int
+            other: int = 2
+
+        return Named
+
+    dc: Any = dataclasses.dataclass(frozen=True)(body())
+    rec: Any = record()(body())
+    assert str(inspect.signature(rec)) == str(inspect.signature(dc))
+    assert (rec(1).self, rec(1).other, rec(self=3).self) == (1, 2, 3)
+    assert repr(rec(1)).endswith("Named(self=1, other=2)")
+
+
+def test_a_record_without_a_docstring_is_given_its_signature_as_one() -> None:
+    def body() -> type:
+        class Bare:
+            a: int
+            b: str = "x"
+
+        return Bare
+
+    dc: Any = dataclasses.dataclass(frozen=True)(body())
+    rec: Any = record()(body())
+    assert rec.__doc__ == dc.__doc__ == "Bare(a: 'int', b: 'str' = 'x')"
