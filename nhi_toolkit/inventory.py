@@ -172,10 +172,13 @@ def _same_tags(candidates: list[Resource], index: _Index) -> bool:
         index.own_tags.get(c.address) == first for c in candidates[1:])
 
 
-def _within(module: str, outer: str) -> bool:
-    """Whether module instance ``module`` is ``outer`` or inside it: a reference made inside a module
+def _within(cands: list[Resource], module: str) -> list[Resource]:
+    """The candidates in module instance ``module`` or inside it: a reference made inside a module
     instance (to its own resources, or through its calls' outputs) names what that instance holds."""
-    return module == outer or (module.startswith(outer) and module[len(outer):len(outer) + 1] == ".")
+    if not module:
+        return [c for c in cands if not c.module]
+    inside = module + "."
+    return [c for c in cands if c.module == module or c.module.startswith(inside)]
 
 
 def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | None:
@@ -183,7 +186,7 @@ def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | 
     key; the first when one remains or all carry the same tags (any gives the same verdict); None
     when several with different tags remain (ambiguous)."""
     if len(cands) > 1:
-        cands = [c for c in cands if _within(c.module, res.module)] or cands
+        cands = _within(cands, res.module) or cands
     if len(cands) > 1 and res.index is not None:
         cands = [c for c in cands if c.index == res.index] or cands
     if len(cands) == 1 or _same_tags(cands, index):
@@ -239,7 +242,7 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 referenced = [c for c in index.by_config.get(ref, ())
                               if c.type in link.parent_types and c.address != res.address]
                 # Inside an expanded module, a reference names the resource of the same module instance.
-                referenced = [c for c in referenced if _within(c.module, res.module)] or referenced
+                referenced = _within(referenced, res.module) or referenced
                 # A value unknown until apply names no instance: several candidates stay ambiguous,
                 # unless they all carry the same tags, so that any of them gives the same verdict.
                 if len(referenced) == 1 or (not child_vals and not unknown_val) or _same_tags(referenced, index):

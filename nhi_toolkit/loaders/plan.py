@@ -60,6 +60,9 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
     reference to a module output (``module.bot.user_name``) stands for what that output refers to
     (:mod:`nhi_toolkit.loaders.module_outputs`).
     """
+    calls = module.get("module_calls")
+    if not isinstance(calls, dict):
+        calls = None
     for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
@@ -77,15 +80,16 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
         collect_references(res.get("count_expression"), refs)
         found = {t for r in refs if (t := reference_target(r, prefix))}
         own = f"{prefix}.{addr}" if prefix else addr
-        if any(r.startswith("module.") for r in refs):
-            if through is None:
-                through = plan_output_targets()  # shared by the whole walk when the caller gives one
-            found.update(through.of(module, prefix, refs))
-            found.discard(own)
+        for r in refs if calls else ():  # only a module that calls others has outputs to follow
+            if r.startswith("module."):
+                if through is None:
+                    through = plan_output_targets()  # shared by the whole walk when the caller gives one
+                found.update(through.of(module, prefix, refs))
+                found.discard(own)
+                break
         targets = sorted(found)
         out[own] = tuple(t for t in targets if t != addr)
-    calls = module.get("module_calls")
-    if isinstance(calls, dict):
+    if calls:
         for name, call in calls.items():
             if isinstance(call, dict) and isinstance(call.get("module"), dict):
                 child = f"{prefix}.module.{name}" if prefix else f"module.{name}"
