@@ -181,6 +181,12 @@ def _within(cands: list[Resource], module: str) -> list[Resource]:
     return [c for c in cands if c.module == module or c.module.startswith(inside)]
 
 
+def _one_instance(cands: list[Resource]) -> bool:
+    """Whether the candidates are all in one module instance."""
+    first = cands[0].module
+    return all(c.module == first for c in cands)
+
+
 def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | None:
     """One parent out of ``cands`` (not empty): narrowed to the child's module instance and instance
     key; the first when one remains or all carry the same tags (any gives the same verdict); None
@@ -245,7 +251,10 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 referenced = _within(referenced, res.module) or referenced
                 # A value unknown until apply names no instance: several candidates stay ambiguous,
                 # unless they all carry the same tags, so that any of them gives the same verdict.
-                if len(referenced) == 1 or (not child_vals and not unknown_val) or _same_tags(referenced, index):
+                # Nor does a reference alone name one of several module instances (a module output's
+                # reference keeps no instance key).
+                if len(referenced) == 1 or (not child_vals and not unknown_val and (
+                        not ref.startswith("module.") or _one_instance(referenced))) or _same_tags(referenced, index):
                     chosen.append(referenced[0])
                 else:
                     undecided = True

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from conftest import NOW_TEXT, change, plan_doc, write_json
 
 from nhi_toolkit.cli import main
-from nhi_toolkit.config import Config
+from nhi_toolkit.config import Config, config_from_mapping
 from nhi_toolkit.inventory import build_inventory
 from nhi_toolkit.loaders.module_outputs import MAX_DEPTH, OutputTargets, call_outputs, plan_output_targets
 from nhi_toolkit.loaders.plan import load_plan
@@ -25,6 +25,7 @@ USER = f'resource "aws_iam_user" "u" {{\n  name = "bot"\n  {OLD}\n}}\n'
 OUTPUT = 'output "user_name" {\n  value = aws_iam_user.u.name\n}\n'
 KEY = 'resource "aws_iam_access_key" "k" {{\n  user = {}\n}}\n'
 CALL = 'module "bot" {{\n  source = "./m"\n{}}}\n'
+TAGS_VAR = '{ owner = "ops@example.com", expires_at = var.expires }'
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -242,3 +243,51 @@ def test_retiring_the_user_takes_its_key_along() -> None:
     manifest = build_manifest(build_inventory(doc, Config()), Criteria(datetime(2026, 6, 1, tzinfo=UTC)), Config())
     groups = {g.root.address: g.addresses for g in manifest.groups}
     assert groups == {"module.bot.aws_iam_user.u": ("aws_iam_access_key.k", "module.bot.aws_iam_user.u")}
+
+
+def _reference_only_config() -> Config:
+    """terraform_data as an identity whose children name their parent by reference alone."""
+    return config_from_mapping({"identity_types": {"terraform_data": {
+        "tags_path": "input.tags", "category": "principal", "phase": 2, "parent": ["terraform_data"]}}})
+
+
+def _reference_only_tree(root: Path) -> Path:
+    return write(root, {
+        "main.tf": 'module "bot" {\n  source = "./m"\n}\n'
+                   'module "many" {\n  source = "./m"\n  for_each = { a = "2026-07-01", b = "2026-03-01" }\n'
+                   '  expires = each.value\n}\n'
+                   'resource "terraform_data" "k" {\n  input = { user = module.bot.user_name }\n}\n'
+                   'resource "terraform_data" "literal" {\n  input = { user = module.many["b"].user_name }\n}\n'
+                   'resource "terraform_data" "each" {\n  for_each = toset(["a", "b"])\n'
+                   '  input = { user = module.many[each.key].user_name }\n}\n',
+        "m/main.tf": 'variable "expires" {\n  default = "2026-03-01"\n}\n'
+                     'resource "terraform_data" "u" {\n  input = { name = "bot", tags = ' + TAGS_VAR + ' }\n}\n'
+                     'output "user_name" {\n  value = terraform_data.u.output.name\n}\n',
+    })
+
+
+def _assert_reference_only(idents: dict[str, Any]) -> None:
+    assert idents["terraform_data.k"].parent == "module.bot.terraform_data.u"
+    assert idents["terraform_data.k"].owner == "ops@example.com"
+    # Instance keys are not told apart: instances with different tags leave no parent, never the
+    # first instance (module.many["a"], live) for a child of the expired module.many["b"].
+    for address in ("terraform_data.literal", 'terraform_data.each["a"]', 'terraform_data.each["b"]'):
+        assert idents[address].parent is None and idents[address].owner is None
+
+
+def test_hcl_reference_only_link_never_takes_the_first_module_instance(tmp_path: Path) -> None:
+    from nhi_toolkit.loaders.hcl import load_hcl_dir
+
+    (doc,) = load_hcl_dir(str(_reference_only_tree(tmp_path)), lambda _: True)
+    _assert_reference_only({i.address: i for i in build_inventory(doc, _reference_only_config())})
+
+
+def test_a_plan_terraform_writes_links_through_module_outputs(tf: Any, tmp_path: Path) -> None:
+    """The reference shapes Terraform itself writes (``module.many["b"].user_name``,
+    ``module.many["b"]``, and only ``module.many`` for a key that is not a constant), from a real plan."""
+    _reference_only_tree(tmp_path)
+    tf.init(tmp_path)
+    tf.plan(tmp_path, out="p.tfplan")
+    plan = tf.show_json(tmp_path, "p.tfplan")
+    doc = load_plan(plan, "plan.json", lambda _: True)
+    _assert_reference_only({i.address: i for i in build_inventory(doc, _reference_only_config())})
