@@ -291,3 +291,22 @@ def test_a_plan_terraform_writes_links_through_module_outputs(tf: Any, tmp_path:
     plan = tf.show_json(tmp_path, "p.tfplan")
     doc = load_plan(plan, "plan.json", lambda _: True)
     _assert_reference_only({i.address: i for i in build_inventory(doc, _reference_only_config())})
+
+
+def test_retiring_a_module_instance_s_user_takes_that_instance_s_key(tmp_path: Path) -> None:
+    from nhi_toolkit.loaders.hcl import load_hcl_dir
+
+    write(tmp_path, {
+        "main.tf": 'module "team" {\n  source = "./team"\n  for_each = { a = "2026-03-01", b = "2026-07-01" }\n'
+                   '  expires = each.value\n}\n',
+        "team/main.tf": 'variable "expires" {}\nmodule "bot" {\n  source = "./bot"\n  expires = var.expires\n}\n'
+                        + KEY.format("module.bot.user_name"),
+        "team/bot/main.tf": 'variable "expires" {}\nresource "aws_iam_user" "u" {\n  name = "bot"\n'
+                            '  tags = ' + TAGS_VAR + '\n}\n' + OUTPUT,
+    })
+    (doc,) = load_hcl_dir(str(tmp_path), lambda _: True)
+    manifest = build_manifest(build_inventory(doc, Config()), Criteria(datetime(2026, 6, 1, tzinfo=UTC)), Config())
+    assert manifest.conflicts == ()
+    assert {g.root.address: g.addresses for g in manifest.groups} == {
+        'module.team["a"].module.bot.aws_iam_user.u': (
+            'module.team["a"].aws_iam_access_key.k', 'module.team["a"].module.bot.aws_iam_user.u')}
