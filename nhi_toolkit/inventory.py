@@ -172,12 +172,27 @@ def _same_tags(candidates: list[Resource], index: _Index) -> bool:
         index.own_tags.get(c.address) == first for c in candidates[1:])
 
 
+def _within(cands: list[Resource], module: str) -> list[Resource]:
+    """The candidates in module instance ``module`` or inside it: a reference made inside a module
+    instance (to its own resources, or through its calls' outputs) names what that instance holds."""
+    if not module:
+        return [c for c in cands if not c.module]
+    inside = module + "."
+    return [c for c in cands if c.module == module or c.module.startswith(inside)]
+
+
+def _one_instance(cands: list[Resource]) -> bool:
+    """Whether the candidates are all in one module instance."""
+    first = cands[0].module
+    return all(c.module == first for c in cands)
+
+
 def _decided(cands: list[Resource], res: Resource, index: _Index) -> Resource | None:
     """One parent out of ``cands`` (not empty): narrowed to the child's module instance and instance
     key; the first when one remains or all carry the same tags (any gives the same verdict); None
     when several with different tags remain (ambiguous)."""
     if len(cands) > 1:
-        cands = [c for c in cands if c.module == res.module] or cands
+        cands = _within(cands, res.module) or cands
     if len(cands) > 1 and res.index is not None:
         cands = [c for c in cands if c.index == res.index] or cands
     if len(cands) == 1 or _same_tags(cands, index):
@@ -233,10 +248,13 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                 referenced = [c for c in index.by_config.get(ref, ())
                               if c.type in link.parent_types and c.address != res.address]
                 # Inside an expanded module, a reference names the resource of the same module instance.
-                referenced = [c for c in referenced if c.module == res.module] or referenced
+                referenced = _within(referenced, res.module) or referenced
                 # A value unknown until apply names no instance: several candidates stay ambiguous,
                 # unless they all carry the same tags, so that any of them gives the same verdict.
-                if len(referenced) == 1 or (not child_vals and not unknown_val) or _same_tags(referenced, index):
+                # Nor does a reference alone name one of several module instances (a module output's
+                # reference keeps no instance key).
+                if len(referenced) == 1 or (not child_vals and not unknown_val and (
+                        not ref.startswith("module.") or _one_instance(referenced))) or _same_tags(referenced, index):
                     chosen.append(referenced[0])
                 else:
                     undecided = True

@@ -8,10 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nhi_toolkit.loaders.expression_text import split_template
 from nhi_toolkit.loaders.expressions import find_references
+from nhi_toolkit.loaders.module_outputs import module_output_references
 from nhi_toolkit.model import Resource
 
-__all__ = ["Block", "ModuleConfig", "body_references", "is_local_source", "provider_ref", "redact_source", "unwrap"]
+__all__ = ["Block", "ModuleConfig", "body_references", "expression_references", "is_local_source", "provider_ref",
+           "redact_source", "unwrap"]
 
 
 @dataclass
@@ -59,10 +62,37 @@ def is_local_source(source: Any) -> bool:
     return isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
 
 
-def body_references(body: Mapping[str, Any]) -> set[str]:
-    """Every reference in a resource body (``lifecycle`` and comments aside) and its ``depends_on``."""
+def expression_references(value: Any) -> set[str]:
+    """Every reference in a raw value: ``type.name`` (``module.bot`` for a module call) and, for
+    each module output it reads, ``module.CALL.OUTPUT`` (instance keys dropped)."""
     refs: set[str] = set()
-    find_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")}, refs)
+    find_references(value, refs)
+    if any(r.startswith("module.") for r in refs):
+        module_output_references(_expression_texts(value), refs)
+    return refs
+
+
+def _expression_texts(value: Any) -> list[str]:
+    """The expression parts of every template in a raw value (what :func:`find_references` reads)."""
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "${" in item:
+                out.extend(part for is_expr, part in split_template(item) or () if is_expr)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+            stack.extend(k for k in item if isinstance(k, str) and "${" in k)
+        elif isinstance(item, list):
+            stack.extend(item)
+    return out
+
+
+def body_references(body: Mapping[str, Any]) -> set[str]:
+    """Every reference in a resource body (``lifecycle`` and comments aside) and its ``depends_on``
+    (:func:`expression_references`)."""
+    refs = expression_references({k: v for k, v in body.items() if k not in ("lifecycle", "//")})
     deps = body.get("depends_on")
     if isinstance(deps, list):
         refs.update(d for d in (unwrap(x) for x in deps) if d)

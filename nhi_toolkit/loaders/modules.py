@@ -28,11 +28,13 @@ from nhi_toolkit.loaders.module_config import (
     Block,
     ModuleConfig,
     body_references,
+    expression_references,
     is_local_source,
     provider_ref,
     redact_source,
     unwrap,
 )
+from nhi_toolkit.loaders.module_outputs import OutputTargets
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 from nhi_toolkit.records import Note
@@ -69,6 +71,8 @@ class ModuleTree:
         self._roots: list[ModuleConfig] = []
         self._targets: dict[tuple[int, str], tuple[str, ...]] = {}
         """(block, configuration path) -> the resources it refers to: the same for every instance."""
+        self.outputs = OutputTargets(self._output_refs)
+        """What the module outputs a resource refers to refer to, in turn (worked out once)."""
 
     def realpath(self, path: Path | str) -> str:
         """``os.path.realpath``, once per path and load (every module instance asks again)."""
@@ -83,6 +87,20 @@ class ModuleTree:
         if real not in self._cache:
             self._cache[real] = self._parse_dir(directory)
         return self._cache[real]
+
+    def _output_refs(self, mod: ModuleConfig, path: str, call: str,
+                     name: str) -> tuple[set[str], ModuleConfig, str] | None:
+        """(references of output ``name`` of the module ``call`` in ``mod`` calls, that module, its
+        configuration path); None for a call not followed or an output with no expression here."""
+        block = next((c for c in mod.calls if c.name == call), None)
+        target = self.local_target(block, mod) if block is not None else None
+        if target is None:
+            return None
+        child = self.module(target)
+        raw, sensitive = child.outputs.get(name, (None, True))
+        if sensitive or raw is None:
+            return None
+        return expression_references(raw), child, f"{path}.module.{call}" if path else f"module.{call}"
 
     def spend(self, n: int, block: Block) -> None:
         """Count instances against the budget; refuse a tree that expands beyond it."""
@@ -383,7 +401,12 @@ class _Instance:
         targets = self.tree._targets.get(memo)
         if targets is None:
             refs = set(block.refs) if block.refs is not None else body_references(body)
-            targets = self.tree._targets[memo] = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
+            targets = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
+            if any(r.startswith("module.") for r in refs):  # and what the module outputs it reads refer to
+                own = join_address(self.cfg, "managed", block.type, block.name, None)
+                through = self.tree.outputs.of(self.mod, self.cfg, refs) - {own}
+                targets = tuple(sorted(through.union(targets)))
+            self.tree._targets[memo] = targets
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
             lifecycle = lifecycle[0] if lifecycle and isinstance(lifecycle[0], dict) else {}

@@ -16,6 +16,7 @@ from typing import Any
 from nhi_toolkit.addresses import config_address, reference_target
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.common import as_list, clean_values, collect_references, sensitive_metadata
+from nhi_toolkit.loaders.module_outputs import OutputTargets, plan_output_targets
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource, Unknown
 from nhi_toolkit.records import Document
 
@@ -49,13 +50,19 @@ def _action(actions: Any) -> str | None:
 
 
 def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[str, ...]],
-                 provider_keys: dict[str, str] | None = None, needed: Container[str] | None = None) -> None:
+                 provider_keys: dict[str, str] | None = None, needed: Container[str] | None = None,
+                 through: OutputTargets | None = None) -> None:
     """Configuration references of every resource, keyed by config address (module-qualified).
 
     ``provider_keys`` receives each resource's ``provider_config_key`` under the same key. With
     ``needed``, only the resources at those config addresses are read: the expressions of a
-    resource no kept record is an instance of are never looked at, so they are not walked.
+    resource no kept record is an instance of are never looked at, so they are not walked. A
+    reference to a module output (``module.bot.user_name``) stands for what that output refers to
+    (:mod:`nhi_toolkit.loaders.module_outputs`).
     """
+    calls = module.get("module_calls")
+    if not isinstance(calls, dict):
+        calls = None
     for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
@@ -71,14 +78,22 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
         collect_references(res.get("expressions"), refs)
         collect_references(res.get("for_each_expression"), refs)
         collect_references(res.get("count_expression"), refs)
-        targets = sorted({t for r in refs if (t := reference_target(r, prefix))})
-        out[f"{prefix}.{addr}" if prefix else addr] = tuple(t for t in targets if t != addr)
-    calls = module.get("module_calls")
-    if isinstance(calls, dict):
+        found = {t for r in refs if (t := reference_target(r, prefix))}
+        own = f"{prefix}.{addr}" if prefix else addr
+        for r in refs if calls else ():  # only a module that calls others has outputs to follow
+            if r.startswith("module."):
+                if through is None:
+                    through = plan_output_targets()  # shared by the whole walk when the caller gives one
+                found.update(through.of(module, prefix, refs))
+                found.discard(own)
+                break
+        targets = sorted(found)
+        out[own] = tuple(t for t in targets if t != addr)
+    if calls:
         for name, call in calls.items():
             if isinstance(call, dict) and isinstance(call.get("module"), dict):
                 child = f"{prefix}.module.{name}" if prefix else f"module.{name}"
-                _module_refs(call["module"], child, out, provider_keys, needed)
+                _module_refs(call["module"], child, out, provider_keys, needed, through)
 
 
 def _default_tags(entry: Mapping[str, Any]) -> dict[str, Any] | Unknown:
@@ -370,7 +385,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     if isinstance(config, dict) and isinstance(config.get("root_module"), dict) and (kept or drifts):
         needed = {item[4] for item in kept}
         needed.update(item[4] for item, _ in drifts)
-        _module_refs(config["root_module"], "", refs, provider_keys, needed)
+        _module_refs(config["root_module"], "", refs, provider_keys, needed, plan_output_targets())
     providers = _ProviderDefaults(doc, provider_keys)
     where = Location(path)  # one record for every resource read from this plan (it is frozen)
     resources = [_record(*item, refs, where, providers) for item in kept]

@@ -83,7 +83,9 @@ class Links:
     def _referenced(self, ident: Identity, ref: str, types: Sequence[str]) -> list[Identity]:
         res = ident.resource
         cands = [c for c in self.by_config.get(ref, ()) if c.type in types and c.address != ident.address]
-        cands = [c for c in cands if c.resource.module == res.module] or cands
+        inside = f"{res.module}." if res.module else None  # its module instance, or one it calls
+        cands = [c for c in cands if c.resource.module == res.module
+                 or (inside and c.resource.module.startswith(inside))] or cands
         keyed = [c for c in cands if res.index is not None and c.resource.index == res.index]
         return keyed or cands
 
