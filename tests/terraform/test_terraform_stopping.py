@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,19 @@ def _gone(pid: int, seconds: float = 10) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _not_ignored(sig: signal.Signals) -> Iterator[None]:
+    """``sig`` handled (not ignored) in this process while a child starts: the child then has it
+    at its default, whatever this test run inherited."""
+    old = signal.getsignal(sig)
+    if old is signal.SIG_IGN:
+        signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+    try:
+        yield
+    finally:
+        signal.signal(sig, old)
+
+
 def _leave_none(mark: Path) -> None:
     """Whatever happened in the test, leave no fake Terraform of its own behind."""
     with contextlib.suppress(ProcessLookupError, ValueError, FileNotFoundError):
@@ -104,8 +118,11 @@ def test_signal_during_apply_stops_terraform_and_is_recorded(  # type: ignore[no
         args += ["--manifest", str(tmp_path / "m.json"), "--plan-out", str(tmp_path / "p.tfplan")]
         review = subprocess.run(args, env=env, capture_output=True, check=False, timeout=120)
         assert review.returncode == 0, review.stderr
-    proc = subprocess.Popen([*args, "--apply"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL)
+    # The signal not ignored in the child: a test run started in the background of a shell ignores
+    # SIGINT, and nhi keeps a signal its parent ignored (as under nohup), by design.
+    with _not_ignored(sig):
+        proc = subprocess.Popen([*args, "--apply"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
     try:
         _wait_for(mark / "sleeper")
         terraform_pid = int((mark / "pid").read_text())
