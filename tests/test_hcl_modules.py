@@ -531,3 +531,20 @@ def test_child_outside_the_checked_directory_is_followed(tmp_path: Path) -> None
     [ident] = doc["identities"]
     assert ident["address"] == "module.m.aws_iam_user.u"
     assert (ident["source"]["file"], ident["source"]["line"]) == (str(tmp_path / "shared" / "m" / "main.tf"), 1)
+
+
+@pytest.mark.parametrize("username", ['join("", aws_iam_user.u.*.name)', "aws_iam_user.u[0].name"])
+def test_a_credential_naming_its_user_through_a_local_inherits_from_it(tmp_path: Path, username: str) -> None:
+    # user = local.username: the local refers to the user, so the key belongs to it (an expired owner
+    # passes on to the key); without the link the key was judged parentless.
+    write(tmp_path, {
+        "main.tf": 'module "m" {\n  source = "./m"\n}\n',
+        "m/main.tf": f'locals {{\n  username = {username}\n  name     = local.username\n}}\n'
+                     'resource "aws_iam_user" "u" {\n  count = 1\n  name  = "bot"\n'
+                     '  tags  = { owner = "o@example.com", expires_at = "2026-05-01" }\n}\n'
+                     'resource "aws_iam_access_key" "k" {\n  user = local.name\n}\n',
+    })
+    _, doc, _ = check(tmp_path)
+    got = {i["address"]: (i["owner"], i["parent"], i["status"]) for i in doc["identities"]}
+    assert got["module.m.aws_iam_access_key.k"] == ("o@example.com", "module.m.aws_iam_user.u[0]", "expired")
+    assert ("expired", "module.m.aws_iam_access_key.k") in findings(doc)

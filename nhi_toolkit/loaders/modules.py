@@ -20,7 +20,7 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.declared import declared_targets, declared_values
+from nhi_toolkit.loaders.declared import declared_targets, declared_values, through_locals
 from nhi_toolkit.loaders.expression_functions import convert
 from nhi_toolkit.loaders.expressions import Scope, as_bool
 from nhi_toolkit.loaders.hcl_cache import withhold
@@ -383,6 +383,7 @@ class _Instance:
         targets = self.tree._targets.get(memo)
         if targets is None:
             refs = set(block.refs) if block.refs is not None else body_references(body)
+            refs = through_locals(refs, self.mod.locals)
             targets = self.tree._targets[memo] = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
         lifecycle = body.get("lifecycle")
         if isinstance(lifecycle, list):
