@@ -224,12 +224,15 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
             return by_value[0], True  # what the provider binds it to, whatever else it refers to
         # The referenced resources that hold candidates of the link's types, the closest ones.
         held = index.closest(index.holding(res, link.parent_types))
-        keyed = [k for ref in held if (k := index.by_key.get((ref, res.module, res.index))) is not None
-                 and k.type in link.parent_types and k.address != res.address]
-        chosen: list[Resource] = keyed
+        chosen: list[Resource] = []
         undecided = False
-        if not keyed:
-            for ref in held:
+        for ref in held:
+            # The instance with the child's own key (for_each over one map); each referenced resource
+            # counts, so a plain one (no key, like the child) does not hide a counted one.
+            k = index.by_key.get((ref, res.module, res.index))
+            if k is not None and k.type in link.parent_types and k.address != res.address:
+                chosen.append(k)
+            else:
                 referenced = [c for c in index.by_config.get(ref, ())
                               if c.type in link.parent_types and c.address != res.address]
                 # Inside an expanded module, a reference names the resource of the same module instance.
