@@ -245,8 +245,8 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                     undecided = True
         if chosen or undecided:
             return (_decided(chosen, res, index) if chosen and not undecided else None), True
-        if by_value:
-            return by_value[0], True
+        if by_value:  # several named by value (a membership's users): one, or all alike
+            return _decided(by_value, res, index), True
     return None, True
 
 

@@ -498,6 +498,21 @@ def test_a_membership_of_two_users_with_different_tags_inherits_from_neither(tmp
     assert {f.rule for f in report.active if f.address == "aws_iam_group_membership.m"} >= {"missing-owner"}
 
 
+def test_a_membership_naming_two_users_with_different_tags_inherits_from_neither(tmp_path: Path) -> None:
+    """``users = ["live", "old"]`` names two managed users by value: the first match is not the
+    parent (it was: the membership passed on the live user's tags while granting to the expired one)."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "old" {\n  name = "old"\n  tags = { owner = "alice@example.com", '
+        'expires_at = "2026-01-01" }\n}\n'
+        'resource "aws_iam_user" "live" {\n  name = "live"\n  tags = { owner = "bob@example.com", '
+        'expires_at = "2026-12-01" }\n}\n'
+        'resource "aws_iam_group" "g" {\n  name = "g"\n}\n'
+        'resource "aws_iam_group_membership" "m" {\n  name  = "m"\n  group = aws_iam_group.g.name\n'
+        '  users = ["live", "old"]\n}\n', encoding="utf-8")
+    member = inventory([tmp_path])["aws_iam_group_membership.m"]
+    assert (member.parent, member.owner, member.expires) == (None, None, None)
+
+
 # -- deposed objects link to their parent as the current object at their address does ------------------
 
 _BOT = {"owner": OWNER, "expires_at": "2027-03-01"}
