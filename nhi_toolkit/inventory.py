@@ -282,6 +282,19 @@ def _parsed(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -
     return found
 
 
+def _candidates(res: Resource, itype: IdentityType, index: _Index) -> tuple[str, ...]:
+    """The configuration addresses of the managed identities a parentless child refers to or names
+    by value under its parent links: its parent is one of them, which one is not known here."""
+    found: set[str] = set()
+    for link in itype.parents:
+        found.update(index.holding(res, link.parent_types))
+        wanted, _ = link_values(res.values, link)
+        if wanted:
+            found.update(c.config_address for c in index.by_values(link, wanted))
+    found.discard(res.config_address)
+    return tuple(sorted(found))
+
+
 def _needs_parent(itype: IdentityType) -> bool:
     """Whether :func:`_find_parent` can find a parent for this type (else it is (None, False))."""
     return bool(itype.parents) or (not itype.taggable and itype.inherit_by_reference)
@@ -417,7 +430,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         # expiry_source (as settle() sets them, so that an identity it leaves as it is need not be
         # copied), then claimed_expires, claimed_expires_at, native_attr, native_expires_at,
         # native_lifetime and declaration (settle()'s to set), platform_managed, owner_sensitive,
-        # expiry_sensitive.
+        # expiry_sensitive, parent_candidates.
         identity = Identity(
             res, itype.category, owner,
             expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires), expires_at,
@@ -427,6 +440,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             None, None, None, None, None, None,
             itype.platform_managed, hidden if owner is None else None,
             hidden_expiry if expires is None else None,
+            _candidates(res, itype, index) if expected and parent is None and not res.metadata.get("deposed")
+            else (),
         )
         # settle() leaves an identity as it is when no declaration applies (owner and expiry are
         # both set, or there are none) and its type has no native expiry.

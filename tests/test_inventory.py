@@ -626,4 +626,4 @@ def test_identities_are_made_by_position_in_the_fields_order() -> None:
         "owner_key", "expiry_key", "expiry_error", "tags_unknown", "parent_missing", "owner_source",
         "expiry_source", "claimed_expires", "claimed_expires_at", "native_attr", "native_expires_at",
         "native_lifetime", "declaration", "platform_managed", "owner_sensitive",
-        "expiry_sensitive"]
+        "expiry_sensitive", "parent_candidates"]
