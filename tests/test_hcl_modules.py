@@ -548,3 +548,21 @@ def test_a_credential_naming_its_user_through_a_local_inherits_from_it(tmp_path:
     got = {i["address"]: (i["owner"], i["parent"], i["status"]) for i in doc["identities"]}
     assert got["module.m.aws_iam_access_key.k"] == ("o@example.com", "module.m.aws_iam_user.u[0]", "expired")
     assert ("expired", "module.m.aws_iam_access_key.k") in findings(doc)
+
+
+def test_for_each_over_a_resource_takes_its_instance_keys(tmp_path: Path) -> None:
+    # for_each = aws_iam_user.this: Terraform knows the keys (the users'), so each key is the
+    # instance of the user with the same key, and inherits its expiry (one was expired).
+    write(tmp_path, {"main.tf": (
+        'resource "aws_iam_user" "this" {\n  for_each = { a = "2026-05-01", b = "2026-07-15" }\n'
+        '  name = each.key\n  tags = { owner = "o@example.com", expires_at = each.value }\n}\n'
+        'resource "aws_iam_access_key" "this" {\n  for_each = aws_iam_user.this\n  user = each.value.name\n}\n'
+        'resource "aws_iam_user" "counted" {\n  count = 2\n  name = "c${count.index}"\n}\n'
+        'resource "aws_iam_access_key" "counted" {\n  for_each = aws_iam_user.counted\n  user = each.value.name\n}\n')})
+    _, doc, _ = check(tmp_path)
+    got = {i["address"]: (i["parent"], i["status"]) for i in doc["identities"]}
+    assert got['aws_iam_access_key.this["a"]'] == ('aws_iam_user.this["a"]', "expired")
+    assert got['aws_iam_access_key.this["b"]'] == ('aws_iam_user.this["b"]', "ok")
+    assert "aws_iam_access_key.this" not in got
+    # a counted resource is a list: Terraform refuses it as for_each; judged once, unknown
+    assert ("unknown-until-apply", "aws_iam_access_key.counted") in findings(doc)

@@ -13,6 +13,7 @@ budget, and cycles are errors.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,6 +46,8 @@ MAX_DEPTH = 32
 MAX_INSTANCES = 500_000
 """Resource and module instances one load may expand to before it is refused."""
 
+_RESOURCE_REF = re.compile(r"\$\{\s*([^\W\d][\w-]*)\.([^\W\d][\w-]*)\s*\}")
+_NOT_RESOURCES = frozenset({"var", "local", "module", "data", "each", "count", "path", "terraform", "self"})
 _CALL_META = frozenset({"source", "version", "for_each", "count", "providers", "depends_on", "lifecycle"})
 _RESOURCE_META = frozenset({"lifecycle", "provisioner", "connection", "dynamic", "for_each", "count",
                             "provider", "depends_on", "//"})
@@ -367,11 +370,29 @@ class _Instance:
         return out
 
     def _resource_instances(self, block: Block) -> list[Resource]:
-        expansion = _expand(block, self.scope, self.tree)
+        expansion = self._keys_of_resource(block, set()) or _expand(block, self.scope, self.tree)
         if isinstance(expansion, str):
             unknown = self.unknown or expansion
             return [self._resource(block, None, self.scope.iteration(unknown=True), unknown)]
         return [self._resource(block, key, scope, self.unknown) for key, scope in expansion]
+
+    def _keys_of_resource(self, block: Block, seen: set[int]) -> list[tuple[Any, Scope]] | None:
+        """The instances of a block whose ``for_each`` is a resource of this module expanded by a
+        known ``for_each`` (``for_each = aws_iam_user.this``): its keys, as Terraform takes them
+        (``each.value``, the object, is known only after apply); None for any other block."""
+        m = _RESOURCE_REF.fullmatch(body_for_each) if isinstance(body_for_each := block.body.get("for_each"), str) \
+            else None
+        if m is None or m.group(1) in _NOT_RESOURCES or id(block) in seen:
+            return None
+        seen.add(id(block))
+        target = next((b for b in self.mod.resources if (b.type, b.name) == m.groups()), None)
+        if target is None or "for_each" not in target.body:
+            return None
+        keys = self._keys_of_resource(target, seen) or _expand(target, self.scope, self.tree)
+        if isinstance(keys, str):
+            return None
+        self.tree.spend(len(keys), block)
+        return [(k, self.scope.iteration(each=(k, UNKNOWN))) for k, _ in keys]
 
     def _resource(self, block: Block, key: Any, scope: Scope, unknown: str | None) -> Resource:
         body = block.body
