@@ -320,7 +320,8 @@ def test_a_credential_of_one_of_several_managed_users_says_which_not_that_none_i
     (tmp_path / "main.tf").write_text(
         'resource "aws_iam_user" "u" {\n  for_each = { a = "2026-01-01", b = "2030-01-01" }\n  name = each.key\n'
         '  tags = { owner = "o@example.com", expires_at = each.value }\n}\n'
-        'resource "aws_iam_access_key" "k" {\n  for_each = aws_iam_user.u\n  user = each.value.name\n}\n',
+        'resource "aws_iam_access_key" "k" {\n  for_each = { for k, u in aws_iam_user.u : k => u.name }\n'
+        '  user = each.value\n}\n',
         encoding="utf-8")
     report = check_paths([str(tmp_path)], Config(), datetime(2026, 6, 1, tzinfo=UTC))
     got = {f.rule: f.message for f in report.findings if f.address == "aws_iam_access_key.k"}
