@@ -222,6 +222,8 @@ def _merge(members: Sequence[tuple[int, Identity]]) -> Identity:
         tags=tags,
         tags_unknown=all(i.tags_unknown for i in ranked),
         parent_missing=parent is None and any(i.parent_missing for i in ranked),
+        parent_candidates=() if parent is not None else next((i.parent_candidates for i in ranked
+                                                              if i.parent_candidates), ()),
     )
 
 

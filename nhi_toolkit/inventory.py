@@ -239,12 +239,15 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
             return by_value[0], True  # what the provider binds it to, whatever else it refers to
         # The referenced resources that hold candidates of the link's types, the closest ones.
         held = index.closest(index.holding(res, link.parent_types))
-        keyed = [k for ref in held if (k := index.by_key.get((ref, res.module, res.index))) is not None
-                 and k.type in link.parent_types and k.address != res.address]
-        chosen: list[Resource] = keyed
+        chosen: list[Resource] = []
         undecided = False
-        if not keyed:
-            for ref in held:
+        for ref in held:
+            # The instance with the child's own key (for_each over one map); each referenced resource
+            # counts, so a plain one (no key, like the child) does not hide a counted one.
+            k = index.by_key.get((ref, res.module, res.index))
+            if k is not None and k.type in link.parent_types and k.address != res.address:
+                chosen.append(k)
+            else:
                 referenced = [c for c in index.by_config.get(ref, ())
                               if c.type in link.parent_types and c.address != res.address]
                 # Inside an expanded module, a reference names the resource of the same module instance.
@@ -260,8 +263,8 @@ def _find_parent(res: Resource, itype: IdentityType, index: _Index) -> tuple[Res
                     undecided = True
         if chosen or undecided:
             return (_decided(chosen, res, index) if chosen and not undecided else None), True
-        if by_value:
-            return by_value[0], True
+        if by_value:  # several named by value (a membership's users): one, or all alike
+            return _decided(by_value, res, index), True
     return None, True
 
 
@@ -295,6 +298,19 @@ def _parsed(expires: Any, seen: dict[Any, tuple[datetime | None, str | None]]) -
     if found is None:
         found = seen[key] = parse_expiry_value(expires)
     return found
+
+
+def _candidates(res: Resource, itype: IdentityType, index: _Index) -> tuple[str, ...]:
+    """The configuration addresses of the managed identities a parentless child refers to or names
+    by value under its parent links: its parent is one of them, which one is not known here."""
+    found: set[str] = set()
+    for link in itype.parents:
+        found.update(index.holding(res, link.parent_types))
+        wanted, _ = link_values(res.values, link)
+        if wanted:
+            found.update(c.config_address for c in index.by_values(link, wanted))
+    found.discard(res.config_address)
+    return tuple(sorted(found))
 
 
 def _needs_parent(itype: IdentityType) -> bool:
@@ -432,7 +448,7 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
         # expiry_source (as settle() sets them, so that an identity it leaves as it is need not be
         # copied), then claimed_expires, claimed_expires_at, native_attr, native_expires_at,
         # native_lifetime and declaration (settle()'s to set), platform_managed, owner_sensitive,
-        # expiry_sensitive.
+        # expiry_sensitive, parent_candidates.
         identity = Identity(
             res, itype.category, owner,
             expires if isinstance(expires, (str, Unknown)) or expires is None else str(expires), expires_at,
@@ -442,6 +458,8 @@ def build_inventory(doc: Document, config: Config) -> list[Identity]:
             None, None, None, None, None, None,
             itype.platform_managed, hidden if owner is None else None,
             hidden_expiry if expires is None else None,
+            _candidates(res, itype, index) if expected and parent is None and not res.metadata.get("deposed")
+            else (),
         )
         # settle() leaves an identity as it is when no declaration applies (owner and expiry are
         # both set, or there are none) and its type has no native expiry.

@@ -248,6 +248,10 @@ class Identity:
     expiry_sensitive: str | None = None
     """As ``owner_sensitive``, for the expiry tag: the address whose expiry tag Terraform marks
     sensitive, when that is why no expiry was read."""
+    parent_candidates: tuple[str, ...] = ()
+    """When it has a parent link but no parent: the configuration addresses of the managed
+    identities it refers to or names (several instances or identities with different tags, which
+    one known only after apply); empty when it refers to none managed here."""
 
     @_stored
     def deadline(self) -> datetime | None:

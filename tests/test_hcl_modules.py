@@ -531,3 +531,80 @@ def test_child_outside_the_checked_directory_is_followed(tmp_path: Path) -> None
     [ident] = doc["identities"]
     assert ident["address"] == "module.m.aws_iam_user.u"
     assert (ident["source"]["file"], ident["source"]["line"]) == (str(tmp_path / "shared" / "m" / "main.tf"), 1)
+
+
+@pytest.mark.parametrize("username", ['join("", aws_iam_user.u.*.name)', "aws_iam_user.u[0].name"])
+def test_a_credential_naming_its_user_through_a_local_inherits_from_it(tmp_path: Path, username: str) -> None:
+    # user = local.username: the local refers to the user, so the key belongs to it (an expired owner
+    # passes on to the key); without the link the key was judged parentless.
+    write(tmp_path, {
+        "main.tf": 'module "m" {\n  source = "./m"\n}\n',
+        "m/main.tf": f'locals {{\n  username = {username}\n  name     = local.username\n}}\n'
+                     'resource "aws_iam_user" "u" {\n  count = 1\n  name  = "bot"\n'
+                     '  tags  = { owner = "o@example.com", expires_at = "2026-05-01" }\n}\n'
+                     'resource "aws_iam_access_key" "k" {\n  user = local.name\n}\n',
+    })
+    _, doc, _ = check(tmp_path)
+    got = {i["address"]: (i["owner"], i["parent"], i["status"]) for i in doc["identities"]}
+    assert got["module.m.aws_iam_access_key.k"] == ("o@example.com", "module.m.aws_iam_user.u[0]", "expired")
+    assert ("expired", "module.m.aws_iam_access_key.k") in findings(doc)
+
+
+def test_for_each_over_a_resource_takes_its_instance_keys(tmp_path: Path) -> None:
+    # for_each = aws_iam_user.this: Terraform knows the keys (the users'), so each key is the
+    # instance of the user with the same key, and inherits its expiry (one was expired).
+    write(tmp_path, {"main.tf": (
+        'resource "aws_iam_user" "this" {\n  for_each = { a = "2026-05-01", b = "2026-07-15" }\n'
+        '  name = each.key\n  tags = { owner = "o@example.com", expires_at = each.value }\n}\n'
+        'resource "aws_iam_access_key" "this" {\n  for_each = aws_iam_user.this\n  user = each.value.name\n}\n'
+        'resource "aws_iam_user" "counted" {\n  count = 2\n  name = "c${count.index}"\n}\n'
+        'resource "aws_iam_access_key" "counted" {\n  for_each = aws_iam_user.counted\n  user = each.value.name\n}\n')})
+    _, doc, _ = check(tmp_path)
+    got = {i["address"]: (i["parent"], i["status"]) for i in doc["identities"]}
+    assert got['aws_iam_access_key.this["a"]'] == ('aws_iam_user.this["a"]', "expired")
+    assert got['aws_iam_access_key.this["b"]'] == ('aws_iam_user.this["b"]', "ok")
+    assert "aws_iam_access_key.this" not in got
+    # a counted resource is a list: Terraform refuses it as for_each; judged once, unknown
+    assert ("unknown-until-apply", "aws_iam_access_key.counted") in findings(doc)
+
+
+_WRAPPED_USER = ('variable "tags" {\n  type = map(string)\n}\n'
+                 'variable "policies" {\n  type    = map(object({ arn = string }))\n  default = {}\n}\n'
+                 'resource "aws_iam_user" "this" {\n  name = "u"\n  tags = var.tags\n}\n'
+                 'output "tags" {\n  value = var.tags\n}\n')
+
+
+def test_try_in_a_root_reading_its_own_variables_is_evaluated_beside_a_child_with_object_types(
+        tmp_path: Path) -> None:
+    # A wrapper root: try(each.value.tags, var.defaults.tags, {}) reads only the root's variables
+    # (type any), which nothing reshapes; a child's object() type does not reach them. All three
+    # were unknown (info, exit 0): an expired user and one without an owner passed.
+    write(tmp_path, {
+        "main.tf": 'variable "items" {\n  type    = any\n  default = {}\n}\n'
+                   'variable "defaults" {\n  type    = any\n  default = {}\n}\n'
+                   'module "wrapper" {\n  source   = "./m"\n  for_each = var.items\n'
+                   '  tags     = try(each.value.tags, var.defaults.tags, {})\n}\n',
+        "terraform.tfvars": 'defaults = { tags = { owner = "team@example.com", expires_at = "2026-07-01" } }\n'
+                            'items = {\n  old  = { tags = { owner = "a@example.com", expires_at = "2026-05-01" } }\n'
+                            '  dflt = {}\n  anon = { tags = { Name = "x" } }\n}\n',
+        "m/main.tf": _WRAPPED_USER,
+    })
+    code, doc, _ = check(tmp_path)
+    got = {i["address"]: (i["owner"], i["status"]) for i in doc["identities"]}
+    assert got == {'module.wrapper["old"].aws_iam_user.this': ("a@example.com", "expired"),
+                   'module.wrapper["dflt"].aws_iam_user.this': ("team@example.com", "ok"),
+                   'module.wrapper["anon"].aws_iam_user.this': (None, "no-owner")}
+    assert code == 1
+
+
+def test_try_in_a_root_reading_a_child_output_stays_unknown_beside_object_types(tmp_path: Path) -> None:
+    # the child's output may be reshaped by its object() variable: try() on it is not evaluated
+    write(tmp_path, {
+        "main.tf": 'module "c" {\n  source = "./m"\n  tags   = { Name = "x" }\n}\n'
+                   'locals {\n  got = module.c.tags\n}\n'
+                   'resource "aws_iam_user" "direct" {\n  tags = try(module.c.tags.owner, { owner = "x" })\n}\n'
+                   'resource "aws_iam_user" "via" {\n  tags = try(local.got.owner, { owner = "x" })\n}\n',
+        "m/main.tf": _WRAPPED_USER,
+    })
+    _, doc, _ = check(tmp_path)
+    assert owners(doc)["aws_iam_user.direct"] == owners(doc)["aws_iam_user.via"] == "(unknown)"

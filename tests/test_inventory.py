@@ -480,6 +480,39 @@ def test_the_user_a_key_names_wins_over_another_it_only_depends_on(tmp_path: Pat
     _assert_key_of_old([tmp_path / "main.tf"], "aws_iam_access_key.k", "aws_iam_user.old", Config())
 
 
+def test_a_membership_of_two_users_with_different_tags_inherits_from_neither(tmp_path: Path) -> None:
+    """A group membership granting to a counted user and a plain one: the plain one's instance key
+    (none, like the membership's) does not make it the parent over the other; the membership
+    inherited the valid owner while it also grants to the expired user (a false pass)."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "old" {\n  count = 1\n  name  = "old"\n  tags  = { owner = "alice@example.com", '
+        'expires_at = "2026-01-01" }\n}\n'
+        'resource "aws_iam_user" "live" {\n  name = "live"\n  tags = { owner = "bob@example.com", '
+        'expires_at = "2030-01-01" }\n}\n'
+        'resource "aws_iam_group" "g" {\n  name = "g"\n}\n'
+        'resource "aws_iam_group_membership" "m" {\n  name  = "m"\n  group = aws_iam_group.g.name\n'
+        '  users = [aws_iam_user.old[0].name, aws_iam_user.live.name]\n}\n', encoding="utf-8")
+    member = inventory([tmp_path])["aws_iam_group_membership.m"]
+    assert (member.parent, member.owner, member.expires) == (None, None, None)
+    report = check_paths([str(tmp_path)], Config(), NOW)
+    assert {f.rule for f in report.active if f.address == "aws_iam_group_membership.m"} >= {"missing-owner"}
+
+
+def test_a_membership_naming_two_users_with_different_tags_inherits_from_neither(tmp_path: Path) -> None:
+    """``users = ["live", "old"]`` names two managed users by value: the first match is not the
+    parent (it was: the membership passed on the live user's tags while granting to the expired one)."""
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "old" {\n  name = "old"\n  tags = { owner = "alice@example.com", '
+        'expires_at = "2026-01-01" }\n}\n'
+        'resource "aws_iam_user" "live" {\n  name = "live"\n  tags = { owner = "bob@example.com", '
+        'expires_at = "2026-12-01" }\n}\n'
+        'resource "aws_iam_group" "g" {\n  name = "g"\n}\n'
+        'resource "aws_iam_group_membership" "m" {\n  name  = "m"\n  group = aws_iam_group.g.name\n'
+        '  users = ["live", "old"]\n}\n', encoding="utf-8")
+    member = inventory([tmp_path])["aws_iam_group_membership.m"]
+    assert (member.parent, member.owner, member.expires) == (None, None, None)
+
+
 # -- deposed objects link to their parent as the current object at their address does ------------------
 
 _BOT = {"owner": OWNER, "expires_at": "2027-03-01"}
@@ -593,4 +626,4 @@ def test_identities_are_made_by_position_in_the_fields_order() -> None:
         "owner_key", "expiry_key", "expiry_error", "tags_unknown", "parent_missing", "owner_source",
         "expiry_source", "claimed_expires", "claimed_expires_at", "native_attr", "native_expires_at",
         "native_lifetime", "declaration", "platform_managed", "owner_sensitive",
-        "expiry_sensitive"]
+        "expiry_sensitive", "parent_candidates"]

@@ -8,11 +8,11 @@ from typing import Any
 
 from nhi_toolkit.loaders.expression_forms import MarkedTags, has_unknown
 from nhi_toolkit.loaders.expression_functions import unmarked
-from nhi_toolkit.loaders.expression_text import unicode_target
+from nhi_toolkit.loaders.expression_text import find_references, unicode_target
 from nhi_toolkit.loaders.expressions import Scope
 from nhi_toolkit.model import UNKNOWN
 
-__all__ = ["declared_targets", "declared_values"]
+__all__ = ["declared_targets", "declared_values", "through_locals"]
 
 _GONE = object()
 
@@ -105,3 +105,21 @@ def declared_targets(refs: set[str], own_address: str, module: str = "") -> tupl
     own = f"{module}.{own_address}" if module else own_address
     return tuple(sorted({t for r in refs if (t := reference_target(r, module) or unicode_target(r, module))
                          and t != own}))
+
+
+def through_locals(refs: set[str], local_values: Mapping[str, Any]) -> set[str]:
+    """``refs`` with what each ``local.x`` among them refers to, transitively: ``user = local.name``
+    where ``name = aws_iam_user.u[0].name`` refers to the user, as Terraform's graph does."""
+    out = set(refs)
+    todo = [r for r in refs if r.startswith("local.")]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop().split(".", 2)[1]
+        if name in seen or name not in local_values:
+            continue
+        seen.add(name)
+        found: set[str] = set()
+        find_references(local_values[name], found)
+        todo.extend(f for f in found - out if f.startswith("local."))
+        out |= found
+    return out

@@ -32,6 +32,7 @@ class Forms:
 
     trying: int
     exact: Callable[[], bool] | None
+    exact_here: bool
 
     def expression(self, expr: str, depth: int = 0) -> Any:
         raise NotImplementedError
@@ -133,7 +134,7 @@ class Forms:
         (whether it would fail is not known either), and all of them failing is an error."""
         if not args or (fn == "can" and len(args) != 1):
             return UNKNOWN
-        if self.exact is None or not self.exact():
+        if (self.exact is None or not self.exact()) and not self.exact_here:
             # A variable type may have reshaped what the arguments read (object() drops attributes
             # not named, set() cannot be indexed): what succeeds on the value as written may fail
             # on the value Terraform converted, and then the fallback is Terraform's answer.

@@ -80,6 +80,10 @@ class Scope(Forms):
         self.exact = exact
         """Whether a known value's missing attribute is an error here (no variable type in the load
         could have reshaped a value); None: never decided, so ``try()`` is UNKNOWN on it."""
+        self.exact_here = False
+        """Whether what this scope reads is known exactly whatever ``exact`` says: a root module none of
+        whose variable types reshapes and that reads no child module's outputs (a child's types
+        shape only what it is given and what it outputs)."""
         self.trying = 0
         """Depth of ``try()``/``can()`` arguments being evaluated: where an error is caught."""
         self.sensitive = sensitive

@@ -13,6 +13,7 @@ budget, and cycles are errors.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 
 from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
-from nhi_toolkit.loaders.declared import declared_targets, declared_values
+from nhi_toolkit.loaders.declared import declared_targets, declared_values, through_locals
 from nhi_toolkit.loaders.expression_functions import convert
-from nhi_toolkit.loaders.expressions import Scope, as_bool
+from nhi_toolkit.loaders.expressions import Scope, as_bool, find_references
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.loaders.module_config import (
     Block,
@@ -47,6 +48,8 @@ MAX_DEPTH = 32
 MAX_INSTANCES = 500_000
 """Resource and module instances one load may expand to before it is refused."""
 
+_RESOURCE_REF = re.compile(r"\$\{\s*([^\W\d][\w-]*)\.([^\W\d][\w-]*)\s*\}")
+_NOT_RESOURCES = frozenset({"var", "local", "module", "data", "each", "count", "path", "terraform", "self"})
 _CALL_META = frozenset({"source", "version", "for_each", "count", "providers", "depends_on", "lifecycle"})
 _RESOURCE_META = frozenset({"lifecycle", "provisioner", "connection", "dynamic", "for_each", "count",
                             "provider", "depends_on", "//"})
@@ -242,6 +245,7 @@ class _Instance:
             given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
                            exact=tree.types_exact, sensitive=frozenset(hidden), module_marks=self._module_marks)
+        self.scope.exact_here = not addr and not mod.shaping_types and not _reads_module_outputs(mod)
         self.marked_outputs: set[str] = set()
         for name, plain in mod.plain_types.items():
             if name not in hidden and (raw_vars.get(name, UNKNOWN) is not UNKNOWN or name in given):
@@ -385,11 +389,29 @@ class _Instance:
         return out
 
     def _resource_instances(self, block: Block) -> list[Resource]:
-        expansion = _expand(block, self.scope, self.tree)
+        expansion = self._keys_of_resource(block, set()) or _expand(block, self.scope, self.tree)
         if isinstance(expansion, str):
             unknown = self.unknown or expansion
             return [self._resource(block, None, self.scope.iteration(unknown=True), unknown)]
         return [self._resource(block, key, scope, self.unknown) for key, scope in expansion]
+
+    def _keys_of_resource(self, block: Block, seen: set[int]) -> list[tuple[Any, Scope]] | None:
+        """The instances of a block whose ``for_each`` is a resource of this module expanded by a
+        known ``for_each`` (``for_each = aws_iam_user.this``): its keys, as Terraform takes them
+        (``each.value``, the object, is known only after apply); None for any other block."""
+        m = _RESOURCE_REF.fullmatch(body_for_each) if isinstance(body_for_each := block.body.get("for_each"), str) \
+            else None
+        if m is None or m.group(1) in _NOT_RESOURCES or id(block) in seen:
+            return None
+        seen.add(id(block))
+        target = next((b for b in self.mod.resources if (b.type, b.name) == m.groups()), None)
+        if target is None or "for_each" not in target.body:
+            return None
+        keys = self._keys_of_resource(target, seen) or _expand(target, self.scope, self.tree)
+        if isinstance(keys, str):
+            return None
+        self.tree.spend(len(keys), block)
+        return [(k, self.scope.iteration(each=(k, UNKNOWN))) for k, _ in keys]
 
     def _resource(self, block: Block, key: Any, scope: Scope, unknown: str | None) -> Resource:
         body = block.body
@@ -401,6 +423,7 @@ class _Instance:
         targets = self.tree._targets.get(memo)
         if targets is None:
             refs = set(block.refs) if block.refs is not None else body_references(body)
+            refs = through_locals(refs, self.mod.locals)
             targets = declared_targets(refs, f"{block.type}.{block.name}", self.cfg)
             if any(r.startswith("module.") for r in refs):  # and what the module outputs it reads refer to
                 own = join_address(self.cfg, "managed", block.type, block.name, None)
@@ -439,6 +462,16 @@ class _Instance:
             prevent_destroy=prevent,
             metadata=meta,
         )
+
+
+def _reads_module_outputs(mod: ModuleConfig) -> bool:
+    """Whether a module's locals, resources or module calls refer to a child module's outputs."""
+    refs: set[str] = set()
+    find_references(list(mod.locals.values()), refs)
+    for block in (*mod.resources, *mod.calls):
+        find_references(block.body, refs)
+        refs.update(block.refs or ())
+    return any(r.startswith("module.") for r in refs)
 
 
 def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Scope]] | str:

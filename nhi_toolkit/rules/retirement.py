@@ -67,9 +67,11 @@ class MissingRevocationPath(Rule):
             yield self.finding(identity, f"{identity.address} has lifecycle prevent_destroy = true: "
                                          "retirement by Terraform will fail")
         if identity.parent_missing and identity.category in ("credential", "permission", "secret-copy"):
-            yield self.finding(identity, f"{identity.address} belongs to a parent identity that is not "
-                                         "managed here, so retiring the parent will not revoke it",
-                               severity=Severity.WARNING)
+            why = (f"is not linked to one parent (it refers to several: {', '.join(identity.parent_candidates[:3])}"
+                   f"{', ...' if len(identity.parent_candidates) > 3 else ''}), so retiring any of them will "
+                   "not take it down first" if identity.parent_candidates else
+                   "belongs to a parent identity that is not managed here, so retiring the parent will not revoke it")
+            yield self.finding(identity, f"{identity.address} {why}", severity=Severity.WARNING)
         if identity.category == "secret-copy" and identity.parent:
             parent = ctx.by_address.get(identity.parent)
             own = _own_expiry(identity)

@@ -309,3 +309,23 @@ def test_a_key_of_a_user_with_a_sensitive_expiry_tag_says_so(tmp_path: Any) -> N
     (found,) = [f for f in report.findings if f.rule == "missing-expiry" and f.address == "aws_iam_access_key.k"]
     assert "the expiry tag of its parent aws_iam_user.u is marked sensitive" in found.message
     assert _HIDDEN_EXPIRY not in found.message
+
+
+def test_a_credential_of_one_of_several_managed_users_says_which_not_that_none_is_managed(tmp_path: Any) -> None:
+    """A key whose user is one instance of a for_each (which one known only after apply) or one of two
+    users: its parent is managed here, only not known; the messages said it had no parent here and that
+    its parent was not managed here."""
+    from nhi_toolkit.engine import check_paths
+
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_iam_user" "u" {\n  for_each = { a = "2026-01-01", b = "2030-01-01" }\n  name = each.key\n'
+        '  tags = { owner = "o@example.com", expires_at = each.value }\n}\n'
+        'resource "aws_iam_access_key" "k" {\n  for_each = { for k, u in aws_iam_user.u : k => u.name }\n'
+        '  user = each.value\n}\n',
+        encoding="utf-8")
+    report = check_paths([str(tmp_path)], Config(), datetime(2026, 6, 1, tzinfo=UTC))
+    got = {f.rule: f.message for f in report.findings if f.address == "aws_iam_access_key.k"}
+    assert {"missing-owner", "missing-expiry", "missing-revocation-path"} <= set(got)
+    for rule in ("missing-owner", "missing-expiry", "missing-revocation-path"):
+        assert "aws_iam_user.u" in got[rule], got[rule]
+        assert "not managed here" not in got[rule] and "no parent identity here" not in got[rule]
