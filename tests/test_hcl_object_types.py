@@ -126,3 +126,14 @@ def test_root_variable_from_tfvars_is_converted(tmp_path: Path) -> None:
 def _dir(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+def test_json_syntax_module_variable_is_converted(tmp_path: Path) -> None:
+    # Checked against Terraform 1.11 too: a .tf.json variable's type string converts alike.
+    (tmp_path / "m").mkdir()
+    (tmp_path / "main.tf").write_text(f'module "w" {{\n  source = "./m"\n  tags   = {_TAGS}\n}}\n', encoding="utf-8")
+    (tmp_path / "m" / "main.tf.json").write_text(json.dumps({
+        "variable": {"tags": {"type": _OPTIONAL}},
+        "resource": {"aws_iam_user": {"this": {"name": "u", "tags": "${var.tags}"}}}}), encoding="utf-8")
+    code, ids = _check(tmp_path)
+    assert (code, [(i["owner"], i["status"]) for i in ids]) == (1, [(None, "no-owner")])
