@@ -4,7 +4,7 @@ with null (or the default of ``optional(T, default)``) and refuses a value missi
 ``list(T)``/``map(T)`` convert each element; primitives follow :func:`expression_functions.convert`.
 
 A type read here is the text of a ``type`` argument (``object({owner = optional(string)})``). What
-cannot be parsed or is not modelled (``set(...)``, ``tuple([...])``, a collection of ``any`` whose
+cannot be parsed or is not modelled (a set of anything but strings, ``tuple([...])``, a collection of ``any`` whose
 elements Terraform would have to unify, an unknown keyword) makes the whole value UNKNOWN: never the
 value as written, which the type could have reshaped.
 """
@@ -15,13 +15,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from nhi_toolkit.loaders.expression_functions import TfMap, convert, one_primitive
+from nhi_toolkit.loaders.expression_functions import TfMap, TfSet, convert, one_primitive
 from nhi_toolkit.loaders.expressions import Scope
 from nhi_toolkit.model import UNKNOWN
 
 __all__ = ["convert_type", "parse_type", "type_text"]
 
-#: A parsed type: ("prim", name) for string/number/bool/any; ("list", T); ("map", T);
+#: A parsed type: ("prim", name) for string/number/bool/any; ("list", T); ("map", T); ("set", string);
 #: ("object", ((attribute, T, optional, default text or None), ...)).
 TypeTree = tuple[Any, ...]
 
@@ -62,11 +62,13 @@ class _Parser:
         if word in _PRIMITIVES:
             return ("prim", word)
         self.take("(")
-        if word in ("list", "map"):
+        if word in ("list", "map", "set"):
             item = self.type()
             self.take(")")
+            if word == "set" and item != ("prim", "string"):  # a set of others: not modelled
+                raise _Refused(self.text)
             return (word, item)
-        if word != "object":  # set(), tuple(), optional() out of an object, ...: not modelled
+        if word != "object":  # tuple(), optional() out of an object, ...: not modelled
             raise _Refused(self.text)
         self.take("{")
         attrs: list[tuple[str, TypeTree, bool, str | None]] = []
@@ -156,6 +158,11 @@ def _convert(value: Any, tree: TypeTree) -> Any:
         if not isinstance(value, list):
             raise _Refused("not a list")
         return _unified([_convert(v, tree[1]) for v in value], tree[1])
+    if kind == "set":  # of strings: unique, in Terraform's (lexical) order, as toset() gives them
+        items = [convert(v, "string") for v in value] if isinstance(value, list) else [None]
+        if any(not isinstance(v, str) for v in items):
+            raise _Refused("not a set of known strings")
+        return TfSet(sorted(set(items)))
     if kind == "map":
         if not isinstance(value, dict):
             raise _Refused("not a map")

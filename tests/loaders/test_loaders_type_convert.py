@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from nhi_toolkit.loaders.expression_functions import TfMap, convert
+from nhi_toolkit.loaders.expression_functions import TfMap, TfSet, convert
 from nhi_toolkit.loaders.type_convert import convert_type, parse_type, type_text
 from nhi_toolkit.model import UNKNOWN
 
@@ -31,7 +31,7 @@ def test_parse_type_tree() -> None:
 
 
 @pytest.mark.parametrize("text", [
-    "set(string)", "tuple([string])", "set(object({a = string}))", "optional(string)", "object({a = string",
+    "set(number)", "tuple([string])", "set(object({a = string}))", "optional(string)", "object({a = string",
     "object({a = string, a = number})", "list(string) x", "stringy", "object({a = optional(string, })", "?", ""])
 def test_types_not_modelled(text: str) -> None:
     assert parse_type(text) is None
@@ -89,3 +89,10 @@ def test_plain_types_unchanged() -> None:
     assert convert({"Owner": "alice"}, "any") == {"Owner": "alice"}
     assert convert({"Owner": "alice"}, "map(string)") == {"Owner": "alice"}
     assert convert([1, True], "list(string)") == ["1", "true"]
+
+
+def test_set_of_strings() -> None:
+    value = convert_type(["b", "a", "b", 1], "set(string)")
+    assert value == ["1", "a", "b"] and isinstance(value, TfSet)
+    assert convert_type(["a", UNKNOWN], "set(string)") is UNKNOWN
+    assert convert_type({"a": "b"}, "set(string)") is UNKNOWN
