@@ -159,10 +159,10 @@ def _convert(value: Any, tree: TypeTree) -> Any:
             raise _Refused("not a list")
         return _unified([_convert(v, tree[1]) for v in value], tree[1])
     if kind == "set":  # of strings: unique, in Terraform's (lexical) order, as toset() gives them
-        items = [convert(v, "string") for v in value] if isinstance(value, list) else [None]
-        if any(not isinstance(v, str) for v in items):
+        strings = [convert(v, "string") for v in value] if isinstance(value, list) else [None]
+        if any(not isinstance(v, str) for v in strings):
             raise _Refused("not a set of known strings")
-        return TfSet(sorted(set(items)))
+        return TfSet(sorted({str(v) for v in strings}))
     if kind == "map":
         if not isinstance(value, dict):
             raise _Refused("not a map")
