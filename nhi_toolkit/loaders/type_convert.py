@@ -26,6 +26,7 @@ __all__ = ["convert_type", "parse_type", "type_text"]
 TypeTree = tuple[Any, ...]
 
 _TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[(){}\[\],=:])|(?P<other>[^\s(){}\[\],=:"]+))')
+_MAX_DEPTH = 64
 _PRIMITIVES = frozenset({"string", "number", "bool", "any"})
 
 
@@ -36,7 +37,7 @@ class _Refused(Exception):
 
 class _Parser:
     def __init__(self, text: str) -> None:
-        self.text, self.pos = text, 0
+        self.text, self.pos, self.depth = text, 0, 0
 
     def peek(self) -> tuple[str, str] | None:
         m = _TOKEN.match(self.text, self.pos)
@@ -56,6 +57,14 @@ class _Parser:
         return kind, m.group(kind)
 
     def type(self) -> TypeTree:
+        self.depth += 1
+        if self.depth > _MAX_DEPTH:  # deeper than any type written by hand: not followed
+            raise _Refused(self.text)
+        tree = self.one_type()
+        self.depth -= 1
+        return tree
+
+    def one_type(self) -> TypeTree:
         kind, word = self.take()
         if kind != "name":
             raise _Refused(self.text)

@@ -96,3 +96,11 @@ def test_set_of_strings() -> None:
     assert value == ["1", "a", "b"] and isinstance(value, TfSet)
     assert convert_type(["a", UNKNOWN], "set(string)") is UNKNOWN
     assert convert_type({"a": "b"}, "set(string)") is UNKNOWN
+
+
+def test_deep_type_is_not_followed() -> None:
+    assert parse_type("list(" * 5000 + "string" + ")" * 5000) is None
+    assert parse_type("list(" * 20 + "string" + ")" * 20) is not None
+    wide = "object({" + ", ".join(f"a{n} = object({{b = string}})" for n in range(200)) + "})"
+    assert convert_type({"a7": {"b": "x", "c": 1}}, wide) is UNKNOWN  # the other 199 are required
+    assert convert_type({f"a{n}": {"b": "x"} for n in range(200)}, wide)["a199"] == {"b": "x"}
