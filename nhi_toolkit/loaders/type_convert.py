@@ -4,9 +4,9 @@ with null (or the default of ``optional(T, default)``) and refuses a value missi
 ``list(T)``/``map(T)`` convert each element; primitives follow :func:`expression_functions.convert`.
 
 A type read here is the text of a ``type`` argument (``object({owner = optional(string)})``). What
-cannot be parsed or is not modelled (a set of anything but strings, ``tuple([...])``, a collection of ``any`` whose
-elements Terraform would have to unify, an unknown keyword) makes the whole value UNKNOWN: never the
-value as written, which the type could have reshaped.
+cannot be parsed or is not modelled (a set of anything but strings, ``tuple([...])``, a collection
+of ``any`` whose elements Terraform would have to unify, an unknown keyword) makes the whole value
+UNKNOWN: never the value as written, which the type could have reshaped.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ __all__ = ["convert_type", "parse_type", "type_text"]
 #: ("object", ((attribute, T, optional, default text or None), ...)).
 TypeTree = tuple[Any, ...]
 
-_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[(){}\[\],=:])|(?P<other>[^\s(){}\[\],=:"]+))')
+_TOKEN = re.compile(r'\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_-]*)|(?P<str>"(?:[^"\\]|\\.)*")'
+                    r'|(?P<punct>[(){}\[\],=:])|(?P<other>[^\s(){}\[\],=:"]+))')
 _MAX_DEPTH = 64
 _PRIMITIVES = frozenset({"string", "number", "bool", "any"})
 
@@ -176,7 +177,8 @@ def _convert(value: Any, tree: TypeTree) -> Any:
         if not isinstance(value, dict):
             raise _Refused("not a map")
         items = {k: _convert(v, tree[1]) for k, v in value.items()}
-        return TfMap(items) if _unified(list(items.values()), tree[1]) is not UNKNOWN else UNKNOWN
+        _unified(list(items.values()), tree[1])
+        return TfMap(items)
     if not isinstance(value, dict):
         raise _Refused("not an object")
     out: dict[str, Any] = {}
