@@ -17,6 +17,7 @@ from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.declared import declared_targets, declared_values
 from nhi_toolkit.loaders.expressions import Scope, as_bool, find_references, is_sensitive
 from nhi_toolkit.loaders.modules import Block, ModuleConfig, ModuleTree, provider_ref
+from nhi_toolkit.loaders.type_convert import type_text
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 from nhi_toolkit.records import Document, Note
@@ -166,7 +167,10 @@ def _override(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool], 
 
 
 def _nullable(mod: ModuleConfig, name: str, body: Mapping[str, Any]) -> None:
-    """``nullable = false``: a null given to the variable is its default."""
+    """``nullable = false``: a null given to the variable is its default; its ``type``: what a
+    value given is converted through (:func:`nhi_toolkit.loaders.type_convert.convert_type`)."""
+    if "type" in body:
+        mod.plain_types[name] = type_text(body["type"])
     if "nullable" in body:
         (mod.not_null.discard if as_bool(Scope("json").resolve(body["nullable"])) is not False
          else mod.not_null.add)(name)

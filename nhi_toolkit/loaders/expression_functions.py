@@ -81,14 +81,22 @@ def one_primitive(values: list[Any]) -> bool:
 
 
 _INTEGER = re.compile(r"-?[0-9]+")
+_KEEPING = frozenset({"string", "number", "bool"} | {
+    f"{kind}({item})" for kind in ("list", "map") for item in ("string", "number", "bool")})
+"""The types :func:`convert` converts itself (spaces dropped): they keep a value's shape."""
 
 
 def convert(value: Any, plain: str) -> Any:
     """``value`` converted to a variable type that keeps its shape (``string``, ``number``, ``bool``,
     ``any``, ``list(...)``/``map(...)`` of the first three), as Terraform converts what a variable is
-    given; what it would refuse, or what is not worked out here, is UNKNOWN."""
+    given; what it would refuse, or what is not worked out here, is UNKNOWN. Any other type
+    (``object(...)``, ...) is converted by :func:`type_convert.convert_type`."""
     if value is UNKNOWN or value is None or plain == "any":
         return value
+    if plain not in _KEEPING:
+        from nhi_toolkit.loaders.type_convert import convert_type  # it converts primitives here
+
+        return convert_type(value, plain)
     if plain.startswith(("list(", "map(")):
         item = plain[plain.index("(") + 1:-1]
         if plain.startswith("list(") and isinstance(value, list):

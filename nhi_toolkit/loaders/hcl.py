@@ -38,6 +38,7 @@ from nhi_toolkit.loaders.modules import (
     is_local_source,
     redact_source,
 )
+from nhi_toolkit.loaders.type_convert import type_text
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.records import Document
 
@@ -270,9 +271,9 @@ def extract(path: str, data: bytes, wanted: Callable[[str], bool]) -> Decls:
     for block in _blocks(doc, "variable"):
         for name, body in block.items():
             if isinstance(body, dict):
-                if "type" in body:  # what Terraform converts a given value with (None: not done here)
+                if "type" in body:  # what Terraform converts a given value with (a reshaping one too)
                     plain = _plain_type(body["type"])
-                    out["plain_types"].append([_unq(name), plain])
+                    out["plain_types"].append([_unq(name), plain or type_text(body["type"])])
                     out["shaping_types"] = out["shaping_types"] or plain is None
                 if "nullable" in body:  # false: a null given is replaced by the default
                     out["nullable"].append([_unq(name), as_bool(Scope("hcl").resolve(body["nullable"])) is not False])

@@ -41,11 +41,12 @@ from nhi_toolkit.loaders.cache_files import read_entry, write_entry
 __all__ = ["Decls", "cache_dir", "caching", "declarations", "parse_count", "pooled_count", "record", "recording",
            "screened_writes", "withhold", "workers"]
 
-FORMAT = 6
+FORMAT = 7
 """Version of the entry layout and of what the loader keeps; bump it when either changes (2: keys
 in source order, as a fresh parse has them, not sorted; 3: a remote module source's credentials
 redacted; 4: whether a variable type may reshape its value; 5: variables' nullable and plain types;
-6: a resource's references name the module outputs it reads)."""
+6: a resource's references name the module outputs it reads; 7: the text of a variable type that
+may reshape its value, not None)."""
 
 Decls = dict[str, Any]
 """One file's declarations as plain JSON data (see :func:`nhi_toolkit.loaders.hcl.extract`)."""

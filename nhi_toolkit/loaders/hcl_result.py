@@ -36,11 +36,11 @@ from nhi_toolkit.records import Document, Note
 
 __all__ = ["load_count", "load_dir", "result_hits"]
 
-FORMAT = 4
+FORMAT = 5
 """Version of the entry layout; bump it when the records or their encoding change (2: where values
 are marked sensitive; 3: marked as Terraform marks them through conditionals, sensitive(), each.value
 and provider default tags, a known part of a partly marked value not marked; 4: references made
-through locals)."""
+through locals; 5: values converted through object() variable types)."""
 
 ENABLED = True
 """False: directory loads are evaluated every run (the parse cache still serves the files)."""

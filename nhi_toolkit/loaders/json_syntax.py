@@ -130,4 +130,5 @@ def merge(native: ModuleConfig, written: ModuleConfig) -> ModuleConfig:
     native.resources.extend(Block(b.file, b.line, b.type, b.name, body(b.body)) for b in written.resources)
     native.shaping_types = native.shaping_types or written.shaping_types  # a type in either reshapes values
     native.not_null |= written.not_null
+    native.plain_types.update(written.plain_types)
     return native
