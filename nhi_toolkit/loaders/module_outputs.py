@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.addresses import is_identifier, reference_target
 
-__all__ = ["MAX_DEPTH", "OutputTargets", "call_outputs", "module_output_references", "plan_output_targets"]
+if TYPE_CHECKING:
+    from nhi_toolkit.loaders.module_config import ModuleConfig
+
+__all__ = ["MAX_DEPTH", "OutputTargets", "call_outputs", "module_output_references", "plan_output_targets",
+           "reads_module_outputs"]
 
 MAX_DEPTH = 32
 """Nested module outputs followed at most (module calls nest no deeper in a loadable tree)."""
@@ -158,3 +162,15 @@ def plan_output_targets() -> OutputTargets:
     """Output lookups over a plan's ``configuration`` (``module_calls``, each module's ``outputs``
     and their ``expression.references``); ``of`` takes the module object a resource is in."""
     return OutputTargets(_plan_resolve)
+
+
+def reads_module_outputs(mod: ModuleConfig) -> bool:
+    """Whether a module's locals, resources or module calls refer to a child module's outputs."""
+    from nhi_toolkit.loaders.expressions import find_references
+
+    refs: set[str] = set()
+    find_references(list(mod.locals.values()), refs)
+    for block in (*mod.resources, *mod.calls):
+        find_references(block.body, refs)
+        refs.update(block.refs or ())
+    return any(r.startswith("module.") for r in refs)

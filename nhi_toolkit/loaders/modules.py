@@ -23,7 +23,7 @@ from nhi_toolkit.addresses import format_key, join_address
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders.declared import declared_targets, declared_values, through_locals
 from nhi_toolkit.loaders.expression_functions import convert
-from nhi_toolkit.loaders.expressions import Scope, as_bool, find_references
+from nhi_toolkit.loaders.expressions import Scope, as_bool
 from nhi_toolkit.loaders.hcl_cache import withhold
 from nhi_toolkit.loaders.module_config import (
     Block,
@@ -35,7 +35,7 @@ from nhi_toolkit.loaders.module_config import (
     redact_source,
     unwrap,
 )
-from nhi_toolkit.loaders.module_outputs import OutputTargets
+from nhi_toolkit.loaders.module_outputs import OutputTargets, reads_module_outputs
 from nhi_toolkit.model import UNKNOWN, InputKind, Location, Resource
 from nhi_toolkit.native_expiry import native_expressions
 from nhi_toolkit.records import Note
@@ -245,7 +245,7 @@ class _Instance:
             given.pop(name, None)
         self.scope = Scope(mod.syntax, raw_vars, mod.locals, values=given, modules=self._module_value,
                            exact=tree.types_exact, sensitive=frozenset(hidden), module_marks=self._module_marks)
-        self.scope.exact_here = not addr and not mod.shaping_types and not _reads_module_outputs(mod)
+        self.scope.exact_here = not addr and not mod.shaping_types and not reads_module_outputs(mod)
         self.marked_outputs: set[str] = set()
         for name, plain in mod.plain_types.items():
             if name not in hidden and (raw_vars.get(name, UNKNOWN) is not UNKNOWN or name in given):
@@ -462,16 +462,6 @@ class _Instance:
             prevent_destroy=prevent,
             metadata=meta,
         )
-
-
-def _reads_module_outputs(mod: ModuleConfig) -> bool:
-    """Whether a module's locals, resources or module calls refer to a child module's outputs."""
-    refs: set[str] = set()
-    find_references(list(mod.locals.values()), refs)
-    for block in (*mod.resources, *mod.calls):
-        find_references(block.body, refs)
-        refs.update(block.refs or ())
-    return any(r.startswith("module.") for r in refs)
 
 
 def _expand(block: Block, scope: Scope, tree: ModuleTree) -> list[tuple[Any, Scope]] | str:
