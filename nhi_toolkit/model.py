@@ -59,10 +59,11 @@ _T = TypeVar("_T")
 
 
 class _FromResource(Generic[_T]):
-    """An attribute of an identity that is its resource's (address, type): stored in the instance
-    by ``__init__`` (the ``derived`` of :func:`~nhi_toolkit.recordtype.record`), so reading it is a
-    plain attribute look-up; this descriptor only names and types it, and reads the resource for an
-    instance made otherwise."""
+    """An attribute of an identity that is its resource's (address, type, source). Address and type
+    are stored in the instance by ``__init__`` (the ``derived`` of
+    :func:`~nhi_toolkit.recordtype.record`), so reading them is a plain attribute look-up; this
+    descriptor names and types them, and reads the resource for ``source`` and for an instance made
+    otherwise."""
 
     def __init__(self, attr: str, doc: str):
         self.attr = attr
@@ -200,7 +201,7 @@ def relocated(res: Resource, source: Location) -> Resource:
     return moved
 
 
-@record(derived=(("address", "resource.address"), ("type", "resource.type"), ("source", "resource.source")))
+@record(derived=(("address", "resource.address"), ("type", "resource.type")))
 class Identity:
     """A resource the catalog names as a non-human identity, with ownership and expiry resolved.
 
@@ -284,8 +285,10 @@ class Identity:
             key = f"{key}\0{res.source.input}"
         return key
 
-    # Not fields (no annotation): the resource's, stored by __init__ after the fields, always in
-    # this order (instances then keep sharing their dict's keys); read many times per identity.
+    # Not fields (no annotation): the resource's. Address and type are stored by __init__ after the
+    # fields, always in this order, as they are read many times per identity; source is read from
+    # the resource. Instances share their dict's keys only up to a limit (29 keys with the cached
+    # row_key here, test_inventory checks it): a field added must be paid for by a key dropped.
     address = _FromResource[str]("address", "The resource's Terraform address.")
     type = _FromResource[str]("type", "The resource type.")
     source = _FromResource[Location]("source", "Where the resource was declared or read.")

@@ -627,3 +627,22 @@ def test_identities_are_made_by_position_in_the_fields_order() -> None:
         "expiry_source", "claimed_expires", "claimed_expires_at", "native_attr", "native_expires_at",
         "native_lifetime", "declaration", "platform_managed", "owner_sensitive",
         "expiry_sensitive", "parent_candidates"]
+
+
+def test_identities_keep_sharing_their_dict_keys(tmp_path: Path) -> None:
+    """Every identity of a check keeps a key-sharing instance dict, derived and cached attributes
+    included: CPython gives each instance a whole dict of its own (about five times the memory) once
+    a class's instances hold more keys than it can share, and a large check keeps one identity per
+    resource. A field added to Identity may have to be paid for by a derived attribute stored less."""
+    import sys
+
+    tags = {"owner": "o@example.com", "expires_at": "2027-01-01"}
+    write_json(tmp_path / "plan.json", plan_doc(
+        change("aws_iam_user.u", {"name": "u", "tags": tags, "tags_all": tags}),
+        change("aws_iam_access_key.k", {"user": "u"}),
+        change("aws_iam_access_key.orphan", {"user": "gone"})))
+    report = check_paths([str(tmp_path / "plan.json")], Config(), NOW)
+    assert len(report.identities) == 3
+    for ident in report.identities:
+        assert (ident.row_key, ident.address, ident.type, ident.source) != ()  # what a report reads
+        assert sys.getsizeof(ident.__dict__) < sys.getsizeof(dict(ident.__dict__)), sorted(ident.__dict__)
