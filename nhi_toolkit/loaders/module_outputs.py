@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from nhi_toolkit.addresses import is_identifier, reference_target
+from nhi_toolkit.loaders.expression_text import closing_bracket
 
 if TYPE_CHECKING:
     from nhi_toolkit.loaders.module_config import ModuleConfig
@@ -44,26 +45,10 @@ def _after_keys(text: str, i: int) -> int:
             continue
         if text[i] != "[":
             return i
-        depth, in_str = 0, False
-        while i < len(text):
-            c = text[i]
-            if in_str:
-                if c == "\\":
-                    i += 1
-                elif c == '"':
-                    in_str = False
-            elif c == '"':
-                in_str = True
-            elif c == "[":
-                depth += 1
-            elif c == "]":
-                depth -= 1
-                if depth == 0:
-                    break
-            i += 1
-        if i >= len(text):
+        close = closing_bracket(text, i)
+        if close < 0:
             return -1
-        i += 1
+        i += close + 2  # past the closing bracket, at i + 1 + close
     return i
 
 
