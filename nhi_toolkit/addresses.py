@@ -21,6 +21,7 @@ __all__ = [
     "join_address",
     "parse_address",
     "reference_target",
+    "within_module",
 ]
 
 
@@ -308,3 +309,9 @@ def reference_target(ref: str, module_prefix: str = "") -> str | None:
     if not all(is_identifier(p) for p in target.split(".")):
         return None
     return f"{module_prefix}.{target}" if module_prefix else target
+
+
+def within_module(module: str, instance: str) -> bool:
+    """Whether module instance ``module`` is ``instance`` or a module it calls
+    (``module.a["x"].module.b`` is within ``module.a["x"]``); the root holds only its own."""
+    return module == instance or (bool(instance) and module.startswith(instance + "."))

@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from nhi_toolkit.addresses import within_module
 from nhi_toolkit.catalog import IdentityType, NoneOf, ParentLink, Prefix
 from nhi_toolkit.checks import choose_expiry, parse_expiry_value
 from nhi_toolkit.config import Config
@@ -175,10 +176,7 @@ def _same_tags(candidates: list[Resource], index: _Index) -> bool:
 def _within(cands: list[Resource], module: str) -> list[Resource]:
     """The candidates in module instance ``module`` or inside it: a reference made inside a module
     instance (to its own resources, or through its calls' outputs) names what that instance holds."""
-    if not module:
-        return [c for c in cands if not c.module]
-    inside = module + "."
-    return [c for c in cands if c.module == module or c.module.startswith(inside)]
+    return [c for c in cands if within_module(c.module, module)]
 
 
 def _one_instance(cands: list[Resource]) -> bool:

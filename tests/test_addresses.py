@@ -18,6 +18,7 @@ from nhi_toolkit.addresses import (
     parse_address,
     quote_string,
     reference_target,
+    within_module,
 )
 
 PARSED = [
@@ -227,3 +228,10 @@ def _apply_and_compare(tf, tmp_path, expect: int | None) -> None:  # type: ignor
     for r in shown:
         assert parse_address(r["address"]).key == r["index"]
 
+
+def test_within_module_is_the_instance_or_a_module_it_calls() -> None:
+    assert within_module('module.a["x"]', 'module.a["x"]')
+    assert within_module('module.a["x"].module.b', 'module.a["x"]')
+    assert not within_module('module.a["y"].module.b', 'module.a["x"]')
+    assert not within_module('module.ab', "module.a")
+    assert within_module("", "") and not within_module("module.a", "")  # the root holds only its own

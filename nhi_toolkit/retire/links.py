@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from nhi_toolkit.addresses import within_module
 from nhi_toolkit.catalog import ParentLink
 from nhi_toolkit.config import Config
 from nhi_toolkit.inventory import link_values, values_at
@@ -83,9 +84,7 @@ class Links:
     def _referenced(self, ident: Identity, ref: str, types: Sequence[str]) -> list[Identity]:
         res = ident.resource
         cands = [c for c in self.by_config.get(ref, ()) if c.type in types and c.address != ident.address]
-        inside = f"{res.module}." if res.module else None  # its module instance, or one it calls
-        cands = [c for c in cands if c.resource.module == res.module
-                 or (inside and c.resource.module.startswith(inside))] or cands
+        cands = [c for c in cands if within_module(c.resource.module, res.module)] or cands  # or one it calls
         keyed = [c for c in cands if res.index is not None and c.resource.index == res.index]
         return keyed or cands
 
