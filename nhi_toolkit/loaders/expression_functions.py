@@ -81,29 +81,20 @@ def one_primitive(values: list[Any]) -> bool:
 
 
 _INTEGER = re.compile(r"-?[0-9]+")
-_KEEPING = frozenset({"string", "number", "bool"} | {
-    f"{kind}({item})" for kind in ("list", "map") for item in ("string", "number", "bool")})
-"""The types :func:`convert` converts itself (spaces dropped): they keep a value's shape."""
+_PRIMITIVES = frozenset({"string", "number", "bool"})
 
 
 def convert(value: Any, plain: str) -> Any:
-    """``value`` converted to a variable type that keeps its shape (``string``, ``number``, ``bool``,
-    ``any``, ``list(...)``/``map(...)`` of the first three), as Terraform converts what a variable is
-    given; what it would refuse, or what is not worked out here, is UNKNOWN. Any other type
-    (``object(...)``, ...) is converted by :func:`type_convert.convert_type`."""
+    """``value`` converted to a variable's type, as Terraform converts what a variable is given;
+    what it would refuse, or what is not worked out here, is UNKNOWN. ``string``, ``number``,
+    ``bool`` and ``any`` here; collections and objects by :func:`type_convert.convert_type`, which
+    converts their primitive elements here."""
     if value is UNKNOWN or value is None or plain == "any":
         return value
-    if plain not in _KEEPING:
-        from nhi_toolkit.loaders.type_convert import convert_type  # it converts primitives here
+    if plain not in _PRIMITIVES:
+        from nhi_toolkit.loaders.type_convert import convert_type
 
         return convert_type(value, plain)
-    if plain.startswith(("list(", "map(")):
-        item = plain[plain.index("(") + 1:-1]
-        if plain.startswith("list(") and isinstance(value, list):
-            return [convert(v, item) for v in value]
-        if plain.startswith("map(") and isinstance(value, dict):
-            return TfMap({k: convert(v, item) for k, v in value.items()})
-        return UNKNOWN
     if plain == "string":
         if isinstance(value, bool):
             return "true" if value else "false"
@@ -114,11 +105,9 @@ def convert(value: Any, plain: str) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value
         return int(value) if isinstance(value, str) and _INTEGER.fullmatch(value) else UNKNOWN
-    if plain == "bool":
-        if isinstance(value, bool):
-            return value
-        return value == "true" if value in ("true", "false") else UNKNOWN
-    return UNKNOWN
+    if isinstance(value, bool):  # bool
+        return value
+    return value == "true" if value in ("true", "false") else UNKNOWN
 
 
 def call_function(fn: str, args: list[Any]) -> Any:

@@ -146,10 +146,10 @@ def parse_type(text: str) -> TypeTree | None:
     return tree if not text[parser.pos:].strip() else None
 
 
-def convert_type(value: Any, type_text: str) -> Any:
-    """``value`` converted through the type ``type_text`` as Terraform converts what a variable is
-    given; UNKNOWN when Terraform would refuse it or the type is not modelled here."""
-    tree = parse_type(type_text)
+def convert_type(value: Any, text: str) -> Any:
+    """``value`` converted through the type written ``text`` as Terraform converts what a variable
+    is given; UNKNOWN when Terraform would refuse it or the type is not modelled here."""
+    tree = parse_type(text)
     if tree is None:
         return UNKNOWN
     try:
