@@ -63,30 +63,29 @@ def _module_refs(module: Mapping[str, Any], prefix: str, out: dict[str, tuple[st
     calls = module.get("module_calls")
     if not isinstance(calls, dict):
         calls = None
+    if through is None:
+        through = plan_output_targets()
     for res in as_list(module.get("resources")):
         if not isinstance(res, dict):
             continue
         addr = res.get("address")
         if not isinstance(addr, str):
             continue
-        if needed is not None and (f"{prefix}.{addr}" if prefix else addr) not in needed:
+        own = f"{prefix}.{addr}" if prefix else addr
+        if needed is not None and own not in needed:
             continue
         key = res.get("provider_config_key")
         if provider_keys is not None and isinstance(key, str):
-            provider_keys[f"{prefix}.{addr}" if prefix else addr] = key
+            provider_keys[own] = key
         refs: set[str] = set()
         collect_references(res.get("expressions"), refs)
         collect_references(res.get("for_each_expression"), refs)
         collect_references(res.get("count_expression"), refs)
         found = {t for r in refs if (t := reference_target(r, prefix))}
-        own = f"{prefix}.{addr}" if prefix else addr
-        for r in refs if calls else ():  # only a module that calls others has outputs to follow
-            if r.startswith("module."):
-                if through is None:
-                    through = plan_output_targets()  # shared by the whole walk when the caller gives one
-                found.update(through.of(module, prefix, refs))
-                found.discard(own)
-                break
+        # Only a module that calls others has outputs to follow (a flat configuration asks nothing).
+        if calls and any(r.startswith("module.") for r in refs):
+            found.update(through.of(module, prefix, refs))
+            found.discard(own)
         targets = sorted(found)
         out[own] = tuple(t for t in targets if t != addr)
     if calls:
@@ -385,7 +384,7 @@ def load_plan(doc: Mapping[str, Any], path: str, wanted: Callable[[str], bool]) 
     if isinstance(config, dict) and isinstance(config.get("root_module"), dict) and (kept or drifts):
         needed = {item[4] for item in kept}
         needed.update(item[4] for item, _ in drifts)
-        _module_refs(config["root_module"], "", refs, provider_keys, needed, plan_output_targets())
+        _module_refs(config["root_module"], "", refs, provider_keys, needed)
     providers = _ProviderDefaults(doc, provider_keys)
     where = Location(path)  # one record for every resource read from this plan (it is frozen)
     resources = [_record(*item, refs, where, providers) for item in kept]
