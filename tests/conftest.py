@@ -98,6 +98,15 @@ def corpus_files(kind: str | None = None) -> list[Path]:
     return sorted(p for k in kinds if (CORPUS / k).is_dir() for p in (CORPUS / k).iterdir() if p.is_file())
 
 
+def write_tree(root: Path, files: Mapping[str, str]) -> Path:
+    """Write ``files`` (path relative to ``root`` -> text), making their folders; return ``root``."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 def write_json(path: Path, doc: Any) -> Path:
     """Write a JSON document and return its path."""
     path.parent.mkdir(parents=True, exist_ok=True)

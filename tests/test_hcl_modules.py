@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from nhi_toolkit.cli import main
 from nhi_toolkit.errors import InputError
 from nhi_toolkit.loaders import load_document
-from tests.conftest import NOW_TEXT
+from tests.conftest import NOW_TEXT, write_tree
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "modules"
 
@@ -40,14 +40,6 @@ def owners(doc: Any) -> dict[str, Any]:
 
 def findings(doc: Any) -> set[tuple[str, str]]:
     return {(f["rule"], f["address"]) for f in doc["findings"]}
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        p = root / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
 
 
 # -- the module tree --------------------------------------------------------------------------------
@@ -124,7 +116,7 @@ def test_unknown_for_each_is_reported_once_at_the_config_address() -> None:
 
 
 def test_unknown_module_count_marks_every_child_resource(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "m" {\n  source = "./m"\n  count  = length(data.x.y.ids)\n}\n',
         "m/main.tf": 'resource "aws_iam_user" "u" {\n  tags = { owner = "o@example.com", '
                      'expires_at = "2026-07-01" }\n}\n',
@@ -136,7 +128,7 @@ def test_unknown_module_count_marks_every_child_resource(tmp_path: Path) -> None
 
 
 def test_registry_module_reported_once_per_call(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "x" {\n  source = "./x"\n  for_each = toset(["a", "b"])\n}\n',
         "x/main.tf": 'module "reg" {\n  source = "hashicorp/consul/aws"\n}\n',
     })
@@ -150,7 +142,7 @@ def test_registry_module_reported_once_per_call(tmp_path: Path) -> None:
 
 
 def test_tfvars_of_the_root_only(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'variable "o" {\n  default = "root-default@example.com"\n}\n'
                    'module "m" {\n  source = "./m"\n  o = var.o\n}\n',
         "terraform.tfvars": 'o = "root-tfvars@example.com"\n',
@@ -167,7 +159,7 @@ def test_tfvars_of_the_root_only(tmp_path: Path) -> None:
 # -- Terraform's own rules: errors ------------------------------------------------------------------
 
 def test_duplicate_resource_names_both_places(tmp_path: Path) -> None:
-    write(tmp_path, {"a.tf": '\nresource "aws_iam_user" "u" {}\n', "b.tf": 'resource aws_iam_user u {\n}\n'})
+    write_tree(tmp_path, {"a.tf": '\nresource "aws_iam_user" "u" {}\n', "b.tf": 'resource aws_iam_user u {\n}\n'})
     code, _, out = check(tmp_path)
     assert code == 2
     assert f"{tmp_path / 'b.tf'}:1: duplicate resource \"aws_iam_user\" \"u\": also declared at " \
@@ -175,7 +167,7 @@ def test_duplicate_resource_names_both_places(tmp_path: Path) -> None:
 
 
 def test_duplicate_module_calls(tmp_path: Path) -> None:
-    write(tmp_path, {"a.tf": 'module "m" {\n  source = "./m"\n}\nmodule "m" {\n  source = "./m"\n}\n',
+    write_tree(tmp_path, {"a.tf": 'module "m" {\n  source = "./m"\n}\nmodule "m" {\n  source = "./m"\n}\n',
                      "m/main.tf": "# m\n"})
     code, _, out = check(tmp_path)
     assert code == 2
@@ -183,7 +175,7 @@ def test_duplicate_module_calls(tmp_path: Path) -> None:
 
 
 def test_missing_local_source_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": '\n\nmodule "gone" {\n  source = "./nowhere"\n}\n'})
+    write_tree(tmp_path, {"main.tf": '\n\nmodule "gone" {\n  source = "./nowhere"\n}\n'})
     code, _, out = check(tmp_path)
     assert code == 2
     assert f'{tmp_path / "main.tf"}:3: module "gone": local source "./nowhere" is not a directory' in out
@@ -197,20 +189,20 @@ def test_module_cycle_is_an_error_never_a_hang(tmp_path: Path, shape: str) -> No
         files = {"main.tf": 'module "me" {\n  source = "./"\n}\n'}
     if shape == "pair-with-root":
         files["main.tf"] = 'module "a" {\n  source = "./a"\n}\n'
-    write(tmp_path, files)
+    write_tree(tmp_path, files)
     code, _, out = check(tmp_path)
     assert code == 2
     assert "a cycle of module calls" in out and ":1: module" in out
 
 
 def test_count_and_for_each_together_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  count = 1\n  for_each = {}\n}\n'})
+    write_tree(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  count = 1\n  for_each = {}\n}\n'})
     code, _, out = check(tmp_path)
     assert code == 2 and "sets both count and for_each" in out
 
 
 def test_symlink_loop_is_visited_once(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  tags = { owner = "o@example.com", '
+    write_tree(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  tags = { owner = "o@example.com", '
                                 'expires_at = "2026-07-01" }\n}\n'})
     (tmp_path / "sub").mkdir()
     os.symlink(tmp_path, tmp_path / "sub" / "loop")
@@ -222,7 +214,7 @@ def test_symlink_loop_is_visited_once(tmp_path: Path) -> None:
 
 def test_unreadable_tf_file_is_an_error(tmp_path: Path) -> None:
     # A .tf entry that cannot be read (a symlink pointing at itself): never silently skipped.
-    write(tmp_path, {"main.tf": "# root\n", "sub/ok.tf": "# ok\n"})
+    write_tree(tmp_path, {"main.tf": "# root\n", "sub/ok.tf": "# ok\n"})
     os.symlink("bad.tf", tmp_path / "sub" / "bad.tf")
     code, _, out = check(tmp_path)
     assert code == 2
@@ -230,7 +222,7 @@ def test_unreadable_tf_file_is_an_error(tmp_path: Path) -> None:
 
 
 def test_dangling_tf_symlink_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": "# root\n"})
+    write_tree(tmp_path, {"main.tf": "# root\n"})
     os.symlink("missing-target.tf", tmp_path / "dangling.tf")
     code, _, out = check(tmp_path)
     assert code == 2 and "dangling.tf" in out
@@ -239,7 +231,7 @@ def test_dangling_tf_symlink_is_an_error(tmp_path: Path) -> None:
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
                     reason="running as root: chmod 000 does not stop root from reading the directory")
 def test_unreadable_subdirectory_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": "# root\n", "locked/x.tf": "# x\n"})
+    write_tree(tmp_path, {"main.tf": "# root\n", "locked/x.tf": "# x\n"})
     (tmp_path / "locked").chmod(0)
     try:
         code, _, out = check(tmp_path)
@@ -249,14 +241,14 @@ def test_unreadable_subdirectory_is_an_error(tmp_path: Path) -> None:
 
 
 def test_hidden_directories_stay_skipped(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": "# root\n", ".terraform/modules/x/main.tf": 'resource "aws_iam_user" "u" {}\n'})
+    write_tree(tmp_path, {"main.tf": "# root\n", ".terraform/modules/x/main.tf": 'resource "aws_iam_user" "u" {}\n'})
     code, doc, _ = check(tmp_path)
     assert code == 0 and doc["identities"] == []
 
 
 def test_non_ascii_names_and_deep_nesting(tmp_path: Path) -> None:
     deep = "{ a = " * 500 + '"x"' + " }" * 500  # deeper than Python's default recursion limit
-    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "bénédicte" {\n  tags = { owner = "o@example.com", '
+    write_tree(tmp_path, {"main.tf": 'resource "aws_iam_user" "bénédicte" {\n  tags = { owner = "o@example.com", '
                                 f'expires_at = "2026-07-01" }}\n  deep = {deep}\n}}\n'})
     code, doc, _ = check(tmp_path)
     assert code == 0
@@ -264,7 +256,7 @@ def test_non_ascii_names_and_deep_nesting(tmp_path: Path) -> None:
 
 
 def test_instance_budget_refuses_huge_counts(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  count = 100000000\n}\n'})
+    write_tree(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  count = 100000000\n}\n'})
     code, _, out = check(tmp_path)
     assert code == 2 and "exceeds" in out
 
@@ -311,14 +303,14 @@ def test_sensitive_defaults_never_reach_any_output(tmp_path: Path) -> None:
 
 
 def test_sensitive_default_never_in_an_error(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'variable "s" {\n  default = "CANARY-IN-ERROR"\n  sensitive = "true"\n}\n'
+    write_tree(tmp_path, {"main.tf": 'variable "s" {\n  default = "CANARY-IN-ERROR"\n  sensitive = "true"\n}\n'
                                 'module "m" {\n  source = "./${var.s}"\n}\n'})
     _, _, out = check(tmp_path)
     assert "CANARY" not in out
 
 
 def test_bare_non_ascii_labels_and_resource_provider_alias(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": (
+    write_tree(tmp_path, {"main.tf": (
         'provider "aws" {\n  alias = "west"\n  default_tags {\n'
         '    tags = { owner = "w@example.com", expires_at = "2026-07-01" }\n  }\n}\n'
         "# é in a comment\n"
@@ -333,7 +325,7 @@ def test_bare_non_ascii_labels_and_resource_provider_alias(tmp_path: Path) -> No
 
 
 def test_unreadable_tfvars_is_an_error(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": "# root\n"})
+    write_tree(tmp_path, {"main.tf": "# root\n"})
     os.symlink("nowhere.tfvars", tmp_path / "terraform.tfvars")
     code, _, out = check(tmp_path)
     assert code == 2 and "terraform.tfvars" in out
@@ -423,7 +415,7 @@ def test_instance_addresses_match_terraform_plan(tmp_path: Path) -> None:
         tf = find_terraform(timeout=300)
     except TerraformError as exc:
         pytest.skip(str(exc))
-    write(tmp_path, TF_TREE)
+    write_tree(tmp_path, TF_TREE)
     tf.init(tmp_path)
     plan = tf.plan(tmp_path, out="out.tfplan")
     shown = tf.show_json(tmp_path, plan.planfile or "")
@@ -435,7 +427,7 @@ def test_instance_addresses_match_terraform_plan(tmp_path: Path) -> None:
 
 
 def test_sensitive_child_output_is_unreadable(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "m" {\n  source = "./m"\n}\nresource "aws_iam_user" "u" {\n'
                    '  tags = { owner = module.m.o, expires_at = module.m.e }\n}\n',
         "m/main.tf": 'output "o" {\n  value = "CANARY-OUTPUT"\n  sensitive = "true"\n}\n'
@@ -481,7 +473,7 @@ def test_json_configuration_module_addresses_match_terraform_plan(tmp_path: Path
         },
         "resource": {"terraform_data": {"root": {"count": 3}, "keyed": {"for_each": {"x": 1, "y z": 2}}}},
     }
-    write(tmp_path, {"main.tf.json": json.dumps(config), "inner/main.tf": TF_TREE["inner/main.tf"]})
+    write_tree(tmp_path, {"main.tf.json": json.dumps(config), "inner/main.tf": TF_TREE["inner/main.tf"]})
     tf.init(tmp_path)
     plan = tf.plan(tmp_path, out="out.tfplan")
     shown = tf.show_json(tmp_path, plan.planfile or "")
@@ -496,7 +488,7 @@ def test_unlistable_subdirectory_is_an_error_even_as_root(tmp_path: Path,
     # chmod cannot stop root, so the listing failure is injected where the walk lists directories.
     from nhi_toolkit.loaders import hcl
 
-    write(tmp_path, {"main.tf": "# root\n", "locked/x.tf": "# x\n"})
+    write_tree(tmp_path, {"main.tf": "# root\n", "locked/x.tf": "# x\n"})
     real_scandir = os.scandir
 
     def scandir(path: Any) -> Any:
@@ -512,7 +504,7 @@ def test_unlistable_subdirectory_is_an_error_even_as_root(tmp_path: Path,
 
 
 def test_credentials_in_a_module_source_are_not_shown(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'module "a" {\n  source = "git::https://bot:CANARY-PAT@example.com/m.git?ref=v1"\n}\n'
+    write_tree(tmp_path, {"main.tf": 'module "a" {\n  source = "git::https://bot:CANARY-PAT@example.com/m.git?ref=v1"\n}\n'
                                 'module "b" {\n  source = "s3::https://b.s3.amazonaws.com/m.zip?X-Amz-Signature=CANARY-SIG"\n}\n'})
     _, doc, out = check(tmp_path)
     assert "CANARY" not in out
@@ -522,7 +514,7 @@ def test_credentials_in_a_module_source_are_not_shown(tmp_path: Path) -> None:
 
 
 def test_child_outside_the_checked_directory_is_followed(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "live/main.tf": 'module "m" {\n  source = "../shared/m"\n}\n',
         "shared/m/main.tf": 'resource "aws_iam_user" "u" {\n  tags = { owner = "o@example.com", '
                             'expires_at = "2026-07-01" }\n}\n',
@@ -537,7 +529,7 @@ def test_child_outside_the_checked_directory_is_followed(tmp_path: Path) -> None
 def test_a_credential_naming_its_user_through_a_local_inherits_from_it(tmp_path: Path, username: str) -> None:
     # user = local.username: the local refers to the user, so the key belongs to it (an expired owner
     # passes on to the key); without the link the key was judged parentless.
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "m" {\n  source = "./m"\n}\n',
         "m/main.tf": f'locals {{\n  username = {username}\n  name     = local.username\n}}\n'
                      'resource "aws_iam_user" "u" {\n  count = 1\n  name  = "bot"\n'
@@ -553,7 +545,7 @@ def test_a_credential_naming_its_user_through_a_local_inherits_from_it(tmp_path:
 def test_for_each_over_a_resource_takes_its_instance_keys(tmp_path: Path) -> None:
     # for_each = aws_iam_user.this: Terraform knows the keys (the users'), so each key is the
     # instance of the user with the same key, and inherits its expiry (one was expired).
-    write(tmp_path, {"main.tf": (
+    write_tree(tmp_path, {"main.tf": (
         'resource "aws_iam_user" "this" {\n  for_each = { a = "2026-05-01", b = "2026-07-15" }\n'
         '  name = each.key\n  tags = { owner = "o@example.com", expires_at = each.value }\n}\n'
         'resource "aws_iam_access_key" "this" {\n  for_each = aws_iam_user.this\n  user = each.value.name\n}\n'
@@ -579,7 +571,7 @@ def test_try_in_a_root_reading_its_own_variables_is_evaluated_beside_a_child_wit
     # A wrapper root: try(each.value.tags, var.defaults.tags, {}) reads only the root's variables
     # (type any), which nothing reshapes; a child's object() type does not reach them. All three
     # were unknown (info, exit 0): an expired user and one without an owner passed.
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'variable "items" {\n  type    = any\n  default = {}\n}\n'
                    'variable "defaults" {\n  type    = any\n  default = {}\n}\n'
                    'module "wrapper" {\n  source   = "./m"\n  for_each = var.items\n'
@@ -599,7 +591,7 @@ def test_try_in_a_root_reading_its_own_variables_is_evaluated_beside_a_child_wit
 
 def test_try_in_a_root_reading_a_child_output_stays_unknown_beside_object_types(tmp_path: Path) -> None:
     # the child's output may be reshaped by its object() variable: try() on it is not evaluated
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "c" {\n  source = "./m"\n  tags   = { Name = "x" }\n}\n'
                    'locals {\n  got = module.c.tags\n}\n'
                    'resource "aws_iam_user" "direct" {\n  tags = try(module.c.tags.owner, { owner = "x" })\n}\n'

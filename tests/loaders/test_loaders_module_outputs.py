@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from conftest import NOW_TEXT, change, plan_doc, write_json
+from conftest import NOW_TEXT, change, plan_doc, write_json, write_tree
 
 from nhi_toolkit.cli import main
 from nhi_toolkit.config import Config, config_from_mapping
@@ -26,14 +26,16 @@ OUTPUT = 'output "user_name" {\n  value = aws_iam_user.u.name\n}\n'
 KEY = 'resource "aws_iam_access_key" "k" {{\n  user = {}\n}}\n'
 CALL = 'module "bot" {{\n  source = "./m"\n{}}}\n'
 TAGS_VAR = '{ owner = "ops@example.com", expires_at = var.expires }'
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        p = root / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text)
-    return root
+#: Two instances of a team module (expiring 2026-03-01 and 2026-07-01), each with a key of the user
+#: its own bot module outputs.
+TEAMS = {
+    "main.tf": 'module "team" {\n  source = "./team"\n  for_each = { a = "2026-03-01", b = "2026-07-01" }\n'
+               '  expires = each.value\n}\n',
+    "team/main.tf": 'variable "expires" {}\nmodule "bot" {\n  source = "./bot"\n  expires = var.expires\n}\n'
+                    + KEY.format("module.bot.user_name"),
+    "team/bot/main.tf": 'variable "expires" {}\nresource "aws_iam_user" "u" {\n  name = "bot"\n'
+                        '  tags = ' + TAGS_VAR + '\n}\n' + OUTPUT,
+}
 
 
 def check(path: Path) -> tuple[int, dict[str, Any]]:
@@ -68,14 +70,14 @@ def assert_unlinked(doc: dict[str, Any], key: str) -> None:
 # -- HCL -------------------------------------------------------------------------------------------
 
 def test_hcl_key_links_to_the_user_a_module_output_names(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": CALL.format("") + KEY.format("module.bot.user_name"), "m/main.tf": USER + OUTPUT})
+    write_tree(tmp_path, {"main.tf": CALL.format("") + KEY.format("module.bot.user_name"), "m/main.tf": USER + OUTPUT})
     code, doc = check(tmp_path)
     assert code == 1
     assert_linked(doc, "aws_iam_access_key.k", "module.bot.aws_iam_user.u")
 
 
 def test_hcl_output_forwarding_a_nested_module_output(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": CALL.format("") + KEY.format("module.bot.user_name"),
         "m/main.tf": 'module "inner" {\n  source = "./inner"\n}\n'
                      'output "user_name" {\n  value = "${module.inner.user_name}"\n}\n',
@@ -86,14 +88,7 @@ def test_hcl_output_forwarding_a_nested_module_output(tmp_path: Path) -> None:
 
 
 def test_hcl_key_inside_a_module_instance_takes_that_instance_s_user(tmp_path: Path) -> None:
-    write(tmp_path, {
-        "main.tf": 'module "team" {\n  source = "./team"\n  for_each = { a = "2026-03-01", b = "2026-07-01" }\n'
-                   '  expires = each.value\n}\n',
-        "team/main.tf": 'variable "expires" {}\nmodule "bot" {\n  source = "./bot"\n  expires = var.expires\n}\n'
-                        + KEY.format("module.bot.user_name"),
-        "team/bot/main.tf": 'variable "expires" {}\nresource "aws_iam_user" "u" {\n  name = "bot"\n'
-                            '  tags = { owner = "ops@example.com", expires_at = var.expires }\n}\n' + OUTPUT,
-    })
+    write_tree(tmp_path, TEAMS)
     _, doc = check(tmp_path)
     assert_linked(doc, 'module.team["a"].aws_iam_access_key.k', 'module.team["a"].module.bot.aws_iam_user.u')
     live = identity(doc, 'module.team["b"].aws_iam_access_key.k')
@@ -102,7 +97,7 @@ def test_hcl_key_inside_a_module_instance_takes_that_instance_s_user(tmp_path: P
 
 def test_hcl_instances_with_different_tags_stay_ambiguous(tmp_path: Path) -> None:
     """``module.bot["a"]`` names one instance, but the reference keeps no key: no guess."""
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "bot" {\n  source = "./m"\n  for_each = { a = "2026-03-01", b = "2026-09-01" }\n'
                    '  expires = each.value\n}\n' + KEY.format('module.bot["b"].user_name')
                    + 'resource "aws_iam_access_key" "each" {\n  for_each = toset(["a", "b"])\n'
@@ -116,7 +111,7 @@ def test_hcl_instances_with_different_tags_stay_ambiguous(tmp_path: Path) -> Non
 
 
 def test_hcl_instances_with_the_same_tags_give_the_same_verdict(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": 'module "bot" {\n  source = "./m"\n  count = 2\n}\n' + KEY.format("module.bot[1].user_name"),
         "m/main.tf": USER + OUTPUT,
     })
@@ -127,7 +122,7 @@ def test_hcl_instances_with_the_same_tags_give_the_same_verdict(tmp_path: Path) 
 
 
 def test_hcl_no_link_when_the_output_names_no_identity(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": CALL.format("") + KEY.format("module.bot.user_name")
                    + 'resource "aws_iam_access_key" "hidden" {\n  user = module.bot.hidden\n}\n'
                    + 'resource "aws_iam_access_key" "whole" {\n  user = "outside"\n  depends_on = [module.bot]\n}\n',
@@ -252,7 +247,7 @@ def _reference_only_config() -> Config:
 
 
 def _reference_only_tree(root: Path) -> Path:
-    return write(root, {
+    return write_tree(root, {
         "main.tf": 'module "bot" {\n  source = "./m"\n}\n'
                    'module "many" {\n  source = "./m"\n  for_each = { a = "2026-07-01", b = "2026-03-01" }\n'
                    '  expires = each.value\n}\n'
@@ -296,14 +291,7 @@ def test_a_plan_terraform_writes_links_through_module_outputs(tf: Any, tmp_path:
 def test_retiring_a_module_instance_s_user_takes_that_instance_s_key(tmp_path: Path) -> None:
     from nhi_toolkit.loaders.hcl import load_hcl_dir
 
-    write(tmp_path, {
-        "main.tf": 'module "team" {\n  source = "./team"\n  for_each = { a = "2026-03-01", b = "2026-07-01" }\n'
-                   '  expires = each.value\n}\n',
-        "team/main.tf": 'variable "expires" {}\nmodule "bot" {\n  source = "./bot"\n  expires = var.expires\n}\n'
-                        + KEY.format("module.bot.user_name"),
-        "team/bot/main.tf": 'variable "expires" {}\nresource "aws_iam_user" "u" {\n  name = "bot"\n'
-                            '  tags = ' + TAGS_VAR + '\n}\n' + OUTPUT,
-    })
+    write_tree(tmp_path, TEAMS)
     (doc,) = load_hcl_dir(str(tmp_path), lambda _: True)
     manifest = build_manifest(build_inventory(doc, Config()), Criteria(datetime(2026, 6, 1, tzinfo=UTC)), Config())
     assert manifest.conflicts == ()
