@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import NOW
-from tests.test_hcl_modules import check, owners, write
+from tests.conftest import NOW, write_tree
+from tests.test_hcl_modules import check, owners
 
 DEFAULT_AND_BARE = '''
 provider "aws" {
@@ -51,7 +51,7 @@ resource "aws_iam_user" "u" {
 # -- 1. the provider configuration each resource uses ---------------------------------------------
 
 def test_hcl_root_resource_on_a_bare_alias_gets_no_default_tags(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": DEFAULT_AND_BARE + '''
+    write_tree(tmp_path, {"main.tf": DEFAULT_AND_BARE + '''
 resource "aws_iam_user" "bare" {
   provider = aws.bare
   name     = "bare"
@@ -73,7 +73,7 @@ resource "aws_iam_user" "default" {
 
 
 def test_hcl_module_calls_get_the_provider_passed_or_the_default(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": DEFAULT_AND_BARE + '''
 module "viabare" {
   source    = "./mod"
@@ -140,7 +140,7 @@ resource "aws_iam_user" "x" {
 
 
 def test_hcl_module_without_providers_does_not_inherit_aliases(tmp_path: Path) -> None:
-    write(tmp_path, {
+    write_tree(tmp_path, {
         "main.tf": '''
 provider "aws" {
   alias = "tagged"
@@ -195,7 +195,7 @@ def test_cdktf_lone_aliased_provider_is_not_the_default(tmp_path: Path) -> None:
 
 
 def test_cdktf_module_call_gets_the_provider_passed(tmp_path: Path) -> None:
-    write(tmp_path, {"mod/main.tf": CHILD})
+    write_tree(tmp_path, {"mod/main.tf": CHILD})
     (tmp_path / "cdk.tf.json").write_text(json.dumps({
         "terraform": {},
         "provider": {"aws": [{"default_tags": [{"tags": {"owner": "alice", "expires_at": "2030-01-01"}}]},
@@ -240,7 +240,7 @@ resource "aws_iam_user" "override" {
 
 
 def test_hcl_null_or_missing_tags_take_the_default_tags(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": DEFAULT_AND_BARE + TAG_SHAPES})
+    write_tree(tmp_path, {"main.tf": DEFAULT_AND_BARE + TAG_SHAPES})
     code, doc, _ = check(tmp_path)
     assert code == 0  # only warnings and info: nothing missing
     assert owners(doc) == {"aws_iam_user.null": "alice", "aws_iam_user.omitted": "alice",
@@ -254,7 +254,7 @@ def test_hcl_null_or_missing_tags_take_the_default_tags(tmp_path: Path) -> None:
 
 
 def test_hcl_null_tags_in_a_child_module(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": DEFAULT_AND_BARE + 'module "m" {\n  source = "./mod"\n}\n',
+    write_tree(tmp_path, {"main.tf": DEFAULT_AND_BARE + 'module "m" {\n  source = "./mod"\n}\n',
                      "mod/main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = null\n}\n'})
     code, doc, _ = check(tmp_path)
     assert code == 0
@@ -262,7 +262,7 @@ def test_hcl_null_tags_in_a_child_module(tmp_path: Path) -> None:
 
 
 def test_null_tags_without_default_tags_is_still_unowned(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = null\n}\n'})
+    write_tree(tmp_path, {"main.tf": 'resource "aws_iam_user" "u" {\n  name = "u"\n  tags = null\n}\n'})
     code, doc, _ = check(tmp_path)
     assert code == 1
     assert ("missing-owner", "aws_iam_user.u") in {(f["rule"], f["address"]) for f in doc["findings"]}
@@ -298,7 +298,7 @@ SPECIAL = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFO
 @pytest.mark.parametrize("kind", ["fifo", "socket", "dangling"])
 @pytest.mark.parametrize("name", ["main.tf", "terraform.tfvars", "ci.auto.tfvars", "mod/main.tf"])
 def test_non_regular_file_in_a_checked_directory_is_an_error(tmp_path: Path, kind: str, name: str) -> None:
-    write(tmp_path, {"ok.tf": 'module "m" {\n  source = "./mod"\n}\n', "mod/ok.tf": CHILD})
+    write_tree(tmp_path, {"ok.tf": 'module "m" {\n  source = "./mod"\n}\n', "mod/ok.tf": CHILD})
     _special(tmp_path / name, kind)
     code, _, out = check(tmp_path)  # never a hang: read_bytes refuses before opening
     assert code == 2, out
@@ -310,7 +310,7 @@ def test_declares_nhi_now_refuses_a_fifo(tmp_path: Path) -> None:
     from nhi_toolkit.errors import InputError
     from nhi_toolkit.retire import declares_nhi_now
 
-    write(tmp_path, {"a.tf": "# nothing\n"})
+    write_tree(tmp_path, {"a.tf": "# nothing\n"})
     os.mkfifo(tmp_path / "main.tf")
     with pytest.raises(InputError, match=r"main\.tf"):
         declares_nhi_now(tmp_path)
@@ -321,7 +321,7 @@ def test_check_paths_applies_max_input_mb(tmp_path: Path) -> None:
     from nhi_toolkit.engine import check_paths
     from nhi_toolkit.errors import InputError
 
-    write(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
+    write_tree(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
     config = config_from_mapping({"max_input_mb": 0.001})
     with pytest.raises(InputError, match=r"main\.tf"):
         check_paths([str(tmp_path)], config, NOW)
@@ -332,7 +332,7 @@ def test_check_paths_keeps_a_limit_already_in_force(tmp_path: Path) -> None:
     from nhi_toolkit.engine import check_paths
     from nhi_toolkit.loaders.common import input_limit
 
-    write(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
+    write_tree(tmp_path, {"main.tf": CHILD + "# " + "x" * 4096 + "\n"})
     with input_limit(1):  # --max-input-mb 1 over a config of 0.001
         report = check_paths([str(tmp_path)], config_from_mapping({"max_input_mb": 0.001}), NOW)
     assert [i.address for i in report.identities] == ["aws_iam_user.u"]
@@ -432,7 +432,7 @@ def test_non_ascii_names_round_trip_and_retire_with_terraform(tmp_path: Path) ->
     except TerraformError as exc:
         pytest.skip(f"no Terraform available: {exc}")
     root = Path(__file__).resolve().parents[1]
-    work = write(tmp_path / "infra", {"main.tf": UNICODE_ROOT, "m/main.tf": UNICODE_CHILD})
+    work = write_tree(tmp_path / "infra", {"main.tf": UNICODE_ROOT, "m/main.tf": UNICODE_CHILD})
     (work / "nhi.toml").write_text((root / "examples" / "retire-offline" / "nhi.toml").read_text())
     tf.init(work)
     tf.plan(work, out="setup.tfplan")
@@ -460,7 +460,7 @@ def test_non_ascii_names_round_trip_and_retire_with_terraform(tmp_path: Path) ->
 
 
 def test_variables_and_locals_named_with_a_non_ascii_first_letter_resolve(tmp_path: Path) -> None:
-    write(tmp_path, {"main.tf": '''
+    write_tree(tmp_path, {"main.tf": '''
 locals {
   éjer = "alice"
 }
@@ -486,7 +486,7 @@ def test_retire_refuses_a_fifo_terraform_would_block_on(tmp_path: Path, name: st
     import subprocess
     import sys
 
-    work = write(tmp_path / "infra", {"main.tf": CHILD})
+    work = write_tree(tmp_path / "infra", {"main.tf": CHILD})
     os.mkfifo(work / name)
     nhi = shutil.which("nhi", path=str(Path(sys.executable).parent)) or shutil.which("nhi")
     assert nhi
