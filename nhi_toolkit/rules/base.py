@@ -12,7 +12,8 @@ from nhi_toolkit.model import Finding, Identity, Location, Severity
 from nhi_toolkit.records import Document
 from nhi_toolkit.recordtype import record
 
-__all__ = ["DOCS_BASE_ENV", "DOCS_BASE_URL", "Context", "Rule", "docs_base_url", "help_anchor", "help_uri"]
+__all__ = ["DOCS_BASE_ENV", "DOCS_BASE_URL", "Context", "Rule", "docs_base_url", "help_anchor", "help_uri",
+           "named_few"]
 
 #: The one documentation base every rule's help URI is built from: the address of docs/rules.md
 #: (generated from the registry by ``python -m nhi_toolkit.rules.docs``) in the repository.
@@ -145,3 +146,9 @@ class Rule:
         if not cls.severities:
             return (cls.severity.label,)
         return tuple(s.label for s, _ in cls.severities)
+
+
+def named_few(addresses: Sequence[str]) -> str:
+    """A few addresses for a message, the rest counted."""
+    shown = ", ".join(addresses[:3])
+    return shown + (f" and {len(addresses) - 3} more" if len(addresses) > 3 else "")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from nhi_toolkit.checks import exceeds_lifetime, expiring_soon, max_lifetime_days
 from nhi_toolkit.expiry import format_instant, is_date_only, is_expired
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, Severity
-from nhi_toolkit.rules.base import Context, Rule
+from nhi_toolkit.rules.base import Context, Rule, named_few
 
 __all__ = [
     "Expired",
@@ -53,12 +53,6 @@ def _untaggable(identity: Identity, ctx: Context) -> bool:
 _DECLARE = "declare it in [[tool.nhi.declarations]] (address, owner, expires_at, reason)"
 
 
-def _named(addresses: tuple[str, ...]) -> str:
-    """A few addresses for a message, the rest counted."""
-    shown = ", ".join(addresses[:3])
-    return shown + (f" and {len(addresses) - 3} more" if len(addresses) > 3 else "")
-
-
 def _missing(identity: Identity, ctx: Context, what: str, keys: tuple[str, ...]) -> str:
     """The message for a missing owner or expiry, naming what the user can actually do."""
     looked = f"(looked for {', '.join(keys[:3])}, ...)"
@@ -81,7 +75,7 @@ def _missing(identity: Identity, ctx: Context, what: str, keys: tuple[str, ...])
                 f"{looked}: tag {identity.parent}, or {_DECLARE}")
     if identity.parent_candidates:
         return (f"{identity.address} cannot carry tags and refers to several identities it may belong to "
-                f"({_named(identity.parent_candidates)}) whose tags differ, so it inherits no {what} from "
+                f"({named_few(identity.parent_candidates)}) whose tags differ, so it inherits no {what} from "
                 f"them: reference a single one, or {_DECLARE}")
     return (f"{identity.address} cannot carry tags and has no parent identity here to inherit an {what} "
             f"from: {_DECLARE}, or manage the identity it belongs to in this configuration and "

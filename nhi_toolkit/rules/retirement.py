@@ -14,7 +14,7 @@ from nhi_toolkit.checks import (
     owner_departure,
 )
 from nhi_toolkit.model import UNKNOWN, Finding, Identity, InputKind, Severity
-from nhi_toolkit.rules.base import Context, Rule
+from nhi_toolkit.rules.base import Context, Rule, named_few
 
 __all__ = ["Drift", "MissingRevocationPath", "OwnerOffboarded", "SharedIdentity", "leaver_match"]
 
@@ -67,9 +67,8 @@ class MissingRevocationPath(Rule):
             yield self.finding(identity, f"{identity.address} has lifecycle prevent_destroy = true: "
                                          "retirement by Terraform will fail")
         if identity.parent_missing and identity.category in ("credential", "permission", "secret-copy"):
-            why = (f"is not linked to one parent (it refers to several: {', '.join(identity.parent_candidates[:3])}"
-                   f"{', ...' if len(identity.parent_candidates) > 3 else ''}), so retiring any of them will "
-                   "not take it down first" if identity.parent_candidates else
+            why = (f"is not linked to one parent (it refers to several: {named_few(identity.parent_candidates)}), "
+                   "so retiring any of them will not take it down first" if identity.parent_candidates else
                    "belongs to a parent identity that is not managed here, so retiring the parent will not revoke it")
             yield self.finding(identity, f"{identity.address} {why}", severity=Severity.WARNING)
         if identity.category == "secret-copy" and identity.parent:
